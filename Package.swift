@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "declutterd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "declutterd", targets: ["declutterd"]),
+        .library(name: "DeclutterAPI", targets: ["DeclutterAPI"]),
+        .library(name: "DeclutterStore", targets: ["DeclutterStore"]),
+        .library(name: "DeclutterSandbox", targets: ["DeclutterSandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(
+            name: "DeclutterAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "DeclutterStore",
+            dependencies: [
+                "DeclutterAPI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "DeclutterSandbox",
+            dependencies: [
+                "DeclutterAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "declutterd",
+            dependencies: [
+                "DeclutterAPI",
+                "DeclutterStore",
+                "DeclutterSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DeclutterStoreTests", dependencies: ["DeclutterStore"]),
+        .testTarget(
+            name: "DeclutterSandboxTests",
+            dependencies: [
+                "DeclutterAPI", "DeclutterSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

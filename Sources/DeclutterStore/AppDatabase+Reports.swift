@@ -1,0 +1,118 @@
+import DeclutterAPI
+import Foundation
+import GRDB
+
+// MARK: - Writes: status reports (callbacks and poll answers)
+
+extension AppDatabase {
+    /// Applies a callback or poll answer and records its event, in one transaction.
+    /// Returns nil, having written nothing, when no generation matches `locator`.
+    public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
+        try await write { db in
+            guard var generation = try GenerationRecord.find(locator, in: db) else { return nil }
+            return try Self.apply(report, to: &generation, in: db)
+        }
+    }
+
+    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, in db: Database) throws -> WriteResult {
+        let before = generation.status
+        var event = EventRecord(
+            generation: try generation.requireID(), source: report.source, receivedAt: report.receivedAt,
+            httpStatus: report.httpStatus, rawBody: RawBody(report.rawBody), outcome: .rejected, statusBefore: before)
+        var violation: PayloadViolation?
+        switch report.payload.flatMap({ $0.checked(against: generation.generationID) }) {
+        case .failure(let broken):
+            violation = broken
+            event.reason = broken.description
+        case .success(let payload):
+            event.statusReported = payload.status
+            event.outcome = StatusTransition.outcome(current: before, reported: payload.status)
+            if event.outcome == .applied {
+                generation.take(payload, from: report.source, at: report.receivedAt)
+            } else if event.outcome == .conflict {
+                event.reason = "reported \(payload.status.rawValue) while \(before.rawValue)"
+            }
+            try generation.noteIdentity(from: payload, in: db, at: report.receivedAt)
+        }
+        if report.source == .poll {
+            generation.notePoll(at: report.receivedAt, answered: violation == nil)
+        }
+        generation.reschedule(report.rescheduleIfPending)
+        generation.updatedAt = report.receivedAt
+        try generation.update(db)
+        try event.insert(db)
+        return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
+    }
+}
+
+extension RetrievalPayload {
+    /// The generation-id rule of the validator, checked once the generation is known.
+    func checked(against expected: UUID?) -> Result<RetrievalPayload, PayloadViolation> {
+        RetrievalPayloadValidator.checkGenerationID(self, expected: expected).map { self }
+    }
+}
+
+extension GenerationRecord {
+    static func find(_ locator: GenerationLocator, in db: Database) throws -> GenerationRecord? {
+        switch locator {
+        case .row(let id): try GenerationRecord.fetchOne(db, key: id)
+        case .callbackTokenHash(let hash): try GenerationRecord.filter(Columns.callbackTokenHash == hash).fetchOne(db)
+        case .generationID(let id): try GenerationRecord.filter(Columns.generationID == StoreFormat.uuid(id)).fetchOne(db)
+        }
+    }
+
+    func requireID() throws -> Int64 {
+        guard let id else { throw StoreError.generationNotFound }
+        return id
+    }
+
+    /// Takes an applied payload's status and results.
+    mutating func take(_ payload: RetrievalPayload, from source: EventSource, at date: Date) {
+        status = GenerationState(payload.status)
+        statusReason = nil
+        if !payload.images.isEmpty { images = payload.images }
+        if payload.status.isTerminal {
+            completedAt = date
+            resolvedBy = source == .callback ? .callback : .poll
+            refunded = payload.status == .failed
+        }
+    }
+
+    /// Learns the upstream ids and the project's variation count a payload carries.
+    mutating func noteIdentity(from payload: RetrievalPayload, in db: Database, at date: Date) throws {
+        if generationID == nil, let id = payload.generationID { generationID = id }
+        if projectID == nil, let id = payload.projectID {
+            try ProjectRecord.ensure(id, in: db, at: date)
+            projectID = id
+        }
+        if let count = payload.variations {
+            variations = count
+            if let projectID { try ProjectRecord.raiseVariations(of: projectID, to: count, in: db, at: date) }
+        }
+    }
+
+    mutating func notePoll(at date: Date, answered: Bool) {
+        pollAttempts += 1
+        lastPolledAt = date
+        pollFailures = answered ? 0 : pollFailures + 1
+    }
+
+    /// Pending generations keep a poll date; all others have none.
+    mutating func reschedule(_ reschedule: PollReschedule) {
+        nextPollAt = status.isPending ? reschedule.apply(to: nextPollAt) : nil
+    }
+}
+
+extension ProjectRecord {
+    static func ensure(_ id: UUID, in db: Database, at date: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (?, ?, ?, 0) ON CONFLICT(id) DO NOTHING",
+            arguments: [StoreFormat.uuid(id), StoreFormat.timestamp(date), StoreFormat.timestamp(date)])
+    }
+
+    static func raiseVariations(of id: UUID, to count: Int, in db: Database, at date: Date) throws {
+        try db.execute(
+            sql: "UPDATE projects SET variations_count = max(variations_count, ?), updated_at = ? WHERE id = ?",
+            arguments: [count, StoreFormat.timestamp(date), StoreFormat.uuid(id)])
+    }
+}

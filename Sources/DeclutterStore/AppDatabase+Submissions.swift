@@ -1,0 +1,186 @@
+import Crypto
+import DeclutterAPI
+import Foundation
+import GRDB
+
+/// A local request to launch a generation or a variation, recorded before the upstream call.
+public struct SubmissionRequest: Sendable, Equatable {
+    public var kind: GenerationKind
+    public var imageURL: String?
+    public var maskURL: String?
+    public var auto: Bool?
+    /// For a variation: the generation it varies and that generation's project.
+    public var parentGenerationID: UUID?
+    public var projectID: UUID?
+    public var callbackTokenHash: String?
+    public var idempotencyKey: String?
+
+    public init(kind: GenerationKind, imageURL: String?, maskURL: String? = nil, auto: Bool? = nil,
+                parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil) {
+        self.kind = kind
+        self.imageURL = imageURL
+        self.maskURL = maskURL
+        self.auto = auto
+        self.parentGenerationID = parentGenerationID
+        self.projectID = projectID
+        self.callbackTokenHash = callbackTokenHash
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// What makes two requests under one Idempotency-Key "the same request".
+    var fingerprint: String {
+        let parts = [kind.rawValue, imageURL ?? "", maskURL ?? "", auto.map { "\($0)" } ?? "",
+                     parentGenerationID.map(StoreFormat.uuid) ?? ""]
+        return SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8)).hexString
+    }
+}
+
+/// The start of a submission: a new record to submit upstream, or the first result of a retried request.
+public enum SubmissionStart: Sendable, Equatable {
+    case new(GenerationRecord)
+    /// The Idempotency-Key was seen before: here is what it produced; do not call upstream again.
+    case replay(GenerationRecord)
+}
+
+/// The generate (or generate-variation) answer, as the submitter hands it to the store.
+public struct SubmissionAnswer: Sendable {
+    public var generationID: UUID
+    public var projectID: UUID?
+    public var remainingPhotos: Int
+    public var rawBody: Data
+    public var httpStatus: Int
+
+    public init(generationID: UUID, projectID: UUID?, remainingPhotos: Int, rawBody: Data, httpStatus: Int = 200) {
+        self.generationID = generationID
+        self.projectID = projectID
+        self.remainingPhotos = remainingPhotos
+        self.rawBody = rawBody
+        self.httpStatus = httpStatus
+    }
+}
+
+// MARK: - Writes: submissions
+
+extension AppDatabase {
+    /// Records a submission as SUBMITTING (with its callback token hash) before any upstream call,
+    /// or returns the first result of an Idempotency-Key already seen.
+    public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
+        try await write { db in
+            if let key = request.idempotencyKey, let seen = try IdempotencyRecord.fetchOne(db, key: key) {
+                guard seen.requestFingerprint == request.fingerprint else { throw StoreError.idempotencyKeyReused(key: key) }
+                guard let first = try GenerationRecord.fetchOne(db, key: seen.generation) else { throw StoreError.generationNotFound }
+                return .replay(first)
+            }
+            var generation = GenerationRecord(kind: request.kind, status: .submitting, createdAt: date)
+            generation.imageURL = request.imageURL
+            generation.maskURL = request.maskURL
+            generation.auto = request.auto
+            generation.parentGenerationID = request.parentGenerationID
+            generation.projectID = request.projectID
+            generation.callbackTokenHash = request.callbackTokenHash
+            generation.idempotencyKey = request.idempotencyKey
+            try generation.insert(db)
+            if let key = request.idempotencyKey {
+                _ = try IdempotencyRecord(key: key, requestFingerprint: request.fingerprint, generation: try generation.requireID(), createdAt: date).inserted(db)
+            }
+            return .new(generation)
+        }
+    }
+
+    /// Stores the upstream answer of a submission: ids, project, quota, and the first poll date
+    /// (`created + callback_grace`). A callback that came first keeps the state it brought.
+    public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
+        try await write { db in
+            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            if let other = try GenerationRecord.find(.generationID(answer.generationID), in: db), other.id != row {
+                throw StoreError.generationIDTaken(answer.generationID)
+            }
+            generation.generationID = answer.generationID
+            generation.remainingPhotos = answer.remainingPhotos
+            generation.submittedAt = date
+            generation.statusReason = nil
+            if let projectID = answer.projectID ?? generation.projectID {
+                try ProjectRecord.ensure(projectID, in: db, at: date)
+                generation.projectID = projectID
+                if generation.kind == .variation {
+                    try db.execute(sql: "UPDATE projects SET variations_count = variations_count + 1, updated_at = ? WHERE id = ?",
+                                   arguments: [StoreFormat.timestamp(date), StoreFormat.uuid(projectID)])
+                }
+            }
+            _ = try QuotaRecord(recordedAt: date, remainingPhotos: answer.remainingPhotos, generation: row).inserted(db)
+            let report = StatusReport(
+                source: .submission, receivedAt: date, httpStatus: answer.httpStatus, rawBody: answer.rawBody,
+                payload: .success(RetrievalPayload(status: .starting)), rescheduleIfPending: .atLeast(firstPollAt))
+            return try Self.apply(report, to: &generation, in: db)
+        }
+    }
+
+    /// Upstream refused the submission: REJECTED, no photo spent, never polled.
+    public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
+        try await recordDecision(forRow: row, source: .submission, status: .rejected, reason: reason,
+                                 httpStatus: httpStatus, rawBody: rawBody, at: date, nextPollAt: nil)
+    }
+
+    /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, visible to
+    /// the operator, and is never resubmitted blindly.
+    public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date) async throws -> WriteResult {
+        try await recordDecision(forRow: row, source: .submission, status: nil, reason: reason,
+                                 httpStatus: httpStatus, rawBody: nil, at: date, nextPollAt: nil)
+    }
+
+    /// Gives up on a generation: LOST with the reason. A late callback or poll answer revives it.
+    public func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult {
+        try await recordDecision(forRow: row, source: .giveup, status: .lost, reason: reason,
+                                 httpStatus: nil, rawBody: nil, at: date, nextPollAt: nil)
+    }
+
+    /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled.
+    public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
+        try await write { db in
+            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            generation.notePoll(at: date, answered: false)
+            return try Self.record(decision: nil, reason: reason, source: .poll, httpStatus: httpStatus, rawBody: rawBody,
+                                   on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: db)
+        }
+    }
+
+    private func recordDecision(forRow row: Int64, source: EventSource, status: GenerationState?, reason: String,
+                                httpStatus: Int?, rawBody: Data?, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+        try await write { db in
+            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            return try Self.record(decision: status, reason: reason, source: source, httpStatus: httpStatus, rawBody: rawBody,
+                                   on: &generation, at: date, nextPollAt: nextPollAt, in: db)
+        }
+    }
+
+    /// A local decision (REJECTED, LOST) or a failed call: state and event in one transaction.
+    private static func record(decision status: GenerationState?, reason: String, source: EventSource, httpStatus: Int?, rawBody: Data?,
+                               on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?, in db: Database) throws -> WriteResult {
+        let before = generation.status
+        if let status {
+            generation.status = status
+        }
+        generation.statusReason = reason
+        generation.nextPollAt = nextPollAt
+        generation.updatedAt = date
+        try generation.update(db)
+        var event = EventRecord(
+            generation: try generation.requireID(), source: source, receivedAt: date, httpStatus: httpStatus,
+            rawBody: rawBody.map(RawBody.init), outcome: status == nil ? .rejected : .applied, reason: reason, statusBefore: before)
+        try event.insert(db)
+        return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Lowercase hexadecimal.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

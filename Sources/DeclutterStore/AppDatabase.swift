@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+
+/// The store: one SQLite file in WAL mode with `synchronous=FULL`, migrated on open.
+/// Writes go through one group-commit writer; reads run concurrently beside it.
+public struct AppDatabase: Sendable {
+    let reader: any DatabaseReader
+    let groupWriter: GroupCommitWriter
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path`, migrates it, and makes every commit durable.
+    public static func open(path: String, busyTimeout: TimeInterval = 5) throws -> AppDatabase {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "declutterd"
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // DatabasePool turns WAL on and sets synchronous=NORMAL after prepareDatabase has run: undo that on
+        // the one writer connection, so that a commit is on disk before any caller hears of it.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return try AppDatabase(pool)
+    }
+
+    /// A database on any GRDB writer (tests may pass an in-memory `DatabaseQueue`).
+    public init(_ writer: any DatabaseWriter) throws {
+        try Migrations.migrator.migrate(writer)
+        self.writer = writer
+        self.reader = writer
+        self.groupWriter = GroupCommitWriter(writer: writer)
+    }
+
+    /// A fresh in-memory database, for tests of logic that needs no file.
+    public static func inMemory() throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        return try AppDatabase(DatabaseQueue(configuration: configuration))
+    }
+
+    /// Runs `body` in a group commit; returns once its commit is durable.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await groupWriter.write(body)
+    }
+
+    /// Reads a consistent snapshot.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await reader.read(body)
+    }
+
+    /// The value of a pragma as the writer connection sees it (`synchronous`, `journal_mode`, …).
+    public func writerPragma(_ name: String) async throws -> String? {
+        try await writer.writeWithoutTransaction { db in
+            try String.fetchOne(db, sql: "PRAGMA \(name)")
+        }
+    }
+
+    /// Proves the store answers and can write: used by readiness and the watchdog.
+    public func checkWritable() async throws {
+        try await write { db in try db.execute(sql: "SELECT 1") }
+    }
+
+    /// Ends every connection; later calls fail.
+    public func close() throws {
+        if let pool = writer as? DatabasePool { try pool.close() }
+        if let queue = writer as? DatabaseQueue { try queue.close() }
+    }
+}

@@ -1,0 +1,30 @@
+import DeclutterAPI
+
+/// A generation's state as declutterd keeps it (SPEC §2).
+public enum GenerationState: String, Codable, Sendable, CaseIterable {
+    /// Recorded before the upstream call; the outcome of that call is not known yet.
+    case submitting = "SUBMITTING"
+    case starting = "STARTING"
+    case processing = "PROCESSING"
+    case succeeded = "SUCCEEDED"
+    case failed = "FAILED"
+    /// Upstream refused the submission: no photo spent.
+    case rejected = "REJECTED"
+    /// No terminal answer before the give-up age; a late callback or poll revives it.
+    case lost = "LOST"
+
+    public init(_ status: UpstreamStatus) {
+        switch status {
+        case .starting: self = .starting
+        case .processing: self = .processing
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        }
+    }
+
+    /// SUCCEEDED, FAILED and REJECTED never change again.
+    public var isFinal: Bool { self == .succeeded || self == .failed || self == .rejected }
+
+    /// Still waiting for an upstream answer: the states the poller looks after.
+    public var isPending: Bool { self == .submitting || self == .starting || self == .processing }
+}

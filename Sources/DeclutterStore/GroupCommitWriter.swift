@@ -1,0 +1,99 @@
+import GRDB
+import Synchronization
+
+/// Runs writes from many callers through one writer, grouping whatever is waiting into one transaction
+/// (one fsync). Each write runs in its own savepoint, so one that throws leaves the others intact;
+/// no caller hears of success before the commit that holds its write is durable.
+final class GroupCommitWriter: Sendable {
+    private struct Pending: Sendable {
+        /// Runs the write; returns the closure that hands its result to the waiting caller.
+        let perform: @Sendable (Database) throws -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private struct Queue {
+        var waiting: [Pending] = []
+        var draining = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let queue = Mutex(Queue())
+    private let maximumBatch: Int
+
+    init(writer: any DatabaseWriter, maximumBatch: Int = 1024) {
+        self.writer = writer
+        self.maximumBatch = maximumBatch
+    }
+
+    /// Runs `body` inside a group commit and returns its result once that commit is durable.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let pending = Pending(
+                perform: { db in
+                    let value = try body(db)
+                    return { continuation.resume(returning: value) }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            enqueue(pending)
+        }
+    }
+
+    private func enqueue(_ pending: Pending) {
+        let startDrain = queue.withLock { queue in
+            queue.waiting.append(pending)
+            guard !queue.draining else { return false }
+            queue.draining = true
+            return true
+        }
+        if startDrain {
+            Task { await drain() }
+        }
+    }
+
+    /// Commits batches until nothing waits; writes that arrive during a commit form the next batch.
+    private func drain() async {
+        while let batch = takeBatch() {
+            await commit(batch)
+        }
+    }
+
+    private func takeBatch() -> [Pending]? {
+        queue.withLock { queue in
+            guard !queue.waiting.isEmpty else {
+                queue.draining = false
+                return nil
+            }
+            let count = min(queue.waiting.count, maximumBatch)
+            let batch = Array(queue.waiting.prefix(count))
+            queue.waiting.removeFirst(count)
+            return batch
+        }
+    }
+
+    private func commit(_ batch: [Pending]) async {
+        do {
+            let (deliveries, failures) = try await writer.writeWithoutTransaction { db in
+                var deliveries: [@Sendable () -> Void] = []
+                var failures: [(Pending, any Error)] = []
+                try db.inTransaction {
+                    for pending in batch {
+                        do {
+                            try db.inSavepoint {
+                                deliveries.append(try pending.perform(db))
+                                return .commit
+                            }
+                        } catch {
+                            failures.append((pending, error))
+                        }
+                    }
+                    return .commit
+                }
+                return (deliveries, failures)
+            }
+            for deliver in deliveries { deliver() }
+            for (pending, error) in failures { pending.fail(error) }
+        } catch {
+            for pending in batch { pending.fail(error) }
+        }
+    }
+}

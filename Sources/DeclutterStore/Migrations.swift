@@ -1,0 +1,90 @@
+import GRDB
+
+/// The versioned schema. A migration, once shipped, is never edited: add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: projects, generations, events, quota, idempotency") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    static let v1 = """
+    CREATE TABLE projects (
+        id               TEXT PRIMARY KEY,            -- upstream project UUID
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        variations_count INTEGER NOT NULL DEFAULT 0   -- the larger of what upstream reported and what we launched
+    );
+
+    CREATE TABLE generations (
+        id                   INTEGER PRIMARY KEY,     -- local id, known before the upstream call
+        generation_id        TEXT UNIQUE,             -- upstream UUID; NULL until the generate response
+        project_id           TEXT REFERENCES projects(id),
+        parent_generation_id TEXT,                    -- for variations
+        kind                 TEXT NOT NULL CHECK (kind IN ('generation', 'variation', 'tracked')),
+        status               TEXT NOT NULL CHECK (status IN ('SUBMITTING', 'STARTING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REJECTED', 'LOST')),
+        status_reason        TEXT,                    -- why REJECTED, LOST, or an unknown submission outcome
+        image_url            TEXT,
+        mask_url             TEXT,
+        auto                 INTEGER,
+        images               TEXT,                    -- JSON array of result URLs
+        variations           INTEGER,                 -- as upstream last reported for the project
+        callback_token_hash  TEXT UNIQUE,             -- SHA-256 (hex) of the callback capability token
+        idempotency_key      TEXT,
+        remaining_photos     INTEGER,                 -- quota left after this submission
+        refunded             INTEGER NOT NULL DEFAULT 0,
+        resolved_by          TEXT CHECK (resolved_by IN ('callback', 'poll')),
+        created_at           TEXT NOT NULL,
+        submitted_at         TEXT,
+        updated_at           TEXT NOT NULL,
+        completed_at         TEXT,
+        next_poll_at         TEXT,                    -- NULL once terminal
+        poll_attempts        INTEGER NOT NULL DEFAULT 0,
+        poll_failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failed polls
+        last_polled_at       TEXT
+    );
+    CREATE INDEX generations_due ON generations(next_poll_at) WHERE next_poll_at IS NOT NULL;
+    CREATE INDEX generations_by_status ON generations(status, created_at);
+    CREATE INDEX generations_by_project ON generations(project_id);
+    CREATE INDEX generations_by_created ON generations(created_at);
+
+    CREATE TABLE events (
+        id              INTEGER PRIMARY KEY,
+        generation      INTEGER NOT NULL REFERENCES generations(id),  -- generations.id
+        source          TEXT NOT NULL CHECK (source IN ('submission', 'callback', 'poll', 'giveup')),
+        received_at     TEXT NOT NULL,
+        http_status     INTEGER,
+        raw_body        BLOB,                        -- TEXT when the body is UTF-8
+        outcome         TEXT NOT NULL CHECK (outcome IN ('applied', 'duplicate', 'stale', 'conflict', 'rejected')),
+        reason          TEXT,                        -- the broken rule, the conflict, the failure
+        status_before   TEXT,
+        status_reported TEXT
+    );
+    CREATE INDEX events_by_generation ON events(generation, id);
+
+    CREATE TABLE quota_history (
+        id               INTEGER PRIMARY KEY,
+        recorded_at      TEXT NOT NULL,
+        remaining_photos INTEGER NOT NULL,
+        generation       INTEGER REFERENCES generations(id)
+    );
+
+    CREATE TABLE idempotency_keys (
+        key                 TEXT PRIMARY KEY,
+        request_fingerprint TEXT NOT NULL,           -- SHA-256 of the request, to refuse a key reused for another request
+        generation          INTEGER NOT NULL REFERENCES generations(id),
+        created_at          TEXT NOT NULL
+    );
+
+    -- One line per generation, for people at the sqlite3 prompt.
+    CREATE VIEW generation_overview AS
+    SELECT g.id, g.generation_id, g.kind, g.status, g.status_reason, g.project_id,
+           g.created_at, g.completed_at, g.resolved_by, g.refunded,
+           json_array_length(g.images) AS image_count,
+           g.next_poll_at, g.poll_attempts,
+           (SELECT count(*) FROM events e WHERE e.generation = g.id) AS event_count
+    FROM generations g;
+    """
+}

@@ -1,0 +1,192 @@
+import DeclutterAPI
+import Foundation
+import GRDB
+
+/// Dates and UUIDs are written the way `StoreFormat` says, in every record.
+protocol StoreRecord: Codable, FetchableRecord, MutablePersistableRecord {}
+
+extension StoreRecord {
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy {
+        .custom { StoreFormat.timestamp($0) }
+    }
+
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy {
+        .custom { value in String.fromDatabaseValue(value).flatMap(StoreFormat.date(fromTimestamp:)) }
+    }
+
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
+}
+
+/// How a generation came to be tracked.
+public enum GenerationKind: String, Codable, Sendable {
+    case generation, variation, tracked
+}
+
+/// Who resolved a generation to a terminal state.
+public enum Resolution: String, Codable, Sendable {
+    case callback, poll
+}
+
+/// One generation: a row of `generations`.
+public struct GenerationRecord: StoreRecord, Sendable, Equatable {
+    public static let databaseTableName = "generations"
+
+    public var id: Int64?
+    public var generationID: UUID?
+    public var projectID: UUID?
+    public var parentGenerationID: UUID?
+    public var kind: GenerationKind
+    public var status: GenerationState
+    public var statusReason: String?
+    public var imageURL: String?
+    public var maskURL: String?
+    public var auto: Bool?
+    public var images: [String]?
+    public var variations: Int?
+    public var callbackTokenHash: String?
+    public var idempotencyKey: String?
+    public var remainingPhotos: Int?
+    public var refunded: Bool
+    public var resolvedBy: Resolution?
+    public var createdAt: Date
+    public var submittedAt: Date?
+    public var updatedAt: Date
+    public var completedAt: Date?
+    public var nextPollAt: Date?
+    public var pollAttempts: Int
+    public var pollFailures: Int
+    public var lastPolledAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
+        case kind, status, statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url", auto, images, variations
+        case callbackTokenHash = "callback_token_hash", idempotencyKey = "idempotency_key", remainingPhotos = "remaining_photos"
+        case refunded, resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
+        case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at"
+        case pollAttempts = "poll_attempts", pollFailures = "poll_failures", lastPolledAt = "last_polled_at"
+    }
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let generationID = Column(CodingKeys.generationID)
+        public static let projectID = Column(CodingKeys.projectID)
+        public static let status = Column(CodingKeys.status)
+        public static let callbackTokenHash = Column(CodingKeys.callbackTokenHash)
+        public static let createdAt = Column(CodingKeys.createdAt)
+        public static let nextPollAt = Column(CodingKeys.nextPollAt)
+    }
+
+    public init(kind: GenerationKind, status: GenerationState, createdAt: Date) {
+        self.kind = kind
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+        self.refunded = false
+        self.pollAttempts = 0
+        self.pollFailures = 0
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// Where an event came from.
+public enum EventSource: String, Codable, Sendable {
+    case submission, callback, poll
+    /// The daemon itself gave up waiting (LOST).
+    case giveup
+}
+
+/// One inbound answer or local decision about a generation: a row of `events`, the audit trail.
+public struct EventRecord: StoreRecord, Sendable, Equatable {
+    public static let databaseTableName = "events"
+
+    public var id: Int64?
+    public var generation: Int64
+    public var source: EventSource
+    public var receivedAt: Date
+    public var httpStatus: Int?
+    public var rawBody: RawBody?
+    public var outcome: EventOutcome
+    public var reason: String?
+    public var statusBefore: GenerationState?
+    public var statusReported: UpstreamStatus?
+
+    enum CodingKeys: String, CodingKey {
+        case id, generation, source, receivedAt = "received_at", httpStatus = "http_status", rawBody = "raw_body"
+        case outcome, reason, statusBefore = "status_before", statusReported = "status_reported"
+    }
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let generation = Column(CodingKeys.generation)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// A raw body as received: stored as TEXT when it is UTF-8 (readable in `sqlite3`), as a BLOB otherwise.
+public struct RawBody: Codable, Sendable, Equatable, DatabaseValueConvertible {
+    public var bytes: Data
+
+    public init(_ bytes: Data) { self.bytes = bytes }
+
+    public var text: String? { String(validating: bytes, as: UTF8.self) }
+
+    public var databaseValue: DatabaseValue {
+        text.map(\.databaseValue) ?? bytes.databaseValue
+    }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> RawBody? {
+        switch dbValue.storage {
+        case .string(let text): RawBody(Data(text.utf8))
+        case .blob(let data): RawBody(data)
+        default: nil
+        }
+    }
+}
+
+/// A project: a row of `projects`.
+public struct ProjectRecord: StoreRecord, Sendable, Equatable {
+    public static let databaseTableName = "projects"
+
+    public var id: UUID
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var variationsCount: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, createdAt = "created_at", updatedAt = "updated_at", variationsCount = "variations_count"
+    }
+}
+
+/// A `remaining_photos` reading: a row of `quota_history`.
+public struct QuotaRecord: StoreRecord, Sendable, Equatable {
+    public static let databaseTableName = "quota_history"
+
+    public var id: Int64?
+    public var recordedAt: Date
+    public var remainingPhotos: Int
+    public var generation: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, recordedAt = "recorded_at", remainingPhotos = "remaining_photos", generation
+    }
+}
+
+/// An `Idempotency-Key` and the generation it first produced.
+struct IdempotencyRecord: StoreRecord, Sendable {
+    static let databaseTableName = "idempotency_keys"
+
+    var key: String
+    var requestFingerprint: String
+    var generation: Int64
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case key, requestFingerprint = "request_fingerprint", generation, createdAt = "created_at"
+    }
+}

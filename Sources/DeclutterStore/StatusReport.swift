@@ -1,0 +1,75 @@
+import DeclutterAPI
+import Foundation
+
+/// Which generation a write is about.
+public enum GenerationLocator: Sendable, Equatable {
+    /// The SHA-256 of the token in a callback URL.
+    case callbackTokenHash(String)
+    /// The local id.
+    case row(Int64)
+    /// The upstream generation id.
+    case generationID(UUID)
+}
+
+/// What `next_poll_at` becomes when a generation is still pending after a write.
+public enum PollReschedule: Sendable, Equatable {
+    /// Push it to at least this time (a non-terminal callback: `now + callback_grace`).
+    case atLeast(Date)
+    /// Set it to exactly this time (a poll answer: the backoff schedule).
+    case exactly(Date)
+
+    func apply(to current: Date?) -> Date {
+        switch self {
+        case .atLeast(let date): max(current ?? date, date)
+        case .exactly(let date): date
+        }
+    }
+}
+
+/// A retrieval payload received about a generation (by callback or poll), valid or not.
+public struct StatusReport: Sendable {
+    public var source: EventSource
+    public var receivedAt: Date
+    public var httpStatus: Int?
+    public var rawBody: Data
+    /// The payload as `RetrievalPayloadValidator` judged it without context; the store checks the
+    /// generation-id rule against the generation it finds.
+    public var payload: Result<RetrievalPayload, PayloadViolation>
+    public var rescheduleIfPending: PollReschedule
+
+    public init(source: EventSource, receivedAt: Date, httpStatus: Int? = nil, rawBody: Data,
+                payload: Result<RetrievalPayload, PayloadViolation>, rescheduleIfPending: PollReschedule) {
+        self.source = source
+        self.receivedAt = receivedAt
+        self.httpStatus = httpStatus
+        self.rawBody = rawBody
+        self.payload = payload
+        self.rescheduleIfPending = rescheduleIfPending
+    }
+}
+
+/// What a write did: the outcome, the generation after it and the event recorded with it.
+public struct WriteResult: Sendable, Equatable {
+    public var outcome: EventOutcome
+    /// The rule broken when the outcome is `rejected`.
+    public var violation: PayloadViolation?
+    public var generation: GenerationRecord
+    public var event: EventRecord
+}
+
+/// Store failures a caller can act on.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case generationNotFound
+    /// The same Idempotency-Key came with a different request.
+    case idempotencyKeyReused(key: String)
+    /// An upstream generation id already tracked under another local generation.
+    case generationIDTaken(UUID)
+
+    public var description: String {
+        switch self {
+        case .generationNotFound: "no such generation"
+        case .idempotencyKeyReused(let key): "Idempotency-Key \(key) was first used for a different request"
+        case .generationIDTaken(let id): "generation \(StoreFormat.uuid(id)) is already tracked"
+        }
+    }
+}
