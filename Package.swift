@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -46,6 +47,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -59,7 +62,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DeclutterStoreTests", dependencies: ["DeclutterStore"]),
+        .testTarget(
+            name: "DeclutterStoreTests",
+            dependencies: ["DeclutterAPI", "DeclutterStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "DeclutterSandboxTests",
             dependencies: [

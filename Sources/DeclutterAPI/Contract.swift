@@ -26,6 +26,15 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case userID = "user_id", imageURL = "image_url", auto, maskURL = "mask_url", webhook
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeUUID(userID, forKey: .userID)
+        try container.encode(imageURL, forKey: .imageURL)
+        try container.encodeIfPresent(auto, forKey: .auto)
+        try container.encodeIfPresent(maskURL, forKey: .maskURL)
+        try container.encodeIfPresent(webhook, forKey: .webhook)
+    }
 }
 
 /// Answer of `generate`: each generate opens a new project.
@@ -42,6 +51,13 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case generationID = "generation_id", remainingPhotos = "remaining_photos", projectID = "project_id"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeUUID(generationID, forKey: .generationID)
+        try container.encode(remainingPhotos, forKey: .remainingPhotos)
+        try container.encodeUUID(projectID, forKey: .projectID)
     }
 }
 
@@ -65,6 +81,15 @@ public struct GenerateVariationRequest: Codable, Sendable, Equatable {
         case userID = "user_id", generationID = "generation_id", originalURL = "original_url"
         case maskURL = "mask_url", webhook
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeUUID(userID, forKey: .userID)
+        try container.encodeUUID(generationID, forKey: .generationID)
+        try container.encode(originalURL, forKey: .originalURL)
+        try container.encodeIfPresent(maskURL, forKey: .maskURL)
+        try container.encodeIfPresent(webhook, forKey: .webhook)
+    }
 }
 
 /// Answer of `generate-variation`: the new generation belongs to the parent's project.
@@ -83,6 +108,13 @@ public struct GenerateVariationResponse: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case generationID = "generation_id", remainingPhotos = "remaining_photos", projectID = "project_id"
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeUUID(generationID, forKey: .generationID)
+        try container.encode(remainingPhotos, forKey: .remainingPhotos)
+        if let projectID { try container.encodeUUID(projectID, forKey: .projectID) }
+    }
 }
 
 /// Body of `POST /api/declutter_total/get`.
@@ -97,6 +129,19 @@ public struct RetrievalRequest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case userID = "user_id", generationID = "generation_id"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeUUID(userID, forKey: .userID)
+        try container.encodeUUID(generationID, forKey: .generationID)
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// UUIDs go on the wire lowercase, as the service writes them.
+    mutating func encodeUUID(_ uuid: UUID, forKey key: Key) throws {
+        try encode(uuid.uuidString.lowercased(), forKey: key)
     }
 }
 

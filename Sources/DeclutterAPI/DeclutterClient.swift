@@ -43,7 +43,7 @@ public struct DeclutterClient: Sendable {
     let sleep: @Sendable (Duration) async throws -> Void
     static let maximumResponseSize = 1 << 20
 
-    public init(configuration: DeclutterClientConfiguration, httpClient: HTTPClient = .shared,
+    public init(configuration: DeclutterClientConfiguration, httpClient: HTTPClient = DeclutterClient.sharedHTTPClient,
                 logger: Logger = Logger(label: "declutterd.upstream"),
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.configuration = configuration
@@ -74,6 +74,19 @@ public struct DeclutterClient: Sendable {
         let payload = RetrievalPayloadValidator.validate(data, expectedGenerationID: generationID)
         return RetrievalAnswer(httpStatus: status, rawBody: data, payload: payload)
     }
+
+    /// An HTTP client that reports a refused connection at once (AsyncHTTPClient's own pool would retry
+    /// it until the deadline), so that `unreachable` is known quickly and retried by `RetryPolicy`.
+    public static func makeHTTPClient(connectTimeout: Duration = .seconds(5)) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .milliseconds(Int64(connectTimeout.seconds * 1000))
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// One process-wide client built by `makeHTTPClient`, never shut down (like `HTTPClient.shared`).
+    public static let sharedHTTPClient = makeHTTPClient()
 
     // MARK: - Plumbing
 

@@ -47,8 +47,34 @@ public enum RetrievalPayloadValidator {
         } catch {
             throw PayloadViolation(.bodyNotJSON)
         }
+        guard !hasTrailingComma(data) else { throw PayloadViolation(.bodyNotJSON, detail: "trailing comma") }
         guard case .object(let object) = value else { throw PayloadViolation(.bodyNotObject) }
         return object
+    }
+
+    /// Foundation's JSON parser forgives a comma before `}` or `]`; RFC 8259 (and the schema's corpus) does not.
+    static func hasTrailingComma(_ data: Data) -> Bool {
+        var inString = false, escaped = false, afterComma = false
+        for byte in data {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            afterComma = byte == UInt8(ascii: ",")
+        }
+        return false
     }
 
     static func status(in object: [String: JSONValue]) throws(PayloadViolation) -> UpstreamStatus {

@@ -4,8 +4,9 @@ import Foundation
 enum RetryAfter {
     static func parse(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0 {
-            return .milliseconds(Int64(seconds * 1000))
+        if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
+            // Capped (at about 31 years) so that `inf` or `1e300` from a server cannot trap the conversion.
+            return .milliseconds(Int64(min(seconds, 1e9) * 1000))
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -1,0 +1,71 @@
+import DeclutterAPI
+import Foundation
+
+/// Faults the sandbox injects, each a ratio in 0...1, drawn deterministically from the seed.
+public struct SandboxFaults: Sendable, Equatable {
+    /// Callbacks never sent.
+    public var callbackDrop = 0.0
+    /// Callbacks sent twice.
+    public var callbackDuplicate = 0.0
+    /// Generations whose PROCESSING callback is held back and sent after the terminal one.
+    public var callbackReorder = 0.0
+    /// Callbacks sent late, by `callbackDelay` more.
+    public var callbackDelayed = 0.0
+    public var callbackDelay: Duration = .milliseconds(200)
+    /// Callbacks whose body is not valid JSON.
+    public var callbackMalformed = 0.0
+    /// API calls answered 429 with `Retry-After: retryAfter`.
+    public var rateLimited = 0.0
+    public var retryAfter = "1"
+    /// API calls answered 500.
+    public var serverError = 0.0
+    /// API calls answered 503.
+    public var unavailable = 0.0
+    /// API calls held for `hang` before the answer (the caller is expected to time out first);
+    /// a generate that hangs still spends its photo, as a real timeout would leave it.
+    public var timeout = 0.0
+    public var hang: Duration = .seconds(30)
+    /// Generations that end FAILED (and are refunded).
+    public var failure = 0.0
+    /// The endpoints the API faults (429, 500, 503, timeout) apply to.
+    public var faultyEndpoints: Set<Endpoint> = Set(Endpoint.allCases)
+
+    public init() {}
+}
+
+/// Everything the sandbox needs to run: account, quota, timings and faults.
+public struct SandboxConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 0
+    public var apiKey: String
+    public var userID: UUID
+    public var initialQuota = 100
+    /// Variations free per project before they cost a photo.
+    public var freeVariationsPerProject = 0
+    public var seed: UInt64 = 1
+    /// Time from STARTING to PROCESSING.
+    public var startDelay: Duration = .seconds(2)
+    /// Time from PROCESSING to the terminal state, drawn uniformly in this range.
+    public var completionTime: ClosedRange<Double> = 5...20
+    /// Send a callback on PROCESSING as well as on the terminal state.
+    public var callbackOnProgress = true
+    public var faults = SandboxFaults()
+
+    public init(apiKey: String, userID: UUID) {
+        self.apiKey = apiKey
+        self.userID = userID
+    }
+
+    /// Millisecond timings, for tests.
+    public static func fast(apiKey: String = "test-key", userID: UUID = UUID(), seed: UInt64 = 1) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration(apiKey: apiKey, userID: userID)
+        configuration.seed = seed
+        configuration.startDelay = .milliseconds(10)
+        configuration.completionTime = 0.02...0.05
+        configuration.faults.callbackDelay = .milliseconds(50)
+        configuration.faults.hang = .milliseconds(500)
+        configuration.faults.retryAfter = "0.02"
+        return configuration
+    }
+}

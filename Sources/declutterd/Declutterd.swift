@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The one executable: thin commands that call into the modules.
+@main
+struct Declutterd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "declutterd",
+        abstract: "Makes the asynchronous Decluttering API safe to depend on.",
+        subcommands: [SandboxCommand.self])
+}

@@ -1,0 +1,12 @@
+import Foundation
+
+/// Unbuffered output, so a line is seen by whoever waits for it (scripts read the sandbox's first line).
+enum Terminal {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,73 @@
+import DeclutterAPI
+@testable import DeclutterStore
+import Foundation
+import GRDB
+
+/// Runs `body` on a store in a fresh SQLite file in its own temporary directory, removed afterwards.
+func withTemporaryDatabase<T>(_ body: (AppDatabase, String) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-tests-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("declutterd.sqlite").path
+    let database = try AppDatabase.open(path: path)
+    defer { try? database.close() }
+    return try await body(database, path)
+}
+
+/// A fixed instant on a whole second, so that dates read back compare equal.
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+extension Date {
+    func plus(_ seconds: TimeInterval) -> Date { addingTimeInterval(seconds) }
+}
+
+/// A status report as the callback listener or the poller would build it: validated without context.
+func report(_ json: String, source: EventSource = .callback, at date: Date = t0,
+            reschedule: PollReschedule? = nil) -> StatusReport {
+    let body = Data(json.utf8)
+    return StatusReport(source: source, receivedAt: date, httpStatus: source == .poll ? 200 : nil, rawBody: body,
+                        payload: RetrievalPayloadValidator.validate(body),
+                        rescheduleIfPending: reschedule ?? .atLeast(date.plus(600)))
+}
+
+let succeededJSON = #"{"status": "SUCCEEDED", "images": ["https://cdn.example.com/out/1.png"]}"#
+
+/// A generation launched and accepted upstream (STARTING), with its callback token.
+struct Submitted {
+    let row: Int64
+    let token: CallbackToken
+    let generationID: UUID
+    let projectID: UUID
+    var byToken: GenerationLocator { .callbackTokenHash(token.hash) }
+}
+
+extension AppDatabase {
+    /// beginSubmission + recordAccepted, first poll at `firstPollAt`.
+    func submitted(at date: Date = t0, firstPollAt: Date? = nil, projectID: UUID = UUID(), remaining: Int = 10) async throws -> Submitted {
+        let token = CallbackToken.random()
+        let row = try await beginRow(callbackTokenHash: token.hash, at: date)
+        let generationID = UUID()
+        let answer = SubmissionAnswer(generationID: generationID, projectID: projectID, remainingPhotos: remaining,
+                                      rawBody: Data(#"{"generation_id": "\#(generationID)"}"#.utf8))
+        _ = try await recordAccepted(answer, forRow: row, at: date, firstPollAt: firstPollAt ?? date.plus(600))
+        return Submitted(row: row, token: token, generationID: generationID, projectID: projectID)
+    }
+
+    /// beginSubmission only: a SUBMITTING row.
+    func beginRow(callbackTokenHash: String? = nil, at date: Date = t0) async throws -> Int64 {
+        let request = SubmissionRequest(kind: .generation, imageURL: "https://example.com/room.jpg", auto: true,
+                                        callbackTokenHash: callbackTokenHash)
+        guard case .new(let record) = try await beginSubmission(request, at: date), let row = record.id else {
+            throw StoreError.generationNotFound
+        }
+        return row
+    }
+
+    func count(_ table: String) async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+    }
+
+    func row(_ row: Int64) async throws -> GenerationRecord {
+        guard let record = try await generation(.row(row)) else { throw StoreError.generationNotFound }
+        return record
+    }
+}
