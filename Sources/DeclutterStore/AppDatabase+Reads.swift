@@ -27,13 +27,16 @@ extension AppDatabase {
     /// Pending generations whose poll is due at `now`, soonest first (the partial index `generations_due`).
     public func dueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
         try await read { db in
-            try GenerationRecord.fetchAll(db, sql: """
-                SELECT * FROM generations
-                WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?
-                ORDER BY next_poll_at LIMIT ?
-                """, arguments: [StoreFormat.timestamp(now), limit])
+            try GenerationRecord.fetchAll(db, sql: Self.dueGenerationsSQL, arguments: [StoreFormat.timestamp(now), limit])
         }
     }
+
+    /// Arguments: the due time (a timestamp) and the limit. Kept apart so a test can check its query plan.
+    static let dueGenerationsSQL = """
+        SELECT * FROM generations
+        WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?
+        ORDER BY next_poll_at LIMIT ?
+        """
 
     /// The nearest `next_poll_at` of any generation, for the poller to sleep until.
     public func nextPollDate() async throws -> Date? {

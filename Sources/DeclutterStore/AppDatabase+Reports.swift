@@ -37,7 +37,10 @@ extension AppDatabase {
         if report.source == .poll {
             generation.notePoll(at: report.receivedAt, answered: violation == nil)
         }
-        generation.reschedule(report.rescheduleIfPending)
+        // An invalid callback is no news about the generation: it must not put off its fallback poll.
+        if violation == nil || report.source == .poll {
+            generation.reschedule(report.rescheduleIfPending)
+        }
         generation.updatedAt = report.receivedAt
         try generation.update(db)
         try event.insert(db)

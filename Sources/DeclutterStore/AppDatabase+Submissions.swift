@@ -154,21 +154,34 @@ extension AppDatabase {
     }
 
     /// A local decision (REJECTED, LOST) or a failed call: state and event in one transaction.
+    /// A decision the generation has moved past (a callback came first, a terminal state was reached)
+    /// is recorded as an event only: `conflict` for a refusal contradicted by upstream, `stale` otherwise.
     private static func record(decision status: GenerationState?, reason: String, source: EventSource, httpStatus: Int?, rawBody: Data?,
                                on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?, in db: Database) throws -> WriteResult {
         let before = generation.status
-        if let status {
-            generation.status = status
+        let outcome = decisionOutcome(status, source: source, current: before)
+        if outcome == .applied || outcome == .rejected {
+            if let status { generation.status = status }
+            generation.statusReason = reason
+            generation.nextPollAt = nextPollAt
+            generation.updatedAt = date
+            try generation.update(db)
         }
-        generation.statusReason = reason
-        generation.nextPollAt = nextPollAt
-        generation.updatedAt = date
-        try generation.update(db)
         var event = EventRecord(
             generation: try generation.requireID(), source: source, receivedAt: date, httpStatus: httpStatus,
-            rawBody: rawBody.map(RawBody.init), outcome: status == nil ? .rejected : .applied, reason: reason, statusBefore: before)
+            rawBody: rawBody.map(RawBody.init), outcome: outcome, reason: reason, statusBefore: before)
         try event.insert(db)
         return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
+    }
+
+    /// Whether a local decision still applies to a generation in `current`.
+    static func decisionOutcome(_ status: GenerationState?, source: EventSource, current: GenerationState) -> EventOutcome {
+        switch (status, source) {
+        case (.rejected?, _): current == .submitting ? .applied : .conflict
+        case (nil, .submission): current == .submitting ? .rejected : .stale
+        case (.lost?, _): current.isPending ? .applied : .stale
+        default: .rejected
+        }
     }
 }
 

@@ -57,9 +57,11 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Proves the store answers and can write: used by readiness and the watchdog.
-    public func checkWritable() async throws {
-        try await write { db in try db.execute(sql: "SELECT 1") }
+    /// Proves the store takes a durable write: used by readiness and the watchdog.
+    public func checkWritable(at date: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", arguments: [StoreFormat.timestamp(date)])
+        }
     }
 
     /// Ends every connection; later calls fail.

@@ -78,6 +78,12 @@ enum Migrations {
         created_at          TEXT NOT NULL
     );
 
+    -- The daemon's proof that the store takes writes (readiness, watchdog): one row, rewritten.
+    CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL
+    );
+
     -- One line per generation, for people at the sqlite3 prompt.
     CREATE VIEW generation_overview AS
     SELECT g.id, g.generation_id, g.kind, g.status, g.status_reason, g.project_id,

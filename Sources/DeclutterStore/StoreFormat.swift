@@ -7,7 +7,10 @@ import Glibc
 public enum StoreFormat {
     /// ISO-8601 UTC with milliseconds, `2026-11-24T23:10:08.123Z`; sorts as text in time order.
     public static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // To the microsecond first: a Date counts from 2001, so one made (or parsed back) from an exact
+        // millisecond can sit a few ulps below it, and plain truncation would lose that millisecond.
+        let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let milliseconds = microseconds.floorDivided(by: 1000)
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -30,9 +30,12 @@ struct StoreFormatTests {
         var broken: [String] = []
         for milliseconds in stride(from: Int64(1_097_821_200_000), to: 1_097_821_210_000, by: 1) {
             let text = StoreFormat.timestamp(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-            if StoreFormat.date(fromTimestamp: text).map(StoreFormat.timestamp) != text { broken.append(text) }
+            let keepsItsMillisecond = text.hasSuffix(String(format: ".%03dZ", Int(milliseconds % 1000)))
+            if !keepsItsMillisecond || StoreFormat.date(fromTimestamp: text).map(StoreFormat.timestamp) != text {
+                broken.append(text)
+            }
         }
-        #expect(broken.isEmpty, "\(broken.count) timestamps change on a round trip, e.g. \(broken.prefix(3))")
+        #expect(broken.isEmpty, "\(broken.count) milliseconds are lost or change on a round trip, e.g. \(broken.prefix(3))")
     }
 
     @Test func formatHasFixedShape() {

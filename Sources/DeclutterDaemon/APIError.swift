@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Errors as `{"error": {"code", "message"}}`, on both listeners.
+struct APIError: Error, Sendable {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+
+    init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    var response: Response { Self.response(status, code: code, message: message) }
+
+    static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+        let body = ["error": ["code": code, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns thrown `APIError`s (and Hummingbird's own errors) into the JSON error shape.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
+            return APIError.response(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A request context that knows who is calling, for the source allowlist.
+public struct CallbackContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The public listener (SPEC §3): `POST /callbacks/{token}` and `GET /healthz`, nothing else.
+struct CallbackController: Sendable {
+    let database: AppDatabase
+    let client: DeclutterClient
+    let verifyCallbacks: Bool
+    let allowFrom: [CIDR]
+    let schedule: PollSchedule
+    let metrics: DaemonMetrics
+    let watch: GenerationWatch
+    let unknownTokenLog: RateLimitedLog
+    let now: @Sendable () -> Date
+
+    func register(on router: Router<CallbackContext>) {
+        router.post("/callbacks/{token}") { request, context in try await receive(request, context: context) }
+        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
+            router.on("/callbacks/{token}", method: method) { _, _ in Self.methodNotAllowed(allow: "POST") }
+        }
+        for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
+            router.on("/healthz", method: method) { _, _ in Self.methodNotAllowed(allow: "GET") }
+        }
+    }
+
+    private func receive(_ request: Request, context: CallbackContext) async throws -> Response {
+        if !allowFrom.isEmpty {
+            let caller = context.remoteAddress?.ipAddress ?? ""
+            guard allowFrom.contains(where: { $0.contains(caller) }) else {
+                metrics.callback("forbidden")
+                return APIError.response(.forbidden, code: "source_not_allowed", message: "this source address may not call back")
+            }
+        }
+        if let type = request.headers[.contentType], !Self.isJSON(type) {
+            metrics.callback("unsupported_media_type")
+            return APIError.response(.unsupportedMediaType, code: "unsupported_media_type", message: "callbacks must be application/json")
+        }
+        let limit = RetrievalPayloadValidator.maximumBodySize
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return tooLarge()
+        }
+        guard let buffer = try? await request.body.collect(upTo: limit) else { return tooLarge() }
+        let body = Data(buffer: buffer)
+        let token = context.parameters.get("token") ?? ""
+        let received = now()
+        var report = StatusReport(source: .callback, receivedAt: received, rawBody: body,
+                                  payload: RetrievalPayloadValidator.validate(body),
+                                  rescheduleIfPending: .atLeast(schedule.afterCallback(now: received)))
+        if verifyCallbacks, case .success(let payload) = report.payload, payload.status.isTerminal {
+            report = await verified(report, claimed: payload, token: token)
+        }
+        let result: WriteResult?
+        do {
+            result = try await database.apply(report, to: .callbackTokenHash(CallbackToken.hash(of: token)))
+        } catch {
+            metrics.callback("unavailable")
+            context.logger.error("callback not stored", metadata: ["error": "\(error)"])
+            return APIError.response(.serviceUnavailable, code: "store_unavailable", message: "the store could not commit this callback; retry later")
+        }
+        guard let result else {
+            metrics.callback("unknown_token")
+            unknownTokenLog.log(context.logger, "callback for an unknown token")
+            return APIError.response(.notFound, code: "unknown_callback", message: "no generation has this callback URL")
+        }
+        if let row = result.generation.id { watch.changed(row: row) }
+        metrics.callback(result.outcome.rawValue)
+        if result.outcome == .conflict { metrics.conflict(source: .callback) }
+        if let violation = result.violation {
+            return APIError.response(.badRequest, code: violation.rule.rawValue, message: violation.message)
+        }
+        return Response(status: .noContent)
+    }
+
+    /// `verify_callbacks`: a terminal status is applied only if one retrieval call confirms it.
+    private func verified(_ report: StatusReport, claimed: RetrievalPayload, token: String) async -> StatusReport {
+        guard let generation = try? await database.generation(.callbackTokenHash(CallbackToken.hash(of: token))),
+              let generationID = generation.generationID else { return report }
+        var checked = report
+        do {
+            let answer = try await client.retrieve(generationID)
+            if case .success(let confirmed) = answer.payload, confirmed.status == claimed.status {
+                checked.payload = .success(confirmed)
+            } else {
+                checked.payload = .failure(PayloadViolation(.statusInvalid, detail: "not confirmed by the retrieval API"))
+            }
+        } catch {
+            checked.payload = .failure(PayloadViolation(.statusInvalid, detail: "could not be confirmed: \(error)"))
+        }
+        return checked
+    }
+
+    private func tooLarge() -> Response {
+        metrics.callback("too_large")
+        let rule = PayloadViolation(.bodyTooLarge)
+        return APIError.response(.contentTooLarge, code: rule.rule.rawValue, message: rule.message)
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return type == "application/json" || type.hasSuffix("+json")
+    }
+
+    static func methodNotAllowed(allow: String) -> Response {
+        var response = APIError.response(.methodNotAllowed, code: "method_not_allowed", message: "only \(allow) is served here")
+        response.headers[.allow] = allow
+        return response
+    }
+}

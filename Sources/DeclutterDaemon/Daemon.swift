@@ -1,0 +1,174 @@
+import AsyncHTTPClient
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// `declutterd serve` assembled in one place (STYLE: buildApplication): the store, the upstream client,
+/// the poller, the public callback listener and the local API, run as one ServiceGroup.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let database: AppDatabase
+    public let poller: Poller
+    public let metrics: DaemonMetrics
+    public let readiness: Readiness
+    let httpClient: HTTPClient
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let listeners = Mutex<BoundListeners>(BoundListeners())
+
+    /// The addresses the listeners bound (ports resolved when configured as 0).
+    public struct BoundListeners: Sendable, Equatable {
+        public var callbacks: String?
+        public var local: String?
+        public var socket: String?
+    }
+
+    public var bound: BoundListeners { listeners.withLock { $0 } }
+
+    /// Opens (and migrates) the store and wires every part; nothing listens until `run`.
+    public init(configuration: DaemonConfiguration, logger: Logger = Logger(label: "declutterd"),
+                now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        self.database = try AppDatabase.open(path: configuration.databasePath)
+        self.metrics = DaemonMetrics()
+        self.readiness = Readiness()
+        self.httpClient = DeclutterClient.makeHTTPClient()
+        var pollingUpstream = configuration.upstream
+        pollingUpstream.retrievalRetry = .none
+        self.poller = Poller(
+            database: database, client: DeclutterClient(configuration: pollingUpstream, httpClient: httpClient, logger: logger),
+            schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(), readiness: readiness,
+            logger: logger, now: now)
+    }
+
+    /// Serves until one of `signals` (or a graceful shutdown of the returned group); `onReady` runs once
+    /// both listeners are bound.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint], onReady: @escaping @Sendable () async -> Void = {}) async throws {
+        let group = makeServiceGroup(signals: signals, onReady: onReady)
+        do {
+            try await group.run()
+        } catch {
+            try? await httpClient.shutdown()
+            try? database.close()
+            throw error
+        }
+        try await httpClient.shutdown()
+        try database.close()
+    }
+
+    /// The services, in dependency order: SIGTERM stops the listeners first, the poller last.
+    func makeServiceGroup(signals: [UnixSignal], onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
+        let client = DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger)
+        let schedule = PollSchedule(configuration.polling)
+        let publicBaseURL: @Sendable () -> String? = { [self] in
+            configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
+        }
+        let submitter = Submitter(database: database, client: client, publicBaseURL: publicBaseURL, schedule: schedule,
+                                  metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
+        let callbackRouter = Router(context: CallbackContext.self)
+        callbackRouter.add(middleware: APIErrorMiddleware())
+        CallbackController(database: database, client: client, verifyCallbacks: configuration.verifyCallbacks,
+                           allowFrom: configuration.allowFrom, schedule: schedule, metrics: metrics, watch: poller.watch,
+                           unknownTokenLog: RateLimitedLog(), now: now).register(on: callbackRouter)
+        let localRouter = Router()
+        localRouter.add(middleware: APIErrorMiddleware())
+        LocalAPIController(database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
+                           watch: poller.watch, readiness: readiness, now: now).register(on: localRouter)
+
+        let announceReady = OnceFlag()
+        let becameBound: @Sendable () async -> Void = { [readiness] in
+            if readiness.listenersBound, announceReady.claim() { await onReady() }
+        }
+        var services: [any Service] = [poller]
+        let callbackAddress = configuration.callbacksListen
+        services.append(Application(
+            router: callbackRouter,
+            configuration: .init(address: .hostname(callbackAddress.host, port: callbackAddress.port), serverName: "declutterd"),
+            onServerRunning: { [self] channel in
+                listeners.withLock { $0.callbacks = "http://\(callbackAddress.host):\(channel.localAddress?.port ?? 0)" }
+                readiness.callbackListenerBound()
+                await becameBound()
+            }, logger: logger))
+        let localBindings = (configuration.localListen == nil ? 0 : 1) + (configuration.localSocket == nil ? 0 : 1)
+        if let local = configuration.localListen {
+            services.append(Application(
+                router: localRouter, configuration: .init(address: .hostname(local.host, port: local.port), serverName: "declutterd"),
+                onServerRunning: { [self] channel in
+                    listeners.withLock { $0.local = "http://\(local.host):\(channel.localAddress?.port ?? 0)" }
+                    if localBindingsBound() == localBindings { readiness.localListenerBound() }
+                    await becameBound()
+                }, logger: logger))
+        }
+        if let socket = configuration.localSocket {
+            try? FileManager.default.removeItem(atPath: socket)
+            services.append(Application(
+                router: localRouter, configuration: .init(address: .unixDomainSocket(path: socket), serverName: "declutterd"),
+                onServerRunning: { [self] _ in
+                    listeners.withLock { $0.socket = socket }
+                    if localBindingsBound() == localBindings { readiness.localListenerBound() }
+                    await becameBound()
+                }, logger: logger))
+        }
+        if localBindings == 0 { readiness.localListenerBound() }
+        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+    }
+
+    private func localBindingsBound() -> Int {
+        listeners.withLock { ($0.local == nil ? 0 : 1) + ($0.socket == nil ? 0 : 1) }
+    }
+
+    /// Starts in the background and returns once both listeners are bound: for tests and the demo.
+    public func start() async throws -> RunningDaemon {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let group = makeServiceGroup(signals: []) { continuation.yield() }
+        let task = Task { [self] in
+            defer { continuation.finish() }
+            do { try await group.run() } catch { logger.error("daemon stopped", metadata: ["error": "\(error)"]) }
+            try? await httpClient.shutdown()
+            try? database.close()
+        }
+        for await _ in stream {
+            return RunningDaemon(daemon: self, group: group, task: task)
+        }
+        throw DaemonStartError()
+    }
+}
+
+/// A daemon serving in the background.
+public struct RunningDaemon: Sendable {
+    public let daemon: Daemon
+    let group: ServiceGroup
+    let task: Task<Void, Never>
+
+    public var callbackBaseURL: String { daemon.bound.callbacks ?? "" }
+    public var localURL: String { daemon.bound.local ?? "" }
+
+    /// Graceful stop: listeners drain, the poller stops between polls, the store closes.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+}
+
+struct DaemonStartError: Error, CustomStringConvertible {
+    var description: String { "the daemon stopped before its listeners were bound" }
+}
+
+/// True for the first caller only.
+final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
+        }
+    }
+}

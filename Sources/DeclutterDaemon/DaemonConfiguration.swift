@@ -1,0 +1,71 @@
+import DeclutterAPI
+import Foundation
+import Logging
+
+/// A `host:port` to listen on.
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` (`[::1]:8788` for IPv6); nil when malformed or the port is out of range.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// True for 127.0.0.0/8, ::1 and localhost.
+    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+}
+
+/// The polling fallback's timings and bounds (SPEC §4).
+public struct PollingConfiguration: Sendable, Equatable {
+    /// How long a callback may take before the first poll.
+    public var callbackGrace: Duration = .seconds(600)
+    public var initialInterval: Duration = .seconds(30)
+    public var maxInterval: Duration = .seconds(600)
+    /// ±fraction applied to each interval.
+    public var jitter = 0.2
+    /// A generation without a terminal state after this long is LOST.
+    public var giveUpAfter: Duration = .seconds(86_400)
+    /// Polls running at once, whole daemon.
+    public var maxInFlight = 4
+    /// Polls started per second, whole daemon.
+    public var maxPerSecond = 5.0
+    /// Consecutive 400/404 answers after which a generation is LOST.
+    public var lostAfterNotFound = 3
+
+    public init() {}
+}
+
+/// Everything `declutterd serve` runs with.
+public struct DaemonConfiguration: Sendable {
+    public var upstream: DeclutterClientConfiguration
+    public var callbacksListen = ListenAddress(host: "127.0.0.1", port: 8787)
+    /// `{public_base_url}/callbacks/{token}` is what the service calls back.
+    public var publicBaseURL: String?
+    /// Use the callback listener's own bound address as the public base URL (the demo, tests: loopback only).
+    public var publicBaseURLFromListener = false
+    /// Confirm a terminal callback by one retrieval call before applying it.
+    public var verifyCallbacks = false
+    /// Source addresses allowed to call back; empty allows any.
+    public var allowFrom: [CIDR] = []
+    public var localListen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 8788)
+    public var localSocket: String?
+    public var databasePath = "./declutterd.sqlite"
+    public var polling = PollingConfiguration()
+    public var logLevel: Logger.Level = .info
+
+    public init(upstream: DeclutterClientConfiguration) {
+        self.upstream = upstream
+    }
+}

@@ -1,0 +1,238 @@
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The local status API (SPEC §5), on loopback and/or a unix socket.
+struct LocalAPIController: Sendable {
+    let database: AppDatabase
+    let submitter: Submitter
+    let poller: Poller
+    let schedule: PollSchedule
+    let metrics: DaemonMetrics
+    let watch: GenerationWatch
+    let readiness: Readiness
+    let now: @Sendable () -> Date
+
+    static let maximumWait = 60.0
+
+    /// Every route the local API serves, as `METHOD /path` (the OpenAPI document must list exactly these).
+    static let routes = [
+        "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics",
+        "POST /v1/generations", "GET /v1/generations", "GET /v1/generations/{id}", "GET /v1/generations/{id}/events",
+        "POST /v1/generations/{id}/variations", "POST /v1/generations/{id}/refresh",
+        "POST /v1/track", "GET /v1/projects/{id}", "GET /v1/stats",
+    ]
+
+    func register(on router: Router<BasicRequestContext>) {
+        for route in Self.routes {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            router.on(RouterPath(parts[1]), method: HTTPRequest.Method(rawValue: parts[0])!) { request, context in
+                try await handle(route, request, context)
+            }
+        }
+    }
+
+    private func handle(_ route: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        switch route {
+        case "GET /healthz": Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        case "GET /readyz": try await ready()
+        case "GET /openapi.yaml":
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        case "GET /metrics": await metricsText()
+        case "POST /v1/generations": try await submit(request)
+        case "GET /v1/generations": try await list(request)
+        case "GET /v1/generations/{id}": try await show(request, context)
+        case "GET /v1/generations/{id}/events": try await events(context)
+        case "POST /v1/generations/{id}/variations": try await vary(request, context)
+        case "POST /v1/generations/{id}/refresh": try await refresh(context)
+        case "POST /v1/track": try await track(request)
+        case "GET /v1/projects/{id}": try await project(context)
+        case "GET /v1/stats": try Self.json(.ok, StatsView(try await database.stats(), pollsInFlight: poller.pollsInFlight, now: now()))
+        default: throw Self.notFound
+        }
+    }
+
+    private func metricsText() async -> Response {
+        if let stats = try? await database.stats() { metrics.record(stats) }
+        metrics.pollsInFlight(poller.pollsInFlight)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+    }
+
+    // MARK: - Health
+
+    private func ready() async throws -> Response {
+        var problems = readiness.problems
+        do { try await database.checkWritable() } catch { problems.append("store not writable: \(error)") }
+        guard problems.isEmpty else {
+            return try Self.json(.serviceUnavailable, ReadinessView(status: "not_ready", reasons: problems))
+        }
+        return try Self.json(.ok, ReadinessView(status: "ready", reasons: []))
+    }
+
+    // MARK: - Submissions
+
+    private func submit(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        guard let imageURL = try body.url("image_url") else { throw APIError.invalidField("image_url", "is required") }
+        let auto = try body.bool("auto")
+        let maskURL = try body.url("mask_url")
+        guard auto == true || maskURL != nil else {
+            throw APIError(.badRequest, code: "invalid_mask", message: "either `auto` must be true or a `mask_url` given")
+        }
+        let launch = LaunchRequest(imageURL: imageURL, auto: auto, maskURL: maskURL, parent: nil, idempotencyKey: try Self.idempotencyKey(request))
+        return try await launched(launch)
+    }
+
+    private func vary(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let parent = try await generation(context)
+        let body = try await JSONBody.read(request, allowEmpty: true)
+        guard let original = try body.url("original_url") ?? parent.imageURL else {
+            throw APIError.invalidField("original_url", "is required: the parent has no image_url on record")
+        }
+        let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url("mask_url"), parent: parent,
+                                   idempotencyKey: try Self.idempotencyKey(request))
+        return try await launched(launch)
+    }
+
+    private func launched(_ launch: LaunchRequest) async throws -> Response {
+        do {
+            let (record, replayed) = try await submitter.launch(launch)
+            var response = try Self.json(.accepted, GenerationView(record))
+            if replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
+            return response
+        } catch SubmissionRefusal.noPublicBaseURL {
+            throw APIError(.serviceUnavailable, code: "no_public_base_url", message: "callbacks.public_base_url is not configured: the service would have no callback URL")
+        } catch SubmissionRefusal.parentNotSubmitted {
+            throw APIError(.conflict, code: "parent_not_submitted", message: "the parent generation has no upstream generation_id yet")
+        } catch StoreError.idempotencyKeyReused(let key) {
+            throw APIError(.unprocessableContent, code: "idempotency_key_reused", message: "Idempotency-Key \(key) was first used for a different request")
+        }
+    }
+
+    private func track(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        guard let generationID = try body.uuid("generation_id") else { throw APIError.invalidField("generation_id", "is required") }
+        let (record, created) = try await database.track(generationID: generationID, at: now(), firstPollAt: now())
+        if created { poller.wake() }
+        return try Self.json(created ? .accepted : .ok, GenerationView(record))
+    }
+
+    private func refresh(_ context: BasicRequestContext) async throws -> Response {
+        let generation = try await generation(context)
+        guard let row = generation.id, generation.generationID != nil else {
+            throw APIError(.conflict, code: "not_pollable", message: "the generation has no upstream generation_id to poll")
+        }
+        guard let polled = try await poller.pollNow(row: row) else { throw Self.notFound }
+        return try Self.json(.ok, GenerationView(polled))
+    }
+
+    // MARK: - Reads
+
+    private func list(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = GenerationFilter()
+        if let status = query["status"].map(String.init) {
+            guard let state = GenerationState(rawValue: status.uppercased()) else { throw APIError.invalidField("status", "must be one of \(GenerationState.allCases.map(\.rawValue).joined(separator: ", "))") }
+            filter.status = state
+        }
+        if let project = query["project_id"].map(String.init) {
+            guard let id = UUID(uuidString: project) else { throw APIError.invalidField("project_id", "must be a UUID") }
+            filter.projectID = id
+        }
+        if let since = query["since"].map(String.init) {
+            guard let date = StoreFormat.date(fromTimestamp: since) ?? ISO8601DateFormatter().date(from: since) else {
+                throw APIError.invalidField("since", "must be an ISO-8601 UTC time such as 2026-11-24T10:00:00Z")
+            }
+            filter.since = date
+        }
+        if let limit = query["limit"].map(String.init) {
+            guard let value = Int(limit), (1...500).contains(value) else { throw APIError.invalidField("limit", "must be between 1 and 500") }
+            filter.limit = value
+        }
+        if let cursor = query["cursor"].map(String.init) {
+            guard let before = Int64(cursor), before > 0 else { throw APIError.invalidField("cursor", "must be a cursor from a previous page") }
+            filter.before = before
+        }
+        let page = try await database.generations(matching: filter)
+        let next = page.count == filter.limit ? page.last?.id.map(String.init) : nil
+        return try Self.json(.ok, GenerationListView(generations: page.map(GenerationView.init), nextCursor: next))
+    }
+
+    private func show(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var generation = try await generation(context)
+        if let wait = request.uri.queryParameters["wait"].map(String.init) {
+            guard let seconds = Double(wait), (0...Self.maximumWait).contains(seconds) else {
+                throw APIError.invalidField("wait", "must be a number of seconds from 0 to 60")
+            }
+            generation = try await waitForTerminal(generation, upTo: seconds)
+        }
+        return try Self.json(.ok, GenerationView(generation))
+    }
+
+    /// Holds until the generation is no longer pending, or `seconds` pass.
+    private func waitForTerminal(_ generation: GenerationRecord, upTo seconds: Double) async throws -> GenerationRecord {
+        guard let row = generation.id else { return generation }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var current = generation
+        while current.status.isPending, ContinuousClock.now < deadline {
+            let subscription = watch.subscribe(row: row)
+            guard let fresh = try await database.generation(.row(row)) else { break }
+            current = fresh
+            if !current.status.isPending {
+                watch.end(subscription)
+                break
+            }
+            await watch.wait(subscription, timeout: deadline - ContinuousClock.now)
+            current = try await database.generation(.row(row)) ?? current
+        }
+        return current
+    }
+
+    private func events(_ context: BasicRequestContext) async throws -> Response {
+        let generation = try await generation(context)
+        let events = try await database.events(forRow: try generation.requireRow())
+        return try Self.json(.ok, EventListView(generationID: generation.generationID.map(StoreFormat.uuid), events: events.map(EventView.init)))
+    }
+
+    private func project(_ context: BasicRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.invalidField("id", "must be a project UUID") }
+        guard let (project, generations) = try await database.projectWithGenerations(id) else {
+            throw APIError(.notFound, code: "not_found", message: "no such project")
+        }
+        return try Self.json(.ok, ProjectView(id: StoreFormat.uuid(project.id), createdAt: StoreFormat.timestamp(project.createdAt),
+                                              variationsCount: project.variationsCount, generations: generations.map(GenerationView.init)))
+    }
+
+    // MARK: - Helpers
+
+    /// `{id}`: the local id, or the upstream generation UUID.
+    private func generation(_ context: BasicRequestContext) async throws -> GenerationRecord {
+        let text = context.parameters.get("id") ?? ""
+        let locator: GenerationLocator
+        if let row = Int64(text), row > 0 {
+            locator = .row(row)
+        } else if let id = UUID(uuidString: text) {
+            locator = .generationID(id)
+        } else {
+            throw APIError.invalidField("id", "must be a local id or a generation UUID")
+        }
+        guard let generation = try await database.generation(locator) else { throw Self.notFound }
+        return generation
+    }
+
+    static let notFound = APIError(.notFound, code: "not_found", message: "no such generation")
+
+    static func idempotencyKey(_ request: Request) throws -> String? {
+        guard let key = request.headers[.init("Idempotency-Key")!] else { return nil }
+        guard (1...200).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 200 visible ASCII characters")
+        }
+        return key
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encode(value))))
+    }
+}

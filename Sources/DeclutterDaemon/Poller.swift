@@ -1,0 +1,171 @@
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The polling fallback (SPEC §4): sleeps until the nearest `next_poll_at` or a wake-up, polls what is
+/// due within the daemon's bounds (in flight, per second), and resumes from the database alone.
+public final class Poller: Service, Sendable {
+    let database: AppDatabase
+    let client: DeclutterClient
+    let schedule: PollSchedule
+    let metrics: DaemonMetrics
+    let watch: GenerationWatch
+    let readiness: Readiness
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let wakeSignal = WakeSignal()
+    private let inFlight = Mutex<Set<Int64>>([])
+    /// The longest the loop sleeps without looking at the database again.
+    static let maximumNap: Duration = .seconds(60)
+
+    init(database: AppDatabase, client: DeclutterClient, schedule: PollSchedule, metrics: DaemonMetrics, watch: GenerationWatch,
+         readiness: Readiness, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.database = database
+        self.client = client
+        self.schedule = schedule
+        self.metrics = metrics
+        self.watch = watch
+        self.readiness = readiness
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Polls running now.
+    public var pollsInFlight: Int { inFlight.withLock { $0.count } }
+
+    /// Look at the database again now (a new submission, a track, a refresh).
+    public func wake() { wakeSignal.signal() }
+
+    public func run() async throws {
+        let stopping = Mutex(false)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                var pacer = Pacer(perSecond: schedule.configuration.maxPerSecond)
+                while !stopping.withLock({ $0 }), !Task.isCancelled {
+                    let started = try await startDuePolls(in: &group, pacer: &pacer)
+                    if !started { await wakeSignal.wait(timeout: try await napLength()) }
+                }
+            }
+        } onGracefulShutdown: { [wakeSignal] in
+            stopping.withLock { $0 = true }
+            wakeSignal.signal()
+        }
+    }
+
+    /// Starts the due polls there is room for; false when nothing could start.
+    private func startDuePolls(in group: inout ThrowingDiscardingTaskGroup<any Error>, pacer: inout Pacer) async throws -> Bool {
+        let room = schedule.configuration.maxInFlight - pollsInFlight
+        guard room > 0 else { return false }
+        let busy = inFlight.withLock { $0 }
+        let due: [GenerationRecord]
+        do {
+            due = try await database.dueGenerations(at: now(), limit: room + busy.count)
+                .filter { $0.id.map { !busy.contains($0) } ?? false }
+        } catch {
+            logger.error("cannot read due generations", metadata: ["error": "\(error)"])
+            return false
+        }
+        for generation in due.prefix(room) {
+            guard let row = generation.id else { continue }
+            try await pacer.waitForTurn()
+            inFlight.withLock { _ = $0.insert(row) }
+            metrics.pollsInFlight(pollsInFlight)
+            group.addTask { [self] in
+                await poll(generation)
+                inFlight.withLock { _ = $0.remove(row) }
+                metrics.pollsInFlight(pollsInFlight)
+                wake()
+            }
+        }
+        return !due.isEmpty
+    }
+
+    /// Until the nearest poll date (never negative, never longer than `maximumNap`).
+    private func napLength() async throws -> Duration {
+        guard pollsInFlight < schedule.configuration.maxInFlight,
+              let next = try? await database.nextPollDate() else { return Self.maximumNap }
+        let seconds = min(max(next.timeIntervalSince(now()), 0.001), Self.maximumNap.seconds)
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Polls one generation now and returns it as stored afterwards (`refresh`).
+    public func pollNow(row: Int64) async throws -> GenerationRecord? {
+        guard let generation = try await database.generation(.row(row)) else { return nil }
+        await poll(generation)
+        return try await database.generation(.row(row))
+    }
+
+    /// One retrieval call and what it changes, recorded in the store.
+    func poll(_ generation: GenerationRecord) async {
+        guard let row = generation.id, let generationID = generation.generationID else { return }
+        let logger = self.logger.with(generationID: generationID)
+        defer { watch.changed(row: row) }
+        do {
+            if generation.status.isPending, schedule.isExpired(createdAt: generation.createdAt, now: now()) {
+                _ = try await database.markLost(row: row, reason: "no terminal state within give_up_after", at: now())
+                metrics.poll("lost")
+                logger.warning("generation lost: no terminal state within give_up_after")
+                return
+            }
+            do {
+                let answer = try await client.retrieve(generationID)
+                readiness.credentialsAccepted()
+                let received = now()
+                let report = StatusReport(
+                    source: .poll, receivedAt: received, httpStatus: answer.httpStatus, rawBody: answer.rawBody, payload: answer.payload,
+                    rescheduleIfPending: .exactly(schedule.afterAnswer(attempt: generation.pollAttempts + 1, now: received, random: .random(in: -1...1))))
+                guard let result = try await database.apply(report, to: .row(row)) else { return }
+                metrics.poll(result.outcome.rawValue)
+                if result.outcome == .conflict { metrics.conflict(source: .poll) }
+                logger.info("polled", metadata: ["status": "\(result.generation.status.rawValue)", "outcome": "\(result.outcome.rawValue)"])
+            } catch let error as UpstreamError {
+                try await recordFailure(error, of: generation, row: row, logger: logger)
+            }
+        } catch {
+            logger.error("poll not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func recordFailure(_ error: UpstreamError, of generation: GenerationRecord, row: Int64, logger: Logger) async throws {
+        let failedAt = now()
+        if error.isCredentialProblem { readiness.credentialsRejected(error.description) }
+        let notFound = error.httpStatus == 400 || error.httpStatus == 404
+        if notFound, schedule.isGone(consecutiveNotFound: generation.pollFailures + 1) {
+            _ = try await database.markLost(row: row, reason: "upstream answered HTTP \(error.httpStatus ?? 0) \(generation.pollFailures + 1) times running", at: failedAt)
+            metrics.poll("lost")
+            logger.warning("generation lost: upstream does not know it")
+            return
+        }
+        let next = schedule.afterFailure(error, attempt: generation.pollAttempts + 1, now: failedAt, random: .random(in: -1...1))
+        _ = try await database.recordPollFailure(row: row, httpStatus: error.httpStatus, reason: error.description, rawBody: nil, at: failedAt, nextPollAt: next)
+        metrics.poll(error.httpStatus.map { "http_\($0)" } ?? error.kind.rawValue)
+        logger.notice("poll failed", metadata: ["error": "\(error)", "next_poll_at": "\(StoreFormat.timestamp(next))"])
+    }
+}
+
+/// Spaces poll starts to at most `perSecond`.
+struct Pacer {
+    let interval: Duration
+    var nextTurn = ContinuousClock.now
+
+    init(perSecond: Double) {
+        interval = .milliseconds(Int64(1000 / max(perSecond, 0.001)))
+    }
+
+    mutating func waitForTurn() async throws {
+        let now = ContinuousClock.now
+        if nextTurn > now { try await Task.sleep(until: nextTurn) }
+        nextTurn = max(now, nextTurn) + interval
+    }
+}
+
+extension Logger {
+    func with(generationID: UUID) -> Logger {
+        var logger = self
+        logger[metadataKey: "generation_id"] = "\(StoreFormat.uuid(generationID))"
+        return logger
+    }
+}

@@ -1,0 +1,110 @@
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Logging
+
+/// A local request for a generation or a variation, validated.
+public struct LaunchRequest: Sendable {
+    public var imageURL: String
+    public var auto: Bool?
+    public var maskURL: String?
+    /// For a variation: the parent generation, as stored.
+    public var parent: GenerationRecord?
+    public var idempotencyKey: String?
+}
+
+/// Why a submission could not start.
+public enum SubmissionRefusal: Error, Sendable, Equatable {
+    /// Submissions need `callbacks.public_base_url` to give the service a callback URL.
+    case noPublicBaseURL
+    /// The parent has no upstream generation id yet (still submitting, or rejected).
+    case parentNotSubmitted
+}
+
+/// Launches generations and variations (SPEC §2, §3): SUBMITTING with the token hash first, then the
+/// upstream call with the generation's own callback URL, then its answer or why there is none.
+struct Submitter: Sendable {
+    let database: AppDatabase
+    let client: DeclutterClient
+    let publicBaseURL: @Sendable () -> String?
+    let schedule: PollSchedule
+    let metrics: DaemonMetrics
+    let watch: GenerationWatch
+    let poller: Poller
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// The stored record after the attempt, and whether it is the replay of an earlier request.
+    func launch(_ request: LaunchRequest) async throws -> (GenerationRecord, replayed: Bool) {
+        guard let publicBaseURL = publicBaseURL() else { throw SubmissionRefusal.noPublicBaseURL }
+        if let parent = request.parent, parent.generationID == nil { throw SubmissionRefusal.parentNotSubmitted }
+        let token = CallbackToken.random()
+        let submission = SubmissionRequest(
+            kind: request.parent == nil ? .generation : .variation, imageURL: request.imageURL, maskURL: request.maskURL,
+            auto: request.auto, parentGenerationID: request.parent?.generationID, projectID: request.parent?.projectID,
+            callbackTokenHash: token.hash, idempotencyKey: request.idempotencyKey)
+        let generation: GenerationRecord
+        switch try await database.beginSubmission(submission, at: now()) {
+        case .replay(let first):
+            metrics.submission("replayed")
+            return (first, true)
+        case .new(let record):
+            generation = record
+        }
+        let row = try generation.requireRow()
+        defer { watch.changed(row: row) }
+        let webhook = token.url(publicBaseURL: publicBaseURL)
+        do {
+            let answer = try await call(request, webhook: webhook)
+            let result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: schedule.firstPoll(createdAt: generation.createdAt))
+            metrics.submission("accepted")
+            poller.wake()
+            logger.with(generationID: answer.generationID).info("submitted", metadata: ["remaining_photos": "\(answer.remainingPhotos)"])
+            return (result.generation, false)
+        } catch let error as UpstreamError {
+            return (try await record(error, row: row), false)
+        }
+    }
+
+    private func call(_ request: LaunchRequest, webhook: String) async throws(UpstreamError) -> SubmissionAnswer {
+        if let parent = request.parent, let parentID = parent.generationID {
+            let answer = try await client.generateVariation(of: parentID, originalURL: request.imageURL, maskURL: request.maskURL, webhook: webhook)
+            return SubmissionAnswer(generationID: answer.generationID, projectID: answer.projectID ?? parent.projectID,
+                                    remainingPhotos: answer.remainingPhotos, rawBody: (try? WireFormat.encode(answer)) ?? Data())
+        }
+        let answer = try await client.generate(imageURL: request.imageURL, auto: request.auto, maskURL: request.maskURL, webhook: webhook)
+        return SubmissionAnswer(generationID: answer.generationID, projectID: answer.projectID,
+                                remainingPhotos: answer.remainingPhotos, rawBody: (try? WireFormat.encode(answer)) ?? Data())
+    }
+
+    /// REJECTED when nothing was spent (a refusal, or the service never reached); otherwise the outcome is
+    /// unknown: it stays SUBMITTING with the reason, and a callback to its token can still resolve it.
+    private func record(_ error: UpstreamError, row: Int64) async throws -> GenerationRecord {
+        let logger = self.logger.with(row: row)
+        switch error.kind {
+        case .rejected, .unreachable:
+            metrics.submission("rejected")
+            logger.warning("submission rejected", metadata: ["error": "\(error)"])
+            return try await database.recordRejected(forRow: row, httpStatus: error.httpStatus, reason: error.description, rawBody: nil, at: now()).generation
+        default:
+            metrics.submission("outcome_unknown")
+            logger.error("submission outcome unknown", metadata: ["error": "\(error)"])
+            return try await database.recordOutcomeUnknown(forRow: row, reason: error.description, httpStatus: error.httpStatus, at: now()).generation
+        }
+    }
+}
+
+extension GenerationRecord {
+    func requireRow() throws -> Int64 {
+        guard let id else { throw StoreError.generationNotFound }
+        return id
+    }
+}
+
+extension Logger {
+    func with(row: Int64) -> Logger {
+        var logger = self
+        logger[metadataKey: "generation"] = "\(row)"
+        return logger
+    }
+}

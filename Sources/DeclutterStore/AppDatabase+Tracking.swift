@@ -1,0 +1,32 @@
+import Foundation
+import GRDB
+
+// MARK: - Writes: adopting generations created elsewhere
+
+extension AppDatabase {
+    /// Adopts a generation created elsewhere (`track`): polled like any other, from `firstPollAt`.
+    /// Returns the existing record, and `false`, when the generation is already known.
+    public func track(generationID: UUID, at date: Date, firstPollAt: Date) async throws -> (GenerationRecord, created: Bool) {
+        try await write { db in
+            if let known = try GenerationRecord.find(.generationID(generationID), in: db) { return (known, false) }
+            var generation = GenerationRecord(kind: .tracked, status: .starting, createdAt: date)
+            generation.generationID = generationID
+            generation.submittedAt = date
+            generation.nextPollAt = firstPollAt
+            try generation.insert(db)
+            return (generation, true)
+        }
+    }
+
+    /// Makes a pending generation due now (`refresh`, or a LOST one asked about again).
+    public func schedulePoll(row: Int64, at date: Date) async throws -> GenerationRecord {
+        try await write { db in
+            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            if generation.status.isPending || generation.status == .lost, generation.generationID != nil {
+                generation.nextPollAt = date
+                try generation.update(db)
+            }
+            return generation
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import DeclutterAPI
+import DeclutterStore
+import Foundation
+import Testing
+
+@Suite("Callbacks and poll answers")
+struct ReportTests {
+    @Test func duplicateSucceededChangesStateOnceAndRecordsTwoEvents() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let first = try #require(try await database.apply(report(succeededJSON, at: t0.plus(5)), to: submitted.byToken))
+            let second = try #require(try await database.apply(report(succeededJSON, at: t0.plus(9)), to: submitted.byToken))
+            #expect(first.outcome == .applied)
+            #expect(second.outcome == .duplicate)
+            let stored = try await database.row(submitted.row)
+            #expect(stored.status == .succeeded)
+            #expect(stored.completedAt == t0.plus(5), "the duplicate must not move the completion time")
+            #expect(stored.resolvedBy == .callback)
+            #expect(stored.images == ["https://cdn.example.com/out/1.png"])
+            #expect(stored.nextPollAt == nil)
+            let outcomes = try await database.events(forRow: submitted.row).filter { $0.source == .callback }.map(\.outcome)
+            #expect(outcomes == [.applied, .duplicate])
+        }
+    }
+
+    @Test func processingAfterSucceededIsStale() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
+            let late = try #require(try await database.apply(report(#"{"status": "PROCESSING"}"#, at: t0.plus(1)), to: submitted.byToken))
+            #expect(late.outcome == .stale)
+            #expect(late.event.statusBefore == .succeeded)
+            #expect(late.event.statusReported == .processing)
+            #expect(try await database.row(submitted.row).status == .succeeded)
+        }
+    }
+
+    @Test func failedAfterSucceededIsAConflictNotApplied() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
+            let result = try #require(try await database.apply(report(#"{"status": "FAILED"}"#, at: t0.plus(1)), to: submitted.byToken))
+            #expect(result.outcome == .conflict)
+            #expect(result.event.reason?.contains("FAILED") == true)
+            let stored = try await database.row(submitted.row)
+            #expect(stored.status == .succeeded)
+            #expect(stored.refunded == false)
+        }
+    }
+
+    @Test func failedIsRefunded() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            _ = try await database.apply(report(#"{"status": "PROCESSING"}"#), to: submitted.byToken)
+            let result = try #require(try await database.apply(report(#"{"status": "FAILED"}"#, source: .poll, at: t0.plus(30)), to: .row(submitted.row)))
+            #expect(result.outcome == .applied)
+            let stored = try await database.row(submitted.row)
+            #expect(stored.status == .failed)
+            #expect(stored.refunded)
+            #expect(stored.resolvedBy == .poll)
+            #expect(stored.completedAt == t0.plus(30))
+            #expect(stored.nextPollAt == nil)
+        }
+    }
+
+    @Test func invalidPayloadIsRecordedAsRejectedAndChangesNothing() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted(firstPollAt: t0.plus(600))
+            let before = try await database.row(submitted.row)
+            let body = #"{"status": "SUCCEEDED"}"#
+            let result = try #require(try await database.apply(report(body, at: t0.plus(5)), to: submitted.byToken))
+            #expect(result.outcome == .rejected)
+            #expect(result.violation?.rule == .imagesMissing)
+            #expect(result.event.reason?.hasPrefix("images.missing") == true)
+            #expect(result.event.rawBody?.text == body)
+            #expect(result.event.statusReported == nil)
+            let after = try await database.row(submitted.row)
+            #expect(after.status == before.status)
+            #expect(after.images == before.images)
+            // An invalid callback is no news about the generation: its fallback poll is not put off.
+            #expect(after.nextPollAt == before.nextPollAt)
+        }
+    }
+
+    @Test func foreignGenerationIDIsRejectedAsMismatch() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let body = #"{"status": "SUCCEEDED", "images": ["https://cdn.example.com/x.png"], "generation_id": "\#(UUID())"}"#
+            let result = try #require(try await database.apply(report(body), to: submitted.byToken))
+            #expect(result.outcome == .rejected)
+            #expect(result.violation?.rule == .generationIDMismatch)
+            #expect(result.event.reason?.hasPrefix("generation_id.mismatch") == true)
+            #expect(try await database.row(submitted.row).status == .starting)
+        }
+    }
+
+    @Test func matchingGenerationIDInAnyCaseApplies() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let body = #"{"status": "PROCESSING", "generation_id": "\#(submitted.generationID.uuidString.uppercased())"}"#
+            #expect(try await database.apply(report(body), to: submitted.byToken)?.outcome == .applied)
+        }
+    }
+
+    @Test func unknownTokenWritesNothing() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let events = try await database.count("events")
+            let result = try await database.apply(report(succeededJSON), to: .callbackTokenHash(CallbackToken.random().hash))
+            #expect(result == nil)
+            #expect(try await database.count("events") == events)
+            #expect(try await database.row(submitted.row).status == .starting)
+        }
+    }
+
+    @Test func reportedIdentityAndVariationsAreKept() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            _ = try await database.apply(report(#"{"status": "PROCESSING", "variations": 3}"#), to: submitted.byToken)
+            #expect(try await database.row(submitted.row).variations == 3)
+            #expect(try await database.project(submitted.projectID)?.variationsCount == 3)
+        }
+    }
+}
