@@ -85,6 +85,15 @@ let package = Package(
             dependencies: ["DeclutterAPI", "DeclutterStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "DeclutterDaemonTests",
+            dependencies: [
+                "DeclutterAPI", "DeclutterStore", "DeclutterSandbox", "DeclutterDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "DeclutterSandboxTests",
             dependencies: [
                 "DeclutterAPI", "DeclutterSandbox",

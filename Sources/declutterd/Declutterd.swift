@@ -6,5 +6,8 @@ struct Declutterd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "declutterd",
         abstract: "Makes the asynchronous Decluttering API safe to depend on.",
-        subcommands: [SandboxCommand.self])
+        subcommands: daemonCommands + clientCommands + [SandboxCommand.self])
+
+    /// Commands that run the daemon itself.
+    static let daemonCommands: [any ParsableCommand.Type] = []
 }

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import DeclutterAPI
+import DeclutterDaemon
+import DeclutterSandbox
+import DeclutterStore
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+
+/// A real daemon and a real sandbox on free loopback ports, a fresh database file, millisecond timings.
+struct Harness: Sendable {
+    let sandbox: RunningSandbox
+    let daemon: RunningDaemon
+    let directory: URL
+
+    var database: AppDatabase { daemon.daemon.database }
+    var databasePath: String { daemon.daemon.configuration.databasePath }
+
+    /// Polling timings for tests: grace 300 ms, intervals 20–100 ms, LOST after 5 s.
+    static var fastPolling: PollingConfiguration {
+        var polling = PollingConfiguration()
+        polling.callbackGrace = .milliseconds(300)
+        polling.initialInterval = .milliseconds(20)
+        polling.maxInterval = .milliseconds(100)
+        polling.giveUpAfter = .seconds(5)
+        polling.maxInFlight = 4
+        polling.maxPerSecond = 200
+        return polling
+    }
+
+    static func quietLogger() -> Logger {
+        var logger = Logger(label: "declutterd.test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// The daemon configuration for a sandbox, a database path and polling timings.
+    static func configuration(for sandbox: RunningSandbox, databasePath: String, polling: PollingConfiguration) -> DaemonConfiguration {
+        let account = sandbox.sandbox.configuration
+        var configuration = DaemonConfiguration(upstream: DeclutterClientConfiguration(
+            baseURL: sandbox.baseURL, userID: account.userID, apiKey: account.apiKey, requestTimeout: .seconds(5),
+            retrievalRetry: RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(5)),
+            submissionRetry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(5))))
+        configuration.callbacksListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.localListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.publicBaseURLFromListener = true
+        configuration.databasePath = databasePath
+        configuration.polling = polling
+        return configuration
+    }
+
+    static func start(sandbox sandboxConfiguration: SandboxConfiguration = .fast(),
+                      polling: PollingConfiguration = fastPolling,
+                      adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let sandbox = try await Sandbox(configuration: sandboxConfiguration).start()
+        var configuration = configuration(for: sandbox, databasePath: directory.appendingPathComponent("declutterd.sqlite").path, polling: polling)
+        adjust(&configuration)
+        let daemon = try await Daemon(configuration: configuration, logger: quietLogger()).start()
+        return Harness(sandbox: sandbox, daemon: daemon, directory: directory)
+    }
+
+    /// Stops the daemon only (the database file stays), e.g. to start another on the same file.
+    func stopDaemon() async {
+        await daemon.stop()
+    }
+
+    func stop() async {
+        await daemon.stop()
+        await sandbox.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: - HTTP
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [(String, String)]
+        let body: Data
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    static func send(_ method: String, _ url: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            if headers.keys.allSatisfy({ $0.lowercased() != "content-type" }) { request.headers.add(name: "content-type", value: "application/json") }
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(70))
+        let data = Data(buffer: try await response.body.collect(upTo: 1 << 24))
+        return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: data)
+    }
+
+    /// A call to the local API.
+    func local(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        try await Self.send(method, daemon.localURL + path, body: json.map { Data($0.utf8) }, headers: headers)
+    }
+
+    /// Submits a generation through the local API and returns its record.
+    func submit(image: String = "https://images.example/room.jpg", idempotencyKey: String? = nil) async throws -> [String: Any] {
+        let reply = try await local("POST", "/v1/generations", json: #"{"image_url": "\#(image)", "auto": true}"#,
+                                    headers: idempotencyKey.map { ["Idempotency-Key": $0] } ?? [:])
+        guard reply.status == 202 else { throw HarnessError("submit answered \(reply.status): \(reply.text)") }
+        return reply.json
+    }
+
+    /// Waits (by `?wait=`) for a generation to leave the pending states.
+    func waitTerminal(_ id: Any, seconds: Int = 20) async throws -> [String: Any] {
+        try await local("GET", "/v1/generations/\(id)?wait=\(seconds)").json
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
