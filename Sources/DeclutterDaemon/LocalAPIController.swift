@@ -155,8 +155,12 @@ struct LocalAPIController: Sendable {
             guard let before = Int64(cursor), before > 0 else { throw APIError.invalidField("cursor", "must be a cursor from a previous page") }
             filter.before = before
         }
-        let page = try await database.generations(matching: filter)
-        let next = page.count == filter.limit ? page.last?.id.map(String.init) : nil
+        // One row more than asked tells whether another page exists.
+        let pageSize = filter.limit
+        filter.limit += 1
+        let rows = try await database.generations(matching: filter)
+        let page = Array(rows.prefix(pageSize))
+        let next = rows.count > pageSize ? page.last?.id.map(String.init) : nil
         return try Self.json(.ok, GenerationListView(generations: page.map(GenerationView.init), nextCursor: next))
     }
 

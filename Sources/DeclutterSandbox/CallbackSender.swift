@@ -11,20 +11,35 @@ struct GenerationLifecycle: Sendable {
     let imageBase: @Sendable () -> String
 
     func run(_ generation: SandboxGeneration) async {
-        let configuration = state.configuration
-        try? await Task.sleep(for: configuration.startDelay)
-        guard let processing = await state.advance(generation.id, imageBase: imageBase()) else { return }
+        try? await Task.sleep(for: state.configuration.startDelay)
+        guard let progress = await progress(generation) else { return }
+        await complete(generation, after: progress)
+    }
+
+    /// A PROCESSING callback held back to be sent after the terminal one (reorder).
+    struct Progress: Sendable {
         var heldBack: (CallbackFate, RetrievalPayload)?
-        if configuration.callbackOnProgress, processing.webhook != nil {
+    }
+
+    /// STARTING → PROCESSING and its callback (unless held back); nil once the sandbox has stopped.
+    func progress(_ generation: SandboxGeneration) async -> Progress? {
+        guard let processing = await state.advance(generation.id, imageBase: imageBase()) else { return nil }
+        var progress = Progress()
+        if state.configuration.callbackOnProgress, processing.webhook != nil {
             let fate = await state.drawCallbackFate(for: processing, status: .processing)
             let payload = await state.payload(of: processing)
-            if fate.reordered { heldBack = (fate, payload) } else { await deliver(payload, fate: fate, to: processing.webhook) }
+            if fate.reordered { progress.heldBack = (fate, payload) } else { await deliver(payload, fate: fate, to: processing.webhook) }
         }
+        return progress
+    }
+
+    /// PROCESSING → the terminal state after the completion time, its callback, then any held-back one.
+    func complete(_ generation: SandboxGeneration, after progress: Progress) async {
         try? await Task.sleep(for: generation.completionTime)
         guard let done = await state.advance(generation.id, imageBase: imageBase()), done.webhook != nil else { return }
         let fate = await state.drawCallbackFate(for: done, status: done.status)
         await deliver(await state.payload(of: done), fate: fate, to: done.webhook)
-        if let (fate, payload) = heldBack {
+        if let (fate, payload) = progress.heldBack {
             await deliver(payload, fate: fate, to: done.webhook)
         }
     }

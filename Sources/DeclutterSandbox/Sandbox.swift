@@ -39,6 +39,10 @@ public final class Sandbox: Sendable {
 
     public func remainingPhotos() async -> Int { await state.remainingPhotos }
 
+    /// The webhook each generation was given (generations launched without one are absent): for tests
+    /// that need to call a capability URL the way the service would.
+    public func webhooks() async -> [UUID: String] { await state.webhooks }
+
     /// Serves until one of `signals` arrives (or the returned group is shut down); `onListening` gets the base URL once bound.
     public func run(gracefulShutdownSignals signals: [UnixSignal] = [.sigterm, .sigint],
                     onListening: @escaping @Sendable (String) async -> Void = { _ in }) async throws {

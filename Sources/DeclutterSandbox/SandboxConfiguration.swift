@@ -50,6 +50,10 @@ public struct SandboxConfiguration: Sendable {
     public var completionTime: ClosedRange<Double> = 5...20
     /// Send a callback on PROCESSING as well as on the terminal state.
     public var callbackOnProgress = true
+    /// Move to PROCESSING and deliver its callback before answering generate, so that callback beats the
+    /// generate response (as a fast service can); the job then goes on as usual. A reordered PROCESSING
+    /// callback is still held back until after the terminal one.
+    public var callbackBeforeAnswer = false
     public var faults = SandboxFaults()
 
     public init(apiKey: String, userID: UUID) {

@@ -45,7 +45,13 @@ struct SandboxRoutes: Sendable {
     private func launch(webhook: String?, variationOf parent: UUID?) async throws -> Data {
         do {
             let (generation, remaining) = try await state.createGeneration(webhook: webhook, variationOf: parent)
-            Task { await lifecycle.run(generation) }
+            if state.configuration.callbackBeforeAnswer, generation.webhook != nil {
+                // The first callback is delivered (and answered) before the generate response leaves.
+                let progress = await lifecycle.progress(generation)
+                Task { if let progress { await lifecycle.complete(generation, after: progress) } }
+            } else {
+                Task { await lifecycle.run(generation) }
+            }
             if parent == nil {
                 return try WireFormat.encode(GenerateResponse(generationID: generation.id, remainingPhotos: remaining, projectID: generation.projectID))
             }

@@ -169,6 +169,8 @@ actor SandboxState {
 
     func generation(_ id: UUID) -> SandboxGeneration? { generations[id] }
 
+    var webhooks: [UUID: String] { generations.compactMapValues(\.webhook) }
+
     func payload(of generation: SandboxGeneration) -> RetrievalPayload {
         RetrievalPayload(status: generation.status, images: generation.images,
                          variations: projects[generation.projectID]?.variations ?? 0,

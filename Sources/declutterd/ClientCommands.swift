@@ -1,6 +1,123 @@
 import ArgumentParser
+import DeclutterDaemon
+import Foundation
+
+// Client commands talk to a running daemon's local API (SPEC §7). Exit codes (ClientExitCode):
+// 0 success; 1 failure (an API error other than 404, or a generation that ended FAILED, REJECTED or
+// LOST under --wait); 64 usage (ArgumentParser's validation); 66 not found (HTTP 404); 69 daemon
+// unreachable. Errors are one line on stderr: `declutterd: <message> (<code>)`.
 
 extension Declutterd {
     /// Commands that talk to a running daemon's local API.
-    static let clientCommands: [any ParsableCommand.Type] = []
+    static let clientCommands: [any ParsableCommand.Type] = [
+        SubmitCommand.self, VaryCommand.self, TrackCommand.self, RefreshCommand.self,
+        ListCommand.self, ShowCommand.self, StatsCommand.self,
+    ]
+}
+
+/// `declutterd submit`: a new generation.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit an image for decluttering: the whole room (--auto) or the parts a mask marks.",
+        discussion: "Prints the new record (202 Accepted); with --wait, follows it until it settles.\n\n" + ClientExitCode.help)
+
+    @Argument(help: "The image to declutter (an absolute http(s) URL).") var imageURL: String
+    @Flag(help: "Let the service find the clutter itself.") var auto = false
+    @Option(name: .customLong("mask"), help: ArgumentHelp("A mask image marking what to remove.", valueName: "url")) var maskURL: String?
+    @Flag(help: "Show progress and wait until the generation succeeds or fails.") var wait = false
+    @Option(help: ArgumentHelp("Makes a retried submission return the first one instead of spending another photo.", valueName: "key"))
+    var idempotencyKey: String?
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard auto != (maskURL != nil) else { throw ValidationError("give either --auto or --mask URL (one of them)") }
+    }
+
+    func run() async throws {
+        try await client.withClient { api in
+            let reply = try await api.submit(imageURL: imageURL, auto: auto, maskURL: maskURL, idempotencyKey: idempotencyKey)
+            try await client.followUp(reply, wait: wait, api: api)
+        }
+    }
+}
+
+/// `declutterd vary`: a variation of an earlier generation.
+struct VaryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vary",
+        abstract: "Ask for a variation of a generation (same project).",
+        discussion: "ID is the local id or the generation UUID of the parent.\n\n" + ClientExitCode.help)
+
+    @Argument(help: "The parent: a local id or a generation UUID.") var id: String
+    @Option(name: .customLong("mask"), help: ArgumentHelp("A mask for the variation.", valueName: "url")) var maskURL: String?
+    @Option(name: .customLong("original"), help: ArgumentHelp("The original image (default: the parent's).", valueName: "url"))
+    var originalURL: String?
+    @Flag(help: "Show progress and wait until the variation succeeds or fails.") var wait = false
+    @Option(help: ArgumentHelp("Makes a retried request return the first variation.", valueName: "key")) var idempotencyKey: String?
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws { try ClientArguments.validateID(id) }
+
+    func run() async throws {
+        try await client.withClient { api in
+            let reply = try await api.vary(id, maskURL: maskURL, originalURL: originalURL, idempotencyKey: idempotencyKey)
+            try await client.followUp(reply, wait: wait, api: api)
+        }
+    }
+}
+
+/// `declutterd track`: adopt a generation created elsewhere.
+struct TrackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Adopt a generation created elsewhere: the daemon polls it until it settles.",
+        discussion: ClientExitCode.help)
+
+    @Argument(help: "The upstream generation UUID.") var generationID: String
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard UUID(uuidString: generationID) != nil else { throw ValidationError("GENERATION_ID must be a UUID, not `\(generationID)`") }
+    }
+
+    func run() async throws {
+        try await client.withClient { api in
+            let reply = try await api.track(generationID: generationID.lowercased())
+            if !client.json, reply.httpStatus == 200 { Terminal.error("already tracked") }
+            client.emit(reply) { ClientReport.generations([$0]) }
+        }
+    }
+}
+
+/// `declutterd refresh`: poll upstream now.
+struct RefreshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refresh",
+        abstract: "Make the daemon poll upstream for a generation now, and print what it learned.",
+        discussion: ClientExitCode.help)
+
+    @Argument(help: "A local id or a generation UUID.") var id: String
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws { try ClientArguments.validateID(id) }
+
+    func run() async throws {
+        try await client.withClient { api in
+            client.emit(try await api.refresh(id)) { ClientReport.generations([$0]) }
+        }
+    }
+}
+
+extension ClientOptions {
+    /// After a submission: the record, or with `wait` the progress and the settled record.
+    func followUp(_ reply: LocalReply<LocalGeneration>, wait: Bool, api: LocalAPIClient) async throws {
+        if reply.replayed, !json { Terminal.error("replayed: this Idempotency-Key was used before; no new generation was made") }
+        guard wait else {
+            emit(reply) { ClientReport.generations([$0]) }
+            return
+        }
+        if !json { Terminal.line(ClientReport.generations([reply.value])) }
+        try finishWaiting(try await waitUntilSettled(api, id: reply.value.id))
+    }
 }

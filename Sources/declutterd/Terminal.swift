@@ -10,3 +10,14 @@ enum Terminal {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }
+
+/// Fixed-width columns for tables people read.
+enum Column {
+    static func left(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func right(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+}

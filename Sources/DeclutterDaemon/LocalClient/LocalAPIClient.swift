@@ -1,0 +1,202 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls the daemon's local API (SPEC §5) and decodes its answers; every failure is a `LocalClientError`.
+public struct LocalAPIClient: Sendable {
+    public let endpoint: LocalEndpoint
+    let httpClient: HTTPClient
+    /// Time allowed for one call beyond what `?wait=` asks the daemon to hold it.
+    let callTimeout: TimeAmount
+
+    /// Uses `httpClient` as is; see `with(_:body:)` for one that fails fast when nothing listens.
+    public init(endpoint: LocalEndpoint, httpClient: HTTPClient, callTimeout: TimeAmount = .seconds(30)) {
+        self.endpoint = endpoint
+        self.httpClient = httpClient
+        self.callTimeout = callTimeout
+    }
+
+    /// Runs `body` with a client of its own, shut down afterwards. A refused connection fails at once
+    /// (no retries behind the scenes), so an absent daemon is reported without delay.
+    public static func with<T: Sendable>(_ endpoint: LocalEndpoint, body: (LocalAPIClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient))
+            try? await httpClient.shutdown()
+            return result
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+    }
+
+    // MARK: - Writes
+
+    /// `POST /v1/generations`: `auto` or a `maskURL`.
+    public func submit(imageURL: String, auto: Bool, maskURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
+        let body = SubmitBody(imageURL: imageURL, auto: auto ? true : nil, maskURL: maskURL)
+        return try await call(.POST, "/v1/generations", body: Self.json(body), idempotencyKey: idempotencyKey)
+    }
+
+    /// `POST /v1/generations/{id}/variations`; the daemon defaults `originalURL` to the parent's image.
+    public func vary(_ id: String, maskURL: String?, originalURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
+        try await call(.POST, "/v1/generations/\(Self.escaped(id))/variations", body: Self.json(VaryBody(maskURL: maskURL, originalURL: originalURL)),
+                       idempotencyKey: idempotencyKey)
+    }
+
+    /// `POST /v1/track`: adopts a generation created elsewhere (202 new, 200 already tracked).
+    public func track(generationID: String) async throws -> LocalReply<LocalGeneration> {
+        try await call(.POST, "/v1/track", body: Self.json(TrackBody(generationID: generationID)))
+    }
+
+    /// `POST /v1/generations/{id}/refresh`: the daemon polls upstream now.
+    public func refresh(_ id: String) async throws -> LocalReply<LocalGeneration> {
+        try await call(.POST, "/v1/generations/\(Self.escaped(id))/refresh")
+    }
+
+    // MARK: - Reads
+
+    /// `GET /v1/generations/{id}`; with `wait`, the daemon holds the call until the generation settles or that many seconds pass.
+    public func generation(_ id: String, wait: Double? = nil) async throws -> LocalReply<LocalGeneration> {
+        let query = wait.map { [("wait", String(format: "%g", min(max($0, 0), 60)))] } ?? []
+        return try await call(.GET, "/v1/generations/\(Self.escaped(id))", query: query, extraTime: .seconds(Int64((wait ?? 0).rounded(.up))))
+    }
+
+    public func generations(_ query: GenerationQuery = GenerationQuery()) async throws -> LocalReply<LocalGenerationPage> {
+        try await call(.GET, "/v1/generations", query: query.queryItems)
+    }
+
+    public func events(_ id: String) async throws -> LocalReply<LocalEventList> {
+        try await call(.GET, "/v1/generations/\(Self.escaped(id))/events")
+    }
+
+    public func stats() async throws -> LocalReply<LocalStats> {
+        try await call(.GET, "/v1/stats")
+    }
+
+    /// Asks `?wait=step` again and again until the generation is no longer pending, reporting each answer.
+    /// `?wait` only returns early on a settled generation, so `step` is how often progress is seen.
+    public func waitUntilSettled(_ id: String, step: Double = 1, onUpdate: (LocalGeneration) -> Void) async throws -> LocalReply<LocalGeneration> {
+        while true {
+            let reply = try await generation(id, wait: step)
+            onUpdate(reply.value)
+            if !reply.value.isPending { return reply }
+            try Task.checkCancellation()
+        }
+    }
+
+    // MARK: - Transport
+
+    private func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                                                   body: Data? = nil, idempotencyKey: String? = nil,
+                                                   extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
+        let pathAndQuery = query.isEmpty ? path : path + "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&")
+        var request = HTTPClientRequest(url: endpoint.url(pathAndQuery))
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "declutterd-cli")
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+
+        let status: Int
+        let data: Data
+        let replayed: Bool
+        do {
+            let response = try await httpClient.execute(request, timeout: callTimeout + extraTime)
+            status = Int(response.status.code)
+            replayed = response.headers.first(name: "Idempotent-Replayed") == "true"
+            data = Data(buffer: try await response.body.collect(upTo: 1 << 24))
+        } catch {
+            throw LocalClientError(.unreachable, code: "unreachable", message: "cannot reach the daemon at \(endpoint): \(Self.reason(error))")
+        }
+        guard (200..<300).contains(status) else { throw Self.apiError(status: status, body: data) }
+        do {
+            return LocalReply(value: try JSONDecoder().decode(Value.self, from: data), body: data, httpStatus: status, replayed: replayed)
+        } catch {
+            throw LocalClientError(.failure, code: "unexpected_answer", message: "the daemon's answer to \(method) \(path) could not be read: \(error)")
+        }
+    }
+
+    /// `{"error": {"code", "message"}}` → the error; 404 is "not found" whatever the body says.
+    static func apiError(status: Int, body: Data) -> LocalClientError {
+        let kind: LocalClientError.Kind = status == 404 ? .notFound : .failure
+        if let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: body) {
+            return LocalClientError(kind, code: envelope.error.code, message: envelope.error.message)
+        }
+        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return LocalClientError(kind, code: "http_\(status)", message: "the daemon answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text)"))
+    }
+
+    /// A short, human reason for a transport error (`connection refused`, `timed out`).
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .connectTimeout: return "connection timed out"
+        case let error as HTTPClientError where error == .deadlineExceeded: return "no answer in time"
+        case let error as IOError: return String(cString: strerror(error.errnoCode)).lowercased()
+        default: return "\(error)"
+        }
+    }
+
+    private static func json(_ body: some Encodable) -> Data {
+        // Plain strings and flags: encoding cannot fail.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(body)) ?? Data("{}".utf8)
+    }
+
+    /// Percent-encodes everything but the unreserved characters, for a path segment or a query value.
+    static func escaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}
+
+// MARK: - Bodies
+
+private struct ErrorEnvelope: Decodable {
+    struct Detail: Decodable {
+        let code: String
+        let message: String
+    }
+
+    let error: Detail
+}
+
+private struct SubmitBody: Encodable {
+    let imageURL: String
+    let auto: Bool?
+    let maskURL: String?
+
+    enum CodingKeys: String, CodingKey {
+        case auto, imageURL = "image_url", maskURL = "mask_url"
+    }
+}
+
+private struct VaryBody: Encodable {
+    let maskURL: String?
+    let originalURL: String?
+
+    enum CodingKeys: String, CodingKey {
+        case maskURL = "mask_url", originalURL = "original_url"
+    }
+}
+
+private struct TrackBody: Encodable {
+    let generationID: String
+
+    enum CodingKeys: String, CodingKey {
+        case generationID = "generation_id"
+    }
+}

@@ -1,0 +1,40 @@
+import DeclutterSandbox
+import Foundation
+
+/// The demo's closing table and figures.
+struct DemoSummary {
+    let records: [DemoRecord]
+    let counters: SandboxCounters
+    let stats: [String: Any]
+    let elapsed: Duration
+    let databasePath: String
+
+    func print() {
+        Terminal.line("\n  id  kind        generation  status     resolved by  retrieval calls  seconds")
+        for record in records {
+            let calls = counters.retrievalCallsByGeneration[record.generationID ?? ""] ?? 0
+            Terminal.line(Column.right("\(record.id)", 4) + "  " + Column.left(record.kind, 10) + "  " + Column.left(record.shortID, 10)
+                          + "  " + Column.left(record.status, 9) + "  " + Column.left(record.resolvedBy ?? "-", 11)
+                          + "  " + Column.right("\(calls)", 15) + "  " + Column.right(String(format: "%.1f", record.seconds ?? 0), 7))
+        }
+        let byCallback = records.filter { $0.resolvedBy == "callback" }
+        let byPoll = records.filter { $0.resolvedBy == "poll" }
+        let calls = { (group: [DemoRecord]) in group.reduce(0) { $0 + (counters.retrievalCallsByGeneration[$1.generationID ?? ""] ?? 0) } }
+        let perPoll = byPoll.isEmpty ? 0 : Double(calls(byPoll)) / Double(byPoll.count)
+        Terminal.line("""
+
+        \(records.count) generations: \(records.filter { $0.status == "SUCCEEDED" }.count) succeeded, \
+        \(records.filter { $0.status == "FAILED" }.count) failed (refunded); \(byCallback.count) resolved by callback, \(byPoll.count) by poll
+        sandbox: \(counters.callbacksSent) callbacks sent, \(counters.callbacksDropped) dropped, \(counters.callbacksDuplicated) duplicated, \
+        \(counters.callbacksReordered) reordered, \(counters.callbacksDelayed) delayed, \(counters.callbacksMalformed) malformed
+        retrieval calls: \(calls(byCallback)) for the \(byCallback.count) resolved by callback, \
+        \(calls(byPoll)) for the \(byPoll.count) resolved by poll (\(String(format: "%.2f", perPoll)) each)
+        photos: \(counters.photosSpent) spent, \(counters.photosRefunded) refunded, \(stats["remaining_photos"] ?? "?") remaining
+        took \(String(format: "%.1f", elapsed.seconds)) s
+
+        Look inside:
+          sqlite3 \(databasePath) 'SELECT * FROM generation_overview;'
+          sqlite3 \(databasePath) 'SELECT generation, source, outcome, reason FROM events ORDER BY id;'
+        """)
+    }
+}

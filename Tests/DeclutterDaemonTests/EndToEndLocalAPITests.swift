@@ -1,0 +1,108 @@
+import DeclutterAPI
+import DeclutterSandbox
+import DeclutterStore
+import Foundation
+import Testing
+
+/// The local API end to end: idempotent submissions, `?wait=`, variations and projects.
+@Suite("End to end: local API")
+struct EndToEndLocalAPITests {
+    @Test("the same Idempotency-Key twice: one generation, one photo, the first answer replayed")
+    func idempotencyKey() async throws {
+        try await Harness.with { harness in
+            let body = #"{"image_url": "https://images.example/room.jpg", "auto": true}"#
+            let first = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "listing-42"])
+            #expect(first.status == 202)
+            #expect(first.header("Idempotent-Replayed") == nil)
+            let second = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "listing-42"])
+            #expect(second.status == 202)
+            #expect(second.header("Idempotent-Replayed") == "true")
+            #expect(second.json["id"] as? Int == first.json["id"] as? Int)
+            #expect(second.json["generation_id"] as? String == first.json["generation_id"] as? String)
+            #expect(first.json["generation_id"] as? String != nil)
+
+            let other = #"{"image_url": "https://images.example/another-room.jpg", "auto": true}"#
+            let reused = try await harness.local("POST", "/v1/generations", json: other, headers: ["Idempotency-Key": "listing-42"])
+            #expect(reused.status == 422)
+            #expect(E2E.errorCode(reused) == "idempotency_key_reused")
+
+            let counts = try await harness.rowCounts()
+            #expect(counts["generations"] == 1)
+            #expect(counts["idempotency_keys"] == 1)
+            #expect(counts["quota_history"] == 1)
+            let sandbox = harness.sandbox.sandbox
+            #expect(await sandbox.remainingPhotos() == sandbox.configuration.initialQuota - 1)
+            let counters = await sandbox.counters()
+            #expect(counters.generateCalls == 1)
+            #expect(counters.photosSpent == 1)
+        }
+    }
+
+    @Test("?wait= returns as soon as the generation turns terminal")
+    func waitReturnsOnTerminal() async throws {
+        let sandbox = E2E.sandbox { $0.completionTime = 0.3...0.3 }
+        try await Harness.with(sandbox: sandbox) { harness in
+            let record = try await harness.submit()
+            #expect(record["status"] as? String == "STARTING")
+            let started = ContinuousClock.now
+            let reply = try await harness.local("GET", "/v1/generations/\(try E2E.row(record))?wait=5")
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == 200)
+            #expect(reply.json["status"] as? String == "SUCCEEDED")
+            #expect(elapsed < .seconds(4), "held \(elapsed) for a job of ~0.31 s")
+        }
+    }
+
+    @Test("?wait= on an already terminal generation answers at once; out-of-range waits are refused")
+    func waitEdges() async throws {
+        try await Harness.with { harness in
+            let (row, _) = try await harness.submitted()
+            _ = try await harness.waitTerminal(row)
+            let started = ContinuousClock.now
+            let reply = try await harness.local("GET", "/v1/generations/\(row)?wait=30")
+            #expect(reply.json["status"] as? String == "SUCCEEDED")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            let tooLong = try await harness.local("GET", "/v1/generations/\(row)?wait=61")
+            #expect(tooLong.status == 400)
+        }
+    }
+
+    @Test("a variation with {} reuses the parent's image and joins the parent's project (callback before or after the answer)",
+          arguments: [false, true])
+    func variation(callbackBeforeAnswer: Bool) async throws {
+        let sandbox = E2E.sandbox { $0.callbackBeforeAnswer = callbackBeforeAnswer }
+        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
+            let image = "https://images.example/living-room.png"
+            let parent = try await harness.submit(image: image)
+            let parentRow = try E2E.row(parent)
+            let parentDone = try await harness.waitTerminal(parentRow)
+            #expect(parentDone["status"] as? String == "SUCCEEDED")
+            let projectID = try #require(parentDone["project_id"] as? String)
+
+            let reply = try await harness.local("POST", "/v1/generations/\(parentRow)/variations", json: "{}")
+            #expect(reply.status == 202)
+            let variation = reply.json
+            #expect(variation["kind"] as? String == "variation")
+            #expect(variation["image_url"] as? String == image)
+            #expect(variation["parent_generation_id"] as? String == parent["generation_id"] as? String)
+            #expect(variation["project_id"] as? String == projectID)
+            #expect(variation["generation_id"] as? String != parent["generation_id"] as? String)
+
+            let done = try await harness.waitTerminal(try E2E.row(variation))
+            #expect(done["status"] as? String == "SUCCEEDED")
+            #expect(done["resolved_by"] as? String == "callback")
+
+            let project = try await harness.local("GET", "/v1/projects/\(projectID)")
+            #expect(project.status == 200)
+            #expect(project.json["variations_count"] as? Int == 1)
+            let members = (project.json["generations"] as? [[String: Any]] ?? []).compactMap { $0["generation_id"] as? String }
+            #expect(members == [parent["generation_id"] as? String, variation["generation_id"] as? String].compactMap { $0 })
+
+            let counters = await harness.sandbox.sandbox.counters()
+            #expect(counters.generateCalls == 1)
+            #expect(counters.variationCalls == 1)
+            #expect(counters.retrievalCalls == 0)
+            #expect(done["variations"] as? Int == 1, "the sandbox reports the project's variation count")
+        }
+    }
+}

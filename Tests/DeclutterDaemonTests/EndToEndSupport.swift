@@ -1,0 +1,137 @@
+import DeclutterAPI
+import DeclutterDaemon
+import DeclutterSandbox
+import DeclutterStore
+import Foundation
+import GRDB
+import Logging
+import Testing
+
+/// Helpers shared by the end-to-end suites (`EndToEnd*.swift`): conditions waited on with a deadline
+/// (never a bare sleep), and readings of the daemon's database and of the sandbox's own counters.
+enum E2E {
+    /// Waits for `condition` to hold, checking every few milliseconds, up to `timeout`; the last check decides.
+    static func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return try await condition()
+    }
+
+    /// The fast sandbox (jobs of 30–60 ms), adjusted.
+    static func sandbox(seed: UInt64 = 1, _ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration.fast(seed: seed)
+        adjust(&configuration)
+        return configuration
+    }
+
+    /// `Harness.fastPolling`, adjusted.
+    static func polling(_ adjust: (inout PollingConfiguration) -> Void = { _ in }) -> PollingConfiguration {
+        var polling = Harness.fastPolling
+        adjust(&polling)
+        return polling
+    }
+
+    /// For tests where every callback is delivered: no poll comes due while they run, however loaded the
+    /// machine, so "zero retrieval calls" is decided by the daemon's logic, not by a race against the grace.
+    static let callbacksOnly = polling { $0.callbackGrace = .seconds(60) }
+
+    /// For tests of a missed callback: jobs end ~60 ms in, the first poll is due 1 s after submission, so that
+    /// one poll finds the job done even on a loaded machine.
+    static let pollAfterJob = polling { $0.callbackGrace = .seconds(1) }
+
+    /// The local id of a record as the local API returns it.
+    static func row(_ record: [String: Any]) throws -> Int64 {
+        if let number = record["id"] as? NSNumber { return number.int64Value }
+        throw HarnessError("no id in \(record)")
+    }
+
+    static func string(_ record: [String: Any], _ key: String) -> String? { record[key] as? String }
+
+    /// The `{"error": {"code"}}` of a reply.
+    static func errorCode(_ reply: Harness.Reply) -> String? { (reply.json["error"] as? [String: Any])?["code"] as? String }
+    static func errorMessage(_ reply: Harness.Reply) -> String? { (reply.json["error"] as? [String: Any])?["message"] as? String }
+
+    /// Every table a request could write to (all but the heartbeat, which only readiness checks touch).
+    static let tables = ["projects", "generations", "events", "quota_history", "idempotency_keys"]
+}
+
+extension Harness {
+    /// Starts a harness, runs `body` and stops everything, whether `body` throws or not.
+    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling,
+                        adjust: (inout DaemonConfiguration) -> Void = { _ in },
+                        _ body: (Harness) async throws -> T) async throws -> T {
+        let harness = try await Harness.start(sandbox: sandbox, polling: polling, adjust: adjust)
+        do {
+            let result = try await body(harness)
+            await harness.stop()
+            return result
+        } catch {
+            await harness.stop()
+            throw error
+        }
+    }
+
+    /// Retrieval (`get`) calls the sandbox counted for one generation.
+    func retrievals(of generationID: String) async -> Int {
+        await sandbox.sandbox.counters().retrievalCallsByGeneration[generationID.lowercased()] ?? 0
+    }
+
+    /// The stored record of a local id.
+    func record(_ row: Int64) async throws -> GenerationRecord {
+        guard let record = try await database.generation(.row(row)) else { throw HarnessError("no generation \(row)") }
+        return record
+    }
+
+    /// Rows in each table a request could write to.
+    func rowCounts() async throws -> [String: Int] {
+        try await database.read { db in
+            var counts: [String: Int] = [:]
+            for table in E2E.tables { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+            return counts
+        }
+    }
+
+    /// `SELECT count(*) FROM events WHERE …`.
+    func countEvents(where condition: String, _ arguments: StatementArguments = []) async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE \(condition)", arguments: arguments) ?? 0
+        }
+    }
+
+    /// Submits one generation and returns its local id and its upstream generation id.
+    func submitted(image: String = "https://images.example/room.jpg") async throws -> (row: Int64, generationID: String) {
+        let record = try await submit(image: image)
+        guard let generationID = E2E.string(record, "generation_id") else { throw HarnessError("no generation_id in \(record)") }
+        return (try E2E.row(record), generationID)
+    }
+
+    /// Waits (bounded) until the generation is no longer pending in the database itself.
+    func waitSettled(_ row: Int64, timeout: Duration = .seconds(10)) async throws -> GenerationRecord {
+        _ = try await E2E.eventually(timeout: timeout) { try await !record(row).status.isPending }
+        return try await record(row)
+    }
+}
+
+/// A second daemon on an existing database file (after `stopDaemon()`), for restart tests.
+struct RestartedDaemon {
+    let running: RunningDaemon
+
+    /// `downFor` shifts the new daemon's clock forward, as if it had been started that much later.
+    static func start(on harness: Harness, polling: PollingConfiguration = Harness.fastPolling,
+                      downFor downtime: TimeInterval = 0) async throws -> RestartedDaemon {
+        let configuration = Harness.configuration(for: harness.sandbox, databasePath: harness.databasePath, polling: polling)
+        let daemon = try Daemon(configuration: configuration, logger: Harness.quietLogger(), now: { Date() + downtime })
+        return RestartedDaemon(running: try await daemon.start())
+    }
+
+    var database: AppDatabase { running.daemon.database }
+
+    func local(_ method: String, _ path: String, json: String? = nil) async throws -> Harness.Reply {
+        try await Harness.send(method, running.localURL + path, body: json.map { Data($0.utf8) })
+    }
+
+    func stop() async { await running.stop() }
+}
