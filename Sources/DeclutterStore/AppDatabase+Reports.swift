@@ -37,12 +37,13 @@ extension AppDatabase {
         if report.source == .poll {
             generation.notePoll(at: report.receivedAt, answered: violation == nil)
         }
-        // An invalid callback is no news about the generation: it must not put off its fallback poll.
+        // An invalid callback is no news about the generation: it must not put off its fallback poll,
+        // nor touch its row at all; only its event is written.
         if violation == nil || report.source == .poll {
             generation.reschedule(report.rescheduleIfPending)
+            generation.updatedAt = report.receivedAt
+            try generation.update(db)
         }
-        generation.updatedAt = report.receivedAt
-        try generation.update(db)
         try event.insert(db)
         return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
     }

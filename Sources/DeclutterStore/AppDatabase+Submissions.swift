@@ -103,8 +103,13 @@ extension AppDatabase {
                 try ProjectRecord.ensure(projectID, in: db, at: date)
                 generation.projectID = projectID
                 if generation.kind == .variation {
-                    try db.execute(sql: "UPDATE projects SET variations_count = variations_count + 1, updated_at = ? WHERE id = ?",
-                                   arguments: [StoreFormat.timestamp(date), StoreFormat.uuid(projectID)])
+                    // Counted, not incremented: a callback that beat this answer may already have raised the
+                    // count to what upstream reports, this variation included.
+                    let launched = try Int.fetchOne(db, sql: """
+                        SELECT count(*) FROM generations
+                        WHERE project_id = ? AND kind = 'variation' AND generation_id IS NOT NULL AND id != ?
+                        """, arguments: [StoreFormat.uuid(projectID), row]) ?? 0
+                    try ProjectRecord.raiseVariations(of: projectID, to: launched + 1, in: db, at: date)
                 }
             }
             _ = try QuotaRecord(recordedAt: date, remainingPhotos: answer.remainingPhotos, generation: row).inserted(db)

@@ -91,6 +91,8 @@ struct EndToEndCallbackRulesTests {
 
             #expect(try await harness.rowCounts() == counts)
             #expect(try await harness.record(row) == before)
+            let counters = await harness.sandbox.sandbox.counters()
+            #expect(counters.retrievalCalls == 0 && counters.callbacksSent == 0, "the refusals caused no upstream traffic")
         }
     }
 
@@ -117,6 +119,7 @@ struct EndToEndCallbackRulesTests {
 
             #expect(try await harness.rowCounts() == counts)
             #expect(try await harness.record(row) == before)
+            #expect(await harness.sandbox.sandbox.counters().retrievalCalls == 0)
             let metrics = try await harness.local("GET", "/metrics").text
             #expect(metrics.contains("unknown_token"))
         }

@@ -69,8 +69,10 @@ struct EndToEndCallbackTests {
         let sandbox = E2E.sandbox { $0.callbackBeforeAnswer = true }
         try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
             let record = try await harness.submit()
-            // The PROCESSING callback was stored before the generate answer came back.
-            #expect(record["status"] as? String == "PROCESSING")
+            // The PROCESSING callback was stored before the generate answer came back, and the answer did not
+            // take the generation back to STARTING. (On a loaded machine the SUCCEEDED callback, due ~20–50 ms
+            // after the answer left the sandbox, may even be stored before the daemon records that answer.)
+            #expect(["PROCESSING", "SUCCEEDED"].contains(record["status"] as? String ?? ""), "got \(record["status"] ?? "nil")")
             let row = try E2E.row(record)
             let generationID = try #require(E2E.string(record, "generation_id"))
             #expect(record["project_id"] as? String != nil)
@@ -82,11 +84,14 @@ struct EndToEndCallbackTests {
 
             let events = try await harness.database.events(forRow: row)
             let trail = events.map { "\($0.source.rawValue):\($0.statusBefore?.rawValue ?? "-")>\($0.statusReported?.rawValue ?? "-"):\($0.outcome.rawValue)" }
-            #expect(trail == [
-                "callback:SUBMITTING>PROCESSING:applied",
-                "submission:PROCESSING>STARTING:stale",
-                "callback:PROCESSING>SUCCEEDED:applied",
-            ])
+            #expect(trail.first == "callback:SUBMITTING>PROCESSING:applied", "the early callback came first: \(trail)")
+            #expect(trail.contains("callback:PROCESSING>SUCCEEDED:applied"), "\(trail)")
+            let answer = events.filter { $0.source == .submission }
+            #expect(answer.count == 1)
+            #expect(answer.first?.outcome == .stale, "the generate answer (STARTING) is older news than the callback")
+            #expect(answer.first?.statusReported == .starting)
+            #expect(answer.first?.httpStatus == 200)
+            #expect(events.count == 3)
             // Nothing the early callback or the late answer brought was lost.
             let stored = try await harness.record(row)
             #expect(stored.generationID.map(StoreFormat.uuid) == generationID)

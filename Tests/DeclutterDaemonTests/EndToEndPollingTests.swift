@@ -142,13 +142,15 @@ struct EndToEndPollingTests {
             #expect(events.last?.outcome == .applied)
             let gaveUp = try #require(events.last?.receivedAt)
             let created = try await harness.record(row).createdAt
-            #expect(gaveUp.timeIntervalSince(created) > 0.3, "not before give_up_after")
+            // Stored times are truncated to the millisecond: allow that much.
+            #expect(gaveUp.timeIntervalSince(created) >= 0.299, "not before give_up_after: \(gaveUp.timeIntervalSince(created))")
 
             let before = await harness.retrievals(of: generationID)
             let refreshed = try await harness.local("POST", "/v1/generations/\(row)/refresh")
             #expect(refreshed.status == 200)
-            // LOST accepts any upstream status: the poll revives it.
-            #expect(refreshed.json["status"] as? String == "PROCESSING")
+            // LOST accepts any upstream status: the poll revives it (and, still past give_up_after, the poller
+            // may declare it LOST again as soon as its next poll comes due, so the reply may already say so).
+            #expect(["PROCESSING", "LOST"].contains(refreshed.json["status"] as? String ?? ""))
             #expect(await harness.retrievals(of: generationID) >= before + 1)
             let revived = try await harness.database.events(forRow: row).first { $0.source == .poll && $0.statusBefore == .lost }
             #expect(revived?.outcome == .applied)

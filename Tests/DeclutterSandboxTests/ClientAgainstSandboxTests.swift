@@ -163,6 +163,7 @@ struct ClientAgainstSandboxTests {
     func quotaAndRefund() async throws {
         var configuration = SandboxConfiguration.fast()
         configuration.faults.failure = 1
+        configuration.completionTime = 0.3...0.4  // both are spent before either is refunded
         try await withSandbox(configuration) { sandbox in
             let api = client(for: sandbox)
             let first = try await api.generate(imageURL: roomImage, auto: true, maskURL: nil, webhook: nil)
