@@ -1,11 +1,9 @@
-import AsyncHTTPClient
 import DeclutterAPI
 import DeclutterDaemon
+import DeclutterStore
 import DeclutterSandbox
 import Foundation
 import Logging
-import NIOCore
-import NIOFoundationCompat
 
 /// The demo's script: sandbox and daemon in one process, submissions through the real local API.
 struct DemoScenario {
@@ -50,115 +48,63 @@ struct DemoScenario {
         var logger = Logger(label: "declutterd.demo")
         logger.logLevel = .warning
         let daemon = try await Daemon(configuration: daemonConfiguration(sandbox: sandbox), logger: logger).start()
-        let api = DemoAPI(baseURL: daemon.localURL)
         Terminal.line("sandbox  \(sandbox.baseURL)   (seed \(seed): drops ~1/3 of callbacks, duplicates, delays and reorders others, fails ~1 in 10)")
         Terminal.line("daemon   callbacks \(daemon.callbackBaseURL)   local API \(daemon.localURL)")
         Terminal.line("database \(databasePath)\n")
+        let resolved = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
+            try await submitAndFollow(api)
+        }
+        let counters = await sandbox.sandbox.counters()
+        let remaining = await sandbox.sandbox.remainingPhotos()
+        await daemon.stop()
+        await sandbox.stop()
+        DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, elapsed: ContinuousClock.now - started, databasePath: databasePath).print()
+    }
 
-        var submitted: [Int64] = []
+    /// Submits the generations, a variation of the first few that succeed, and follows each to its end.
+    private func submitAndFollow(_ api: LocalAPIClient) async throws -> [LocalGeneration] {
+        var submitted: [LocalGeneration] = []
         for index in 1...generations {
-            let record = try await api.post("/v1/generations", ["image_url": "https://listings.example/flat-\(index)/living-room.jpg", "auto": true],
-                                            idempotencyKey: "demo-\(seed)-\(index)")
-            submitted.append(record.id)
+            let record = try await api.submit(imageURL: "https://listings.example/flat-\(index)/living-room.jpg", auto: true, maskURL: nil,
+                                              idempotencyKey: "demo-\(seed)-\(index)").value
+            submitted.append(record)
             Terminal.line("submitted  \(Column.left("#\(record.id)", 4)) generation  \(record.shortID)  remaining photos \(record.remainingPhotos ?? -1)")
         }
         let variationsWanted = max(1, generations / 3)
-        let resolved = await withTaskGroup(of: [DemoRecord].self) { group in
-            for (index, id) in submitted.enumerated() {
+        return await withTaskGroup(of: [LocalGeneration].self) { group in
+            for (index, record) in submitted.enumerated() {
                 group.addTask {
-                    var chain: [DemoRecord] = []
-                    guard let done = await api.waitTerminal(id, since: started) else { return chain }
-                    chain.append(done)
-                    if index < variationsWanted, done.status == "SUCCEEDED",
-                       let variation = try? await api.post("/v1/generations/\(id)/variations", [:], idempotencyKey: "demo-\(seed)-v\(index)") {
-                        Terminal.line("submitted  \(Column.left("#\(variation.id)", 4)) variation   \(variation.shortID)  of #\(id)")
-                        if let finished = await api.waitTerminal(variation.id, since: started) { chain.append(finished) }
-                    }
-                    return chain
+                    guard let done = await follow(record, api) else { return [] }
+                    guard index < variationsWanted, done.status == "SUCCEEDED",
+                          let variation = try? await api.vary("\(done.id)", maskURL: nil, originalURL: nil, idempotencyKey: "demo-\(seed)-v\(index)").value
+                    else { return [done] }
+                    Terminal.line("submitted  \(Column.left("#\(variation.id)", 4)) variation   \(variation.shortID)  of #\(done.id)")
+                    return [done] + [await follow(variation, api)].compactMap { $0 }
                 }
             }
-            var all: [DemoRecord] = []
+            var all: [LocalGeneration] = []
             for await chain in group { all += chain }
             return all.sorted { $0.id < $1.id }
         }
-        let counters = await sandbox.sandbox.counters()
-        let stats = try await api.getJSON("/v1/stats")
-        await daemon.stop()
-        await sandbox.stop()
-        DemoSummary(records: resolved, counters: counters, stats: stats, elapsed: ContinuousClock.now - started, databasePath: databasePath).print()
+    }
+
+    /// Waits for a generation to settle, then says how it resolved.
+    private func follow(_ record: LocalGeneration, _ api: LocalAPIClient) async -> LocalGeneration? {
+        guard let done = try? await api.waitUntilSettled("\(record.id)", step: 20, onUpdate: { _ in }).value else { return nil }
+        let how = done.resolvedBy.map { "by \($0)" } ?? ""
+        Terminal.line("resolved   \(Column.left("#\(done.id)", 4)) \(Column.left(done.kind, 11)) \(done.shortID)  "
+                      + "\(Column.left(done.status, 10)) \(Column.left(how, 12)) after \(String(format: "%.1f", done.seconds ?? 0)) s")
+        return done
     }
 }
 
-/// A generation as the demo shows it.
-struct DemoRecord: Decodable, Sendable {
-    let id: Int64
-    let generationID: String?
-    let kind: String
-    let status: String
-    let resolvedBy: String?
-    let remainingPhotos: Int?
-    let createdAt: String
-    let completedAt: String?
-    let images: [String]
-
+extension LocalGeneration {
     var shortID: String { String((generationID ?? "-").prefix(8)) }
 
-    enum CodingKeys: String, CodingKey {
-        case id, generationID = "generation_id", kind, status, resolvedBy = "resolved_by", remainingPhotos = "remaining_photos"
-        case createdAt = "created_at", completedAt = "completed_at", images
-    }
-
+    /// From creation to the terminal state.
     var seconds: Double? {
-        guard let completedAt, let end = ISO8601.parse(completedAt), let start = ISO8601.parse(createdAt) else { return nil }
+        guard let completedAt, let end = StoreFormat.date(fromTimestamp: completedAt),
+              let start = StoreFormat.date(fromTimestamp: createdAt) else { return nil }
         return end.timeIntervalSince(start)
     }
-}
-
-enum ISO8601 {
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
-}
-
-/// The local API, as the demo calls it: real HTTP on loopback.
-struct DemoAPI: Sendable {
-    let baseURL: String
-
-    func post(_ path: String, _ body: [String: any Sendable], idempotencyKey: String) async throws -> DemoRecord {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "idempotency-key", value: idempotencyKey)
-        request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
-        return try Self.decoder.decode(DemoRecord.self, from: try await send(request))
-    }
-
-    func getJSON(_ path: String) async throws -> [String: Any] {
-        let data = try await send(HTTPClientRequest(url: baseURL + path))
-        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-    }
-
-    /// Holds on `?wait=` until the generation is terminal, then prints how it resolved.
-    func waitTerminal(_ id: Int64, since started: ContinuousClock.Instant) async -> DemoRecord? {
-        for _ in 0..<6 {
-            guard let data = try? await send(HTTPClientRequest(url: "\(baseURL)/v1/generations/\(id)?wait=20")),
-                  let record = try? Self.decoder.decode(DemoRecord.self, from: data) else { return nil }
-            if !["SUBMITTING", "STARTING", "PROCESSING"].contains(record.status) {
-                let how = record.resolvedBy.map { "by \($0)" } ?? ""
-                Terminal.line("resolved   \(Column.left("#\(record.id)", 4)) \(Column.left(record.kind, 11)) \(record.shortID)  "
-                              + "\(Column.left(record.status, 10)) \(Column.left(how, 12)) after \(String(format: "%.1f", record.seconds ?? 0)) s")
-                return record
-            }
-        }
-        return nil
-    }
-
-    private func send(_ request: HTTPClientRequest) async throws -> Data {
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        return Data(buffer: try await response.body.collect(upTo: 1 << 22))
-    }
-
-    static let decoder = JSONDecoder()
 }

@@ -1,11 +1,12 @@
+import DeclutterDaemon
 import DeclutterSandbox
 import Foundation
 
 /// The demo's closing table and figures.
 struct DemoSummary {
-    let records: [DemoRecord]
+    let records: [LocalGeneration]
     let counters: SandboxCounters
-    let stats: [String: Any]
+    let remainingPhotos: Int
     let elapsed: Duration
     let databasePath: String
 
@@ -19,7 +20,7 @@ struct DemoSummary {
         }
         let byCallback = records.filter { $0.resolvedBy == "callback" }
         let byPoll = records.filter { $0.resolvedBy == "poll" }
-        let calls = { (group: [DemoRecord]) in group.reduce(0) { $0 + (counters.retrievalCallsByGeneration[$1.generationID ?? ""] ?? 0) } }
+        let calls = { (group: [LocalGeneration]) in group.reduce(0) { $0 + (counters.retrievalCallsByGeneration[$1.generationID ?? ""] ?? 0) } }
         let perPoll = byPoll.isEmpty ? 0 : Double(calls(byPoll)) / Double(byPoll.count)
         Terminal.line("""
 
@@ -29,7 +30,7 @@ struct DemoSummary {
         \(counters.callbacksReordered) reordered, \(counters.callbacksDelayed) delayed, \(counters.callbacksMalformed) malformed
         retrieval calls: \(calls(byCallback)) for the \(byCallback.count) resolved by callback, \
         \(calls(byPoll)) for the \(byPoll.count) resolved by poll (\(String(format: "%.2f", perPoll)) each)
-        photos: \(counters.photosSpent) spent, \(counters.photosRefunded) refunded, \(stats["remaining_photos"] ?? "?") remaining
+        photos: \(counters.photosSpent) spent, \(counters.photosRefunded) refunded, \(remainingPhotos) remaining
         took \(String(format: "%.1f", elapsed.seconds)) s
 
         Look inside:

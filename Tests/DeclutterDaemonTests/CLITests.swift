@@ -6,7 +6,7 @@ import Testing
 struct CLITests {
     @Test("submit --auto --wait --json exits 0 and prints the settled record")
     func submitAndWait() async throws {
-        try await withClientHarness { harness in
+        try await Harness.with { harness in
             let run = try await CLI.run(["submit", "https://images.example/room.jpg", "--auto", "--wait", "--json", "--url", harness.daemon.localURL])
             #expect(run.status == 0, "\(run)")
             let record = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
@@ -17,7 +17,7 @@ struct CLITests {
 
     @Test("show, list and stats print tables; an unknown id exits 66")
     func readCommands() async throws {
-        try await withClientHarness { harness in
+        try await Harness.with { harness in
             let url = harness.daemon.localURL
             let missing = try await CLI.run(["show", "999999", "--url", url])
             #expect(missing.status == 66, "\(missing)")

@@ -63,6 +63,21 @@ struct Harness: Sendable {
         return Harness(sandbox: sandbox, daemon: daemon, directory: directory)
     }
 
+    /// Starts a harness, runs `body` and stops everything, whether `body` throws or not.
+    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling,
+                        adjust: (inout DaemonConfiguration) -> Void = { _ in },
+                        _ body: (Harness) async throws -> T) async throws -> T {
+        let harness = try await Harness.start(sandbox: sandbox, polling: polling, adjust: adjust)
+        do {
+            let result = try await body(harness)
+            await harness.stop()
+            return result
+        } catch {
+            await harness.stop()
+            throw error
+        }
+    }
+
     /// Stops the daemon only (the database file stays), e.g. to start another on the same file.
     func stopDaemon() async {
         await daemon.stop()

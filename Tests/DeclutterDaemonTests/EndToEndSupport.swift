@@ -59,21 +59,6 @@ enum E2E {
 }
 
 extension Harness {
-    /// Starts a harness, runs `body` and stops everything, whether `body` throws or not.
-    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling,
-                        adjust: (inout DaemonConfiguration) -> Void = { _ in },
-                        _ body: (Harness) async throws -> T) async throws -> T {
-        let harness = try await Harness.start(sandbox: sandbox, polling: polling, adjust: adjust)
-        do {
-            let result = try await body(harness)
-            await harness.stop()
-            return result
-        } catch {
-            await harness.stop()
-            throw error
-        }
-    }
-
     /// Retrieval (`get`) calls the sandbox counted for one generation.
     func retrievals(of generationID: String) async -> Int {
         await sandbox.sandbox.counters().retrievalCallsByGeneration[generationID.lowercased()] ?? 0

@@ -3,24 +3,11 @@ import DeclutterSandbox
 import Foundation
 import Testing
 
-/// Starts a harness, runs `body`, and stops everything whether `body` throws or not.
-func withClientHarness<T>(adjust: (inout DaemonConfiguration) -> Void = { _ in }, _ body: (Harness) async throws -> T) async throws -> T {
-    let harness = try await Harness.start(adjust: adjust)
-    do {
-        let result = try await body(harness)
-        await harness.stop()
-        return result
-    } catch {
-        await harness.stop()
-        throw error
-    }
-}
-
 @Suite("LocalAPIClient against a real daemon", .timeLimit(.minutes(1)))
 struct LocalClientTests {
     @Test("submit, wait, show, list with a status filter, events and stats")
     func roundTrip() async throws {
-        try await withClientHarness { harness in
+        try await Harness.with { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 // Given a submitted generation
                 let submitted = try await client.submit(imageURL: "https://images.example/room.jpg", auto: true, maskURL: nil)
@@ -63,7 +50,7 @@ struct LocalClientTests {
 
     @Test("a repeated Idempotency-Key replays the first submission")
     func idempotencyReplay() async throws {
-        try await withClientHarness { harness in
+        try await Harness.with { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 let first = try await client.submit(imageURL: "https://images.example/a.jpg", auto: true, maskURL: nil, idempotencyKey: "k-1")
                 let second = try await client.submit(imageURL: "https://images.example/a.jpg", auto: true, maskURL: nil, idempotencyKey: "k-1")
@@ -76,7 +63,7 @@ struct LocalClientTests {
 
     @Test("a 404 is the not-found error (exit 66); a 400 is a failure (exit 1) with the API's code")
     func apiErrors() async throws {
-        try await withClientHarness { harness in
+        try await Harness.with { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 let missing = await #expect(throws: LocalClientError.self) { try await client.generation("999999") }
                 #expect(missing?.kind == .notFound)
@@ -106,7 +93,7 @@ struct LocalClientTests {
     @Test("the local API is reachable over a unix socket")
     func unixSocket() async throws {
         let socket = NSTemporaryDirectory() + "declutterd-\(UUID().uuidString.prefix(8)).sock"
-        try await withClientHarness(adjust: { $0.localSocket = socket }) { _ in
+        try await Harness.with(adjust: { $0.localSocket = socket }) { _ in
             for url in ["unix://" + socket, "http+unix://" + socket.replacingOccurrences(of: "/", with: "%2F")] {
                 let stats = try await LocalAPIClient.with(try LocalEndpoint(url)) { try await $0.stats() }
                 #expect(stats.value.pending == 0, "via \(url)")

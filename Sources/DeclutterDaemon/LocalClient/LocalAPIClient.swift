@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DeclutterAPI
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -24,10 +25,7 @@ public struct LocalAPIClient: Sendable {
     /// Runs `body` with a client of its own, shut down afterwards. A refused connection fails at once
     /// (no retries behind the scenes), so an absent daemon is reported without delay.
     public static func with<T: Sendable>(_ endpoint: LocalEndpoint, body: (LocalAPIClient) async throws -> T) async throws -> T {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let httpClient = DeclutterClient.makeHTTPClient(connectTimeout: .seconds(5))
         do {
             let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient))
             try? await httpClient.shutdown()
