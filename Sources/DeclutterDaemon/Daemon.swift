@@ -48,10 +48,17 @@ public final class Daemon: Sendable {
             logger: logger, now: now)
     }
 
-    /// Serves until one of `signals` (or a graceful shutdown of the returned group); `onReady` runs once
-    /// both listeners are bound.
-    public func run(signals: [UnixSignal] = [.sigterm, .sigint], onReady: @escaping @Sendable () async -> Void = {}) async throws {
-        let group = makeServiceGroup(signals: signals, onReady: onReady)
+    /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once
+    /// the store is migrated and both listeners are bound (then `onReady` runs), WATCHDOG=1 and STATUS=
+    /// while it serves, STOPPING=1 when the stop begins.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint], notifier: SystemdNotifier = SystemdNotifier(),
+                    onReady: @escaping @Sendable () async -> Void = {}) async throws {
+        let group = makeServiceGroup(signals: signals, notifier: notifier) { [self] in
+            var ready = "READY=1"
+            if let stats = try? await database.stats() { ready += "\nSTATUS=" + SystemdService.status(stats) }
+            notifier.notify(ready)
+            await onReady()
+        }
         do {
             try await group.run()
         } catch {
@@ -63,8 +70,9 @@ public final class Daemon: Sendable {
         try database.close()
     }
 
-    /// The services, in dependency order: SIGTERM stops the listeners first, the poller last.
-    func makeServiceGroup(signals: [UnixSignal], onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
+    /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
+    /// then the listeners drain their requests (and commits), then the poller stops between polls.
+    func makeServiceGroup(signals: [UnixSignal], notifier: SystemdNotifier, onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
         let client = DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger)
         let schedule = PollSchedule(configuration.polling)
         let publicBaseURL: @Sendable () -> String? = { [self] in
@@ -117,6 +125,7 @@ public final class Daemon: Sendable {
                 }, logger: logger))
         }
         if localBindings == 0 { readiness.localListenerBound() }
+        services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger))
         return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
@@ -127,7 +136,7 @@ public final class Daemon: Sendable {
     /// Starts in the background and returns once both listeners are bound: for tests and the demo.
     public func start() async throws -> RunningDaemon {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let group = makeServiceGroup(signals: []) { continuation.yield() }
+        let group = makeServiceGroup(signals: [], notifier: .disabled) { continuation.yield() }
         let task = Task { [self] in
             defer { continuation.finish() }
             do { try await group.run() } catch { logger.error("daemon stopped", metadata: ["error": "\(error)"]) }

@@ -19,11 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try settings.loadOrExit()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
-        }
+        DaemonLogging.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "declutterd")
         let daemon: Daemon
         do {

@@ -3,6 +3,9 @@ import DeclutterDaemon
 
 /// The settings flags shared by `serve` and `check-config`.
 struct SettingsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The configuration file (default: DECLUTTERD_CONFIG, else $CONFIGURATION_DIRECTORY/declutterd.toml if it exists).",
+                               valueName: "path"))
+    var config: String?
     @Option(name: .customLong("set"), help: ArgumentHelp("A setting, KEY=VALUE (repeatable), e.g. --set polling.max_in_flight=8.", valueName: "key=value"))
     var assignments: [String] = []
     @Option(help: "upstream.base_url") var upstreamBaseUrl: String?
@@ -32,10 +35,15 @@ struct SettingsOptions: ParsableArguments {
 
     /// The configuration, or one line naming the key and exit code 78 (EX_CONFIG).
     func loadOrExit() throws -> DaemonConfiguration {
+        try reportOrExit().configuration
+    }
+
+    /// The configuration with where each setting came from (for `check-config`), or the same one line and 78.
+    func reportOrExit() throws -> ConfigurationReport {
         do {
-            return try ConfigurationLoader(flags: try flags()).load()
+            return try ConfigurationLoader.standard(configPath: config, flags: try flags()).report()
         } catch let error as ConfigurationError {
-            Terminal.error("declutterd: \(error)")
+            Terminal.error(DaemonLogging.standardErrorPrefix(.error) + "declutterd: \(error)")
             throw ExitCode(78)
         }
     }

@@ -109,7 +109,7 @@ struct Harness: Sendable {
             if headers.keys.allSatisfy({ $0.lowercased() != "content-type" }) { request.headers.add(name: "content-type", value: "application/json") }
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(70))
+        let response = try await DeclutterClient.sharedHTTPClient.execute(request, timeout: .seconds(70))
         let data = Data(buffer: try await response.body.collect(upTo: 1 << 24))
         return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: data)
     }

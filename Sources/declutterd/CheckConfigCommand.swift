@@ -1,0 +1,88 @@
+import ArgumentParser
+import DeclutterDaemon
+import Foundation
+
+/// `declutterd check-config`: loads the configuration exactly as `serve` would and shows the result.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check the configuration as serve would load it, and print every setting with its source.",
+        discussion: """
+        Takes the same settings flags as serve. Prints one line per key: its effective value and where it came \
+        from (flag, env NAME, file PATH:LINE, default). The API key is never printed: only where it came from \
+        and its length. Also checks that the store can be created at database.path, without creating it. \
+        Exit codes: 0 valid, 78 bad configuration (one line naming the key on stderr), 73 the store cannot be \
+        created at database.path.
+
+        It sees what serve would see with the same environment. To check what the systemd unit will see, run it \
+        with the unit's settings, e.g. `systemd-run --pipe --wait -p DynamicUser=yes -p ConfigurationDirectory=declutterd \
+        -p StateDirectory=declutterd -p LoadCredential=api_key:/etc/declutterd/api_key declutterd check-config`, plus the \
+        unit's Environment= lines as -p Environment=...
+        """)
+
+    @OptionGroup var settings: SettingsOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() throws {
+        let report = try settings.reportOrExit()
+        let database = DatabaseLocationCheck(path: report.configuration.databasePath)
+        if json {
+            Terminal.line(try Self.json(report, database: database))
+        } else {
+            for line in Self.text(report, database: database) { Terminal.line(line) }
+        }
+        guard database.usable else {
+            Terminal.error("declutterd: database.path: cannot create the store at \(database.path): \(database.detail)")
+            throw ExitCode(73)
+        }
+    }
+
+    /// The name the API key goes by in the listing; it is not a key the file accepts.
+    static let apiKeyName = "api_key"
+
+    static func redacted(_ origin: ConfigurationReport.APIKeyOrigin) -> String {
+        "<redacted: \(origin.length) characters>"
+    }
+
+    static func text(_ report: ConfigurationReport, database: DatabaseLocationCheck) -> [String] {
+        var rows = report.settings.map { [$0.key, $0.value ?? unset($0.key), $0.source] }
+        if let index = rows.firstIndex(where: { $0[0] == "upstream.api_key_file" }) {
+            rows.insert([apiKeyName, redacted(report.apiKey), report.apiKey.source], at: index + 1)
+        }
+        rows.insert(["KEY", "VALUE", "SOURCE"], at: 0)
+        let keyWidth = rows.map(\.[0].count).max()! + 2
+        let valueWidth = rows.map(\.[1].count).max()! + 2
+        var lines = ["configuration file: \(report.file ?? "none (flags, environment and defaults only)")"]
+        lines += rows.map { Column.left($0[0], keyWidth) + Column.left($0[1], valueWidth) + $0[2] }
+        lines.append("database: \(database.usable ? "ok" : "NOT USABLE"): \(database.detail)")
+        lines += report.notes.map { "note: \($0)" }
+        lines.append(database.usable ? "configuration OK" : "configuration loads, but the store cannot be created")
+        return lines
+    }
+
+    /// What an unset key means.
+    static func unset(_ key: String) -> String {
+        switch key {
+        case "callbacks.allow_from": "(any source)"
+        case "callbacks.public_base_url": "(none: submissions refused)"
+        default: "(none)"
+        }
+    }
+
+    static func json(_ report: ConfigurationReport, database: DatabaseLocationCheck) throws -> String {
+        var settings: [String: Any] = [:]
+        for setting in report.settings {
+            settings[setting.key] = ["value": setting.value ?? NSNull(), "source": setting.source] as [String: Any]
+        }
+        let object: [String: Any] = [
+            "valid": true,
+            "configuration_file": report.file ?? NSNull(),
+            "settings": settings,
+            "api_key": ["source": report.apiKey.source, "length": report.apiKey.length, "value": "<redacted>"] as [String: Any],
+            "database": ["path": database.path, "directory": database.directory, "usable": database.usable, "detail": database.detail] as [String: Any],
+            "notes": report.notes,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}

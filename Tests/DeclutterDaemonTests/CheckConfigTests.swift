@@ -1,0 +1,164 @@
+import DeclutterDaemon
+import Foundation
+import Testing
+
+/// `declutterd check-config` (and `serve`'s start-up checks) run as the built executable.
+@Suite("declutterd check-config", .timeLimit(.minutes(1)))
+struct CheckConfigTests {
+    static let apiKey = "sk-live-7Hq2ZpX9wLr4Vb8NcT3m"
+    static let userID = "0b5a1a4e-1f6b-4a53-9a49-4b7e0f0d2f10"
+
+    /// A valid setup: a file, the key as a systemd credential, the store in a directory not yet there.
+    private func validSetup(_ scratch: ConfigurationScratch) throws -> (config: String, environment: [String: String]) {
+        try scratch.write("credentials/api_key", Self.apiKey + "\n")
+        let config = try scratch.write("etc/declutterd.toml", """
+            [upstream]
+            user_id = "\(Self.userID)"
+
+            [callbacks]
+            public_base_url = "https://callbacks.example.com"
+            allow_from = ["10.0.0.0/8", "::1"]
+
+            [database]
+            path = "\(scratch.path("state/declutterd.sqlite"))"
+            """)
+        return (config, ["CREDENTIALS_DIRECTORY": scratch.path("credentials")])
+    }
+
+    @Test("a valid configuration exits 0 and shows every key with its source, the API key redacted")
+    func valid() async throws {
+        let scratch = try ConfigurationScratch()
+        let (config, environment) = try validSetup(scratch)
+
+        let run = try await CheckConfigProcess.run(["check-config", "--config", config, "--log-level", "debug"], environment: environment)
+        #expect(run.status == 0, "\(run)")
+        for key in ConfigurationKeys.all {
+            #expect(run.stdout.contains("\n\(key) "), "\(key) is missing: \(run)")
+        }
+        #expect(run.stdout.contains("file \(config):2"), "upstream.user_id comes from the file: \(run)")
+        #expect(run.stdout.range(of: #"log\.level +debug +flag"#, options: .regularExpression) != nil, "\(run)")
+        #expect(run.stdout.range(of: #"polling\.callback_grace +10m +default"#, options: .regularExpression) != nil, "\(run)")
+        #expect(run.stdout.contains("<redacted: \(Self.apiKey.count) characters>"), "\(run)")
+        #expect(run.stdout.contains("$CREDENTIALS_DIRECTORY/api_key (\(scratch.path("credentials/api_key")))"), "\(run)")
+        #expect(run.stdout.contains("database: ok:"), "\(run)")
+        Self.expectNoKey(in: run)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("state")), "check-config must not create the store")
+        print("declutterd check-config:\n\(run.stdout)")
+    }
+
+    @Test("--json: every key with value and source, the key's origin and length only")
+    func json() async throws {
+        let scratch = try ConfigurationScratch()
+        let (_, environment) = try validSetup(scratch)
+        // No --config: systemd's ConfigurationDirectory= finds it.
+        let run = try await CheckConfigProcess.run(["check-config", "--json"],
+                                                   environment: environment.merging(["CONFIGURATION_DIRECTORY": scratch.path("etc")]) { $1 })
+        #expect(run.status == 0, "\(run)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
+        let settings = try #require(object["settings"] as? [String: [String: Any]])
+        #expect(Set(settings.keys) == Set(ConfigurationKeys.all))
+        #expect(settings["callbacks.allow_from"]?["value"] as? String == "10.0.0.0/8,::1/128")
+        #expect(settings["callbacks.allow_from"]?["source"] as? String == "file \(scratch.path("etc/declutterd.toml")):6")
+        #expect(object["configuration_file"] as? String == scratch.path("etc/declutterd.toml"))
+        let apiKey = try #require(object["api_key"] as? [String: Any])
+        #expect(apiKey["length"] as? Int == Self.apiKey.count)
+        #expect((object["database"] as? [String: Any])?["usable"] as? Bool == true)
+        Self.expectNoKey(in: run)
+    }
+
+    @Test("a bad configuration exits 78 with one line naming the key")
+    func badConfiguration() async throws {
+        let scratch = try ConfigurationScratch()
+        let (_, environment) = try validSetup(scratch)
+        let config = try scratch.write("bad.toml", "[upstream]\nuser_id = \"\(Self.userID)\"\n[callbacks]\nlisten = \"127.0.0.1:99999\"\n")
+
+        let run = try await CheckConfigProcess.run(["check-config", "--config", config], environment: environment)
+        #expect(run.status == 78, "\(run)")
+        #expect(run.stdout.isEmpty, "\(run)")
+        #expect(run.stderr == "declutterd: configuration callbacks.listen: cannot use \"127.0.0.1:99999\" (from file \(config):4): "
+            + "expected host:port with a port from 0 to 65535 ([::1]:8788 for IPv6)\n", "\(run)")
+
+        let unknown = try await CheckConfigProcess.run(["check-config", "--config", scratch.write("typo.toml", "[log]\nlevl = \"debug\"\n")],
+                                                       environment: environment)
+        #expect(unknown.status == 78, "\(unknown)")
+        #expect(unknown.stderr.hasPrefix("declutterd: configuration log.levl: unknown key"), "\(unknown)")
+        #expect(unknown.stderr.split(separator: "\n").count == 1, "\(unknown)")
+
+        let missing = try await CheckConfigProcess.run(["check-config"], environment: ["DECLUTTERD_CONFIG": scratch.path("nope.toml")])
+        #expect(missing.status == 78, "\(missing)")
+        #expect(missing.stderr == "declutterd: configuration DECLUTTERD_CONFIG: cannot read \(scratch.path("nope.toml")): no such file\n", "\(missing)")
+
+        let noKey = try await CheckConfigProcess.run(["check-config", "--user-id", Self.userID], environment: [:])
+        #expect(noKey.status == 78, "\(noKey)")
+        #expect(noKey.stderr.hasPrefix("declutterd: configuration upstream.api_key_file: no API key"), "\(noKey)")
+    }
+
+    @Test("serve with a bad port exits 78 before anything starts")
+    func serveBadPort() async throws {
+        let scratch = try ConfigurationScratch()
+        let (config, environment) = try validSetup(scratch)
+        let run = try await CheckConfigProcess.run(["serve", "--config", config, "--callbacks-listen", "127.0.0.1:99999"], environment: environment)
+        #expect(run.status == 78, "\(run)")
+        #expect(run.stderr.hasPrefix("declutterd: configuration callbacks.listen: cannot use \"127.0.0.1:99999\" (from flag)"), "\(run)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("state")))
+    }
+
+    @Test("a store that cannot be created exits 73 and says why")
+    func unusableDatabase() async throws {
+        let scratch = try ConfigurationScratch()
+        let (config, environment) = try validSetup(scratch)
+        let blocker = try scratch.write("not-a-directory", "")
+        let run = try await CheckConfigProcess.run(["check-config", "--config", config, "--database-path", blocker + "/x.sqlite"], environment: environment)
+        #expect(run.status == 73, "\(run)")
+        #expect(run.stdout.contains("database: NOT USABLE: \(blocker) is not a directory"), "\(run)")
+        #expect(run.stderr == "declutterd: database.path: cannot create the store at \(blocker)/x.sqlite: \(blocker) is not a directory\n", "\(run)")
+    }
+
+    /// Neither the key nor any recognisable piece of it.
+    static func expectNoKey(in run: CLI.Run) {
+        let output = run.stdout + run.stderr
+        for piece in [apiKey, String(apiKey.prefix(12)), String(apiKey.suffix(8)), "7Hq2ZpX9", "Vb8NcT3m"] {
+            #expect(!output.contains(piece), "the output shows \(piece)")
+        }
+    }
+}
+
+/// The built executable with a controlled environment: none of the caller's DECLUTTERD_*, systemd or
+/// credential variables leak in.
+enum CheckConfigProcess {
+    static func run(_ arguments: [String], environment extra: [String: String], timeout: Duration = .seconds(30)) async throws -> CLI.Run {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
+        guard FileManager.default.createFile(atPath: out.path, contents: nil), FileManager.default.createFile(atPath: err.path, contents: nil) else {
+            throw HarnessError("cannot create output files in \(directory.path)")
+        }
+        let inherited = ProcessInfo.processInfo.environment.filter { name, _ in
+            !name.hasPrefix("DECLUTTERD_") && !["CREDENTIALS_DIRECTORY", "CONFIGURATION_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET",
+                                                "WATCHDOG_USEC", "WATCHDOG_PID"].contains(name)
+        }
+        let process = Process()
+        process.executableURL = try CLI.executable()
+        process.arguments = arguments
+        process.environment = inherited.merging(extra) { $1 }
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+
+        let exited = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in exited.continuation.finish() }
+        try process.run()
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            process.terminate()
+        }
+        for await _ in exited.stream {}
+        watchdog.cancel()
+        return CLI.Run(status: process.terminationStatus,
+                       stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                       stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    }
+}
