@@ -28,6 +28,20 @@ public struct DeclutterClientConfiguration: Sendable {
     }
 }
 
+extension DeclutterClientConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Everything but the key, so that no log line or dump can carry it.
+    public var description: String {
+        "DeclutterClientConfiguration(baseURL: \(baseURL), userID: \(userID.uuidString.lowercased()), apiKey: <redacted>, "
+            + "requestTimeout: \(requestTimeout))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["baseURL": baseURL, "userID": userID, "apiKey": "<redacted>", "requestTimeout": requestTimeout])
+    }
+}
+
 /// The answer of a retrieval call: the raw body is kept whether or not it follows the rules.
 public struct RetrievalAnswer: Sendable {
     public let httpStatus: Int

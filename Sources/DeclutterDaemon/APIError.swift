@@ -34,7 +34,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             return APIError.response(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
         } catch {
-            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            // The route, not the path: a callback path carries its capability token.
+            context.logger.error("request failed", metadata: ["route": "\(context.endpointPath ?? "-")", "error": "\(error)"])
             return APIError.response(.internalServerError, code: "internal_error", message: "the request failed; the daemon's log has the details")
         }
     }

@@ -45,16 +45,4 @@ extension AppDatabase {
                 .flatMap(StoreFormat.date(fromTimestamp:))
         }
     }
-
-    /// How many generations are in each state.
-    public func countsByState() async throws -> [GenerationState: Int] {
-        try await read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM generations GROUP BY status")
-            var counts: [GenerationState: Int] = [:]
-            for row in rows {
-                if let state = GenerationState(rawValue: row["status"]) { counts[state] = row["n"] }
-            }
-            return counts
-        }
-    }
 }

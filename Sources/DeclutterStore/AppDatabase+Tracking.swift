@@ -17,16 +17,4 @@ extension AppDatabase {
             return (generation, true)
         }
     }
-
-    /// Makes a pending generation due now (`refresh`, or a LOST one asked about again).
-    public func schedulePoll(row: Int64, at date: Date) async throws -> GenerationRecord {
-        try await write { db in
-            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
-            if generation.status.isPending || generation.status == .lost, generation.generationID != nil {
-                generation.nextPollAt = date
-                try generation.update(db)
-            }
-            return generation
-        }
-    }
 }

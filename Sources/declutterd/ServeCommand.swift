@@ -9,7 +9,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the daemon: callback listener, local API, polling fallback.",
         discussion: """
-        Settings come from flags, then DECLUTTERD_* environment variables, then defaults. Every key \
+        Settings come from flags, then DECLUTTERD_* environment variables, then the configuration file \
+        (--config, DECLUTTERD_CONFIG, or $CONFIGURATION_DIRECTORY/declutterd.toml), then defaults. Every key \
         (e.g. upstream.base_url) has an environment name (DECLUTTERD_UPSTREAM_BASE_URL) and can be set \
         with --set KEY=VALUE. The API key comes from DECLUTTERD_API_KEY, upstream.api_key_file, or \
         $CREDENTIALS_DIRECTORY/api_key; it is never printed.
