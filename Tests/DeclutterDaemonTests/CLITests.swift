@@ -73,8 +73,10 @@ enum CLI {
         return found
     }
 
-    /// Runs it with output to files (no pipe to fill up), killed after `timeout`.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> Run {
+    /// Runs it with output to files (no pipe to fill up), killed after `timeout`. `clean` drops the caller's
+    /// DECLUTTERD_*, systemd and credential variables and runs in a fresh working directory.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], clean: Bool = false,
+                    timeout: Duration = .seconds(30)) async throws -> Run {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -86,9 +88,12 @@ enum CLI {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["DECLUTTERD_URL"] = nil
-        process.environment = environment
+        let systemdVariables = ["CREDENTIALS_DIRECTORY", "CONFIGURATION_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
+        let inherited = ProcessInfo.processInfo.environment.filter { name, _ in
+            name != "DECLUTTERD_URL" && !(clean && (name.hasPrefix("DECLUTTERD_") || systemdVariables.contains(name)))
+        }
+        process.environment = inherited.merging(extra) { $1 }
+        if clean { process.currentDirectoryURL = directory }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)

@@ -128,37 +128,6 @@ struct CheckConfigTests {
 /// credential variables leak in.
 enum CheckConfigProcess {
     static func run(_ arguments: [String], environment extra: [String: String], timeout: Duration = .seconds(30)) async throws -> CLI.Run {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
-        guard FileManager.default.createFile(atPath: out.path, contents: nil), FileManager.default.createFile(atPath: err.path, contents: nil) else {
-            throw HarnessError("cannot create output files in \(directory.path)")
-        }
-        let inherited = ProcessInfo.processInfo.environment.filter { name, _ in
-            !name.hasPrefix("DECLUTTERD_") && !["CREDENTIALS_DIRECTORY", "CONFIGURATION_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET",
-                                                "WATCHDOG_USEC", "WATCHDOG_PID"].contains(name)
-        }
-        let process = Process()
-        process.executableURL = try CLI.executable()
-        process.arguments = arguments
-        process.environment = inherited.merging(extra) { $1 }
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.continuation.finish() }
-        try process.run()
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            process.terminate()
-        }
-        for await _ in exited.stream {}
-        watchdog.cancel()
-        return CLI.Run(status: process.terminationStatus,
-                       stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                       stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        try await CLI.run(arguments, environment: extra, clean: true, timeout: timeout)
     }
 }
