@@ -186,9 +186,20 @@ public struct DeclutterClient: Sendable {
         return UpstreamError(.transport, message: "\(endpoint.rawValue) failed after sending: \(text)")
     }
 
-    /// The start of a body, for error messages (never the request, which holds the key's owner).
+    /// The start of a body, for error messages; a callback URL the service might echo loses its token.
     static func excerpt(_ data: Data) -> String {
         let text = String(decoding: data.prefix(200), as: UTF8.self)
-        return text.isEmpty ? "(empty body)" : text
+        return text.isEmpty ? "(empty body)" : withoutCallbackTokens(text)
+    }
+
+    /// `…/callbacks/<token>` becomes `…/callbacks/…`: tokens are capabilities and stay out of logs.
+    static func withoutCallbackTokens(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: "/callbacks/") {
+            result += rest[..<range.upperBound] + "…"
+            rest = rest[range.upperBound...].drop { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        }
+        return result + rest
     }
 }

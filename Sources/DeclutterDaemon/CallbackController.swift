@@ -63,7 +63,12 @@ struct CallbackController: Sendable {
                                   payload: RetrievalPayloadValidator.validate(body),
                                   rescheduleIfPending: .atLeast(schedule.afterCallback(now: received)))
         if verifyCallbacks, case .success(let payload) = report.payload, payload.status.isTerminal {
-            report = await verified(report, claimed: payload, token: token)
+            guard let checked = await verified(report, token: token) else {
+                metrics.callback("unverified")
+                return APIError.response(.serviceUnavailable, code: "verification_unavailable",
+                                         message: "the status could not be confirmed with the service yet; retry later")
+            }
+            report = checked
         }
         let result: WriteResult?
         do {
@@ -87,21 +92,14 @@ struct CallbackController: Sendable {
         return Response(status: .noContent)
     }
 
-    /// `verify_callbacks`: a terminal status is applied only if one retrieval call confirms it.
-    private func verified(_ report: StatusReport, claimed: RetrievalPayload, token: String) async -> StatusReport {
-        guard let generation = try? await database.generation(.callbackTokenHash(CallbackToken.hash(of: token))),
-              let generationID = generation.generationID else { return report }
+    /// `verify_callbacks`: a terminal status is taken from one retrieval call, not from the callback (whose
+    /// raw body is still what the event keeps). Nil when the service could not be asked: the sender retries.
+    private func verified(_ report: StatusReport, token: String) async -> StatusReport? {
+        guard let generation = try? await database.generation(.callbackTokenHash(CallbackToken.hash(of: token))) else { return report }
+        guard let generationID = generation.generationID else { return report }
+        guard let answer = try? await client.retrieve(generationID), case .success(let confirmed) = answer.payload else { return nil }
         var checked = report
-        do {
-            let answer = try await client.retrieve(generationID)
-            if case .success(let confirmed) = answer.payload, confirmed.status == claimed.status {
-                checked.payload = .success(confirmed)
-            } else {
-                checked.payload = .failure(PayloadViolation(.statusInvalid, detail: "not confirmed by the retrieval API"))
-            }
-        } catch {
-            checked.payload = .failure(PayloadViolation(.statusInvalid, detail: "could not be confirmed: \(error)"))
-        }
+        checked.payload = .success(confirmed)
         return checked
     }
 

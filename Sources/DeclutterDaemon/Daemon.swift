@@ -53,6 +53,7 @@ public final class Daemon: Sendable {
     /// while it serves, STOPPING=1 when the stop begins.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint], notifier: SystemdNotifier = SystemdNotifier(),
                     onReady: @escaping @Sendable () async -> Void = {}) async throws {
+        try await prepare()
         let group = makeServiceGroup(signals: signals, notifier: notifier) { [self] in
             var ready = "READY=1"
             if let stats = try? await database.stats() { ready += "\nSTATUS=" + SystemdService.status(stats) }
@@ -82,7 +83,7 @@ public final class Daemon: Sendable {
                                   metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
         let callbackRouter = Router(context: CallbackContext.self)
         callbackRouter.add(middleware: APIErrorMiddleware())
-        CallbackController(database: database, client: client, verifyCallbacks: configuration.verifyCallbacks,
+        CallbackController(database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
                            allowFrom: configuration.allowFrom, schedule: schedule, metrics: metrics, watch: poller.watch,
                            unknownTokenLog: RateLimitedLog(), now: now).register(on: callbackRouter)
         let localRouter = Router()
@@ -115,7 +116,10 @@ public final class Daemon: Sendable {
                 }, logger: logger))
         }
         if let socket = configuration.localSocket {
-            try? FileManager.default.removeItem(atPath: socket)
+            // A socket left by a previous run is replaced; anything else at that path is left alone (and bind fails).
+            if (try? FileManager.default.attributesOfItem(atPath: socket)[.type] as? FileAttributeType) == .typeSocket {
+                try? FileManager.default.removeItem(atPath: socket)
+            }
             services.append(Application(
                 router: localRouter, configuration: .init(address: .unixDomainSocket(path: socket), serverName: "declutterd"),
                 onServerRunning: { [self] _ in
@@ -126,15 +130,25 @@ public final class Daemon: Sendable {
         }
         if localBindings == 0 { readiness.localListenerBound() }
         services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger))
-        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
+        // Within the unit's TimeoutStopSec=30: whatever still runs then (a long ?wait=) is cancelled.
+        group.maximumGracefulShutdownDuration = .seconds(20)
+        return ServiceGroup(configuration: group)
     }
 
     private func localBindingsBound() -> Int {
         listeners.withLock { ($0.local == nil ? 0 : 1) + ($0.socket == nil ? 0 : 1) }
     }
 
+    /// Before anything listens: submissions a previous run left without an answer get their give-up date.
+    func prepare() async throws {
+        let orphans = try await database.scheduleOrphanedSubmissions(giveUpAfter: configuration.polling.giveUpAfter)
+        if orphans > 0 { logger.warning("submissions left unanswered by the previous run", metadata: ["count": "\(orphans)"]) }
+    }
+
     /// Starts in the background and returns once both listeners are bound: for tests and the demo.
     public func start() async throws -> RunningDaemon {
+        try await prepare()
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         let group = makeServiceGroup(signals: [], notifier: .disabled) { continuation.yield() }
         let task = Task { [self] in

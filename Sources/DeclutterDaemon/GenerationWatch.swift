@@ -52,8 +52,10 @@ final class GenerationWatch: Sendable {
     /// Returns once the subscribed generation has changed, or after `timeout`; ends the subscription.
     func wait(_ subscription: Subscription, timeout: Duration) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.end(subscription)
+            do {
+                try await Task.sleep(for: timeout)
+                self?.end(subscription)
+            } catch {}
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

@@ -182,12 +182,10 @@ struct LocalAPIController: Sendable {
         var current = generation
         while current.status.isPending, ContinuousClock.now < deadline {
             let subscription = watch.subscribe(row: row)
+            defer { watch.end(subscription) }
             guard let fresh = try await database.generation(.row(row)) else { break }
             current = fresh
-            if !current.status.isPending {
-                watch.end(subscription)
-                break
-            }
+            if !current.status.isPending { break }
             await watch.wait(subscription, timeout: deadline - ContinuousClock.now)
             current = try await database.generation(.row(row)) ?? current
         }

@@ -24,10 +24,11 @@ public struct PollSchedule: Sendable {
         now + backoff(attempt: attempt, random: random).seconds
     }
 
-    /// After a failed poll: Retry-After when the service gave one, else the same backoff.
+    /// After a failed poll: Retry-After when the service gave one (but never past `give_up_after`), else
+    /// the same backoff.
     public func afterFailure(_ error: UpstreamError, attempt: Int, now: Date, random: Double) -> Date {
         if let retryAfter = error.retryAfter {
-            return now + max(retryAfter, .milliseconds(1)).seconds
+            return now + min(max(retryAfter, .milliseconds(1)), configuration.giveUpAfter).seconds
         }
         return afterAnswer(attempt: attempt, now: now, random: random)
     }

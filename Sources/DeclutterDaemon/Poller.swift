@@ -85,24 +85,33 @@ public final class Poller: Service, Sendable {
 
     /// Until the nearest poll date (never negative, never longer than `maximumNap`).
     private func napLength() async throws -> Duration {
-        guard pollsInFlight < schedule.configuration.maxInFlight,
-              let next = try? await database.nextPollDate() else { return Self.maximumNap }
+        // A poll in flight keeps its past date until it is written; it wakes the loop when done.
+        let busy = inFlight.withLock { $0 }
+        guard busy.count < schedule.configuration.maxInFlight,
+              let next = try? await database.nextPollDate(excluding: busy) else { return Self.maximumNap }
         let seconds = min(max(next.timeIntervalSince(now()), 0.001), Self.maximumNap.seconds)
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    /// Polls one generation now and returns it as stored afterwards (`refresh`).
+    /// Polls one generation now and returns it as stored afterwards (`refresh`); when a poll of it is
+    /// already in flight, that one stands for this.
     public func pollNow(row: Int64) async throws -> GenerationRecord? {
         guard let generation = try await database.generation(.row(row)) else { return nil }
-        await poll(generation)
+        let claimed = inFlight.withLock { $0.insert(row).inserted }
+        if claimed {
+            await poll(generation)
+            inFlight.withLock { _ = $0.remove(row) }
+            wake()
+        }
         return try await database.generation(.row(row))
     }
 
     /// One retrieval call and what it changes, recorded in the store.
     func poll(_ generation: GenerationRecord) async {
-        guard let row = generation.id, let generationID = generation.generationID else { return }
-        let logger = self.logger.with(generationID: generationID)
+        guard let row = generation.id else { return }
         defer { watch.changed(row: row) }
+        guard let generationID = generation.generationID else { return await awaitIdentity(generation, row: row) }
+        let logger = self.logger.with(generationID: generationID)
         do {
             if generation.status.isPending, schedule.isExpired(createdAt: generation.createdAt, now: now()) {
                 _ = try await database.markLost(row: row, reason: "no terminal state within give_up_after", at: now())
@@ -129,12 +138,32 @@ public final class Poller: Service, Sendable {
         }
     }
 
+    /// A submission whose upstream id never came (outcome unknown, or cut short by a stop): nothing to ask
+    /// upstream about. Its poll date is its give-up time; then it is LOST, unless a callback told us its id.
+    private func awaitIdentity(_ generation: GenerationRecord, row: Int64) async {
+        let logger = self.logger.with(row: row)
+        do {
+            if schedule.isExpired(createdAt: generation.createdAt, now: now()) {
+                _ = try await database.markLost(row: row, reason: "no upstream generation_id (submission outcome unknown) within give_up_after", at: now())
+                metrics.poll("lost")
+                logger.warning("submission lost: its outcome never became known")
+            } else {
+                let giveUp = generation.createdAt + schedule.configuration.giveUpAfter.seconds
+                _ = try await database.recordPollFailure(row: row, httpStatus: nil, reason: "no upstream generation_id to poll yet",
+                                                         rawBody: nil, at: now(), nextPollAt: giveUp)
+            }
+        } catch {
+            logger.error("poll not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func recordFailure(_ error: UpstreamError, of generation: GenerationRecord, row: Int64, logger: Logger) async throws {
         let failedAt = now()
         if error.isCredentialProblem { readiness.credentialsRejected(error.description) }
         let notFound = error.httpStatus == 400 || error.httpStatus == 404
-        if notFound, schedule.isGone(consecutiveNotFound: generation.pollFailures + 1) {
-            _ = try await database.markLost(row: row, reason: "upstream answered HTTP \(error.httpStatus ?? 0) \(generation.pollFailures + 1) times running", at: failedAt)
+        let notFoundRun = notFound ? try await database.consecutiveNotFound(row: row) + 1 : 0
+        if notFound, schedule.isGone(consecutiveNotFound: notFoundRun) {
+            _ = try await database.markLost(row: row, reason: "upstream answered HTTP \(error.httpStatus ?? 0) \(notFoundRun) times running", at: failedAt)
             metrics.poll("lost")
             logger.warning("generation lost: upstream does not know it")
             return

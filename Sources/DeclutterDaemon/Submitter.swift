@@ -56,10 +56,12 @@ struct Submitter: Sendable {
         let webhook = token.url(publicBaseURL: publicBaseURL)
         do {
             let answer = try await call(request, webhook: webhook)
+            // Logged before the write: should the store fail now, the spent generation is still findable.
+            logger.with(row: row).info("accepted upstream", metadata: [
+                "generation_id": "\(StoreFormat.uuid(answer.generationID))", "remaining_photos": "\(answer.remainingPhotos)"])
             let result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: schedule.firstPoll(createdAt: generation.createdAt))
             metrics.submission("accepted")
             poller.wake()
-            logger.with(generationID: answer.generationID).info("submitted", metadata: ["remaining_photos": "\(answer.remainingPhotos)"])
             return (result.generation, false)
         } catch let error as UpstreamError {
             return (try await record(error, row: row), false)
@@ -89,7 +91,8 @@ struct Submitter: Sendable {
         default:
             metrics.submission("outcome_unknown")
             logger.error("submission outcome unknown", metadata: ["error": "\(error)"])
-            return try await database.recordOutcomeUnknown(forRow: row, reason: error.description, httpStatus: error.httpStatus, at: now()).generation
+            return try await database.recordOutcomeUnknown(forRow: row, reason: error.description, httpStatus: error.httpStatus, at: now(),
+                                                           giveUpAt: now() + schedule.configuration.giveUpAfter.seconds).generation
         }
     }
 }

@@ -24,8 +24,11 @@ final class WakeSignal: Sendable {
     /// Returns on a signal (one sent since the last wait counts), after `timeout`, or on cancellation.
     func wait(timeout: Duration) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.signal()
+            // Only a timer that ran out signals: a cancelled one (the wait ended early) must not.
+            do {
+                try await Task.sleep(for: timeout)
+                self?.signal()
+            } catch {}
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

@@ -38,11 +38,25 @@ extension AppDatabase {
         ORDER BY next_poll_at LIMIT ?
         """
 
-    /// The nearest `next_poll_at` of any generation, for the poller to sleep until.
-    public func nextPollDate() async throws -> Date? {
+    /// The nearest `next_poll_at`, leaving out `busy` generations (polls in flight), for the poller to sleep
+    /// until. Walks the `generations_due` index in order, so it reads at most `busy.count + 1` rows.
+    public func nextPollDate(excluding busy: Set<Int64> = []) async throws -> Date? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT min(next_poll_at) FROM generations WHERE next_poll_at IS NOT NULL")
-                .flatMap(StoreFormat.date(fromTimestamp:))
+            let placeholders = busy.isEmpty ? "" : " AND id NOT IN (\(Array(repeating: "?", count: busy.count).joined(separator: ", ")))"
+            return try String.fetchOne(db, sql: """
+                SELECT next_poll_at FROM generations WHERE next_poll_at IS NOT NULL\(placeholders)
+                ORDER BY next_poll_at LIMIT 1
+                """, arguments: StatementArguments(Array(busy))).flatMap(StoreFormat.date(fromTimestamp:))
+        }
+    }
+
+    /// How many of the latest polls of a generation, running, answered 400 or 404 (any other result ends the run).
+    public func consecutiveNotFound(row: Int64) async throws -> Int {
+        try await read { db in
+            let statuses = try Int?.fetchAll(db, sql: """
+                SELECT http_status FROM events WHERE generation = ? AND source = 'poll' ORDER BY id DESC LIMIT 20
+                """, arguments: [row])
+            return statuses.prefix { $0 == 400 || $0 == 404 }.count
         }
     }
 }

@@ -121,16 +121,37 @@ extension AppDatabase {
     }
 
     /// Upstream refused the submission: REJECTED, no photo spent, never polled.
+    /// Its Idempotency-Key is released: nothing was spent, so a retry under the same key may try again.
     public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
-        try await recordDecision(forRow: row, source: .submission, status: .rejected, reason: reason,
-                                 httpStatus: httpStatus, rawBody: rawBody, at: date, nextPollAt: nil)
+        try await write { db in
+            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            let result = try Self.record(decision: .rejected, reason: reason, source: .submission, httpStatus: httpStatus, rawBody: rawBody,
+                                         on: &generation, at: date, nextPollAt: nil, in: db)
+            if result.outcome == .applied, let key = generation.idempotencyKey {
+                try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])
+            }
+            return result
+        }
     }
 
     /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, visible to
-    /// the operator, and is never resubmitted blindly.
-    public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date) async throws -> WriteResult {
+    /// the operator, and is never resubmitted blindly. `giveUpAt` is when the poller, unless a callback
+    /// brought its generation id by then, declares it LOST.
+    public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date, giveUpAt: Date) async throws -> WriteResult {
         try await recordDecision(forRow: row, source: .submission, status: nil, reason: reason,
-                                 httpStatus: httpStatus, rawBody: nil, at: date, nextPollAt: nil)
+                                 httpStatus: httpStatus, rawBody: nil, at: date, nextPollAt: giveUpAt)
+    }
+
+    /// Submissions left SUBMITTING with no poll date by a stop between the record and the upstream answer:
+    /// scheduled for their give-up time, so none stays pending forever. Run at start-up.
+    public func scheduleOrphanedSubmissions(giveUpAfter: Duration) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE generations SET next_poll_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?)
+                WHERE status = 'SUBMITTING' AND next_poll_at IS NULL
+                """, arguments: ["+\(Int(giveUpAfter.seconds.rounded(.up))) seconds"])
+            return db.changesCount
+        }
     }
 
     /// Gives up on a generation: LOST with the reason. A late callback or poll answer revives it.
@@ -165,7 +186,8 @@ extension AppDatabase {
                                on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?, in db: Database) throws -> WriteResult {
         let before = generation.status
         let outcome = decisionOutcome(status, source: source, current: before)
-        if outcome == .applied || outcome == .rejected {
+        // A failed poll of a generation no longer pending (LOST, terminal) is recorded, not written over it.
+        if outcome == .applied || (outcome == .rejected && before.isPending) {
             if let status { generation.status = status }
             generation.statusReason = reason
             generation.nextPollAt = nextPollAt

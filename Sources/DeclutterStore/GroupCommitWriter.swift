@@ -78,10 +78,12 @@ final class GroupCommitWriter: Sendable {
                 try db.inTransaction {
                     for pending in batch {
                         do {
+                            var delivery: (@Sendable () -> Void)?
                             try db.inSavepoint {
-                                deliveries.append(try pending.perform(db))
+                                delivery = try pending.perform(db)
                                 return .commit
                             }
+                            if let delivery { deliveries.append(delivery) }
                         } catch {
                             failures.append((pending, error))
                         }

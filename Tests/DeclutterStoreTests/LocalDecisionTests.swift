@@ -23,7 +23,7 @@ struct LocalDecisionTests {
             let token = CallbackToken.random()
             let row = try await database.beginRow(callbackTokenHash: token.hash)
             _ = try await database.apply(report(succeededJSON), to: .callbackTokenHash(token.hash))
-            let result = try await database.recordOutcomeUnknown(forRow: row, reason: "timeout", httpStatus: nil, at: t0.plus(1))
+            let result = try await database.recordOutcomeUnknown(forRow: row, reason: "timeout", httpStatus: nil, at: t0.plus(1), giveUpAt: t0.plus(86_400))
             #expect(result.outcome == .stale)
             let generation = try await database.row(row)
             #expect(generation.status == .succeeded)
@@ -47,6 +47,69 @@ struct LocalDecisionTests {
             try await database.checkWritable(at: t0.plus(5))
             let beat = try await database.read { db in try String.fetchAll(db, sql: "SELECT at FROM heartbeat") }
             #expect(beat == [StoreFormat.timestamp(t0.plus(5))])
+        }
+    }
+
+    @Test func aRejectionReleasesItsIdempotencyKey() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let request = SubmissionRequest(kind: .generation, imageURL: "https://example.com/room.jpg", auto: true, idempotencyKey: "k-1")
+            guard case .new(let first) = try await database.beginSubmission(request, at: t0), let row = first.id else {
+                Issue.record("the first submission must be new")
+                return
+            }
+            _ = try await database.recordRejected(forRow: row, httpStatus: 503, reason: "unavailable", rawBody: nil, at: t0.plus(1))
+            guard case .new(let retry) = try await database.beginSubmission(request, at: t0.plus(2)) else {
+                Issue.record("nothing was spent: a retry under the same key must try again")
+                return
+            }
+            #expect(retry.id != row)
+        }
+    }
+
+    @Test func unknownOutcomesAndOrphanedSubmissionsGetAGiveUpDate() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let unknown = try await database.beginRow(at: t0)
+            _ = try await database.recordOutcomeUnknown(forRow: unknown, reason: "timeout", httpStatus: nil, at: t0.plus(1), giveUpAt: t0.plus(86_400))
+            #expect(try await database.row(unknown).nextPollAt == t0.plus(86_400))
+            let orphan = try await database.beginRow(at: t0.plus(5))
+            #expect(try await database.row(orphan).nextPollAt == nil)
+            #expect(try await database.scheduleOrphanedSubmissions(giveUpAfter: .seconds(3600)) == 1)
+            #expect(try await database.row(orphan).nextPollAt == t0.plus(5 + 3600))
+            #expect(try await database.scheduleOrphanedSubmissions(giveUpAfter: .seconds(3600)) == 0)
+        }
+    }
+
+    @Test func aFailedPollOfALostGenerationKeepsItsReason() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            _ = try await database.markLost(row: submitted.row, reason: "too old", at: t0.plus(90_000))
+            let result = try await database.recordPollFailure(row: submitted.row, httpStatus: 503, reason: "unavailable", rawBody: nil,
+                                                              at: t0.plus(90_001), nextPollAt: t0.plus(90_100))
+            #expect(result.outcome == .rejected)
+            let stored = try await database.row(submitted.row)
+            #expect(stored.status == .lost)
+            #expect(stored.statusReason == "too old")
+            #expect(stored.nextPollAt == nil)
+        }
+    }
+
+    @Test func consecutiveNotFoundCountsOnlyTheRunningStreak() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            for (offset, status) in [404, 503, 404, 400].enumerated() {
+                _ = try await database.recordPollFailure(row: submitted.row, httpStatus: status, reason: "HTTP \(status)", rawBody: nil,
+                                                         at: t0.plus(Double(offset)), nextPollAt: t0.plus(100))
+            }
+            #expect(try await database.consecutiveNotFound(row: submitted.row) == 2)
+        }
+    }
+
+    @Test func nextPollDateLeavesOutPollsInFlight() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let first = try await database.submitted(firstPollAt: t0.plus(10))
+            _ = try await database.submitted(firstPollAt: t0.plus(20))
+            #expect(try await database.nextPollDate() == t0.plus(10))
+            #expect(try await database.nextPollDate(excluding: [first.row]) == t0.plus(20))
         }
     }
 }

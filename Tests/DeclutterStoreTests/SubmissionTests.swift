@@ -80,7 +80,8 @@ struct SubmissionTests {
     @Test func unknownOutcomeStaysSubmittingWithTheReason() async throws {
         try await withTemporaryDatabase { database, _ in
             let row = try await database.beginRow()
-            let result = try await database.recordOutcomeUnknown(forRow: row, reason: "timeout after sending", httpStatus: nil, at: t0.plus(30))
+            let result = try await database.recordOutcomeUnknown(forRow: row, reason: "timeout after sending", httpStatus: nil, at: t0.plus(30),
+                                                                 giveUpAt: t0.plus(86_400))
             #expect(result.outcome == .rejected)
             let stored = try await database.row(row)
             #expect(stored.status == .submitting)
