@@ -5,46 +5,54 @@ import Prometheus
 public final class DaemonMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
+    private enum Name {
+        static var callbacks: MetricNameDescriptor { descriptor("callbacks", "total", "Callbacks received, by outcome") }
+        static var polls: MetricNameDescriptor { descriptor("polls", "total", "Retrieval polls made, by result") }
+        static var submissions: MetricNameDescriptor { descriptor("submissions", "total", "Local submissions, by result") }
+        static var conflicts: MetricNameDescriptor { descriptor("transition_conflicts", "total", "Updates refused because they contradict a terminal state") }
+        static var pollsInFlight: MetricNameDescriptor { descriptor("polls_in_flight", "", "Retrieval polls running now") }
+        static var generations: MetricNameDescriptor { descriptor("generations", "", "Generations by state") }
+        static var remainingPhotos: MetricNameDescriptor { descriptor("remaining_photos", "", "remaining_photos from the latest submission response") }
+        static var unknownOutcomes: MetricNameDescriptor { descriptor("submissions_outcome_unknown", "", "Submissions sent whose outcome is unknown") }
+
+        static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "declutterd", metricName: name, unitName: unit, helpText: help)
+        }
+    }
+
     /// Callbacks by outcome: applied, duplicate, stale, conflict, rejected, unknown_token, forbidden, too_large, unavailable.
     func callback(_ outcome: String) {
-        registry.makeCounter(name: "declutterd_callbacks_total", labels: [("outcome", outcome)],
-                             help: "Callbacks received, by outcome").increment()
+        registry.makeCounter(descriptor: Name.callbacks, labels: [("outcome", outcome)]).increment()
     }
 
     /// Poll answers by result: the event outcome, or the kind of failure.
     func poll(_ result: String) {
-        registry.makeCounter(name: "declutterd_polls_total", labels: [("result", result)],
-                             help: "Retrieval polls made, by result").increment()
+        registry.makeCounter(descriptor: Name.polls, labels: [("result", result)]).increment()
     }
 
     /// Submissions by result: accepted, rejected, outcome_unknown, replayed.
     func submission(_ result: String) {
-        registry.makeCounter(name: "declutterd_submissions_total", labels: [("result", result)],
-                             help: "Local submissions, by result").increment()
+        registry.makeCounter(descriptor: Name.submissions, labels: [("result", result)]).increment()
     }
 
     /// A terminal state contradicted by another terminal status.
     func conflict(source: EventSource) {
-        registry.makeCounter(name: "declutterd_transition_conflicts_total", labels: [("source", source.rawValue)],
-                             help: "Updates refused because they contradict a terminal state").increment()
+        registry.makeCounter(descriptor: Name.conflicts, labels: [("source", source.rawValue)]).increment()
     }
 
     func pollsInFlight(_ count: Int) {
-        registry.makeGauge(name: "declutterd_polls_in_flight", help: "Retrieval polls running now").set(Double(count))
+        registry.makeGauge(descriptor: Name.pollsInFlight).set(Double(count))
     }
 
     /// Gauges read from the store at scrape time.
     func record(_ stats: StoreStats) {
         for state in GenerationState.allCases {
-            registry.makeGauge(name: "declutterd_generations", labels: [("state", state.rawValue)], help: "Generations by state")
-                .set(Double(stats.countsByState[state] ?? 0))
+            registry.makeGauge(descriptor: Name.generations, labels: [("state", state.rawValue)]).set(Double(stats.countsByState[state] ?? 0))
         }
         if let quota = stats.latestQuota {
-            registry.makeGauge(name: "declutterd_remaining_photos", help: "remaining_photos from the latest submission response")
-                .set(Double(quota.remainingPhotos))
+            registry.makeGauge(descriptor: Name.remainingPhotos).set(Double(quota.remainingPhotos))
         }
-        registry.makeGauge(name: "declutterd_submissions_outcome_unknown", help: "Submissions sent whose outcome is unknown")
-            .set(Double(stats.unknownOutcomes))
+        registry.makeGauge(descriptor: Name.unknownOutcomes).set(Double(stats.unknownOutcomes))
     }
 
     /// The text exposition format.
