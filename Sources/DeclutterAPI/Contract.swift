@@ -38,10 +38,12 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
 }
 
 /// Answer of `generate`: each generate opens a new project.
-public struct GenerateResponse: Codable, Sendable, Equatable {
+public struct GenerateResponse: Codable, Sendable, Equatable, RawAnswer {
     public var generationID: UUID
     public var remainingPhotos: Int
     public var projectID: UUID
+    /// The bytes the service sent, for the audit trail (not part of the wire format).
+    public var rawBody = Data()
 
     public init(generationID: UUID, remainingPhotos: Int, projectID: UUID) {
         self.generationID = generationID
@@ -93,11 +95,13 @@ public struct GenerateVariationRequest: Codable, Sendable, Equatable {
 }
 
 /// Answer of `generate-variation`: the new generation belongs to the parent's project.
-public struct GenerateVariationResponse: Codable, Sendable, Equatable {
+public struct GenerateVariationResponse: Codable, Sendable, Equatable, RawAnswer {
     public var generationID: UUID
     public var remainingPhotos: Int
     /// Not documented upstream; decoded when the service sends it.
     public var projectID: UUID?
+    /// The bytes the service sent, for the audit trail (not part of the wire format).
+    public var rawBody = Data()
 
     public init(generationID: UUID, remainingPhotos: Int, projectID: UUID? = nil) {
         self.generationID = generationID
@@ -136,6 +140,11 @@ public struct RetrievalRequest: Codable, Sendable, Equatable {
         try container.encodeUUID(userID, forKey: .userID)
         try container.encodeUUID(generationID, forKey: .generationID)
     }
+}
+
+/// An answer that keeps the bytes it was decoded from.
+public protocol RawAnswer: Decodable {
+    var rawBody: Data { get set }
 }
 
 extension KeyedEncodingContainer {

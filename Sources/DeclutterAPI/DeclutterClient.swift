@@ -104,15 +104,16 @@ public struct DeclutterClient: Sendable {
 
     // MARK: - Plumbing
 
-    private func spendingCall<Answer: Decodable>(_ endpoint: Endpoint, _ request: some Encodable, answer: Answer.Type) async throws(UpstreamError) -> Answer {
+    private func spendingCall<Answer: RawAnswer>(_ endpoint: Endpoint, _ request: some Encodable, answer: Answer.Type) async throws(UpstreamError) -> Answer {
         let body = try encode(request)
         do throws(UpstreamError) {
             let (_, data) = try await withRetries(configuration.submissionRetry, endpoint: endpoint, retryingOnly: [.unreachable]) { () throws(UpstreamError) in
                 try await post(endpoint, body: body)
             }
-            guard let decoded = try? WireFormat.decode(answer, from: data) else {
+            guard var decoded = try? WireFormat.decode(answer, from: data) else {
                 throw UpstreamError(.invalidResponse, httpStatus: 200, message: "the answer of \(endpoint.rawValue) does not decode: \(Self.excerpt(data))")
             }
+            decoded.rawBody = data
             return decoded
         } catch {
             throw error.asSpendingCallFailure()

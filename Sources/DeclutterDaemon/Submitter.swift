@@ -72,11 +72,11 @@ struct Submitter: Sendable {
         if let parent = request.parent, let parentID = parent.generationID {
             let answer = try await client.generateVariation(of: parentID, originalURL: request.imageURL, maskURL: request.maskURL, webhook: webhook)
             return SubmissionAnswer(generationID: answer.generationID, projectID: answer.projectID ?? parent.projectID,
-                                    remainingPhotos: answer.remainingPhotos, rawBody: (try? WireFormat.encode(answer)) ?? Data())
+                                    remainingPhotos: answer.remainingPhotos, rawBody: answer.rawBody)
         }
         let answer = try await client.generate(imageURL: request.imageURL, auto: request.auto, maskURL: request.maskURL, webhook: webhook)
         return SubmissionAnswer(generationID: answer.generationID, projectID: answer.projectID,
-                                remainingPhotos: answer.remainingPhotos, rawBody: (try? WireFormat.encode(answer)) ?? Data())
+                                remainingPhotos: answer.remainingPhotos, rawBody: answer.rawBody)
     }
 
     /// REJECTED when nothing was spent (a refusal, or the service never reached); otherwise the outcome is

@@ -11,6 +11,7 @@ struct ClientAgainstSandboxTests {
             let api = client(for: sandbox)
             let first = try await api.generate(imageURL: roomImage, auto: true, maskURL: nil, webhook: nil)
             #expect(first.remainingPhotos == 99)
+            #expect(String(decoding: first.rawBody, as: UTF8.self).contains(#""remaining_photos":99"#), "the bytes as received are kept")
             let variation = try await api.generateVariation(of: first.generationID, originalURL: roomImage, maskURL: nil, webhook: nil)
             #expect(variation.remainingPhotos == 98)
             #expect(variation.generationID != first.generationID)
