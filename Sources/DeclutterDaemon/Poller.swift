@@ -18,6 +18,7 @@ public final class Poller: Service, Sendable {
     let now: @Sendable () -> Date
     private let wakeSignal = WakeSignal()
     private let inFlight = Mutex<Set<Int64>>([])
+    private let pacer: Pacer
     /// The longest the loop sleeps without looking at the database again.
     static let maximumNap: Duration = .seconds(60)
 
@@ -31,6 +32,7 @@ public final class Poller: Service, Sendable {
         self.readiness = readiness
         self.logger = logger
         self.now = now
+        self.pacer = Pacer(perSecond: schedule.configuration.maxPerSecond)
     }
 
     /// Polls running now.
@@ -43,9 +45,8 @@ public final class Poller: Service, Sendable {
         let stopping = Mutex(false)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                var pacer = Pacer(perSecond: schedule.configuration.maxPerSecond)
                 while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    let started = try await startDuePolls(in: &group, pacer: &pacer)
+                    let started = try await startDuePolls(in: &group)
                     if !started { await wakeSignal.wait(timeout: try await napLength()) }
                 }
             }
@@ -56,7 +57,7 @@ public final class Poller: Service, Sendable {
     }
 
     /// Starts the due polls there is room for; false when nothing could start.
-    private func startDuePolls(in group: inout ThrowingDiscardingTaskGroup<any Error>, pacer: inout Pacer) async throws -> Bool {
+    private func startDuePolls(in group: inout ThrowingDiscardingTaskGroup<any Error>) async throws -> Bool {
         let room = schedule.configuration.maxInFlight - pollsInFlight
         guard room > 0 else { return false }
         let busy = inFlight.withLock { $0 }
@@ -99,6 +100,7 @@ public final class Poller: Service, Sendable {
         guard let generation = try await database.generation(.row(row)) else { return nil }
         let claimed = inFlight.withLock { $0.insert(row).inserted }
         if claimed {
+            try? await pacer.waitForTurn()
             await poll(generation)
             inFlight.withLock { _ = $0.remove(row) }
             wake()
@@ -175,19 +177,23 @@ public final class Poller: Service, Sendable {
     }
 }
 
-/// Spaces poll starts to at most `perSecond`.
-struct Pacer {
+/// Spaces poll starts to at most `perSecond`, for the loop and `refresh` alike: each caller reserves the
+/// next free turn, then sleeps until it.
+final class Pacer: Sendable {
     let interval: Duration
-    var nextTurn = ContinuousClock.now
+    private let nextTurn = Mutex(ContinuousClock.now)
 
     init(perSecond: Double) {
         interval = .milliseconds(Int64(1000 / max(perSecond, 0.001)))
     }
 
-    mutating func waitForTurn() async throws {
-        let now = ContinuousClock.now
-        if nextTurn > now { try await Task.sleep(until: nextTurn) }
-        nextTurn = max(now, nextTurn) + interval
+    func waitForTurn() async throws {
+        let turn = nextTurn.withLock { next in
+            let turn = max(ContinuousClock.now, next)
+            next = turn + interval
+            return turn
+        }
+        if turn > .now { try await Task.sleep(until: turn) }
     }
 }
 
