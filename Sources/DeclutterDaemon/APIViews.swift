@@ -1,29 +1,41 @@
 import DeclutterStore
 import Foundation
 
-/// A generation as the local API shows it (snake_case, ISO-8601 UTC).
-struct GenerationView: Encodable {
-    let id: Int64
-    let generationID: String?
-    let projectID: String?
-    let parentGenerationID: String?
-    let kind: String
-    let status: String
-    let statusReason: String?
-    let imageURL: String?
-    let maskURL: String?
-    let auto: Bool?
-    let images: [String]
-    let variations: Int?
-    let remainingPhotos: Int?
-    let refunded: Bool
-    let resolvedBy: String?
-    let createdAt: String
-    let submittedAt: String?
-    let updatedAt: String
-    let completedAt: String?
-    let nextPollAt: String?
-    let pollAttempts: Int
+// The local API's JSON, one type per shape: the daemon encodes them, its client (LocalClient/) decodes
+// them. Keys are snake_case, times ISO-8601 UTC; extra fields are ignored when decoding, so an older
+// client keeps working against a newer daemon.
+
+/// A generation as the local API shows it.
+public struct GenerationView: Codable, Sendable, Equatable {
+    public let id: Int64
+    public let generationID: String?
+    public let projectID: String?
+    public let parentGenerationID: String?
+    public let kind: String
+    public let status: String
+    public let statusReason: String?
+    public let imageURL: String?
+    public let maskURL: String?
+    public let auto: Bool?
+    public let images: [String]
+    public let variations: Int?
+    public let remainingPhotos: Int?
+    public let refunded: Bool
+    public let resolvedBy: String?
+    public let createdAt: String
+    public let submittedAt: String?
+    public let updatedAt: String
+    public let completedAt: String?
+    public let nextPollAt: String?
+    public let pollAttempts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, auto, images, variations, refunded
+        case generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
+        case statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url"
+        case remainingPhotos = "remaining_photos", resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
+        case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at", pollAttempts = "poll_attempts"
+    }
 
     init(_ record: GenerationRecord) {
         id = record.id ?? 0
@@ -51,16 +63,22 @@ struct GenerationView: Encodable {
 }
 
 /// One event of a generation's audit trail.
-struct EventView: Encodable {
-    let id: Int64
-    let source: String
-    let receivedAt: String
-    let httpStatus: Int?
-    let rawBody: String?
-    let outcome: String
-    let reason: String?
-    let statusBefore: String?
-    let statusReported: String?
+public struct EventView: Codable, Sendable, Equatable {
+    public let id: Int64
+    public let source: String
+    public let receivedAt: String
+    public let httpStatus: Int?
+    public let rawBody: String?
+    public let outcome: String
+    public let reason: String?
+    public let statusBefore: String?
+    public let statusReported: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, outcome, reason
+        case receivedAt = "received_at", httpStatus = "http_status", rawBody = "raw_body"
+        case statusBefore = "status_before", statusReported = "status_reported"
+    }
 
     init(_ record: EventRecord) {
         id = record.id ?? 0
@@ -80,14 +98,24 @@ struct ReadinessView: Encodable {
     let reasons: [String]
 }
 
-struct GenerationListView: Encodable {
-    let generations: [GenerationView]
-    let nextCursor: String?
+/// One page of `GET /v1/generations`, newest first.
+public struct GenerationListView: Codable, Sendable, Equatable {
+    public let generations: [GenerationView]
+    public let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case generations, nextCursor = "next_cursor"
+    }
 }
 
-struct EventListView: Encodable {
-    let generationID: String?
-    let events: [EventView]
+/// `GET /v1/generations/{id}/events`.
+public struct EventListView: Codable, Sendable, Equatable {
+    public let generationID: String?
+    public let events: [EventView]
+
+    enum CodingKeys: String, CodingKey {
+        case events, generationID = "generation_id"
+    }
 }
 
 struct ProjectView: Encodable {
@@ -97,27 +125,36 @@ struct ProjectView: Encodable {
     let generations: [GenerationView]
 }
 
-struct StatsView: Encodable {
-    struct Resolution: Encodable {
-        let callback: Int
-        let poll: Int
+/// `GET /v1/stats`.
+public struct StatsView: Codable, Sendable, Equatable {
+    public struct Resolution: Codable, Sendable, Equatable {
+        public let callback: Int
+        public let poll: Int
     }
 
-    let counts: [String: Int]
-    let pending: Int
-    let failed: Int
-    let remainingPhotos: Int?
-    let remainingPhotosRecordedAt: String?
-    let refundsSince: Int
-    let resolvedBy: Resolution
-    let oldestPendingAgeSeconds: Double?
-    let pollsInFlight: Int
-    let outcomeUnknown: Int
+    /// Per state, lowercased (`"succeeded": 3`).
+    public let counts: [String: Int]
+    public let pending: Int
+    public let failed: Int
+    public let remainingPhotos: Int?
+    public let remainingPhotosRecordedAt: String?
+    public let refundsSince: Int
+    public let resolvedBy: Resolution
+    public let oldestPendingAgeSeconds: Double?
+    public let pollsInFlight: Int
+    public let outcomeUnknown: Int
+
+    enum CodingKeys: String, CodingKey {
+        case counts, pending, failed
+        case remainingPhotos = "remaining_photos", remainingPhotosRecordedAt = "remaining_photos_recorded_at"
+        case refundsSince = "refunds_since", resolvedBy = "resolved_by", oldestPendingAgeSeconds = "oldest_pending_age_seconds"
+        case pollsInFlight = "polls_in_flight", outcomeUnknown = "outcome_unknown"
+    }
 
     init(_ stats: StoreStats, pollsInFlight: Int, now: Date) {
         counts = Dictionary(uniqueKeysWithValues: GenerationState.allCases.map { ($0.rawValue.lowercased(), stats.countsByState[$0] ?? 0) })
-        pending = GenerationState.allCases.filter(\.isPending).reduce(0) { $0 + (stats.countsByState[$1] ?? 0) }
-        failed = (stats.countsByState[.failed] ?? 0) + (stats.countsByState[.rejected] ?? 0) + (stats.countsByState[.lost] ?? 0)
+        pending = stats.pending
+        failed = stats.endedWithoutResult
         remainingPhotos = stats.latestQuota?.remainingPhotos
         remainingPhotosRecordedAt = stats.latestQuota.map { StoreFormat.timestamp($0.recordedAt) }
         refundsSince = stats.refundsSinceQuota

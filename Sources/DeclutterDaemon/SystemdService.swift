@@ -48,9 +48,7 @@ struct SystemdService: Service {
 
     /// `pending 3, failed 1, 94 photos left` — what `systemctl status` shows.
     static func status(_ stats: StoreStats) -> String {
-        let pending = GenerationState.allCases.filter(\.isPending).reduce(0) { $0 + (stats.countsByState[$1] ?? 0) }
-        let failed = [GenerationState.failed, .rejected, .lost].reduce(0) { $0 + (stats.countsByState[$1] ?? 0) }
         let photos = stats.latestQuota.map { ", \($0.remainingPhotos) photos left" } ?? ""
-        return "pending \(pending), failed \(failed)\(photos)"
+        return "pending \(stats.pending), failed \(stats.endedWithoutResult)\(photos)"
     }
 }

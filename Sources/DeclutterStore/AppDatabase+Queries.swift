@@ -30,6 +30,16 @@ public struct StoreStats: Sendable, Equatable {
     /// Submissions whose upstream outcome is unknown (sent, no answer).
     public var unknownOutcomes: Int
     public var events: Int
+
+    /// Generations still waiting for an upstream answer.
+    public var pending: Int { count(where: \.isPending) }
+
+    /// Generations over without a result: FAILED, REJECTED or LOST.
+    public var endedWithoutResult: Int { count(where: \.endedWithoutResult) }
+
+    private func count(where condition: (GenerationState) -> Bool) -> Int {
+        countsByState.filter { condition($0.key) }.values.reduce(0, +)
+    }
 }
 
 // MARK: - Reads: lists and summaries

@@ -27,4 +27,7 @@ public enum GenerationState: String, Codable, Sendable, CaseIterable {
 
     /// Still waiting for an upstream answer: the states the poller looks after.
     public var isPending: Bool { self == .submitting || self == .starting || self == .processing }
+
+    /// Over, with no result to show: FAILED, REJECTED or LOST (what "failed" counts everywhere).
+    public var endedWithoutResult: Bool { self == .failed || self == .rejected || self == .lost }
 }

@@ -73,7 +73,7 @@ public enum ClientReport {
             ("oldest pending age", stats.oldestPendingAgeSeconds.map(duration) ?? "-"),
             ("polls in flight", String(stats.pollsInFlight)),
         ]
-        if let unknown = stats.outcomeUnknown { pairs.append(("outcome unknown", String(unknown))) }
+        pairs.append(("outcome unknown", String(stats.outcomeUnknown)))
         return TableRenderer.keyValue(pairs)
     }
 

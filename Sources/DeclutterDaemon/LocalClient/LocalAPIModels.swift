@@ -1,109 +1,19 @@
 import DeclutterStore
 import Foundation
 
-// The local API's JSON (APIViews.swift) as the client reads it. Extra fields are ignored, so an
-// older client keeps working against a newer daemon.
+// The client reads the very types the daemon writes (APIViews.swift), under the names it uses.
+public typealias LocalGeneration = GenerationView
+public typealias LocalGenerationPage = GenerationListView
+public typealias LocalEvent = EventView
+public typealias LocalEventList = EventListView
+public typealias LocalStats = StatsView
 
-/// A generation record, as `GET /v1/generations/{id}` answers.
-public struct LocalGeneration: Decodable, Sendable, Equatable {
-    public let id: Int64
-    public let generationID: String?
-    public let projectID: String?
-    public let parentGenerationID: String?
-    public let kind: String
-    public let status: String
-    public let statusReason: String?
-    public let imageURL: String?
-    public let maskURL: String?
-    public let auto: Bool?
-    public let images: [String]
-    public let variations: Int?
-    public let remainingPhotos: Int?
-    public let refunded: Bool
-    public let resolvedBy: String?
-    public let createdAt: String
-    public let updatedAt: String
-    public let completedAt: String?
-    public let nextPollAt: String?
-    public let pollAttempts: Int
-
-    enum CodingKeys: String, CodingKey {
-        case id, kind, status, auto, images, variations, refunded
-        case generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
-        case statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url"
-        case remainingPhotos = "remaining_photos", resolvedBy = "resolved_by", createdAt = "created_at"
-        case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at", pollAttempts = "poll_attempts"
-    }
-
+extension GenerationView {
     /// Still waiting for an upstream answer (an unknown status counts as settled: nothing to wait for).
     public var isPending: Bool { GenerationState(rawValue: status)?.isPending ?? false }
 
     /// Ended without images: FAILED, REJECTED or LOST.
-    public var endedUnsuccessfully: Bool { ["FAILED", "REJECTED", "LOST"].contains(status) }
-}
-
-/// One page of `GET /v1/generations`, newest first.
-public struct LocalGenerationPage: Decodable, Sendable, Equatable {
-    public let generations: [LocalGeneration]
-    public let nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case generations, nextCursor = "next_cursor"
-    }
-}
-
-/// One event of a generation's audit trail.
-public struct LocalEvent: Decodable, Sendable, Equatable {
-    public let id: Int64
-    public let source: String
-    public let receivedAt: String
-    public let httpStatus: Int?
-    public let outcome: String
-    public let reason: String?
-    public let statusBefore: String?
-    public let statusReported: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, source, outcome, reason
-        case receivedAt = "received_at", httpStatus = "http_status", statusBefore = "status_before", statusReported = "status_reported"
-    }
-}
-
-/// `GET /v1/generations/{id}/events`.
-public struct LocalEventList: Decodable, Sendable, Equatable {
-    public let generationID: String?
-    public let events: [LocalEvent]
-
-    enum CodingKeys: String, CodingKey {
-        case events, generationID = "generation_id"
-    }
-}
-
-/// `GET /v1/stats`.
-public struct LocalStats: Decodable, Sendable, Equatable {
-    public struct Resolution: Decodable, Sendable, Equatable {
-        public let callback: Int
-        public let poll: Int
-    }
-
-    /// Per state, lowercased (`"succeeded": 3`).
-    public let counts: [String: Int]
-    public let pending: Int
-    public let failed: Int
-    public let remainingPhotos: Int?
-    public let remainingPhotosRecordedAt: String?
-    public let refundsSince: Int
-    public let resolvedBy: Resolution
-    public let oldestPendingAgeSeconds: Double?
-    public let pollsInFlight: Int
-    public let outcomeUnknown: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case counts, pending, failed
-        case remainingPhotos = "remaining_photos", remainingPhotosRecordedAt = "remaining_photos_recorded_at"
-        case refundsSince = "refunds_since", resolvedBy = "resolved_by", oldestPendingAgeSeconds = "oldest_pending_age_seconds"
-        case pollsInFlight = "polls_in_flight", outcomeUnknown = "outcome_unknown"
-    }
+    public var endedUnsuccessfully: Bool { GenerationState(rawValue: status)?.endedWithoutResult ?? false }
 }
 
 /// An answer: the decoded value, and the body exactly as the daemon sent it (for `--json`).
