@@ -147,10 +147,14 @@ public protocol RawAnswer: Decodable {
     var rawBody: Data { get set }
 }
 
+extension UUID {
+    /// UUIDs are written lowercase, as the service writes them: on the wire, in the database, in logs.
+    public var lowercaseString: String { uuidString.lowercased() }
+}
+
 extension KeyedEncodingContainer {
-    /// UUIDs go on the wire lowercase, as the service writes them.
     mutating func encodeUUID(_ uuid: UUID, forKey key: Key) throws {
-        try encode(uuid.uuidString.lowercased(), forKey: key)
+        try encode(uuid.lowercaseString, forKey: key)
     }
 }
 

@@ -31,7 +31,7 @@ public struct DeclutterClientConfiguration: Sendable {
 extension DeclutterClientConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Everything but the key, so that no log line or dump can carry it.
     public var description: String {
-        "DeclutterClientConfiguration(baseURL: \(baseURL), userID: \(userID.uuidString.lowercased()), apiKey: <redacted>, "
+        "DeclutterClientConfiguration(baseURL: \(baseURL), userID: \(userID.lowercaseString), apiKey: <redacted>, "
             + "requestTimeout: \(requestTimeout))"
     }
 

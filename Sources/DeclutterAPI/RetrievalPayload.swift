@@ -21,8 +21,8 @@ public struct RetrievalPayload: Sendable, Equatable {
         var object: [String: Any] = ["status": status.rawValue]
         if !images.isEmpty { object["images"] = images }
         if let variations { object["variations"] = variations }
-        if let generationID { object["generation_id"] = generationID.uuidString.lowercased() }
-        if let projectID { object["project_id"] = projectID.uuidString.lowercased() }
+        if let generationID { object["generation_id"] = generationID.lowercaseString }
+        if let projectID { object["project_id"] = projectID.lowercaseString }
         return object
     }
 

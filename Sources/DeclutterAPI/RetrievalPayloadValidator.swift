@@ -32,7 +32,7 @@ public enum RetrievalPayloadValidator {
     /// The one rule that needs context: a payload's `generation_id` must be the generation its URL belongs to.
     public static func checkGenerationID(_ payload: RetrievalPayload, expected: UUID?) -> Result<Void, PayloadViolation> {
         guard let reported = payload.generationID, let expected, reported != expected else { return .success(()) }
-        return .failure(PayloadViolation(.generationIDMismatch, detail: "expected \(expected.uuidString.lowercased())"))
+        return .failure(PayloadViolation(.generationIDMismatch, detail: "expected \(expected.lowercaseString)"))
     }
 
     static func jsonObject(from body: some Collection<UInt8>) throws(PayloadViolation) -> [String: JSONValue] {

@@ -11,7 +11,7 @@ extension ConfigurationLoader {
             let value: String?
             switch key {
             case "upstream.base_url": value = configuration.upstream.baseURL
-            case "upstream.user_id": value = configuration.upstream.userID.uuidString.lowercased()
+            case "upstream.user_id": value = configuration.upstream.userID.lowercaseString
             case "upstream.api_key_file":
                 if let raw = raw(key) {
                     value = raw.value

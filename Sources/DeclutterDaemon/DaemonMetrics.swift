@@ -5,15 +5,17 @@ import Prometheus
 public final class DaemonMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
+    /// Built once: a callback or poll on the hot path only looks its counter up. (`MetricNameDescriptor`
+    /// is an immutable value that does not declare Sendable.)
     private enum Name {
-        static var callbacks: MetricNameDescriptor { descriptor("callbacks", "total", "Callbacks received, by outcome") }
-        static var polls: MetricNameDescriptor { descriptor("polls", "total", "Retrieval polls made, by result") }
-        static var submissions: MetricNameDescriptor { descriptor("submissions", "total", "Local submissions, by result") }
-        static var conflicts: MetricNameDescriptor { descriptor("transition_conflicts", "total", "Updates refused because they contradict a terminal state") }
-        static var pollsInFlight: MetricNameDescriptor { descriptor("polls_in_flight", "", "Retrieval polls running now") }
-        static var generations: MetricNameDescriptor { descriptor("generations", "", "Generations by state") }
-        static var remainingPhotos: MetricNameDescriptor { descriptor("remaining_photos", "", "remaining_photos from the latest submission response") }
-        static var unknownOutcomes: MetricNameDescriptor { descriptor("submissions_outcome_unknown", "", "Submissions sent whose outcome is unknown") }
+        nonisolated(unsafe) static let callbacks = descriptor("callbacks", "total", "Callbacks received, by outcome")
+        nonisolated(unsafe) static let polls = descriptor("polls", "total", "Retrieval polls made, by result")
+        nonisolated(unsafe) static let submissions = descriptor("submissions", "total", "Local submissions, by result")
+        nonisolated(unsafe) static let conflicts = descriptor("transition_conflicts", "total", "Updates refused because they contradict a terminal state")
+        nonisolated(unsafe) static let pollsInFlight = descriptor("polls_in_flight", "", "Retrieval polls running now")
+        nonisolated(unsafe) static let generations = descriptor("generations", "", "Generations by state")
+        nonisolated(unsafe) static let remainingPhotos = descriptor("remaining_photos", "", "remaining_photos from the latest submission response")
+        nonisolated(unsafe) static let unknownOutcomes = descriptor("submissions_outcome_unknown", "", "Submissions sent whose outcome is unknown")
 
         static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "declutterd", metricName: name, unitName: unit, helpText: help)

@@ -157,7 +157,7 @@ actor SandboxState {
                 }
             } else {
                 generation.status = .succeeded
-                let id = StoreID.lower(generation.id)
+                let id = generation.id.lowercaseString
                 generation.images = ["\(imageBase)/images/\(id)/1.png", "\(imageBase)/images/\(id)/2.png"]
             }
         case .succeeded, .failed:
@@ -178,7 +178,7 @@ actor SandboxState {
     }
 
     func recordRetrieval(of id: UUID) {
-        counters.retrievalCallsByGeneration[StoreID.lower(id), default: 0] += 1
+        counters.retrievalCallsByGeneration[id.lowercaseString, default: 0] += 1
     }
 
     /// Decides (from the seed) what happens to the callback of `generation` at `status`.
@@ -206,8 +206,4 @@ actor SandboxState {
 /// A fault injected into an API call.
 enum InjectedFault: Sendable {
     case rateLimited, serverError, unavailable, timeout
-}
-
-enum StoreID {
-    static func lower(_ id: UUID) -> String { id.uuidString.lowercased() }
 }

@@ -1,3 +1,4 @@
+import DeclutterAPI
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,7 @@ public enum StoreFormat {
     }
 
     /// UUIDs are stored lowercase, as the service writes them.
-    public static func uuid(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+    public static func uuid(_ uuid: UUID) -> String { uuid.lowercaseString }
 }
 
 extension Int64 {

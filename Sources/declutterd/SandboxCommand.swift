@@ -50,7 +50,7 @@ struct SandboxCommand: AsyncParsableCommand {
     func run() async throws {
         let sandbox = Sandbox(configuration: makeConfiguration())
         let key = sandbox.configuration.apiKey
-        let user = sandbox.configuration.userID.uuidString.lowercased()
+        let user = sandbox.configuration.userID.lowercaseString
         try await sandbox.run { url in
             Terminal.line("sandbox listening on \(url) api_key=\(key) user_id=\(user)")
         }
