@@ -123,15 +123,8 @@ extension AppDatabase {
     /// Upstream refused the submission: REJECTED, no photo spent, never polled.
     /// Its Idempotency-Key is released: nothing was spent, so a retry under the same key may try again.
     public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
-        try await write { db in
-            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
-            let result = try Self.record(decision: .rejected, reason: reason, source: .submission, httpStatus: httpStatus, rawBody: rawBody,
-                                         on: &generation, at: date, nextPollAt: nil, in: db)
-            if result.outcome == .applied, let key = generation.idempotencyKey {
-                try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])
-            }
-            return result
-        }
+        try await recordDecision(forRow: row, source: .submission, status: .rejected, reason: reason,
+                                 httpStatus: httpStatus, rawBody: rawBody, at: date, nextPollAt: nil)
     }
 
     /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, visible to
@@ -193,6 +186,10 @@ extension AppDatabase {
             generation.nextPollAt = nextPollAt
             generation.updatedAt = date
             try generation.update(db)
+            // A refusal spent nothing: its Idempotency-Key is released, so a retry under it may try again.
+            if status == .rejected, let key = generation.idempotencyKey, let row = generation.id {
+                try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])
+            }
         }
         var event = EventRecord(
             generation: try generation.requireID(), source: source, receivedAt: date, httpStatus: httpStatus,
