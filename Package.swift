@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -59,13 +61,15 @@ let package = Package(
                 "DeclutterAPI",
                 "DeclutterStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .executableTarget(
             name: "declutterd",
@@ -79,24 +83,33 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI"], resources: [.copy("Fixtures")]),
+        // What every test target shares: eventually, the process runner, free ports, temporary files and
+        // databases, the manual clock.
+        .target(
+            name: "TestSupport",
+            dependencies: ["DeclutterStore"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DeclutterStoreTests",
-            dependencies: ["DeclutterAPI", "DeclutterStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["DeclutterAPI", "DeclutterStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "DeclutterDaemonTests",
             dependencies: [
-                "DeclutterAPI", "DeclutterStore", "DeclutterSandbox", "DeclutterDaemon",
+                "DeclutterAPI", "DeclutterStore", "DeclutterSandbox", "DeclutterDaemon", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "DeclutterSandboxTests",
             dependencies: [
-                "DeclutterAPI", "DeclutterSandbox",
+                "DeclutterAPI", "DeclutterSandbox", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

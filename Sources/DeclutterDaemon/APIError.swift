@@ -7,14 +7,21 @@ struct APIError: Error, Sendable {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Sent with the error (`Allow` on a 405).
+    let headers: HTTPFields
 
-    init(_ status: HTTPResponse.Status, code: String, message: String) {
+    init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
-    var response: Response { Self.response(status, code: code, message: message) }
+    var response: Response {
+        var response = Self.response(status, code: code, message: message)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
 
     static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
         let body = ["error": ["code": code, "message": message]]

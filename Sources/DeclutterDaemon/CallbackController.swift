@@ -28,27 +28,24 @@ struct CallbackController: Sendable {
     let unknownTokenLog: RateLimitedLog
     let now: @Sendable () -> Date
 
-    func register(on router: Router<CallbackContext>) {
-        router.post("/callbacks/{token}") { request, context in try await receive(request, context: context) }
-        router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
-            router.on("/callbacks/{token}", method: method) { _, _ in Self.methodNotAllowed(allow: "POST") }
-        }
-        for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
-            router.on("/healthz", method: method) { _, _ in Self.methodNotAllowed(allow: "GET") }
-        }
+    /// The public listener's two routes; every other method on them answers 405.
+    var endpoints: RouteCollection<CallbackContext> {
+        let routes = RouteCollection(context: CallbackContext.self)
+        routes.post("/callbacks/{token}") { request, context in try await receive(request, context: context) }
+        routes.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        return routes
     }
 
     private func receive(_ request: Request, context: CallbackContext) async throws -> Response {
         if !allowFrom.isEmpty {
             let caller = context.remoteAddress?.ipAddress ?? ""
             guard allowFrom.contains(where: { $0.contains(caller) }) else {
-                metrics.callback("forbidden")
+                metrics.callback(.forbidden)
                 return APIError.response(.forbidden, code: "source_not_allowed", message: "this source address may not call back")
             }
         }
         if let type = request.headers[.contentType], !Self.isJSON(type) {
-            metrics.callback("unsupported_media_type")
+            metrics.callback(.unsupportedMediaType)
             return APIError.response(.unsupportedMediaType, code: "unsupported_media_type", message: "callbacks must be application/json")
         }
         let limit = RetrievalPayloadValidator.maximumBodySize
@@ -64,7 +61,7 @@ struct CallbackController: Sendable {
                                   rescheduleIfPending: .atLeast(schedule.afterCallback(now: received)))
         if verifyCallbacks, case .success(let payload) = report.payload, payload.status.isTerminal {
             guard let checked = await verified(report, token: token) else {
-                metrics.callback("unverified")
+                metrics.callback(.unverified)
                 return APIError.response(.serviceUnavailable, code: "verification_unavailable",
                                          message: "the status could not be confirmed with the service yet; retry later")
             }
@@ -74,17 +71,17 @@ struct CallbackController: Sendable {
         do {
             result = try await database.apply(report, to: .callbackTokenHash(CallbackToken.hash(of: token)))
         } catch {
-            metrics.callback("unavailable")
+            metrics.callback(.unavailable)
             context.logger.error("callback not stored", metadata: ["error": "\(error)"])
             return APIError.response(.serviceUnavailable, code: "store_unavailable", message: "the store could not commit this callback; retry later")
         }
         guard let result else {
-            metrics.callback("unknown_token")
+            metrics.callback(.unknownToken)
             unknownTokenLog.log(context.logger, "callback for an unknown token")
             return APIError.response(.notFound, code: "unknown_callback", message: "no generation has this callback URL")
         }
         if let row = result.generation.id { watch.changed(row: row) }
-        metrics.callback(result.outcome.rawValue)
+        metrics.callback(CallbackOutcome(result.outcome))
         if result.outcome == .conflict { metrics.conflict(source: .callback) }
         if let violation = result.violation {
             return APIError.response(.badRequest, code: violation.rule.rawValue, message: violation.message)
@@ -95,8 +92,13 @@ struct CallbackController: Sendable {
     /// `verify_callbacks`: a terminal status is taken from one retrieval call, not from the callback (whose
     /// raw body is still what the event keeps). Nil when the service could not be asked: the sender retries.
     private func verified(_ report: StatusReport, token: String) async -> StatusReport? {
-        guard let generation = try? await database.generation(.callbackTokenHash(CallbackToken.hash(of: token))) else { return report }
-        guard let generationID = generation.generationID else { return report }
+        let stored: GenerationRecord?
+        do {
+            stored = try await database.generation(.callbackTokenHash(CallbackToken.hash(of: token)))
+        } catch {
+            return nil  // the store could not be read: nothing can be confirmed, so nothing is applied
+        }
+        guard let generationID = stored?.generationID else { return report }
         guard let answer = try? await client.retrieve(generationID), case .success(let confirmed) = answer.payload else { return nil }
         var checked = report
         checked.payload = .success(confirmed)
@@ -104,7 +106,7 @@ struct CallbackController: Sendable {
     }
 
     private func tooLarge() -> Response {
-        metrics.callback("too_large")
+        metrics.callback(.tooLarge)
         let rule = PayloadViolation(.bodyTooLarge)
         return APIError.response(.contentTooLarge, code: rule.rule.rawValue, message: rule.message)
     }
@@ -112,11 +114,5 @@ struct CallbackController: Sendable {
     static func isJSON(_ contentType: String) -> Bool {
         let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         return type == "application/json" || type.hasSuffix("+json")
-    }
-
-    static func methodNotAllowed(allow: String) -> Response {
-        var response = APIError.response(.methodNotAllowed, code: "method_not_allowed", message: "only \(allow) is served here")
-        response.headers[.allow] = allow
-        return response
     }
 }

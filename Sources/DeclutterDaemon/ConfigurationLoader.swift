@@ -18,7 +18,7 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 /// Builds a `DaemonConfiguration` from layered settings: flags over `DECLUTTERD_*` environment variables over
 /// the configuration file over defaults. Every setting has one file-style key (`upstream.base_url`, which is
 /// `base_url` under `[upstream]` in the file) and one environment name (`DECLUTTERD_UPSTREAM_BASE_URL`); see
-/// `ConfigurationKeys`.
+/// `Setting.all`.
 public struct ConfigurationLoader {
     public var environment: [String: String]
     /// Settings given on the command line, by file-style key.
@@ -52,7 +52,7 @@ public struct ConfigurationLoader {
             return try ConfigurationFile.read(path: path, origin: "DECLUTTERD_CONFIG")
         }
         for directory in (environment["CONFIGURATION_DIRECTORY"] ?? "").split(separator: ":") where !directory.isEmpty {
-            let path = (directory.hasSuffix("/") ? String(directory.dropLast()) : String(directory)) + "/" + ConfigurationKeys.fileName
+            let path = (directory.hasSuffix("/") ? String(directory.dropLast()) : String(directory)) + "/" + Setting.fileName
             if FileManager.default.fileExists(atPath: path) {
                 return try ConfigurationFile.read(path: path, origin: "$CONFIGURATION_DIRECTORY")
             }
@@ -64,7 +64,7 @@ public struct ConfigurationLoader {
     /// nil when the default applies.
     public func raw(_ key: String) -> (value: String, source: String)? {
         if let value = flags[key] { return (value, "flag") }
-        if let name = ConfigurationKeys.environmentName(key), let value = environment[name], !value.isEmpty { return (value, "env \(name)") }
+        if let name = Setting.named(key)?.environmentName, let value = environment[name], !value.isEmpty { return (value, "env \(name)") }
         if let file, let entry = file.entry(key) { return (entry.value, "file \(file.location(entry))") }
         return nil
     }
@@ -79,52 +79,35 @@ public struct ConfigurationLoader {
     /// The configuration, with every key's effective value and source and the API key's origin (never its value).
     public func report() throws(ConfigurationError) -> ConfigurationReport {
         try checkKeys()
-        let userID = try required("upstream.user_id", expecting: "a UUID") { UUID(uuidString: $0) }
-        let baseURL = try value("upstream.base_url", default: "https://iacrea.com", expecting: Self.httpURL) {
-            RetrievalPayloadValidator.isAbsoluteHTTPURL($0) ? $0 : nil
+        var configuration = DaemonConfiguration.defaults
+        for setting in Setting.all {
+            guard let (text, source) = raw(setting.key) else {
+                if setting.required {
+                    let flag = setting.flag.map { ", --\($0)" } ?? ""
+                    throw ConfigurationError(setting.key, "is required (\(setting.expecting)): set it in the configuration file, "
+                        + "\(setting.environmentName)\(flag), or --set \(setting.key)=...")
+                }
+                continue
+            }
+            guard setting.apply(text, &configuration) else {
+                throw ConfigurationError(setting.key, "cannot use \(Self.quoted(text)) (from \(source)): expected \(setting.expecting)")
+            }
         }
+        try checkCombinations(configuration)
         let (key, origin) = try apiKey()
-        var configuration = DaemonConfiguration(upstream: DeclutterClientConfiguration(baseURL: baseURL, userID: userID, apiKey: key))
-        configuration.callbacksListen = try value("callbacks.listen", default: configuration.callbacksListen, expecting: Self.hostPort) {
-            ListenAddress(parsing: $0)
-        }
-        configuration.publicBaseURL = try optional("callbacks.public_base_url", expecting: Self.httpURL) {
-            RetrievalPayloadValidator.isAbsoluteHTTPURL($0) ? $0 : nil
-        }
-        configuration.verifyCallbacks = try value("callbacks.verify", default: false, expecting: Self.boolean, parse: Self.bool)
-        configuration.allowFrom = try value("callbacks.allow_from", default: [],
-                                            expecting: "comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,::1") { text in
-            let ranges = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let parsed = ranges.compactMap(CIDR.init)
-            return parsed.count == ranges.count ? parsed : nil
-        }
-        configuration.localListen = try value("local.listen", default: configuration.localListen, expecting: Self.hostPort + ", or none") { text in
-            text == "none" ? .some(nil) : ListenAddress(parsing: text).map { .some($0) }
-        }
-        let allowPublic = try value("local.allow_public", default: false, expecting: Self.boolean, parse: Self.bool)
-        if let local = configuration.localListen, !local.isLoopback, !allowPublic {
-            throw ConfigurationError("local.listen", "\(local) is not a loopback address; the local API is an admin surface (set local.allow_public=true to insist)")
-        }
-        configuration.localSocket = try optional("local.socket", expecting: "an absolute path") { $0.hasPrefix("/") ? $0 : nil }
-        configuration.databasePath = try value("database.path", default: configuration.databasePath, expecting: "a path") { $0.isEmpty ? nil : $0 }
-        configuration.polling = try polling()
-        configuration.logLevel = try value("log.level", default: .info,
-                                           expecting: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))") {
-            Logger.Level(rawValue: $0.lowercased())
-        }
-        return ConfigurationReport(configuration: configuration, file: file?.path,
-                                   settings: settings(of: configuration, allowPublic: allowPublic),
+        configuration.upstream.apiKey = key
+        return ConfigurationReport(configuration: configuration, file: file?.path, settings: settings(of: configuration),
                                    apiKey: origin, notes: notes(about: configuration))
     }
 
-    /// Every key given must be one `ConfigurationKeys` knows.
+    /// Every key given must be one `Setting.all` knows.
     private func checkKeys() throws(ConfigurationError) {
-        let known = "known keys: \(ConfigurationKeys.all.joined(separator: ", "))"
-        for key in flags.keys.sorted() where !ConfigurationKeys.all.contains(key) {
+        let known = "known keys: \(Setting.all.map(\.key).joined(separator: ", "))"
+        for key in flags.keys.sorted() where Setting.named(key) == nil {
             throw ConfigurationError(key, "unknown key; \(known)")
         }
         guard let file else { return }
-        for entry in file.entries where !ConfigurationKeys.all.contains(entry.key) {
+        for entry in file.entries where Setting.named(entry.key) == nil {
             let location = file.location(entry)
             if entry.key.hasSuffix("api_key") {
                 throw ConfigurationError(entry.key, "unknown key (\(location)); the API key is never read from the configuration file: "
@@ -134,22 +117,15 @@ public struct ConfigurationLoader {
         }
     }
 
-    private func polling() throws(ConfigurationError) -> PollingConfiguration {
-        var polling = PollingConfiguration()
-        polling.callbackGrace = try value("polling.callback_grace", default: polling.callbackGrace, expecting: Self.durationText, parse: Self.duration)
-        polling.initialInterval = try value("polling.initial_interval", default: polling.initialInterval, expecting: Self.durationText, parse: Self.duration)
-        polling.maxInterval = try value("polling.max_interval", default: polling.maxInterval, expecting: Self.durationText, parse: Self.duration)
-        polling.giveUpAfter = try value("polling.give_up_after", default: polling.giveUpAfter, expecting: Self.durationText, parse: Self.duration)
-        polling.maxInFlight = try value("polling.max_in_flight", default: polling.maxInFlight, expecting: "a whole number, at least 1") {
-            Int($0).flatMap { $0 >= 1 ? $0 : nil }
+    /// Rules between settings.
+    private func checkCombinations(_ configuration: DaemonConfiguration) throws(ConfigurationError) {
+        if let local = configuration.localListen, !local.isLoopback, !configuration.localAllowPublic {
+            throw ConfigurationError("local.listen", "\(local) is not a loopback address; the local API is an admin surface (set local.allow_public=true to insist)")
         }
-        polling.maxPerSecond = try value("polling.max_per_second", default: polling.maxPerSecond, expecting: "a number above 0") {
-            Double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
-        }
+        let polling = configuration.polling
         guard polling.maxInterval >= polling.initialInterval else {
-            throw ConfigurationError("polling.max_interval", "must be at least polling.initial_interval (\(Self.format(polling.initialInterval)))")
+            throw ConfigurationError("polling.max_interval", "must be at least polling.initial_interval (\(DurationText.format(polling.initialInterval)))")
         }
-        return polling
     }
 
     /// The API key: `DECLUTTERD_API_KEY`, else `upstream.api_key_file`, else `$CREDENTIALS_DIRECTORY/api_key`.
@@ -189,89 +165,5 @@ public struct ConfigurationLoader {
         }
     }
 
-    // MARK: - Parsing
-
-    static let httpURL = "an absolute http:// or https:// URL"
-    static let hostPort = "host:port with a port from 0 to 65535 ([::1]:8788 for IPv6)"
-    static let boolean = "true or false"
-    static let durationText = "a duration such as 500ms, 30s, 10m, 24h or 7d"
-
-    private func value<T>(_ key: String, default fallback: T, expecting: String, parse: (String) -> T?) throws(ConfigurationError) -> T {
-        guard let (text, source) = raw(key) else { return fallback }
-        guard let parsed = parse(text) else { throw ConfigurationError(key, "cannot use \(Self.quoted(text)) (from \(source)): expected \(expecting)") }
-        return parsed
-    }
-
-    private func optional<T>(_ key: String, expecting: String, parse: (String) -> T?) throws(ConfigurationError) -> T? {
-        try value(key, default: nil, expecting: expecting) { parse($0).map { .some($0) } }
-    }
-
-    private func required<T>(_ key: String, expecting: String, parse: (String) -> T?) throws(ConfigurationError) -> T {
-        guard let parsed = try optional(key, expecting: expecting, parse: parse) else {
-            let flag = key == "upstream.user_id" ? ", --user-id" : ""
-            throw ConfigurationError(key, "is required (\(expecting)): set it in the configuration file, \(ConfigurationKeys.environmentName(key) ?? key)\(flag), or --set \(key)=...")
-        }
-        return parsed
-    }
-
     static func quoted(_ value: String) -> String { "\"\(value)\"" }
-
-    static func bool(_ text: String) -> Bool? {
-        switch text.lowercased() {
-        case "true", "yes", "1", "on": true
-        case "false", "no", "0", "off": false
-        default: nil
-        }
-    }
-
-    /// `500ms`, `30s`, `10m`, `24h`, `7d`, or a plain number of seconds.
-    public static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
-            guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
-            return .milliseconds(Int64(number * scale * 1000))
-        }
-        guard let seconds = Double(trimmed), seconds >= 0, seconds.isFinite else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
-    }
-
-    /// The largest whole unit `duration` reads back: `600s` → `10m`, `1500ms` → `1500ms`.
-    public static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        guard milliseconds != 0 else { return "0s" }
-        for (suffix, scale) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where milliseconds % scale == 0 {
-            return "\(milliseconds / scale)\(suffix)"
-        }
-        return "\(milliseconds)ms"
-    }
-
-    static func format(_ number: Double) -> String {
-        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-    }
-}
-
-/// A loaded configuration and how it came to be, for `check-config`. The API key appears only as its origin
-/// and length.
-public enum ConfigurationKeys {
-    public static let all = [
-        "upstream.base_url", "upstream.user_id", "upstream.api_key_file",
-        "callbacks.listen", "callbacks.public_base_url", "callbacks.verify", "callbacks.allow_from",
-        "local.listen", "local.socket", "local.allow_public", "database.path",
-        "polling.callback_grace", "polling.initial_interval", "polling.max_interval", "polling.give_up_after",
-        "polling.max_in_flight", "polling.max_per_second", "log.level",
-    ]
-
-    /// Environment variables that are not settings of their own but are read too.
-    public static let otherEnvironmentNames = ["DECLUTTERD_API_KEY", "DECLUTTERD_CONFIG", "DECLUTTERD_URL"]
-
-    /// The configuration file's name, under `$CONFIGURATION_DIRECTORY`.
-    public static let fileName = "declutterd.toml"
-
-    /// `upstream.base_url` → `DECLUTTERD_UPSTREAM_BASE_URL`.
-    public static func environmentName(_ key: String) -> String? {
-        guard all.contains(key) else { return nil }
-        return "DECLUTTERD_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
-    }
 }

@@ -5,40 +5,15 @@ import Logging
 extension ConfigurationLoader {
     // MARK: - The report
 
-    func settings(of configuration: DaemonConfiguration, allowPublic: Bool) -> [ConfigurationReport.Setting] {
-        ConfigurationKeys.all.map { key in
-            var source = source(of: key)
-            let value: String?
-            switch key {
-            case "upstream.base_url": value = configuration.upstream.baseURL
-            case "upstream.user_id": value = configuration.upstream.userID.lowercaseString
-            case "upstream.api_key_file":
-                if let raw = raw(key) {
-                    value = raw.value
-                } else if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-                    value = directory + "/api_key"
-                    source = "default ($CREDENTIALS_DIRECTORY/api_key)"
-                } else {
-                    value = nil
-                }
-            case "callbacks.listen": value = configuration.callbacksListen.description
-            case "callbacks.public_base_url": value = configuration.publicBaseURL
-            case "callbacks.verify": value = String(configuration.verifyCallbacks)
-            case "callbacks.allow_from": value = configuration.allowFrom.isEmpty ? nil : configuration.allowFrom.map(\.description).joined(separator: ",")
-            case "local.listen": value = configuration.localListen?.description ?? "none"
-            case "local.socket": value = configuration.localSocket
-            case "local.allow_public": value = String(allowPublic)
-            case "database.path": value = configuration.databasePath
-            case "polling.callback_grace": value = Self.format(configuration.polling.callbackGrace)
-            case "polling.initial_interval": value = Self.format(configuration.polling.initialInterval)
-            case "polling.max_interval": value = Self.format(configuration.polling.maxInterval)
-            case "polling.give_up_after": value = Self.format(configuration.polling.giveUpAfter)
-            case "polling.max_in_flight": value = String(configuration.polling.maxInFlight)
-            case "polling.max_per_second": value = Self.format(configuration.polling.maxPerSecond)
-            case "log.level": value = configuration.logLevel.rawValue
-            default: value = raw(key)?.value
+    func settings(of configuration: DaemonConfiguration) -> [ConfigurationReport.Setting] {
+        Setting.all.map { setting in
+            var source = source(of: setting.key)
+            var value = setting.show(configuration)
+            if setting.key == "upstream.api_key_file", value == nil, let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+                value = directory + "/api_key"
+                source = "default ($CREDENTIALS_DIRECTORY/api_key)"
             }
-            return ConfigurationReport.Setting(key: key, value: value, source: source)
+            return ConfigurationReport.Setting(key: setting.key, value: value, source: source)
         }
     }
 
@@ -54,7 +29,7 @@ extension ConfigurationLoader {
         if configuration.localListen == nil, configuration.localSocket == nil {
             notes.append("the local API is off (local.listen = none and no local.socket): client commands cannot reach the daemon")
         }
-        let known = Set(ConfigurationKeys.all.compactMap(ConfigurationKeys.environmentName) + ConfigurationKeys.otherEnvironmentNames)
+        let known = Set(Setting.all.map(\.environmentName) + Setting.otherEnvironmentNames)
         for name in environment.keys.sorted() where name.hasPrefix("DECLUTTERD_") && !known.contains(name) {
             notes.append("\(name) is not a setting this version knows; it is ignored")
         }
@@ -92,7 +67,7 @@ public struct ConfigurationReport: Sendable {
     public let configuration: DaemonConfiguration
     /// The configuration file read, if any.
     public let file: String?
-    /// One per `ConfigurationKeys.all`, in that order.
+    /// One per `Setting.all`, in that order.
     public let settings: [Setting]
     public let apiKey: APIKeyOrigin
     /// Valid but worth a look (no public base URL, an ignored variable, ...).
@@ -149,5 +124,3 @@ public struct DatabaseLocationCheck: Sendable, Equatable {
         }
     }
 }
-
-/// Every configuration key, with its environment variable (SPEC §9).

@@ -18,8 +18,9 @@ public final class Daemon: Sendable {
     public let readiness: Readiness
     let httpClient: HTTPClient
     let logger: Logger
-    let now: @Sendable () -> Date
+    let clock: DaemonClock
     private let listeners = Mutex<BoundListeners>(BoundListeners())
+    private let localRoutes = Mutex<[String]>([])
 
     /// The addresses the listeners bound (ports resolved when configured as 0).
     public struct BoundListeners: Sendable, Equatable {
@@ -30,12 +31,18 @@ public final class Daemon: Sendable {
 
     public var bound: BoundListeners { listeners.withLock { $0 } }
 
-    /// Opens (and migrates) the store and wires every part; nothing listens until `run`.
+    /// The local API's routes as its router serves them (`METHOD /path`), once the listeners are built.
+    public var servedLocalRoutes: [String] { localRoutes.withLock { $0 } }
+
+    var now: @Sendable () -> Date { { [clock] in clock.date() } }
+
+    /// Opens (and migrates) the store and wires every part; nothing listens until `run`. Every sleep and
+    /// timeout runs on `clock`, and stored dates come from it.
     public init(configuration: DaemonConfiguration, logger: Logger = Logger(label: "declutterd"),
-                now: @escaping @Sendable () -> Date = Date.init) throws {
+                clock: DaemonClock = .system) throws {
         self.configuration = configuration
         self.logger = logger
-        self.now = now
+        self.clock = clock
         self.database = try AppDatabase.open(path: configuration.databasePath)
         self.metrics = DaemonMetrics()
         self.readiness = Readiness()
@@ -44,8 +51,8 @@ public final class Daemon: Sendable {
         pollingUpstream.retrievalRetry = .none
         self.poller = Poller(
             database: database, client: DeclutterClient(configuration: pollingUpstream, httpClient: httpClient, logger: logger),
-            schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(), readiness: readiness,
-            logger: logger, now: now)
+            schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(clock: clock), readiness: readiness,
+            logger: logger, clock: clock)
     }
 
     /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once
@@ -79,23 +86,30 @@ public final class Daemon: Sendable {
         let publicBaseURL: @Sendable () -> String? = { [self] in
             configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
         }
-        let submitter = Submitter(database: database, client: client, publicBaseURL: publicBaseURL, schedule: schedule,
+        let submitter = Submitter(database: database, client: client, publicBaseURL: publicBaseURL,
+                                  variationWebhook: configuration.variationWebhook, schedule: schedule,
                                   metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
-        let callbackRouter = Router(context: CallbackContext.self)
+        let callbackRouter = Router(context: CallbackContext.self, options: .autoGenerateHeadEndpoints)
         callbackRouter.add(middleware: APIErrorMiddleware())
-        CallbackController(database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
-                           allowFrom: configuration.allowFrom, schedule: schedule, metrics: metrics, watch: poller.watch,
-                           unknownTokenLog: RateLimitedLog(), now: now).register(on: callbackRouter)
-        let localRouter = Router()
+        callbackRouter.addRoutes(CallbackController(
+            database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
+            allowFrom: configuration.allowFrom, schedule: schedule, metrics: metrics, watch: poller.watch,
+            unknownTokenLog: RateLimitedLog(), now: now).endpoints)
+        callbackRouter.answerWrongMethods()
+        let localRouter = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
         localRouter.add(middleware: APIErrorMiddleware())
-        LocalAPIController(database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-                           watch: poller.watch, readiness: readiness, now: now).register(on: localRouter)
+        localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
+        localRouter.addRoutes(LocalAPIController(
+            database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
+            watch: poller.watch, readiness: readiness, now: now).endpoints)
+        let served = localRouter.answerWrongMethods()
+        localRoutes.withLock { $0 = served }
 
         let announceReady = OnceFlag()
         let becameBound: @Sendable () async -> Void = { [readiness] in
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
-        var services: [any Service] = [poller]
+        var services: [any Service] = [StoreWriterService(database: database), poller]
         let callbackAddress = configuration.callbacksListen
         services.append(Application(
             router: callbackRouter,
@@ -129,7 +143,7 @@ public final class Daemon: Sendable {
                 }, logger: logger))
         }
         if localBindings == 0 { readiness.localListenerBound() }
-        services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger))
+        services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger, clock: clock))
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         // Within the unit's TimeoutStopSec=30: whatever still runs then (a long ?wait=) is cancelled.
         group.maximumGracefulShutdownDuration = .seconds(20)

@@ -23,6 +23,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// What `init(parsing:)` reads, for error messages.
+    public static let expected = "host:port with a port from 0 to 65535 ([::1]:8788 for IPv6)"
+
     /// True for 127.0.0.0/8, ::1 and localhost.
     public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
 }
@@ -50,6 +53,8 @@ public struct PollingConfiguration: Sendable, Equatable {
 /// Everything `declutterd serve` runs with.
 public struct DaemonConfiguration: Sendable {
     public var upstream: DeclutterClientConfiguration
+    /// Where the API key is read from when DECLUTTERD_API_KEY is not set (the key itself is in `upstream`).
+    public var apiKeyFile: String?
     public var callbacksListen = ListenAddress(host: "127.0.0.1", port: 8787)
     /// `{public_base_url}/callbacks/{token}` is what the service calls back.
     public var publicBaseURL: String?
@@ -59,8 +64,14 @@ public struct DaemonConfiguration: Sendable {
     public var verifyCallbacks = false
     /// Source addresses allowed to call back; empty allows any.
     public var allowFrom: [CIDR] = []
+    /// Send a callback URL with variations too; by default they are polled from their submission.
+    public var variationWebhook = false
     public var localListen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 8788)
     public var localSocket: String?
+    /// Allow `localListen` on a non-loopback address.
+    public var localAllowPublic = false
+    /// Host names besides loopback accepted in the local API's `Host` header.
+    public var localAllowedHosts: [String] = []
     public var databasePath = "./declutterd.sqlite"
     public var polling = PollingConfiguration()
     public var logLevel: Logger.Level = .info
@@ -68,4 +79,8 @@ public struct DaemonConfiguration: Sendable {
     public init(upstream: DeclutterClientConfiguration) {
         self.upstream = upstream
     }
+
+    /// Every default, with a placeholder account (user id and API key have none).
+    public static let defaults = DaemonConfiguration(upstream: DeclutterClientConfiguration(
+        baseURL: "https://iacrea.com", userID: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), apiKey: ""))
 }

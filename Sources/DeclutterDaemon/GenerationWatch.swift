@@ -22,6 +22,11 @@ final class GenerationWatch: Sendable {
     }
 
     private let state = Mutex(State())
+    let clock: DaemonClock
+
+    init(clock: DaemonClock) {
+        self.clock = clock
+    }
 
     func subscribe(row: Int64) -> Subscription {
         state.withLock { state in
@@ -51,9 +56,9 @@ final class GenerationWatch: Sendable {
 
     /// Returns once the subscribed generation has changed, or after `timeout`; ends the subscription.
     func wait(_ subscription: Subscription, timeout: Duration) async {
-        let timer = Task { [weak self] in
+        let timer = Task { [weak self, clock] in
             do {
-                try await Task.sleep(for: timeout)
+                try await clock.sleep(for: timeout)
                 self?.end(subscription)
             } catch {}
         }

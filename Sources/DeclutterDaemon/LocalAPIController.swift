@@ -17,41 +17,27 @@ struct LocalAPIController: Sendable {
 
     static let maximumWait = 60.0
 
-    /// Every route the local API serves, as `METHOD /path` (the OpenAPI document must list exactly these).
-    static let routes = [
-        "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics",
-        "POST /v1/generations", "GET /v1/generations", "GET /v1/generations/{id}", "GET /v1/generations/{id}/events",
-        "POST /v1/generations/{id}/variations", "POST /v1/generations/{id}/refresh",
-        "POST /v1/track", "GET /v1/projects/{id}", "GET /v1/stats",
-    ]
-
-    func register(on router: Router<BasicRequestContext>) {
-        for route in Self.routes {
-            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
-            router.on(RouterPath(parts[1]), method: HTTPRequest.Method(rawValue: parts[0])!) { request, context in
-                try await handle(route, request, context)
-            }
-        }
-    }
-
-    private func handle(_ route: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        switch route {
-        case "GET /healthz": Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
-        case "GET /readyz": try await ready()
-        case "GET /openapi.yaml":
+    /// Every route of the local API; `OpenAPITests` checks the router's list of them against `openapi.yaml`.
+    var endpoints: RouteCollection<LocalContext> {
+        let routes = RouteCollection(context: LocalContext.self)
+        routes.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        routes.get("/readyz") { _, _ in try await ready() }
+        routes.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
-        case "GET /metrics": await metricsText()
-        case "POST /v1/generations": try await submit(request)
-        case "GET /v1/generations": try await list(request)
-        case "GET /v1/generations/{id}": try await show(request, context)
-        case "GET /v1/generations/{id}/events": try await events(context)
-        case "POST /v1/generations/{id}/variations": try await vary(request, context)
-        case "POST /v1/generations/{id}/refresh": try await refresh(context)
-        case "POST /v1/track": try await track(request)
-        case "GET /v1/projects/{id}": try await project(context)
-        case "GET /v1/stats": try Self.json(.ok, StatsView(try await database.stats(), pollsInFlight: poller.pollsInFlight, now: now()))
-        default: throw Self.notFound
         }
+        routes.get("/metrics") { _, _ in await metricsText() }
+        routes.post("/v1/generations", use: submit)
+        routes.get("/v1/generations", use: list)
+        routes.get("/v1/generations/{id}", use: show)
+        routes.get("/v1/generations/{id}/events", use: events)
+        routes.post("/v1/generations/{id}/variations", use: vary)
+        routes.post("/v1/generations/{id}/refresh", use: refresh)
+        routes.post("/v1/track", use: track)
+        routes.get("/v1/projects/{id}", use: project)
+        routes.get("/v1/stats") { _, _ in
+            try Self.json(.ok, StatsView(try await database.stats(), pollsInFlight: poller.pollsInFlight, now: now()))
+        }
+        return routes
     }
 
     private func metricsText() async -> Response {
@@ -73,7 +59,7 @@ struct LocalAPIController: Sendable {
 
     // MARK: - Submissions
 
-    private func submit(_ request: Request) async throws -> Response {
+    private func submit(_ request: Request, _ context: LocalContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         guard let imageURL = try body.url("image_url") else { throw APIError.invalidField("image_url", "is required") }
         let auto = try body.bool("auto")
@@ -85,7 +71,7 @@ struct LocalAPIController: Sendable {
         return try await launched(launch)
     }
 
-    private func vary(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func vary(_ request: Request, _ context: LocalContext) async throws -> Response {
         let parent = try await generation(context)
         let body = try await JSONBody.read(request, allowEmpty: true)
         guard let original = try body.url("original_url") ?? parent.imageURL else {
@@ -111,7 +97,7 @@ struct LocalAPIController: Sendable {
         }
     }
 
-    private func track(_ request: Request) async throws -> Response {
+    private func track(_ request: Request, _ context: LocalContext) async throws -> Response {
         let body = try await JSONBody.read(request)
         guard let generationID = try body.uuid("generation_id") else { throw APIError.invalidField("generation_id", "is required") }
         let (record, created) = try await database.track(generationID: generationID, at: now(), firstPollAt: now())
@@ -119,7 +105,7 @@ struct LocalAPIController: Sendable {
         return try Self.json(created ? .accepted : .ok, GenerationView(record))
     }
 
-    private func refresh(_ context: BasicRequestContext) async throws -> Response {
+    private func refresh(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
         guard let row = generation.id, generation.generationID != nil else {
             throw APIError(.conflict, code: "not_pollable", message: "the generation has no upstream generation_id to poll")
@@ -130,7 +116,7 @@ struct LocalAPIController: Sendable {
 
     // MARK: - Reads
 
-    private func list(_ request: Request) async throws -> Response {
+    private func list(_ request: Request, _ context: LocalContext) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = GenerationFilter()
         if let status = query["status"].map(String.init) {
@@ -164,7 +150,7 @@ struct LocalAPIController: Sendable {
         return try Self.json(.ok, GenerationListView(generations: page.map(GenerationView.init), nextCursor: next))
     }
 
-    private func show(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func show(_ request: Request, _ context: LocalContext) async throws -> Response {
         var generation = try await generation(context)
         if let wait = request.uri.queryParameters["wait"].map(String.init) {
             guard let seconds = Double(wait), (0...Self.maximumWait).contains(seconds) else {
@@ -178,27 +164,28 @@ struct LocalAPIController: Sendable {
     /// Holds until the generation is no longer pending, or `seconds` pass.
     private func waitForTerminal(_ generation: GenerationRecord, upTo seconds: Double) async throws -> GenerationRecord {
         guard let row = generation.id else { return generation }
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let clock = watch.clock
+        let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         var current = generation
-        while current.status.isPending, ContinuousClock.now < deadline {
+        while current.status.isPending, clock.now < deadline {
             let subscription = watch.subscribe(row: row)
             defer { watch.end(subscription) }
             guard let fresh = try await database.generation(.row(row)) else { break }
             current = fresh
             if !current.status.isPending { break }
-            await watch.wait(subscription, timeout: deadline - ContinuousClock.now)
+            await watch.wait(subscription, timeout: clock.now.duration(to: deadline))
             current = try await database.generation(.row(row)) ?? current
         }
         return current
     }
 
-    private func events(_ context: BasicRequestContext) async throws -> Response {
+    private func events(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
         let events = try await database.events(forRow: try generation.requireRow())
         return try Self.json(.ok, EventListView(generationID: generation.generationID.map(StoreFormat.uuid), events: events.map(EventView.init)))
     }
 
-    private func project(_ context: BasicRequestContext) async throws -> Response {
+    private func project(_ request: Request, _ context: LocalContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.invalidField("id", "must be a project UUID") }
         guard let (project, generations) = try await database.projectWithGenerations(id) else {
             throw APIError(.notFound, code: "not_found", message: "no such project")
@@ -210,7 +197,7 @@ struct LocalAPIController: Sendable {
     // MARK: - Helpers
 
     /// `{id}`: the local id, or the upstream generation UUID.
-    private func generation(_ context: BasicRequestContext) async throws -> GenerationRecord {
+    private func generation(_ context: LocalContext) async throws -> GenerationRecord {
         let text = context.parameters.get("id") ?? ""
         let locator: GenerationLocator
         if let row = Int64(text), row > 0 {

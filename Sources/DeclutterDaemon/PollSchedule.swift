@@ -9,9 +9,10 @@ public struct PollSchedule: Sendable {
         self.configuration = configuration
     }
 
-    /// On submission: `created + callback_grace`.
-    public func firstPoll(createdAt: Date) -> Date {
-        createdAt + configuration.callbackGrace.seconds
+    /// On submission: `created + callback_grace` when a callback is expected; otherwise (a variation, whose
+    /// callback the service does not promise) polling starts on the backoff schedule, `created + initial_interval`.
+    public func firstPoll(createdAt: Date, expectsCallback: Bool = true) -> Date {
+        createdAt + (expectsCallback ? configuration.callbackGrace : configuration.initialInterval).seconds
     }
 
     /// A non-terminal callback pushes the next poll to at least this.

@@ -15,15 +15,15 @@ public final class Poller: Service, Sendable {
     let watch: GenerationWatch
     let readiness: Readiness
     let logger: Logger
-    let now: @Sendable () -> Date
-    private let wakeSignal = WakeSignal()
+    let clock: DaemonClock
+    private let wakeSignal: WakeSignal
     private let inFlight = Mutex<Set<Int64>>([])
     private let pacer: Pacer
     /// The longest the loop sleeps without looking at the database again.
     static let maximumNap: Duration = .seconds(60)
 
     init(database: AppDatabase, client: DeclutterClient, schedule: PollSchedule, metrics: DaemonMetrics, watch: GenerationWatch,
-         readiness: Readiness, logger: Logger, now: @escaping @Sendable () -> Date) {
+         readiness: Readiness, logger: Logger, clock: DaemonClock) {
         self.database = database
         self.client = client
         self.schedule = schedule
@@ -31,9 +31,13 @@ public final class Poller: Service, Sendable {
         self.watch = watch
         self.readiness = readiness
         self.logger = logger
-        self.now = now
-        self.pacer = Pacer(perSecond: schedule.configuration.maxPerSecond)
+        self.clock = clock
+        self.wakeSignal = WakeSignal(clock: clock)
+        self.pacer = Pacer(perSecond: schedule.configuration.maxPerSecond, clock: clock)
     }
+
+    /// The date now, by the daemon's clock.
+    func now() -> Date { clock.date() }
 
     /// Polls running now.
     public var pollsInFlight: Int { inFlight.withLock { $0.count } }
@@ -117,7 +121,7 @@ public final class Poller: Service, Sendable {
         do {
             if generation.status.isPending, schedule.isExpired(createdAt: generation.createdAt, now: now()) {
                 _ = try await database.markLost(row: row, reason: "no terminal state within give_up_after", at: now())
-                metrics.poll("lost")
+                metrics.poll(.lost)
                 logger.warning("generation lost: no terminal state within give_up_after")
                 return
             }
@@ -129,7 +133,7 @@ public final class Poller: Service, Sendable {
                     source: .poll, receivedAt: received, httpStatus: answer.httpStatus, rawBody: answer.rawBody, payload: answer.payload,
                     rescheduleIfPending: .exactly(schedule.afterAnswer(attempt: generation.pollAttempts + 1, now: received, random: .random(in: -1...1))))
                 guard let result = try await database.apply(report, to: .row(row)) else { return }
-                metrics.poll(result.outcome.rawValue)
+                metrics.poll(PollResult(result.outcome))
                 if result.outcome == .conflict { metrics.conflict(source: .poll) }
                 logger.info("polled", metadata: ["status": "\(result.generation.status.rawValue)", "outcome": "\(result.outcome.rawValue)"])
             } catch let error as UpstreamError {
@@ -147,7 +151,7 @@ public final class Poller: Service, Sendable {
         do {
             if schedule.isExpired(createdAt: generation.createdAt, now: now()) {
                 _ = try await database.markLost(row: row, reason: "no upstream generation_id (submission outcome unknown) within give_up_after", at: now())
-                metrics.poll("lost")
+                metrics.poll(.lost)
                 logger.warning("submission lost: its outcome never became known")
             } else {
                 let giveUp = generation.createdAt + schedule.configuration.giveUpAfter.seconds
@@ -166,13 +170,13 @@ public final class Poller: Service, Sendable {
         let notFoundRun = notFound ? try await database.consecutiveNotFound(row: row) + 1 : 0
         if notFound, schedule.isGone(consecutiveNotFound: notFoundRun) {
             _ = try await database.markLost(row: row, reason: "upstream answered HTTP \(error.httpStatus ?? 0) \(notFoundRun) times running", at: failedAt)
-            metrics.poll("lost")
+            metrics.poll(.lost)
             logger.warning("generation lost: upstream does not know it")
             return
         }
         let next = schedule.afterFailure(error, attempt: generation.pollAttempts + 1, now: failedAt, random: .random(in: -1...1))
         _ = try await database.recordPollFailure(row: row, httpStatus: error.httpStatus, reason: error.description, rawBody: nil, at: failedAt, nextPollAt: next)
-        metrics.poll(error.httpStatus.map { "http_\($0)" } ?? error.kind.rawValue)
+        metrics.poll(PollResult(error))
         logger.notice("poll failed", metadata: ["error": "\(error)", "next_poll_at": "\(StoreFormat.timestamp(next))"])
     }
 }
@@ -181,19 +185,22 @@ public final class Poller: Service, Sendable {
 /// next free turn, then sleeps until it.
 final class Pacer: Sendable {
     let interval: Duration
-    private let nextTurn = Mutex(ContinuousClock.now)
+    private let clock: DaemonClock
+    private let nextTurn: Mutex<DaemonClock.Instant>
 
-    init(perSecond: Double) {
+    init(perSecond: Double, clock: DaemonClock) {
         interval = .milliseconds(Int64(1000 / max(perSecond, 0.001)))
+        self.clock = clock
+        nextTurn = Mutex(clock.now)
     }
 
     func waitForTurn() async throws {
         let turn = nextTurn.withLock { next in
-            let turn = max(ContinuousClock.now, next)
-            next = turn + interval
+            let turn = max(clock.now, next)
+            next = turn.advanced(by: interval)
             return turn
         }
-        if turn > .now { try await Task.sleep(until: turn) }
+        if turn > clock.now { try await clock.sleep(until: turn) }
     }
 }
 

@@ -27,6 +27,8 @@ struct Submitter: Sendable {
     let database: AppDatabase
     let client: DeclutterClient
     let publicBaseURL: @Sendable () -> String?
+    /// `callbacks.variation_webhook`: send a callback URL with variations too.
+    let variationWebhook: Bool
     let schedule: PollSchedule
     let metrics: DaemonMetrics
     let watch: GenerationWatch
@@ -46,21 +48,24 @@ struct Submitter: Sendable {
         let generation: GenerationRecord
         switch try await database.beginSubmission(submission, at: now()) {
         case .replay(let first):
-            metrics.submission("replayed")
+            metrics.submission(.replayed)
             return (first, true)
         case .new(let record):
             generation = record
         }
         let row = try generation.requireRow()
         defer { watch.changed(row: row) }
-        let webhook = token.url(publicBaseURL: publicBaseURL)
+        // The service documents no callback for variations: unless told otherwise, send none and poll instead.
+        let expectsCallback = request.parent == nil || variationWebhook
+        let webhook = expectsCallback ? token.url(publicBaseURL: publicBaseURL) : nil
         do {
             let answer = try await call(request, webhook: webhook)
             // Logged before the write: should the store fail now, the spent generation is still findable.
             logger.with(row: row).info("accepted upstream", metadata: [
                 "generation_id": "\(StoreFormat.uuid(answer.generationID))", "remaining_photos": "\(answer.remainingPhotos)"])
-            let result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: schedule.firstPoll(createdAt: generation.createdAt))
-            metrics.submission("accepted")
+            let firstPoll = schedule.firstPoll(createdAt: generation.createdAt, expectsCallback: expectsCallback)
+            let result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: firstPoll)
+            metrics.submission(.accepted)
             poller.wake()
             return (result.generation, false)
         } catch let error as UpstreamError {
@@ -68,7 +73,7 @@ struct Submitter: Sendable {
         }
     }
 
-    private func call(_ request: LaunchRequest, webhook: String) async throws(UpstreamError) -> SubmissionAnswer {
+    private func call(_ request: LaunchRequest, webhook: String?) async throws(UpstreamError) -> SubmissionAnswer {
         if let parent = request.parent, let parentID = parent.generationID {
             let answer = try await client.generateVariation(of: parentID, originalURL: request.imageURL, maskURL: request.maskURL, webhook: webhook)
             return SubmissionAnswer(generationID: answer.generationID, projectID: answer.projectID ?? parent.projectID,
@@ -85,11 +90,11 @@ struct Submitter: Sendable {
         let logger = self.logger.with(row: row)
         switch error.kind {
         case .rejected, .unreachable:
-            metrics.submission("rejected")
+            metrics.submission(.rejected)
             logger.warning("submission rejected", metadata: ["error": "\(error)"])
             return try await database.recordRejected(forRow: row, httpStatus: error.httpStatus, reason: error.description, rawBody: nil, at: now()).generation
         default:
-            metrics.submission("outcome_unknown")
+            metrics.submission(.outcomeUnknown)
             logger.error("submission outcome unknown", metadata: ["error": "\(error)"])
             return try await database.recordOutcomeUnknown(forRow: row, reason: error.description, httpStatus: error.httpStatus, at: now(),
                                                            giveUpAt: now() + schedule.configuration.giveUpAfter.seconds).generation

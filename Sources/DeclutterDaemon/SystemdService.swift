@@ -12,6 +12,7 @@ struct SystemdService: Service {
     let database: AppDatabase
     let readiness: Readiness
     let logger: Logger
+    let clock: DaemonClock
     /// How often STATUS= is refreshed when there is no watchdog.
     var statusInterval: Duration = .seconds(10)
 
@@ -22,10 +23,10 @@ struct SystemdService: Service {
         await withGracefulShutdownHandler {
             try? await cancelWhenGracefulShutdown {
                 // READY=1 comes first: no ping or status before the listeners are bound.
-                while !readiness.listenersBound { try await Task.sleep(for: .milliseconds(20)) }
+                while !readiness.listenersBound { try await clock.sleep(for: .milliseconds(20)) }
                 while !Task.isCancelled {
                     await beat()
-                    try await Task.sleep(for: tick)
+                    try await clock.sleep(for: tick)
                 }
             }
         } onGracefulShutdown: { [notifier] in

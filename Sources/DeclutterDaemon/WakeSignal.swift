@@ -8,6 +8,11 @@ final class WakeSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    private let clock: DaemonClock
+
+    init(clock: DaemonClock) {
+        self.clock = clock
+    }
 
     func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -23,10 +28,10 @@ final class WakeSignal: Sendable {
 
     /// Returns on a signal (one sent since the last wait counts), after `timeout`, or on cancellation.
     func wait(timeout: Duration) async {
-        let timer = Task { [weak self] in
+        let timer = Task { [weak self, clock] in
             // Only a timer that ran out signals: a cancelled one (the wait ended early) must not.
             do {
-                try await Task.sleep(for: timeout)
+                try await clock.sleep(for: timeout)
                 self?.signal()
             } catch {}
         }

@@ -54,6 +54,9 @@ public struct SandboxConfiguration: Sendable {
     /// generate response (as a fast service can); the job then goes on as usual. A reordered PROCESSING
     /// callback is still held back until after the terminal one.
     public var callbackBeforeAnswer = false
+    /// Call back for variations too. The service's published documentation gives generate-variation no
+    /// `webhook`, so by default a variation is never called back, whatever the request carried.
+    public var variationCallbacks = false
     public var faults = SandboxFaults()
 
     public init(apiKey: String, userID: UUID) {

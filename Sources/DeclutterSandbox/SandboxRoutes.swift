@@ -19,7 +19,8 @@ struct SandboxRoutes: Sendable {
         router.post(RouterPath(Endpoint.generateVariation.rawValue)) { request, _ in
             try await handle(request, .generateVariation, counting: \.variationCalls) { (body: GenerateVariationRequest) in
                 try requireImageURL(body.originalURL, name: "original_url")
-                return try await launch(webhook: body.webhook, variationOf: body.generationID)
+                let webhook = state.configuration.variationCallbacks ? body.webhook : nil
+                return try await launch(webhook: webhook, variationOf: body.generationID)
             }
         }
         router.post(RouterPath(Endpoint.get.rawValue)) { request, _ in

@@ -40,9 +40,35 @@ public struct AppDatabase: Sendable {
         return try AppDatabase(DatabaseQueue(configuration: configuration))
     }
 
+    /// Commits the group-commit writes as they come, until `finishWrites()` (or `close()`); its owner runs it
+    /// in a structured task (the daemon: `StoreWriterService`).
+    public func runWrites() async {
+        await groupWriter.run()
+    }
+
+    /// Refuses new writes; `runWrites()` commits those already waiting, then returns.
+    public func finishWrites() {
+        groupWriter.finish()
+    }
+
+    /// Runs `body` with the writes committed beside it, then finishes them and waits until they are done:
+    /// for a store used outside the daemon (tools, tests).
+    public func withWrites<T: Sendable>(_ body: (AppDatabase) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await runWrites() }
+            defer { finishWrites() }
+            return try await body(self)
+        }
+    }
+
     /// Runs `body` in a group commit; returns once its commit is durable.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await groupWriter.write(body)
+    }
+
+    /// One transaction on the writer itself, outside the group commit: for start-up chores that run before it.
+    func writeAtStart<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writer.write(body)
     }
 
     /// Reads a consistent snapshot.
@@ -64,8 +90,9 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Ends every connection; later calls fail.
+    /// Ends every connection; later calls fail. Whoever runs `runWrites()` should let it return first.
     public func close() throws {
+        finishWrites()
         if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }

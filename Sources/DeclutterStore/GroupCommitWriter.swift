@@ -4,6 +4,10 @@ import Synchronization
 /// Runs writes from many callers through one writer, grouping whatever is waiting into one transaction
 /// (one fsync). Each write runs in its own savepoint, so one that throws leaves the others intact;
 /// no caller hears of success before the commit that holds its write is durable.
+///
+/// The commits happen in `run()`, which its owner runs in a structured task (the daemon's ServiceGroup, a
+/// test's task group): no task outlives it. `finish()` refuses new writes and lets `run()` commit what
+/// waits, then return.
 final class GroupCommitWriter: Sendable {
     private struct Pending: Sendable {
         /// Runs the write; returns the closure that hands its result to the waiting caller.
@@ -13,16 +17,19 @@ final class GroupCommitWriter: Sendable {
 
     private struct Queue {
         var waiting: [Pending] = []
-        var draining = false
+        var finished = false
     }
 
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
     private let maximumBatch: Int
+    private let wakeUps: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     init(writer: any DatabaseWriter, maximumBatch: Int = 1024) {
         self.writer = writer
         self.maximumBatch = maximumBatch
+        (wakeUps, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Runs `body` inside a group commit and returns its result once that commit is durable.
@@ -34,35 +41,36 @@ final class GroupCommitWriter: Sendable {
                     return { continuation.resume(returning: value) }
                 },
                 fail: { continuation.resume(throwing: $0) })
-            enqueue(pending)
+            let accepted = queue.withLock { queue in
+                guard !queue.finished else { return false }
+                queue.waiting.append(pending)
+                return true
+            }
+            if accepted { wake.yield() } else { pending.fail(StoreError.closed) }
         }
     }
 
-    private func enqueue(_ pending: Pending) {
-        let startDrain = queue.withLock { queue in
-            queue.waiting.append(pending)
-            guard !queue.draining else { return false }
-            queue.draining = true
-            return true
+    /// Commits batches as writes arrive, until `finish()`; then commits what still waits and returns.
+    func run() async {
+        for await _ in wakeUps {
+            while let batch = takeBatch() {
+                await commit(batch)
+            }
         }
-        if startDrain {
-            Task { await drain() }
-        }
-    }
-
-    /// Commits batches until nothing waits; writes that arrive during a commit form the next batch.
-    private func drain() async {
         while let batch = takeBatch() {
             await commit(batch)
         }
     }
 
+    /// No new writes: `run()` commits those already waiting, then returns.
+    func finish() {
+        queue.withLock { $0.finished = true }
+        wake.finish()
+    }
+
     private func takeBatch() -> [Pending]? {
         queue.withLock { queue in
-            guard !queue.waiting.isEmpty else {
-                queue.draining = false
-                return nil
-            }
+            guard !queue.waiting.isEmpty else { return nil }
             let count = min(queue.waiting.count, maximumBatch)
             let batch = Array(queue.waiting.prefix(count))
             queue.waiting.removeFirst(count)

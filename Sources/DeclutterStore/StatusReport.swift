@@ -64,12 +64,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case idempotencyKeyReused(key: String)
     /// An upstream generation id already tracked under another local generation.
     case generationIDTaken(UUID)
+    /// The store is closing or closed: it takes no more writes.
+    case closed
 
     public var description: String {
         switch self {
         case .generationNotFound: "no such generation"
         case .idempotencyKeyReused(let key): "Idempotency-Key \(key) was first used for a different request"
         case .generationIDTaken(let id): "generation \(StoreFormat.uuid(id)) is already tracked"
+        case .closed: "the store is closed"
         }
     }
 }

@@ -25,7 +25,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         if let project, UUID(uuidString: project) == nil { throw ValidationError("--project must be a UUID") }
         if let since, GenerationQuery.sinceTimestamp(since, now: Date()) == nil {
-            throw ValidationError("--since must be an ISO-8601 UTC time (2026-11-24T10:00:00Z) or an age such as 30m, 2h, 1d")
+            throw ValidationError("--since must be an ISO-8601 UTC time (2026-11-24T10:00:00Z) or an age: \(DurationText.expected)")
         }
         if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
         if let cursor, (Int64(cursor) ?? 0) <= 0 { throw ValidationError("--cursor must be a next_cursor from a previous page") }

@@ -30,6 +30,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Ratio of API calls held for --hang-ms before answering.") var timeout = 0.0
     @Option(help: "How long a timed-out call is held, in milliseconds.") var hangMs = 30000
     @Option(help: "Ratio of generations that end FAILED (and are refunded).") var failure = 0.0
+    @Flag(help: "Call back for variations too (the service's documentation promises no callback for them).") var variationCallbacks = false
 
     func validate() throws {
         let ratios = [("drop", drop), ("duplicate", duplicate), ("reorder", reorder), ("delayed", delayed), ("malformed", malformed),
@@ -62,6 +63,7 @@ struct SandboxCommand: AsyncParsableCommand {
             userID: userId.flatMap(UUID.init(uuidString:)) ?? UUID())
         configuration.port = port
         configuration.seed = seed
+        configuration.variationCallbacks = variationCallbacks
         configuration.initialQuota = quota
         configuration.freeVariationsPerProject = freeVariations
         configuration.startDelay = .milliseconds(startMs)

@@ -8,14 +8,27 @@ struct SettingsOptions: ParsableArguments {
     var config: String?
     @Option(name: .customLong("set"), help: ArgumentHelp("A setting, KEY=VALUE (repeatable), e.g. --set polling.max_in_flight=8.", valueName: "key=value"))
     var assignments: [String] = []
-    @Option(help: "upstream.base_url") var upstreamBaseUrl: String?
-    @Option(help: "upstream.user_id") var userId: String?
-    @Option(help: "callbacks.listen (host:port)") var callbacksListen: String?
-    @Option(help: "callbacks.public_base_url") var publicBaseUrl: String?
-    @Option(help: "local.listen (host:port, or none)") var localListen: String?
-    @Option(help: "local.socket (a path)") var localSocket: String?
-    @Option(help: "database.path") var databasePath: String?
-    @Option(help: "log.level (trace, debug, info, notice, warning, error, critical)") var logLevel: String?
+    // The named flags: shorthands for `--set` of the settings whose table entry gives a flag (`Setting.flagged`).
+    @Option(name: .customLong("upstream-base-url"), help: Self.help("upstream-base-url")) var upstreamBaseURL: String?
+    @Option(name: .customLong("user-id"), help: Self.help("user-id")) var userID: String?
+    @Option(name: .customLong("callbacks-listen"), help: Self.help("callbacks-listen")) var callbacksListen: String?
+    @Option(name: .customLong("public-base-url"), help: Self.help("public-base-url")) var publicBaseURL: String?
+    @Option(name: .customLong("local-listen"), help: Self.help("local-listen")) var localListen: String?
+    @Option(name: .customLong("local-socket"), help: Self.help("local-socket")) var localSocket: String?
+    @Option(name: .customLong("database-path"), help: Self.help("database-path")) var databasePath: String?
+    @Option(name: .customLong("log-level"), help: Self.help("log-level")) var logLevel: String?
+
+    /// The named flags given, by flag name.
+    private var named: [(flag: String, value: String?)] {
+        [("upstream-base-url", upstreamBaseURL), ("user-id", userID), ("callbacks-listen", callbacksListen), ("public-base-url", publicBaseURL),
+         ("local-listen", localListen), ("local-socket", localSocket), ("database-path", databasePath), ("log-level", logLevel)]
+    }
+
+    /// The setting's key and doc, from the table.
+    static func help(_ flag: String) -> ArgumentHelp {
+        guard let setting = Setting.flagged(flag) else { return ArgumentHelp("(no such setting)") }
+        return ArgumentHelp("\(setting.key): \(setting.doc)", valueName: "value")
+    }
 
     func flags() throws -> [String: String] {
         var flags: [String: String] = [:]
@@ -24,12 +37,10 @@ struct SettingsOptions: ParsableArguments {
             guard parts.count == 2 else { throw ValidationError("--set takes KEY=VALUE, got \(assignment)") }
             flags[parts[0]] = parts[1]
         }
-        let named: [(String, String?)] = [
-            ("upstream.base_url", upstreamBaseUrl), ("upstream.user_id", userId), ("callbacks.listen", callbacksListen),
-            ("callbacks.public_base_url", publicBaseUrl), ("local.listen", localListen), ("local.socket", localSocket),
-            ("database.path", databasePath), ("log.level", logLevel),
-        ]
-        for case let (key, value?) in named { flags[key] = value }
+        for case let (flag, value?) in named {
+            guard let setting = Setting.flagged(flag) else { throw ValidationError("--\(flag) names no setting") }
+            flags[setting.key] = value
+        }
         return flags
     }
 

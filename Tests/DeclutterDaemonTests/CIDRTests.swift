@@ -1,4 +1,5 @@
 @testable import DeclutterDaemon
+import TestSupport
 import Testing
 
 @Suite("Source ranges for the callback allowlist")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `declutterd` executable run as a subprocess against a real daemon.
@@ -53,12 +54,7 @@ struct CLITests {
 
 /// Finds and runs the built executable.
 enum CLI {
-    struct Run: CustomStringConvertible {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
-    }
+    typealias Run = ProcessRunner.Run
 
     /// `declutterd` sits next to the test bundle (`swift build --build-tests` builds both into .build/debug).
     static func executable() throws -> URL {
@@ -73,42 +69,16 @@ enum CLI {
         return found
     }
 
-    /// Runs it with output to files (no pipe to fill up), killed after `timeout`. `clean` drops the caller's
-    /// DECLUTTERD_*, systemd and credential variables and runs in a fresh working directory.
+    /// Runs it through the one process runner. `clean` drops the caller's DECLUTTERD_*, systemd and credential
+    /// variables and runs in a fresh working directory.
     static func run(_ arguments: [String], environment extra: [String: String] = [:], clean: Bool = false,
                     timeout: Duration = .seconds(30)) async throws -> Run {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
-        guard FileManager.default.createFile(atPath: out.path, contents: nil), FileManager.default.createFile(atPath: err.path, contents: nil) else {
-            throw HarnessError("cannot create output files in \(directory.path)")
-        }
-
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
         let systemdVariables = ["CREDENTIALS_DIRECTORY", "CONFIGURATION_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
         let inherited = ProcessInfo.processInfo.environment.filter { name, _ in
             name != "DECLUTTERD_URL" && !(clean && (name.hasPrefix("DECLUTTERD_") || systemdVariables.contains(name)))
         }
-        process.environment = inherited.merging(extra) { $1 }
-        if clean { process.currentDirectoryURL = directory }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.continuation.finish() }
-        try process.run()
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            process.terminate()
-        }
-        for await _ in exited.stream {}
-        watchdog.cancel()
-        return Run(status: process.terminationStatus,
-                   stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                   stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        return try await ProcessRunner.run(try executable(), arguments, environment: inherited.merging(extra) { $1 },
+                                           directory: clean ? nil : URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                           timeout: timeout)
     }
 }

@@ -1,5 +1,6 @@
 import DeclutterDaemon
 import Foundation
+import TestSupport
 import Testing
 
 /// `declutterd check-config` (and `serve`'s start-up checks) run as the built executable.
@@ -32,7 +33,7 @@ struct CheckConfigTests {
 
         let run = try await CheckConfigProcess.run(["check-config", "--config", config, "--log-level", "debug"], environment: environment)
         #expect(run.status == 0, "\(run)")
-        for key in ConfigurationKeys.all {
+        for key in Setting.all.map(\.key) {
             #expect(run.stdout.contains("\n\(key) "), "\(key) is missing: \(run)")
         }
         #expect(run.stdout.contains("file \(config):2"), "upstream.user_id comes from the file: \(run)")
@@ -56,7 +57,7 @@ struct CheckConfigTests {
         #expect(run.status == 0, "\(run)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
         let settings = try #require(object["settings"] as? [String: [String: Any]])
-        #expect(Set(settings.keys) == Set(ConfigurationKeys.all))
+        #expect(Set(settings.keys) == Set(Setting.all.map(\.key)))
         #expect(settings["callbacks.allow_from"]?["value"] as? String == "10.0.0.0/8,::1/128")
         #expect(settings["callbacks.allow_from"]?["source"] as? String == "file \(scratch.path("etc/declutterd.toml")):6")
         #expect(object["configuration_file"] as? String == scratch.path("etc/declutterd.toml"))

@@ -1,5 +1,6 @@
 import DeclutterDaemon
 import Foundation
+import TestSupport
 import Testing
 
 /// The `declutterd.toml` subset: what it accepts, and errors that name the file and the line.
@@ -155,8 +156,8 @@ struct ConfigurationExampleTests {
     func shipped() throws {
         let text = try String(contentsOf: Self.exampleURL, encoding: .utf8)
         #expect(try ConfigurationFile(parsing: text, path: "declutterd.toml").entries.isEmpty)
-        for key in ConfigurationKeys.all {
-            #expect(text.contains(try #require(ConfigurationKeys.environmentName(key))), "\(key)'s environment name is not in the example")
+        for key in Setting.all.map(\.key) {
+            #expect(text.contains(try #require(Setting.named(key)?.environmentName)), "\(key)'s environment name is not in the example")
         }
         #expect(text.contains("DECLUTTERD_API_KEY"))
         #expect(text.contains("$CREDENTIALS_DIRECTORY/api_key"))
@@ -166,7 +167,7 @@ struct ConfigurationExampleTests {
     func uncommentedLoads() throws {
         let text = Self.uncommented(try String(contentsOf: Self.exampleURL, encoding: .utf8))
         let file = try ConfigurationFile(parsing: text, path: "declutterd.toml")
-        #expect(Set(file.entries.map(\.key)) == Set(ConfigurationKeys.all))
+        #expect(Set(file.entries.map(\.key)) == Set(Setting.all.map(\.key)))
         let loader = ConfigurationLoader(environment: ["DECLUTTERD_API_KEY": "sk-example"], flags: [:], file: file)
         let report = try loader.report()
         #expect(report.settings.allSatisfy { $0.source.hasPrefix("file declutterd.toml:") })

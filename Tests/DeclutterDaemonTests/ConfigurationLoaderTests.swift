@@ -1,5 +1,6 @@
 import DeclutterDaemon
 import Foundation
+import TestSupport
 import Testing
 
 /// A temporary directory for configuration files, credentials and databases, removed on deinit.
@@ -72,7 +73,7 @@ struct ConfigurationLoaderTests {
             [polling]
             callback_grace = 600s
             """, flags: ["database.path": "/tmp/x.sqlite"]).report()
-        #expect(report.settings.map(\.key) == ConfigurationKeys.all)
+        #expect(report.settings.map(\.key) == Setting.all.map(\.key))
         #expect(report.setting("upstream.user_id") == .init(key: "upstream.user_id", value: Self.userID, source: "file /etc/declutterd/declutterd.toml:2"))
         #expect(report.setting("callbacks.allow_from")?.value == "10.0.0.0/8,::1/128")
         #expect(report.setting("polling.callback_grace")?.value == "10m")
@@ -195,12 +196,32 @@ struct ConfigurationLoaderTests {
         }
     }
 
-    @Test("durations print in the largest whole unit and read back")
-    func durations() {
-        for (text, printed) in [("600", "10m"), ("90s", "90s"), ("1500ms", "1500ms"), ("24h", "1d"), ("0", "0s"), ("1.5h", "90m")] {
-            let duration = ConfigurationLoader.duration(text)!
-            #expect(ConfigurationLoader.format(duration) == printed)
-            #expect(ConfigurationLoader.duration(printed) == duration)
+    @Test("durations print in whole units, largest first, and read back")
+    func durations() throws {
+        for (text, printed) in [("600", "10m"), ("90s", "1m30s"), ("1500ms", "1s500ms"), ("24h", "1d"), ("0", "0s"), ("1.5h", "1h30m"),
+                                ("1h30m", "1h30m"), ("36500d", "36500d")] {
+            let duration = try #require(DurationText.parse(text), "\(text)")
+            #expect(DurationText.format(duration) == printed)
+            #expect(DurationText.parse(printed) == duration)
+        }
+        for shown in [DurationText.approximate(seconds: 12.34), DurationText.approximate(seconds: 245), DurationText.approximate(seconds: 7380),
+                      DurationText.approximate(seconds: 100_800)] {
+            #expect(DurationText.parse(shown) != nil, "the CLI shows \(shown), which the parser must read")
+        }
+        for bad in ["1e16s", "36501d", "99999999999999999999s", "-5s", "10 parsecs", "", "1.2.3s", "ms", "5x"] {
+            #expect(DurationText.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("a duration too large to hold is refused with the key's name, from the environment or a file, not a crash")
+    func durationOverflow() throws {
+        for value in ["1e16s", "9999999999999999999d", "36501d"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try loader(nil, environment: ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID,
+                                              "DECLUTTERD_POLLING_CALLBACK_GRACE": value]).load()
+            }
+            #expect(error?.key == "polling.callback_grace")
+            #expect(error?.description.contains("env DECLUTTERD_POLLING_CALLBACK_GRACE") == true)
         }
     }
 

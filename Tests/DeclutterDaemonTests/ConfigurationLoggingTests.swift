@@ -2,6 +2,7 @@ import DeclutterDaemon
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 /// The log handler `log.level` configures: journald lines under systemd.

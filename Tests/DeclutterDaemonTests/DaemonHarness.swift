@@ -4,6 +4,7 @@ import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import TestSupport
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -52,22 +53,22 @@ struct Harness: Sendable {
     }
 
     static func start(sandbox sandboxConfiguration: SandboxConfiguration = .fast(),
-                      polling: PollingConfiguration = fastPolling,
+                      polling: PollingConfiguration = fastPolling, clock: DaemonClock = .system,
                       adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let sandbox = try await Sandbox(configuration: sandboxConfiguration).start()
         var configuration = configuration(for: sandbox, databasePath: directory.appendingPathComponent("declutterd.sqlite").path, polling: polling)
         adjust(&configuration)
-        let daemon = try await Daemon(configuration: configuration, logger: quietLogger()).start()
+        let daemon = try await Daemon(configuration: configuration, logger: quietLogger(), clock: clock).start()
         return Harness(sandbox: sandbox, daemon: daemon, directory: directory)
     }
 
     /// Starts a harness, runs `body` and stops everything, whether `body` throws or not.
-    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling,
+    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling, clock: DaemonClock = .system,
                         adjust: (inout DaemonConfiguration) -> Void = { _ in },
                         _ body: (Harness) async throws -> T) async throws -> T {
-        let harness = try await Harness.start(sandbox: sandbox, polling: polling, adjust: adjust)
+        let harness = try await Harness.start(sandbox: sandbox, polling: polling, clock: clock, adjust: adjust)
         do {
             let result = try await body(harness)
             await harness.stop()

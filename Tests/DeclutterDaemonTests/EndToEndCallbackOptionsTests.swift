@@ -3,6 +3,8 @@ import DeclutterAPI
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import GRDB
+import TestSupport
 import Testing
 
 @Suite("End to end: callback options (source allowlist, verify_callbacks)")
@@ -68,6 +70,28 @@ struct EndToEndCallbackOptionsTests {
             #expect(reply.text.contains("verification_unavailable"))
             #expect(try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row]) == 0)
             #expect(try await harness.record(row).status == .starting)
+        }
+    }
+
+    @Test("verify_callbacks: when the store cannot be read to find what to confirm, 503 and nothing written")
+    func verifyStoreUnreadable() async throws {
+        try await Harness.with(sandbox: Self.silentSandbox, polling: E2E.callbacksOnly, adjust: { $0.verifyCallbacks = true }) { harness in
+            let (row, generationID) = try await harness.submitted()
+            let callbackURL = try await Self.callbackURL(harness)
+            // Given a store that fails every read and write from now on
+            try harness.database.close()
+            // When a terminal callback comes
+            let reply = try await Harness.send("POST", callbackURL, body: Self.succeeded)
+            // Then it is not let through unverified: 503, the service was not asked, nothing was written
+            #expect(reply.status == 503, "\(reply.text)")
+            #expect(E2E.errorCode(reply) == "verification_unavailable")
+            #expect(await harness.retrievals(of: generationID) == 0)
+            let reopened = try AppDatabase.open(path: harness.databasePath)
+            defer { try? reopened.close() }
+            let callbacks = try await reopened.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE generation = ? AND source = 'callback'", arguments: [row]) ?? 0
+            }
+            #expect(callbacks == 0)
         }
     }
 }

@@ -5,6 +5,7 @@ import DeclutterStore
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import TestSupport
 import Testing
 
 /// What the public callback listener refuses, over real sockets: each refusal has its status and a JSON

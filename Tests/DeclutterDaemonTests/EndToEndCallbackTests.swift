@@ -2,6 +2,7 @@ import DeclutterAPI
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
 
 /// Generations resolved by their callbacks over real sockets: no polling, duplicates and reorders
@@ -42,7 +43,7 @@ struct EndToEndCallbackTests {
         try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
             let (row, generationID) = try await harness.submitted()
             // SUCCEEDED twice, then the held-back PROCESSING twice: four callbacks, each acknowledged only once stored.
-            let arrived = try await E2E.eventually { try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row]) == 4 }
+            let arrived = try await eventually { try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row]) == 4 }
             #expect(arrived)
 
             let record = try await harness.record(row)

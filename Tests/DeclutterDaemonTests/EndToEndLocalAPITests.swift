@@ -2,6 +2,7 @@ import DeclutterAPI
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
 
 /// The local API end to end: idempotent submissions, `?wait=`, variations and projects.
@@ -67,11 +68,15 @@ struct EndToEndLocalAPITests {
         }
     }
 
-    @Test("a variation with {} reuses the parent's image and joins the parent's project (callback before or after the answer)",
+    @Test("a variation with {} reuses the parent's image and joins the parent's project (called back, before or after the answer)",
           arguments: [false, true])
     func variation(callbackBeforeAnswer: Bool) async throws {
-        let sandbox = E2E.sandbox { $0.callbackBeforeAnswer = callbackBeforeAnswer }
-        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
+        // An account whose service calls back for variations too (callbacks.variation_webhook).
+        let sandbox = E2E.sandbox {
+            $0.callbackBeforeAnswer = callbackBeforeAnswer
+            $0.variationCallbacks = true
+        }
+        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly, adjust: { $0.variationWebhook = true }) { harness in
             let image = "https://images.example/living-room.png"
             let parent = try await harness.submit(image: image)
             let parentRow = try E2E.row(parent)

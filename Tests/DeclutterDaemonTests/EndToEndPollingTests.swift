@@ -3,6 +3,7 @@ import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
 
 /// The polling fallback over real sockets: dropped callbacks, a restart on the same file, 429/503 from
@@ -188,6 +189,44 @@ struct EndToEndPollingTests {
             let counters = await harness.sandbox.sandbox.counters()
             #expect((counters.retrievalCallsByGeneration[generationID] ?? 0) >= 1)
             #expect(counters.callbacksSent == 0, "no webhook was given")
+        }
+    }
+}
+
+@Suite("End to end: variations, which the service does not promise to call back")
+struct EndToEndVariationTests {
+    @Test("a variation is sent without a webhook and polled from its submission at initial_interval, not after the callback grace")
+    func variationPolled() async throws {
+        // The grace is 30 s: a variation waiting for it would not finish within the test.
+        try await Harness.with(polling: E2E.callbacksOnly) { harness in
+            let (parent, _) = try await harness.submitted()
+            #expect(try await harness.waitSettled(parent).status == .succeeded)
+            let reply = try await harness.local("POST", "/v1/generations/\(parent)/variations", json: "{}")
+            #expect(reply.status == 202, "\(reply.text)")
+            let row = try E2E.row(reply.json)
+            let variation = try await harness.record(row)
+            let variationID = try #require(variation.generationID)
+            #expect(await harness.sandbox.sandbox.webhooks()[variationID] == nil, "no webhook was sent with the variation")
+            let firstPoll = try #require(variation.nextPollAt)
+            #expect(abs(firstPoll.timeIntervalSince(variation.createdAt) - 0.020) < 0.002, "first poll at created + initial_interval")
+            let done = try await harness.waitSettled(row)
+            #expect(done.status == .succeeded)
+            #expect(done.resolvedBy == .poll)
+        }
+    }
+
+    @Test("with callbacks.variation_webhook on, a variation gets its callback URL and waits for it like a generation")
+    func variationWebhook() async throws {
+        try await Harness.with(sandbox: E2E.sandbox { $0.variationCallbacks = true }, polling: E2E.callbacksOnly,
+                               adjust: { $0.variationWebhook = true }) { harness in
+            let (parent, _) = try await harness.submitted()
+            #expect(try await harness.waitSettled(parent).status == .succeeded)
+            let reply = try await harness.local("POST", "/v1/generations/\(parent)/variations", json: "{}")
+            let row = try E2E.row(reply.json)
+            let variationID = try #require(try await harness.record(row).generationID)
+            #expect(await harness.sandbox.sandbox.webhooks()[variationID] != nil)
+            let done = try await harness.waitSettled(row)
+            #expect(done.resolvedBy == .callback)
         }
     }
 }

@@ -5,21 +5,11 @@ import DeclutterStore
 import Foundation
 import GRDB
 import Logging
+import TestSupport
 import Testing
 
-/// Helpers shared by the end-to-end suites (`EndToEnd*.swift`): conditions waited on with a deadline
-/// (never a bare sleep), and readings of the daemon's database and of the sandbox's own counters.
+/// Helpers shared by the end-to-end suites (`EndToEnd*.swift`): configurations, and readings of the daemon's database and of the sandbox's own counters.
 enum E2E {
-    /// Waits for `condition` to hold, checking every few milliseconds, up to `timeout`; the last check decides.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return try await condition()
-    }
-
     /// The fast sandbox (jobs of 30–60 ms), adjusted.
     static func sandbox(seed: UInt64 = 1, _ adjust: (inout SandboxConfiguration) -> Void = { _ in }) -> SandboxConfiguration {
         var configuration = SandboxConfiguration.fast(seed: seed)
@@ -95,7 +85,7 @@ extension Harness {
 
     /// Waits (bounded) until the generation is no longer pending in the database itself.
     func waitSettled(_ row: Int64, timeout: Duration = .seconds(10)) async throws -> GenerationRecord {
-        _ = try await E2E.eventually(timeout: timeout) { try await !record(row).status.isPending }
+        _ = try await eventually(timeout: timeout) { try await !record(row).status.isPending }
         return try await record(row)
     }
 }
@@ -108,7 +98,7 @@ struct RestartedDaemon {
     static func start(on harness: Harness, polling: PollingConfiguration = Harness.fastPolling,
                       downFor downtime: TimeInterval = 0) async throws -> RestartedDaemon {
         let configuration = Harness.configuration(for: harness.sandbox, databasePath: harness.databasePath, polling: polling)
-        let daemon = try Daemon(configuration: configuration, logger: Harness.quietLogger(), now: { Date() + downtime })
+        let daemon = try Daemon(configuration: configuration, logger: Harness.quietLogger(), clock: DaemonClock(ContinuousClock()) { Date() + downtime })
         return RestartedDaemon(running: try await daemon.start())
     }
 

@@ -1,6 +1,7 @@
 import DeclutterDaemon
 import DeclutterSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("LocalAPIClient against a real daemon", .timeLimit(.minutes(1)))

@@ -2,69 +2,98 @@ import DeclutterAPI
 @testable import DeclutterDaemon
 @testable import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
+import Yams
 
 /// The OpenAPI document (SPEC §5) against the code: the routes it lists, the statuses and bodies the
 /// daemon really answers, and the response views of `APIViews.swift`.
 @Suite("OpenAPI document")
 struct OpenAPITests {
-    static let document = YAMLOutline.parse(OpenAPIDocument.yaml)
+    /// The document as Yams reads it; a failure is reported by `sanity`, and every other test then sees an
+    /// empty document.
+    static let parsed = Result { try YAMLNode.parse(OpenAPIDocument.yaml) }
+    static var document: YAMLNode { (try? parsed.get().root) ?? YAMLNode([String: Any]()) }
 
     // MARK: - The document itself
 
-    @Test("the document is OpenAPI 3.1.0 and every $ref resolves")
+    @Test("the document is OpenAPI 3.1.0 in JSON-compatible YAML, and every $ref resolves")
     func sanity() throws {
         let yaml = OpenAPIDocument.yaml
         #expect(yaml.hasPrefix("openapi: 3.1.0\n"))
         #expect(!yaml.contains("\t"), "YAML indentation must be spaces")
-        let description = try #require(Self.document["info"]?["description"]?.value)
-        #expect(description.hasPrefix("|"))
-        #expect(yaml.contains("loopback") && yaml.contains("unix socket"))
+        let parsed = try Self.parsed.get()
+        #expect(parsed.problems.isEmpty, "not JSON-compatible: \(parsed.problems)")
+        let document = parsed.root
+        #expect(document["openapi"]?.string == "3.1.0")
+        #expect(document["info"]?["title"]?.string?.isEmpty == false)
+        #expect(document["info"]?["version"]?.string?.isEmpty == false)
+        let description = try #require(document["info"]?["description"]?.string)
+        #expect(description.contains("loopback") && description.contains("unix socket"))
+        for guardWord in ["cross-site", "Sec-Fetch-Site", "Origin", "host_not_allowed", "cross_origin_refused", "unsupported_media_type", "method_not_allowed"] {
+            #expect(description.contains(guardWord), "the description explains the guard: \(guardWord)")
+        }
 
-        var referenced = Set<String>()
-        for line in yaml.split(separator: "\n") where line.contains("$ref:") {
-            let target = YAMLOutline.unquote(String(line.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces))
+        let references = Self.references(in: document)
+        #expect(!references.isEmpty)
+        for target in references {
             #expect(target.hasPrefix("#/components/"), "local references only: \(target)")
             #expect(Self.resolve(target) != nil, "dangling $ref \(target)")
-            referenced.insert(target)
         }
-        let schemas = try #require(Self.document["components"]?["schemas"])
+        let schemas = try #require(document["components"]?["schemas"])
         for name in ["Generation", "GenerationList", "Event", "EventList", "Project", "Stats", "Readiness", "Error"] {
             #expect(schemas[name] != nil, "components/schemas/\(name) is missing")
         }
         for section in ["schemas", "responses", "parameters", "headers"] {
-            for name in Self.document["components"]?[section]?.keys ?? [] {
-                #expect(referenced.contains("#/components/\(section)/\(name)"), "components/\(section)/\(name) is never used")
+            for name in document["components"]?[section]?.keys ?? [] {
+                #expect(references.contains("#/components/\(section)/\(name)"), "components/\(section)/\(name) is never used")
             }
         }
-        let operationIDs = Self.operations.map { $0.operation["operationId"]?.scalar ?? "" }
+        let operationIDs = Self.operations.map { $0.operation["operationId"]?.string ?? "" }
         #expect(Set(operationIDs).count == operationIDs.count && !operationIDs.contains(""), "one distinct operationId per operation")
+        #expect(!Self.operations.isEmpty)
+        for operation in Self.operations {
+            let responses = operation.operation["responses"]?.keys ?? []
+            #expect(!responses.isEmpty, "\(operation.route) has responses")
+            for status in responses {
+                #expect(status.range(of: "^[1-5][0-9][0-9]$", options: .regularExpression) != nil, "\(operation.route): status \(status)")
+                let response = Self.dereferenced(operation.operation["responses"]?[status])
+                #expect(response?["description"]?.string?.isEmpty == false, "\(operation.route) \(status) has a description")
+            }
+        }
     }
 
-    @Test("the document lists exactly LocalAPIController.routes")
-    func routesMatch() {
-        let documented = Set(Self.operations.map(\.route))
-        let served = Set(LocalAPIController.routes)
-        #expect(documented == served, "documented only: \(documented.subtracting(served).sorted()); served only: \(served.subtracting(documented).sorted())")
-        #expect(LocalAPIController.routes.count == served.count)
+    @Test("the document lists exactly the routes a running daemon's router serves")
+    func routesMatch() async throws {
+        let documented = Self.operations.map(\.route)
+        #expect(documented.count == Set(documented).count)
+        try await Harness.with { harness in
+            let served = harness.daemon.daemon.servedLocalRoutes
+            #expect(!served.isEmpty)
+            #expect(served.count == Set(served).count)
+            #expect(Set(documented) == Set(served),
+                    "documented only: \(Set(documented).subtracting(served).sorted()); served only: \(Set(served).subtracting(documented).sorted())")
+        }
     }
 
     @Test("query parameters, Idempotency-Key and Idempotent-Replayed are documented where the handlers read them")
     func parameters() throws {
-        #expect(Set(Self.parameters(of: "GET /v1/generations").map(\.key)) == ["status", "project_id", "since", "limit", "cursor"])
-        let wait = try #require(Self.parameters(of: "GET /v1/generations/{id}").first { $0.key == "wait" }?.node)
-        #expect(wait["schema"]?["maximum"]?.scalar == String(Int(LocalAPIController.maximumWait)))
-        for route in LocalAPIController.routes {
+        #expect(Set(Self.parameters(of: "GET /v1/generations").map(\.name)) == ["status", "project_id", "since", "limit", "cursor"])
+        let wait = try #require(Self.parameters(of: "GET /v1/generations/{id}").first { $0.name == "wait" }?.node)
+        #expect(wait["schema"]?["maximum"]?.number == LocalAPIController.maximumWait)
+        let routes = Self.operations.map(\.route)
+        #expect(!routes.isEmpty)
+        for route in routes {
             let parameters = Self.parameters(of: route)
             let takesKey = route == "POST /v1/generations" || route == "POST /v1/generations/{id}/variations"
-            let key = parameters.first { $0.key == "Idempotency-Key" }
+            let key = parameters.first { $0.name == "Idempotency-Key" }
             #expect((key != nil) == takesKey, "Idempotency-Key on \(route)")
             if takesKey {
-                #expect(key?.node["in"]?.scalar == "header")
+                #expect(key?.node["in"]?.string == "header")
                 #expect(Self.response(route, 202)?["headers"]?["Idempotent-Replayed"] != nil, "Idempotent-Replayed on \(route)")
             }
             if route.contains("{id}") {
-                #expect(parameters.contains { $0.key == "id" && $0.node["in"]?.scalar == "path" && $0.node["required"]?.scalar == "true" },
+                #expect(parameters.contains { $0.name == "id" && $0.node["in"]?.string == "path" && $0.node["required"]?.bool == true },
                         "path parameter id on \(route)")
             }
         }
@@ -122,7 +151,7 @@ struct OpenAPITests {
         for (name, fullBody, bareBody) in cases {
             let schema = try #require(Self.document["components"]?["schemas"]?[name])
             let properties = Set(schema["properties"]?.keys ?? [])
-            let required = Set(YAMLOutline.flowList(schema["required"]?.value ?? "[]").map(\.text))
+            let required = Set(schema["required"]?.strings ?? [])
             let fullValue = try JSONDecoder().decode(JSONValue.self, from: fullBody)
             let bareValue = try JSONDecoder().decode(JSONValue.self, from: bareBody)
             #expect(Self.objectKeys(fullValue) == properties, "\(name): every field of the view, and only those, documented")
@@ -136,7 +165,7 @@ struct OpenAPITests {
         }
         let counts = Set(Self.document["components"]?["schemas"]?["Stats"]?["properties"]?["counts"]?["properties"]?.keys ?? [])
         #expect(counts == Set(GenerationState.allCases.map { $0.rawValue.lowercased() }))
-        let statuses = YAMLOutline.flowList(Self.document["components"]?["schemas"]?["GenerationStatus"]?["enum"]?.value ?? "[]").map(\.text)
+        let statuses = Self.document["components"]?["schemas"]?["GenerationStatus"]?["enum"]?.strings ?? []
         #expect(statuses == GenerationState.allCases.map(\.rawValue))
     }
 
@@ -144,204 +173,315 @@ struct OpenAPITests {
 
     @Test("GET /openapi.yaml serves the document as YAML")
     func served() async throws {
-        let harness = try await Harness.start()
-        let reply = try await harness.local("GET", "/openapi.yaml")
-        #expect(reply.status == 200)
-        #expect(reply.header("content-type")?.hasPrefix("application/yaml") == true)
-        #expect(reply.text == OpenAPIDocument.yaml)
-        await harness.stop()
+        try await Harness.with { harness in
+            let reply = try await harness.local("GET", "/openapi.yaml")
+            #expect(reply.status == 200)
+            #expect(reply.header("content-type")?.hasPrefix("application/yaml") == true)
+            #expect(reply.text == OpenAPIDocument.yaml)
+            #expect((try? YAMLNode.parse(reply.text))?.root["openapi"]?.string == "3.1.0")
+        }
     }
 
     @Test("every documented route answers one of its documented statuses, with a body that matches its schema")
     func everyRouteAnswers() async throws {
-        let harness = try await Harness.start()
-        let record = try await harness.submit()
-        let id = try #require(record["id"] as? Int)
-        let generationID = try #require(record["generation_id"] as? String)
-        let projectID = try #require(record["project_id"] as? String)
+        try await Harness.with { harness in
+            let record = try await harness.submit()
+            let id = try #require(record["id"] as? Int)
+            let generationID = try #require(record["generation_id"] as? String)
+            let projectID = try #require(record["project_id"] as? String)
 
-        let calls: [String: (path: String, body: String?, status: Int)] = [
-            "GET /healthz": ("/healthz", nil, 200),
-            "GET /readyz": ("/readyz", nil, 200),
-            "GET /openapi.yaml": ("/openapi.yaml", nil, 200),
-            "GET /metrics": ("/metrics", nil, 200),
-            "POST /v1/generations": ("/v1/generations", #"{"image_url": "https://images.example/kitchen.jpg", "auto": true}"#, 202),
-            "GET /v1/generations": ("/v1/generations?limit=10&status=starting", nil, 200),
-            "GET /v1/generations/{id}": ("/v1/generations/\(id)?wait=0.2", nil, 200),
-            "GET /v1/generations/{id}/events": ("/v1/generations/\(generationID)/events", nil, 200),
-            "POST /v1/generations/{id}/variations": ("/v1/generations/\(id)/variations", "", 202),
-            "POST /v1/generations/{id}/refresh": ("/v1/generations/\(generationID)/refresh", nil, 200),
-            "POST /v1/track": ("/v1/track", #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#, 202),
-            "GET /v1/projects/{id}": ("/v1/projects/\(projectID)", nil, 200),
-            "GET /v1/stats": ("/v1/stats", nil, 200),
-        ]
-        #expect(Set(calls.keys) == Set(LocalAPIController.routes), "a call for every route")
-        for route in LocalAPIController.routes {
-            guard let call = calls[route] else { continue }
-            let method = String(route.split(separator: " ")[0])
-            let reply = try await harness.local(method, call.path, json: call.body)
-            #expect(reply.status != 404 && reply.status != 405, "\(route) answered \(reply.status): \(reply.text)")
-            #expect(reply.status == call.status, "\(route) answered \(reply.status): \(reply.text)")
-            Self.expectDocumented(route, reply)
+            let calls: [String: (path: String, body: String?, status: Int)] = [
+                "GET /healthz": ("/healthz", nil, 200),
+                "GET /readyz": ("/readyz", nil, 200),
+                "GET /openapi.yaml": ("/openapi.yaml", nil, 200),
+                "GET /metrics": ("/metrics", nil, 200),
+                "POST /v1/generations": ("/v1/generations", #"{"image_url": "https://images.example/kitchen.jpg", "auto": true}"#, 202),
+                "GET /v1/generations": ("/v1/generations?limit=10&status=starting", nil, 200),
+                "GET /v1/generations/{id}": ("/v1/generations/\(id)?wait=0.2", nil, 200),
+                "GET /v1/generations/{id}/events": ("/v1/generations/\(generationID)/events", nil, 200),
+                "POST /v1/generations/{id}/variations": ("/v1/generations/\(id)/variations", "", 202),
+                "POST /v1/generations/{id}/refresh": ("/v1/generations/\(generationID)/refresh", nil, 200),
+                "POST /v1/track": ("/v1/track", #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#, 202),
+                "GET /v1/projects/{id}": ("/v1/projects/\(projectID)", nil, 200),
+                "GET /v1/stats": ("/v1/stats", nil, 200),
+            ]
+            let served = harness.daemon.daemon.servedLocalRoutes
+            #expect(Set(calls.keys) == Set(served), "a call for every served route")
+            #expect(Set(calls.keys) == Set(Self.operations.map(\.route)), "a call for every documented route")
+            for route in served {
+                guard let call = calls[route] else { continue }
+                let method = String(route.split(separator: " ")[0])
+                let reply = try await harness.local(method, call.path, json: call.body)
+                #expect(reply.status != 404 && reply.status != 405, "\(route) answered \(reply.status): \(reply.text)")
+                #expect(reply.status == call.status, "\(route) answered \(reply.status): \(reply.text)")
+                Self.expectDocumented(route, reply)
+            }
+            let metrics = try await harness.local("GET", "/metrics")
+            #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
         }
-        let metrics = try await harness.local("GET", "/metrics")
-        #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
-        await harness.stop()
     }
 
     @Test("the documented error statuses are the ones the handlers give, in the error shape")
     func documentedErrors() async throws {
-        let harness = try await Harness.start()
-        let record = try await harness.submit()
-        let id = try #require(record["id"] as? Int)
-        let generationID = try #require(record["generation_id"] as? String)
-        // The sandbox refuses a gif: REJECTED, no upstream generation_id.
-        let refused = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/room.gif", "auto": true}"#)
-        #expect(refused.status == 202 && refused.json["status"] as? String == "REJECTED", "\(refused.text)")
-        Self.expectDocumented("POST /v1/generations", refused)
-        let rejectedID = try #require(refused.json["id"] as? Int)
-        let unknown = UUID().uuidString.lowercased()
-        let huge = #"{"image_url": "https://images.example/\#(String(repeating: "x", count: 70_000)).jpg", "auto": true}"#
+        try await Harness.with { harness in
+            let record = try await harness.submit()
+            let id = try #require(record["id"] as? Int)
+            let generationID = try #require(record["generation_id"] as? String)
+            // The sandbox refuses a gif: REJECTED, no upstream generation_id.
+            let refused = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/room.gif", "auto": true}"#)
+            #expect(refused.status == 202 && refused.json["status"] as? String == "REJECTED", "\(refused.text)")
+            Self.expectDocumented("POST /v1/generations", refused)
+            let rejectedID = try #require(refused.json["id"] as? Int)
+            let unknown = UUID().uuidString.lowercased()
+            let huge = #"{"image_url": "https://images.example/\#(String(repeating: "x", count: 70_000)).jpg", "auto": true}"#
 
-        let calls: [(route: String, path: String, body: String?, headers: [String: String], status: Int, code: String?)] = [
-            ("GET /v1/generations", "/v1/generations?limit=0", nil, [:], 400, "invalid_limit"),
-            ("GET /v1/generations", "/v1/generations?status=DONE", nil, [:], 400, "invalid_status"),
-            ("GET /v1/generations", "/v1/generations?since=yesterday", nil, [:], 400, "invalid_since"),
-            ("GET /v1/generations", "/v1/generations?cursor=-1", nil, [:], 400, "invalid_cursor"),
-            ("GET /v1/generations", "/v1/generations?project_id=nope", nil, [:], 400, "invalid_project_id"),
-            ("GET /v1/generations", "/v1/generations?since=2020-01-01T00:00:00Z&project_id=\(unknown)", nil, [:], 200, nil),
-            ("GET /v1/generations/{id}", "/v1/generations/abc", nil, [:], 400, "invalid_id"),
-            ("GET /v1/generations/{id}", "/v1/generations/999999", nil, [:], 404, "not_found"),
-            ("GET /v1/generations/{id}", "/v1/generations/\(unknown)", nil, [:], 404, "not_found"),
-            ("GET /v1/generations/{id}", "/v1/generations/\(id)?wait=61", nil, [:], 400, "invalid_wait"),
-            ("GET /v1/generations/{id}/events", "/v1/generations/0/events", nil, [:], 400, "invalid_id"),
-            ("GET /v1/generations/{id}/events", "/v1/generations/\(unknown)/events", nil, [:], 404, "not_found"),
-            ("POST /v1/generations", "/v1/generations", "[]", [:], 400, "invalid_json"),
-            ("POST /v1/generations", "/v1/generations", #"{"image_url": "ftp://images.example/a.jpg", "auto": true}"#, [:], 400, "invalid_image_url"),
-            ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg"}"#, [:], 400, "invalid_mask"),
-            ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg", "auto": "yes"}"#, [:], 400, "invalid_auto"),
-            ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg", "auto": true}"#,
-             ["Idempotency-Key": "has space"], 400, "invalid_idempotency_key"),
-            ("POST /v1/generations", "/v1/generations", huge, [:], 413, "body_too_large"),
-            ("POST /v1/generations/{id}/variations", "/v1/generations/999999/variations", "{}", [:], 404, "not_found"),
-            ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"mask_url": 3}"#, [:], 400, "invalid_mask_url"),
-            ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"original_url": "nope"}"#, [:], 400, "invalid_original_url"),
-            ("POST /v1/generations/{id}/variations", "/v1/generations/\(rejectedID)/variations", "{}", [:], 409, "parent_not_submitted"),
-            ("POST /v1/generations/{id}/refresh", "/v1/generations/999999/refresh", nil, [:], 404, "not_found"),
-            ("POST /v1/generations/{id}/refresh", "/v1/generations/\(rejectedID)/refresh", nil, [:], 409, "not_pollable"),
-            ("POST /v1/track", "/v1/track", "{}", [:], 400, "invalid_generation_id"),
-            ("POST /v1/track", "/v1/track", #"{"generation_id": "\#(generationID)"}"#, [:], 200, nil),
-            ("GET /v1/projects/{id}", "/v1/projects/abc", nil, [:], 400, "invalid_id"),
-            ("GET /v1/projects/{id}", "/v1/projects/\(unknown)", nil, [:], 404, "not_found"),
-        ]
-        for call in calls {
-            let method = String(call.route.split(separator: " ")[0])
-            let reply = try await harness.local(method, call.path, json: call.body, headers: call.headers)
-            #expect(reply.status == call.status, "\(method) \(call.path) answered \(reply.status): \(reply.text.prefix(300))")
-            if let code = call.code {
-                #expect(Self.errorCode(reply) == code, "\(method) \(call.path): \(reply.text.prefix(300))")
+            let calls: [(route: String, path: String, body: String?, headers: [String: String], status: Int, code: String?)] = [
+                ("GET /v1/generations", "/v1/generations?limit=0", nil, [:], 400, "invalid_limit"),
+                ("GET /v1/generations", "/v1/generations?status=DONE", nil, [:], 400, "invalid_status"),
+                ("GET /v1/generations", "/v1/generations?since=yesterday", nil, [:], 400, "invalid_since"),
+                ("GET /v1/generations", "/v1/generations?cursor=-1", nil, [:], 400, "invalid_cursor"),
+                ("GET /v1/generations", "/v1/generations?project_id=nope", nil, [:], 400, "invalid_project_id"),
+                ("GET /v1/generations", "/v1/generations?since=2020-01-01T00:00:00Z&project_id=\(unknown)", nil, [:], 200, nil),
+                ("GET /v1/generations/{id}", "/v1/generations/abc", nil, [:], 400, "invalid_id"),
+                ("GET /v1/generations/{id}", "/v1/generations/999999", nil, [:], 404, "not_found"),
+                ("GET /v1/generations/{id}", "/v1/generations/\(unknown)", nil, [:], 404, "not_found"),
+                ("GET /v1/generations/{id}", "/v1/generations/\(id)?wait=61", nil, [:], 400, "invalid_wait"),
+                ("GET /v1/generations/{id}/events", "/v1/generations/0/events", nil, [:], 400, "invalid_id"),
+                ("GET /v1/generations/{id}/events", "/v1/generations/\(unknown)/events", nil, [:], 404, "not_found"),
+                ("POST /v1/generations", "/v1/generations", "[]", [:], 400, "invalid_json"),
+                ("POST /v1/generations", "/v1/generations", #"{"image_url": "ftp://images.example/a.jpg", "auto": true}"#, [:], 400, "invalid_image_url"),
+                ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg"}"#, [:], 400, "invalid_mask"),
+                ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg", "auto": "yes"}"#, [:], 400, "invalid_auto"),
+                ("POST /v1/generations", "/v1/generations", #"{"image_url": "https://images.example/a.jpg", "auto": true}"#,
+                 ["Idempotency-Key": "has space"], 400, "invalid_idempotency_key"),
+                ("POST /v1/generations", "/v1/generations", huge, [:], 413, "body_too_large"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/999999/variations", "{}", [:], 404, "not_found"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"mask_url": 3}"#, [:], 400, "invalid_mask_url"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"original_url": "nope"}"#, [:], 400, "invalid_original_url"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(rejectedID)/variations", "{}", [:], 409, "parent_not_submitted"),
+                ("POST /v1/generations/{id}/refresh", "/v1/generations/999999/refresh", nil, [:], 404, "not_found"),
+                ("POST /v1/generations/{id}/refresh", "/v1/generations/\(rejectedID)/refresh", nil, [:], 409, "not_pollable"),
+                ("POST /v1/track", "/v1/track", "{}", [:], 400, "invalid_generation_id"),
+                ("POST /v1/track", "/v1/track", #"{"generation_id": "\#(generationID)"}"#, [:], 200, nil),
+                ("GET /v1/projects/{id}", "/v1/projects/abc", nil, [:], 400, "invalid_id"),
+                ("GET /v1/projects/{id}", "/v1/projects/\(unknown)", nil, [:], 404, "not_found"),
+            ]
+            for call in calls {
+                let method = String(call.route.split(separator: " ")[0])
+                let reply = try await harness.local(method, call.path, json: call.body, headers: call.headers)
+                #expect(reply.status == call.status, "\(method) \(call.path) answered \(reply.status): \(reply.text.prefix(300))")
+                if let code = call.code {
+                    #expect(Self.errorCode(reply) == code, "\(method) \(call.path): \(reply.text.prefix(300))")
+                }
+                Self.expectDocumented(call.route, reply)
             }
-            Self.expectDocumented(call.route, reply)
-        }
 
-        // Idempotency: a replay is flagged; the same key for another request is 422.
-        let body = #"{"image_url": "https://images.example/hall.jpg", "auto": true}"#
-        let first = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "openapi-1"])
-        let again = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "openapi-1"])
-        #expect(first.status == 202 && first.header("Idempotent-Replayed") == nil)
-        #expect(again.status == 202 && again.header("Idempotent-Replayed") == "true")
-        #expect(again.json["id"] as? Int == first.json["id"] as? Int)
-        Self.expectDocumented("POST /v1/generations", again)
-        let other = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/attic.jpg", "auto": true}"#,
-                                            headers: ["Idempotency-Key": "openapi-1"])
-        #expect(other.status == 422 && Self.errorCode(other) == "idempotency_key_reused", "\(other.text)")
-        Self.expectDocumented("POST /v1/generations", other)
-        let variation = try await harness.local("POST", "/v1/generations/\(id)/variations", json: "{}", headers: ["Idempotency-Key": "openapi-2"])
-        let variationAgain = try await harness.local("POST", "/v1/generations/\(id)/variations", json: "{}", headers: ["Idempotency-Key": "openapi-2"])
-        #expect(variation.status == 202 && variationAgain.status == 202 && variationAgain.header("Idempotent-Replayed") == "true")
-        Self.expectDocumented("POST /v1/generations/{id}/variations", variationAgain)
-        await harness.stop()
+            // Idempotency: a replay is flagged; the same key for another request is 422.
+            let body = #"{"image_url": "https://images.example/hall.jpg", "auto": true}"#
+            let first = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "openapi-1"])
+            let again = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "openapi-1"])
+            #expect(first.status == 202 && first.header("Idempotent-Replayed") == nil)
+            #expect(again.status == 202 && again.header("Idempotent-Replayed") == "true")
+            #expect(again.json["id"] as? Int == first.json["id"] as? Int)
+            Self.expectDocumented("POST /v1/generations", again)
+            let other = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/attic.jpg", "auto": true}"#,
+                                                headers: ["Idempotency-Key": "openapi-1"])
+            #expect(other.status == 422 && Self.errorCode(other) == "idempotency_key_reused", "\(other.text)")
+            Self.expectDocumented("POST /v1/generations", other)
+            let variation = try await harness.local("POST", "/v1/generations/\(id)/variations", json: "{}", headers: ["Idempotency-Key": "openapi-2"])
+            let variationAgain = try await harness.local("POST", "/v1/generations/\(id)/variations", json: "{}", headers: ["Idempotency-Key": "openapi-2"])
+            #expect(variation.status == 202 && variationAgain.status == 202 && variationAgain.header("Idempotent-Replayed") == "true")
+            Self.expectDocumented("POST /v1/generations/{id}/variations", variationAgain)
+        }
+    }
+
+    @Test("the guard's 403, 415 and 421 are documented on every operation they can answer, and refuse before any handler")
+    func guardRefusals() async throws {
+        try await Harness.with { harness in
+            let record = try await harness.submit()
+            let id = try #require(record["id"] as? Int)
+            let projectID = try #require(record["project_id"] as? String)
+            let before = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
+            let port = try #require(URL(string: harness.daemon.localURL)?.port)
+            let bodies = [
+                "POST /v1/generations": #"{"image_url": "https://images.example/guarded.jpg", "auto": true}"#,
+                "POST /v1/generations/{id}/variations": "{}",
+                "POST /v1/generations/{id}/refresh": "{}",
+                "POST /v1/track": #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#,
+            ]
+            let operations = Self.operations
+            #expect(Set(operations.filter { $0.method == "POST" }.map(\.route)) == Set(bodies.keys), "a body for every POST")
+            for operation in operations {
+                let path = Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID : "\(id)")
+                let body = bodies[operation.route]
+                let refusals: [(headers: [String: String], status: Int, code: String)] = [
+                    (["Origin": "http://evil.example"], 403, "cross_origin_refused"),
+                    (["Origin": "null"], 403, "cross_origin_refused"),
+                    (["Sec-Fetch-Site": "cross-site"], 403, "cross_origin_refused"),
+                    (["Host": "rebound.example:\(port)"], 421, "host_not_allowed"),
+                    (["Host": "rebound.example"], 421, "host_not_allowed"),
+                ] + (operation.method == "POST" ? [
+                    (["Content-Type": "text/plain"], 415, "unsupported_media_type"),
+                    (["Content-Type": "application/x-www-form-urlencoded"], 415, "unsupported_media_type"),
+                ] : [])
+                for refusal in refusals {
+                    let reply = try await harness.local(operation.method, path, json: body, headers: refusal.headers)
+                    #expect(reply.status == refusal.status && Self.errorCode(reply) == refusal.code,
+                            "\(operation.route) with \(refusal.headers) answered \(reply.status): \(reply.text.prefix(300))")
+                    Self.expectDocumented(operation.route, reply)
+                }
+                // This API's own origin, a same-origin fetch and a loopback name are let through.
+                let allowed: [[String: String]] = [["Origin": "http://127.0.0.1:\(port)"], ["Sec-Fetch-Site": "same-origin"], ["Host": "localhost:\(port)"]]
+                if operation.method == "GET" {
+                    for headers in allowed {
+                        let reply = try await harness.local("GET", path, headers: headers)
+                        #expect(reply.status == 200, "\(operation.route) with \(headers) answered \(reply.status): \(reply.text.prefix(300))")
+                        Self.expectDocumented(operation.route, reply)
+                    }
+                }
+            }
+            let after = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
+            #expect(before != nil && before?.count == after?.count, "a refused POST creates nothing")
+        }
+    }
+
+    @Test("405 with Allow on each route")
+    func methodNotAllowedOnEachRoute() async throws {
+        let tried = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        let byPath = Dictionary(grouping: Self.operations, by: \.path)
+        #expect(!byPath.isEmpty)
+        try await Harness.with { harness in
+            var checked = 0
+            for (path, operations) in byPath.sorted(by: { $0.key < $1.key }) {
+                let documented = Set(operations.map(\.method))
+                let concrete = Self.concrete(path, id: "1")
+                for method in tried where !documented.contains(method) {
+                    let reply = try await harness.local(method, concrete, json: ["GET", "DELETE"].contains(method) ? nil : "{}")
+                    #expect(reply.status == 405, "\(method) \(path) answered \(reply.status): \(reply.text.prefix(300))")
+                    #expect(Self.errorCode(reply) == "method_not_allowed", "\(method) \(path): \(reply.text.prefix(300))")
+                    let allow = Set((reply.header("Allow") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                    // HEAD is GET without the body: naming it for a GET path is fine, never for another.
+                    #expect(allow == documented || (documented.contains("GET") && allow == documented.union(["HEAD"])),
+                            "\(method) \(path): Allow \(reply.header("Allow") ?? "missing"), documented \(documented.sorted())")
+                    for operation in operations { Self.expectDocumented(operation.route, reply) }
+                    checked += 1
+                }
+            }
+            #expect(checked == byPath.count * tried.count - Self.operations.count)
+        }
     }
 
     @Test("without a public base URL, submissions answer the documented 503")
     func noPublicBaseURL() async throws {
-        let harness = try await Harness.start { $0.publicBaseURLFromListener = false; $0.publicBaseURL = nil }
-        let submit = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/room.jpg", "auto": true}"#)
-        #expect(submit.status == 503 && Self.errorCode(submit) == "no_public_base_url", "\(submit.text)")
-        Self.expectDocumented("POST /v1/generations", submit)
-        await harness.stop()
+        try await Harness.with(adjust: { $0.publicBaseURLFromListener = false; $0.publicBaseURL = nil }) { harness in
+            let submit = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "https://images.example/room.jpg", "auto": true}"#)
+            #expect(submit.status == 503 && Self.errorCode(submit) == "no_public_base_url", "\(submit.text)")
+            Self.expectDocumented("POST /v1/generations", submit)
+        }
     }
 
-    @Test("undocumented routes answer 404 or 405 in the error shape")
+    @Test("undocumented routes answer 404, or 405 with Allow on a documented path, in the error shape")
     func undocumentedRoutes() async throws {
-        let harness = try await Harness.start()
-        _ = try await harness.submit()
-        let calls: [(String, String)] = [
-            ("DELETE", "/v1/generations/1"), ("GET", "/v1/admin"), ("POST", "/callbacks/x"), ("GET", "/v1/generations/1/secret"),
-            ("PUT", "/v1/stats"), ("PATCH", "/v1/generations"), ("GET", "/v1/track"), ("POST", "/healthz"), ("GET", "/v1/projects"),
-            ("GET", "/"), ("GET", "/v2/generations"),
-        ]
-        let errorSchema = try #require(Self.document["components"]?["schemas"]?["Error"])
-        for (method, path) in calls {
-            let reply = try await harness.local(method, path, json: method == "GET" ? nil : "{}")
-            #expect(reply.status == 404 || reply.status == 405, "\(method) \(path) answered \(reply.status)")
-            #expect(reply.header("content-type")?.hasPrefix("application/json") == true, "\(method) \(path)")
-            let value = try? JSONDecoder().decode(JSONValue.self, from: reply.body)
-            #expect(value.map { OpenAPISchemaCheck.issues($0, errorSchema).isEmpty } == true, "\(method) \(path): \(reply.text)")
+        try await Harness.with { harness in
+            _ = try await harness.submit()
+            let calls: [(method: String, path: String, status: Int)] = [
+                ("DELETE", "/v1/generations/1", 405), ("GET", "/v1/admin", 404), ("POST", "/callbacks/x", 404),
+                ("GET", "/v1/generations/1/secret", 404), ("PUT", "/v1/stats", 405), ("PATCH", "/v1/generations", 405),
+                ("GET", "/v1/track", 405), ("POST", "/healthz", 405), ("GET", "/v1/projects", 404), ("GET", "/", 404),
+                ("GET", "/v2/generations", 404),
+            ]
+            let errorSchema = try #require(Self.document["components"]?["schemas"]?["Error"])
+            for (method, path, status) in calls {
+                let reply = try await harness.local(method, path, json: method == "GET" ? nil : "{}")
+                #expect(reply.status == status, "\(method) \(path) answered \(reply.status)")
+                #expect(Self.errorCode(reply) == (status == 404 ? "not_found" : "method_not_allowed"), "\(method) \(path): \(reply.text)")
+                #expect((reply.header("Allow") != nil) == (status == 405), "\(method) \(path): Allow \(reply.header("Allow") ?? "-")")
+                #expect(reply.header("content-type")?.hasPrefix("application/json") == true, "\(method) \(path)")
+                let value = try? JSONDecoder().decode(JSONValue.self, from: reply.body)
+                #expect(value.map { OpenAPISchemaCheck.issues($0, errorSchema).isEmpty } == true, "\(method) \(path): \(reply.text)")
+            }
         }
-        await harness.stop()
     }
 
     // MARK: - Helpers
 
     struct Operation {
-        let route: String
-        let path: YAMLOutline
-        let operation: YAMLOutline
+        let method: String
+        let path: String
+        let pathItem: YAMLNode
+        let operation: YAMLNode
+        var route: String { "\(method) \(path)" }
     }
 
     static let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
     /// Every operation under `paths:`, as `METHOD /path`.
     static var operations: [Operation] {
-        (document["paths"]?.children ?? []).flatMap { path in
-            path.children.filter { methods.contains($0.key) }.map { Operation(route: "\($0.key.uppercased()) \(path.key)", path: path, operation: $0) }
+        guard let paths = document["paths"] else { return [] }
+        return paths.entries.flatMap { path, item in
+            item.entries.filter { methods.contains($0.key) }.map { Operation(method: $0.key.uppercased(), path: path, pathItem: item, operation: $0.value) }
         }
     }
 
+    /// A path template with every `{parameter}` replaced by `id`.
+    static func concrete(_ path: String, id: String) -> String {
+        path.replacingOccurrences(of: #"\{[^}/]+\}"#, with: id, options: .regularExpression)
+    }
+
+    /// Every `$ref` value in the document.
+    static func references(in node: YAMLNode) -> Set<String> {
+        var found = Set<String>()
+        for (key, child) in node.entries {
+            if key == "$ref", let target = child.string { found.insert(target) } else { found.formUnion(references(in: child)) }
+        }
+        for item in node.items { found.formUnion(references(in: item)) }
+        return found
+    }
+
     /// `#/components/section/name`.
-    static func resolve(_ reference: String) -> YAMLOutline? {
+    static func resolve(_ reference: String) -> YAMLNode? {
         let parts = reference.split(separator: "/").map(String.init)
         guard parts.count == 4, parts[0] == "#", parts[1] == "components" else { return nil }
         return document["components"]?[parts[2]]?[parts[3]]
     }
 
-    static func dereferenced(_ node: YAMLOutline?) -> YAMLOutline? {
+    static func dereferenced(_ node: YAMLNode?) -> YAMLNode? {
         guard let node else { return nil }
-        if let reference = node["$ref"] { return resolve(reference.scalar) }
+        if let reference = node["$ref"] { return reference.string.flatMap(resolve) }
         return node
     }
 
     /// The path-level and operation-level parameters of a route, by name.
-    static func parameters(of route: String) -> [(key: String, node: YAMLOutline)] {
+    static func parameters(of route: String) -> [(name: String, node: YAMLNode)] {
         guard let operation = operations.first(where: { $0.route == route }) else { return [] }
-        let items = (operation.path["parameters"]?.children ?? []) + (operation.operation["parameters"]?.children ?? [])
+        let items = (operation.pathItem["parameters"]?.items ?? []) + (operation.operation["parameters"]?.items ?? [])
         return items.compactMap { item in
-            let node = item["$ref"].map { resolve($0.scalar) } ?? YAMLOutline(key: "-", value: "", children: item.children)
-            return node.flatMap { node in node["name"].map { ($0.scalar, node) } }
+            dereferenced(item).flatMap { node in node["name"]?.string.map { ($0, node) } }
         }
     }
 
     /// The documented response of a route for a status.
-    static func response(_ route: String, _ status: Int) -> YAMLOutline? {
+    static func response(_ route: String, _ status: Int) -> YAMLNode? {
         dereferenced(operations.first { $0.route == route }?.operation["responses"]?[String(status)])
     }
 
-    /// The reply's status is documented for the route, and a JSON body matches the documented schema.
+    /// The reply's status is documented for the route, its required headers are there and match their
+    /// schemas, and a JSON body matches the documented schema.
     static func expectDocumented(_ route: String, _ reply: Harness.Reply, sourceLocation: SourceLocation = #_sourceLocation) {
         guard let response = response(route, reply.status) else {
             Issue.record("\(route) answered \(reply.status), not documented: \(reply.text.prefix(300))", sourceLocation: sourceLocation)
             return
+        }
+        for (name, declared) in response["headers"]?.entries ?? [] {
+            guard let header = dereferenced(declared) else { continue }
+            guard let value = reply.header(name) else {
+                #expect(header["required"]?.bool != true, "\(route) \(reply.status): the required header \(name) is missing", sourceLocation: sourceLocation)
+                continue
+            }
+            if let schema = header["schema"] {
+                let issues = OpenAPISchemaCheck.issues(.string(value), schema, at: name)
+                #expect(issues.isEmpty, "\(route) \(reply.status): \(issues)", sourceLocation: sourceLocation)
+            }
         }
         guard let content = response["content"] else {
             #expect(reply.body.isEmpty, "\(route) \(reply.status) documents no body", sourceLocation: sourceLocation)
@@ -370,105 +510,93 @@ struct OpenAPITests {
     }
 }
 
-/// A YAML text read as an outline of keys: enough YAML for the OpenAPI document (block mappings and
-/// sequences, one-line flow lists and maps, quoted keys; block scalars are skipped). No YAML library is
-/// available to the tests.
-struct YAMLOutline: Sendable {
-    var key: String
-    var value: String
-    var children: [YAMLOutline] = []
+/// A value of the document as Yams reads it: a mapping (`[String: Any]`), a sequence (`[Any]`) or a scalar
+/// (`String`, `Int`, `Double`, `Bool`, `NSNull`), all the way down. Immutable, hence sendable.
+struct YAMLNode: @unchecked Sendable {
+    let value: Any
 
-    subscript(_ key: String) -> YAMLOutline? { children.first { $0.key == key } }
-    var keys: [String] { children.map(\.key) }
-    /// The value without its quotes.
-    var scalar: String { Self.unquote(value) }
+    init(_ value: Any) { self.value = value }
 
-    static func parse(_ text: String) -> YAMLOutline {
-        var stack: [(indent: Int, node: YAMLOutline)] = [(-1, YAMLOutline(key: "", value: ""))]
-        func close(downTo indent: Int) {
-            while stack.count > 1, stack[stack.count - 1].indent >= indent {
-                let done = stack.removeLast().node
-                stack[stack.count - 1].node.children.append(done)
+    struct Parsed: Sendable {
+        let root: YAMLNode
+        /// What Yams reads without complaint but JSON (and so OpenAPI) cannot say: a key that is not a string
+        /// (an unquoted status code), a timestamp, binary. (A key given twice is a Yams error.)
+        let problems: [String]
+    }
+
+    /// Reads `text` with Yams, keys as strings; anything JSON has no type for is listed in `problems`.
+    static func parse(_ text: String) throws -> Parsed {
+        var problems: [String] = []
+        if let composed = try Yams.compose(yaml: text) { keyProblems(composed, at: "", problems: &problems) }
+        let root = normalized(try Yams.load(yaml: text) ?? NSNull(), at: "", problems: &problems)
+        return Parsed(root: YAMLNode(root), problems: problems)
+    }
+
+    /// Yams turns every key into a string: only the composed nodes tell an unquoted `200:` from `'200':`.
+    private static func keyProblems(_ node: Node, at path: String, problems: inout [String]) {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let name = key.string ?? "\(key)"
+                if key.tag.rawValue != Tag.Name.str.rawValue { problems.append("\(path)/\(name): the key is \(key.tag), not a string: quote it") }
+                keyProblems(value, at: "\(path)/\(name)", problems: &problems)
             }
+        case .sequence(let sequence):
+            for (index, item) in sequence.enumerated() { keyProblems(item, at: "\(path)/\(index)", problems: &problems) }
+        case .scalar, .alias:
+            break
         }
-        var blockScalarIndent: Int?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == " " }
-            var indent = line.count - trimmed.count
-            if let block = blockScalarIndent {
-                if trimmed.isEmpty || indent > block { continue }
-                blockScalarIndent = nil
+    }
+
+    private static func normalized(_ value: Any, at path: String, problems: inout [String]) -> Any {
+        switch value {
+        case let mapping as [AnyHashable: Any]:
+            var result: [String: Any] = [:]
+            for (key, child) in mapping {
+                let name = (key.base as? String) ?? "\(key.base)"
+                result[name] = normalized(child, at: "\(path)/\(name)", problems: &problems)
             }
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            var content = Substring(trimmed)
-            while content == "-" || content.hasPrefix("- ") {
-                close(downTo: indent)
-                stack.append((indent, YAMLOutline(key: "-", value: "")))
-                content = content.dropFirst(1)
-                let spaces = content.prefix { $0 == " " }.count
-                content = content.dropFirst(spaces)
-                indent += 1 + spaces
-            }
-            if content.isEmpty { continue }
-            close(downTo: indent)
-            let (key, value) = split(String(content))
-            var node = YAMLOutline(key: key, value: value)
-            if value.hasPrefix("{") { node.children = flowMap(value) }
-            stack.append((indent, node))
-            if value.hasPrefix("|") || value.hasPrefix(">") { blockScalarIndent = indent }
-        }
-        close(downTo: 0)
-        return stack[0].node
-    }
-
-    /// `key: value`, `key:`, `'quoted key': value`, or a bare scalar (key only).
-    static func split(_ content: String) -> (String, String) {
-        if let quote = content.first, quote == "'" || quote == "\"",
-           let end = content.dropFirst().firstIndex(of: quote) {
-            let rest = content[content.index(after: end)...]
-            if rest.hasPrefix(":") {
-                return (String(content[content.index(after: content.startIndex)..<end]), rest.dropFirst().trimmingCharacters(in: .whitespaces))
-            }
-            return (content, "")
-        }
-        if let colon = content.range(of: ": ") {
-            return (String(content[..<colon.lowerBound]), content[colon.upperBound...].trimmingCharacters(in: .whitespaces))
-        }
-        if content.hasSuffix(":") { return (String(content.dropLast()), "") }
-        return (content, "")
-    }
-
-    static func unquote(_ text: String) -> String {
-        if text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first { return String(text.dropFirst().dropLast()) }
-        return text
-    }
-
-    /// `[a, 'b', null]`: each item's text, and whether it was quoted (an unquoted `null` is JSON null).
-    static func flowList(_ text: String) -> [(text: String, quoted: Bool)] {
-        let inner = text.trimmingCharacters(in: .whitespaces).dropFirst().dropLast()
-        return inner.split(separator: ",").map { item in
-            let trimmed = item.trimmingCharacters(in: .whitespaces)
-            return (unquote(trimmed), unquote(trimmed) != trimmed)
+            return result
+        case let sequence as [Any]:
+            return sequence.enumerated().map { normalized($0.element, at: "\(path)/\($0.offset)", problems: &problems) }
+        case is String, is Bool, is Int, is Double, is NSNull:
+            return value
+        case let number as Int64:
+            return Int(number)
+        default:
+            problems.append("\(path): \(value) is a \(type(of: value)), which JSON has no type for")
+            return "\(value)"
         }
     }
 
-    /// `{type: integer, minimum: 0}` as children.
-    static func flowMap(_ text: String) -> [YAMLOutline] {
-        let inner = text.trimmingCharacters(in: .whitespaces).dropFirst().dropLast()
-        return inner.split(separator: ",").map { entry in
-            let (key, value) = split(entry.trimmingCharacters(in: .whitespaces))
-            return YAMLOutline(key: key, value: value)
-        }
+    subscript(_ key: String) -> YAMLNode? { (value as? [String: Any])?[key].map(YAMLNode.init) }
+
+    /// A mapping's keys, sorted (Yams does not keep their order).
+    var keys: [String] { (value as? [String: Any])?.keys.sorted() ?? [] }
+    /// A mapping's entries, by key.
+    var entries: [(key: String, value: YAMLNode)] {
+        ((value as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, YAMLNode($0.value)) }
     }
+    /// A sequence's items, in order.
+    var items: [YAMLNode] { (value as? [Any])?.map(YAMLNode.init) ?? [] }
+
+    var string: String? { value as? String }
+    var strings: [String] { items.compactMap(\.string) }
+    var bool: Bool? { value as? Bool }
+    var number: Double? {
+        if value is Bool { return nil }
+        return (value as? Int).map(Double.init) ?? (value as? Double)
+    }
+    var isNull: Bool { value is NSNull }
 }
 
-/// Checks a JSON value against a schema of the outline: `$ref`, `type`, `enum`, `properties`, `required`,
-/// `additionalProperties`, `items`. A field the schema does not list is an issue (the views must be documented
-/// field by field).
+/// Checks a JSON value against a schema of the document: `$ref`, `type`, `enum`, `const`, `pattern`,
+/// `properties`, `required`, `additionalProperties`, `items`. A field the schema does not list is an issue (the
+/// views must be documented field by field).
 enum OpenAPISchemaCheck {
-    static func issues(_ value: JSONValue, _ schema: YAMLOutline, at path: String = "$") -> [String] {
+    static func issues(_ value: JSONValue, _ schema: YAMLNode, at path: String = "$") -> [String] {
         if let reference = schema["$ref"] {
-            guard let target = OpenAPITests.resolve(reference.scalar) else { return ["\(path): dangling \(reference.scalar)"] }
+            guard let target = reference.string.flatMap(OpenAPITests.resolve) else { return ["\(path): dangling \(reference.value)"] }
             return issues(value, target, at: path)
         }
         let allowed = types(schema)
@@ -476,27 +604,26 @@ enum OpenAPISchemaCheck {
             return ["\(path): \(value) is not \(allowed.sorted())"]
         }
         var found: [String] = []
-        if let list = schema["enum"] {
-            let items = YAMLOutline.flowList(list.value)
-            let listed: Bool
-            switch value {
-            case .null: listed = items.contains { $0.text == "null" && !$0.quoted }
-            case .string(let text): listed = items.contains { $0.text == text && ($0.quoted || $0.text != "null") }
-            default: listed = false
-            }
-            if !listed { found.append("\(path): \(value) is not one of \(list.value)") }
+        if let list = schema["enum"], !list.items.contains(where: { equal(value, $0) }) {
+            found.append("\(path): \(value) is not one of \(list.value)")
+        }
+        if let constant = schema["const"], !equal(value, constant) {
+            found.append("\(path): \(value) is not \(constant.value)")
+        }
+        if case .string(let text) = value, let pattern = schema["pattern"]?.string, text.range(of: pattern, options: .regularExpression) == nil {
+            found.append("\(path): \(text) does not match \(pattern)")
         }
         if case .object(let object) = value {
             let properties = schema["properties"]
-            for key in YAMLOutline.flowList(schema["required"]?.value ?? "[]").map(\.text) where object[key] == nil {
+            for key in schema["required"]?.strings ?? [] where object[key] == nil {
                 found.append("\(path): \(key) is missing")
             }
             for (key, member) in object.sorted(by: { $0.key < $1.key }) {
                 if let property = properties?[key] {
                     found += issues(member, property, at: "\(path).\(key)")
-                } else if let additional = schema["additionalProperties"], !additional.children.isEmpty {
+                } else if let additional = schema["additionalProperties"], additional.value is [String: Any] {
                     found += issues(member, additional, at: "\(path).\(key)")
-                } else {
+                } else if schema["additionalProperties"]?.bool != true {
                     found.append("\(path).\(key) is not documented")
                 }
             }
@@ -508,9 +635,9 @@ enum OpenAPISchemaCheck {
     }
 
     /// The `type` of a schema: `string` or `[string, "null"]`.
-    static func types(_ schema: YAMLOutline?) -> Set<String> {
+    static func types(_ schema: YAMLNode?) -> Set<String> {
         guard let type = schema?["type"] else { return [] }
-        return type.value.hasPrefix("[") ? Set(YAMLOutline.flowList(type.value).map(\.text)) : [type.scalar]
+        return type.string.map { [$0] } ?? Set(type.strings)
     }
 
     static func matches(_ value: JSONValue, _ type: String) -> Bool {
@@ -519,6 +646,18 @@ enum OpenAPISchemaCheck {
         case ("integer", .integer), ("number", .integer), ("number", .number): true
         case ("integer", .number(let number)): number.rounded() == number
         default: false
+        }
+    }
+
+    /// A JSON value equals a YAML scalar of the document (an `enum` item, a `const`).
+    static func equal(_ value: JSONValue, _ node: YAMLNode) -> Bool {
+        switch value {
+        case .null: node.isNull
+        case .bool(let flag): node.bool == flag
+        case .integer(let integer): node.number == Double(integer)
+        case .number(let number): node.number == number
+        case .string(let text): node.string == text
+        case .array, .object: false
         }
     }
 }

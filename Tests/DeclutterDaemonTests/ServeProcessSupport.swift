@@ -1,5 +1,7 @@
 import DeclutterSandbox
 import Foundation
+import TestSupport
+import Testing
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -103,7 +105,7 @@ final class ServeProcess: Sendable {
 
     /// The listeners' URLs, from the "ready" log line.
     func listeners(timeout: Duration = .seconds(60)) async throws -> (callbacks: String, local: String) {
-        let found = try await E2E.eventually(timeout: timeout) { self.stderr.contains(" ready") || self.exitStatus != nil }
+        let found = try await eventually(timeout: timeout) { self.stderr.contains(" ready") || self.exitStatus != nil }
         guard found, let callbacks = value(after: "callbacks="), let local = value(after: "local=") else {
             throw HarnessError("no ready line from serve: \(stderr)")
         }
@@ -119,7 +121,7 @@ final class ServeProcess: Sendable {
 
     /// Waits for the process to end; nil if it did not within `timeout` (it is then killed).
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32? {
-        let ended = try await E2E.eventually(timeout: timeout) { self.exitStatus != nil }
+        let ended = try await eventually(timeout: timeout) { self.exitStatus != nil }
         if !ended { signal(SIGKILL) }
         return exitStatus
     }

@@ -4,6 +4,7 @@ import DeclutterStore
 import Foundation
 import GRDB
 import Synchronization
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ struct ServeProcessTests {
         let serve = try ServeProcess(sandbox: sandbox, extraEnvironment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
 
         // When READY=1 arrives, both listeners already answer
-        let ready = try await E2E.eventually(timeout: .seconds(60)) { notify.lines.contains("READY=1") }
+        let ready = try await eventually(timeout: .seconds(60)) { notify.lines.contains("READY=1") }
         #expect(ready, "no READY=1; stderr: \(serve.stderr)")
         let (callbacks, local) = try await serve.listeners()
         #expect(try await Harness.send("GET", callbacks + "/healthz").status == 200)
@@ -28,7 +29,7 @@ struct ServeProcessTests {
         #expect(try await Harness.send("GET", local + "/readyz").status == 200)
 
         // Then the watchdog is fed, each ping earned by a store write, and STATUS= tells the counts
-        let fed = try await E2E.eventually(timeout: .seconds(20)) { notify.lines.filter { $0 == "WATCHDOG=1" }.count >= 3 }
+        let fed = try await eventually(timeout: .seconds(20)) { notify.lines.filter { $0 == "WATCHDOG=1" }.count >= 3 }
         #expect(fed)
         #expect(notify.lines.contains { $0.hasPrefix("STATUS=pending 0, failed 0") })
         let beats = try AppDatabase.open(path: serve.databasePath)

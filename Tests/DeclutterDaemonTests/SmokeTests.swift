@@ -1,5 +1,6 @@
 import DeclutterSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Daemon smoke")

@@ -2,6 +2,7 @@
 import DeclutterStore
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @Suite("sd_notify in pure Swift")
@@ -12,7 +13,7 @@ struct SystemdNotifierTests {
         defer { socket.stop() }
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path])
         #expect(notifier.notify("READY=1\nSTATUS=hello"))
-        let arrived = try await E2E.eventually { socket.messages == ["READY=1\nSTATUS=hello"] }
+        let arrived = try await eventually { socket.messages == ["READY=1\nSTATUS=hello"] }
         #expect(arrived, "\(socket.messages)")
     }
 
@@ -42,10 +43,11 @@ struct SystemdNotifierTests {
         let database = try AppDatabase.open(path: directory.appendingPathComponent("declutterd.sqlite").path)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let service = SystemdService(notifier: notifier, database: database, readiness: Readiness(), logger: logger)
+        let service = SystemdService(notifier: notifier, database: database, readiness: Readiness(), logger: logger, clock: .system)
 
+        async let writes: Void = database.runWrites()
         await service.beat()
-        let pinged = try await E2E.eventually { socket.lines.contains("WATCHDOG=1") }
+        let pinged = try await eventually { socket.lines.contains("WATCHDOG=1") }
         #expect(pinged)
         #expect(socket.lines.contains("STATUS=pending 0, failed 0"))
 
@@ -54,8 +56,9 @@ struct SystemdNotifierTests {
         await service.beat()
         // Datagrams on a unix socket keep their order: once this marker is in, a ping would be too.
         notifier.notify("MARKER=1")
-        let marked = try await E2E.eventually { socket.lines.contains("MARKER=1") }
+        let marked = try await eventually { socket.lines.contains("MARKER=1") }
         #expect(marked)
         #expect(socket.messages.count == before + 1, "\(socket.messages.suffix(2))")
+        await writes
     }
 }

@@ -1,5 +1,6 @@
 import DeclutterDaemon
 import Foundation
+import TestSupport
 import Testing
 
 /// `systemd/declutterd.service` (SPEC §9): its key settings, and what `systemd-analyze` says of it.
@@ -38,13 +39,13 @@ struct SystemdUnitTests {
 
         // The database and socket land in the state and runtime directories, under the daemon's own names.
         let environment = unit.environment(service)
-        let databasePath = try #require(ConfigurationKeys.environmentName("database.path"))
-        let localSocket = try #require(ConfigurationKeys.environmentName("local.socket"))
-        let apiKeyFile = try #require(ConfigurationKeys.environmentName("upstream.api_key_file"))
+        let databasePath = try #require(Setting.named("database.path")?.environmentName)
+        let localSocket = try #require(Setting.named("local.socket")?.environmentName)
+        let apiKeyFile = try #require(Setting.named("upstream.api_key_file")?.environmentName)
         #expect(environment[databasePath] == "%S/declutterd/declutterd.sqlite")
         #expect(environment[localSocket] == "%t/declutterd/api.sock")
         for name in environment.keys where name.hasPrefix("DECLUTTERD_") {
-            #expect(ConfigurationKeys.all.contains { ConfigurationKeys.environmentName($0) == name }, "unknown setting \(name)")
+            #expect(Setting.all.contains { $0.environmentName == name }, "unknown setting \(name)")
         }
         // The API key comes from the credential, never from the unit.
         #expect(environment["DECLUTTERD_API_KEY"] == nil)
@@ -62,7 +63,7 @@ struct SystemdUnitTests {
     /// installed: it checks a temporary copy whose ExecStart names the built `declutterd` (else `true`),
     /// the only line that differs. `security --offline=yes` rates the unit file as shipped.
     @Test("systemd-analyze verify passes and security rates the unit 1.5 or lower")
-    func systemdAnalyzeAccepts() throws {
+    func systemdAnalyzeAccepts() async throws {
         guard let analyze = SystemdAnalyzeTool.path else {
             let reason = "systemd-analyze is not on PATH: verify and security checks of \(Self.unitPath) skipped"
             print("SystemdUnitTests: \(reason)")
@@ -82,12 +83,12 @@ struct SystemdUnitTests {
         try copy.write(toFile: copyPath, atomically: true, encoding: .utf8)
 
         // verify exits 0 on lines it ignores ("Unknown key", "Failed to parse ..."): any output is a failure too.
-        let verify = try SystemdAnalyzeTool.run(analyze, ["verify", "--man=no", copyPath])
+        let verify = try await SystemdAnalyzeTool.run(analyze, ["verify", "--man=no", copyPath])
         print("SystemdUnitTests: verify (ExecStart stand-in \(standIn)) exit \(verify.status)\(verify.output.isEmpty ? ", no output" : ":\n" + verify.output)")
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.isEmpty, "\(verify.output)")
 
-        let security = try SystemdAnalyzeTool.run(analyze, ["security", "--offline=yes", "--no-pager", Self.unitPath])
+        let security = try await SystemdAnalyzeTool.run(analyze, ["security", "--offline=yes", "--no-pager", Self.unitPath])
         let line = security.output.split(separator: "\n").first { $0.contains("Overall exposure level") } ?? "no summary line"
         print("SystemdUnitTests: security: \(line)")
         #expect(security.status == 0, "\(security.output)")
@@ -147,8 +148,7 @@ enum SystemdAnalyzeTool {
     static let path: String? = executable(named: "systemd-analyze")
 
     static func executable(named name: String) -> String? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-            .map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        ProcessRunner.onPath(name)?.path
     }
 
     /// The built `declutterd` (next to the test bundle, as `swift build --build-tests` leaves it), else `true`.
@@ -170,26 +170,13 @@ enum SystemdAnalyzeTool {
         return line[colon.upperBound...].split(separator: " ").first.flatMap { Double($0) }
     }
 
-    /// Runs `systemd-analyze` with stdout and stderr together, killed after a minute.
-    static func run(_ analyze: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyze)
-        process.arguments = arguments
+    /// Runs `systemd-analyze` (stdout and stderr together), killed after a minute.
+    static func run(_ analyze: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         var environment = ProcessInfo.processInfo.environment
         environment["SYSTEMD_LOG_LEVEL"] = "notice"
         environment["SYSTEMD_PAGER"] = "cat"
         environment["SYSTEMD_COLORS"] = "0"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let run = try await ProcessRunner.run(URL(fileURLWithPath: analyze), arguments, environment: environment, timeout: .seconds(60))
+        return (run.status, (run.stdout + run.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

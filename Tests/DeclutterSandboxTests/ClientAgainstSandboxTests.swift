@@ -1,6 +1,7 @@
 import DeclutterAPI
 import DeclutterSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("The client against a real sandbox over loopback HTTP")

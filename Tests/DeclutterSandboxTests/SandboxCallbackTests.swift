@@ -1,6 +1,7 @@
 import DeclutterAPI
 import DeclutterSandbox
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Sandbox callbacks reach a listener as the seed says")

@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterStore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @Suite("A state change and its event commit together")

@@ -3,6 +3,7 @@ import DeclutterAPI
 import Foundation
 import GRDB
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Group commit")

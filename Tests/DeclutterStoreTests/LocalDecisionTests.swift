@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterStore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @Suite("Local decisions (REJECTED, LOST, unknown outcome) never override what upstream said")

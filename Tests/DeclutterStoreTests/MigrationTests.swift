@@ -1,6 +1,7 @@
 @testable import DeclutterStore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @Suite("Schema, pragmas and reopening")
@@ -57,7 +58,7 @@ struct MigrationTests {
         try await withTemporaryDatabase { database, path in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
-            let output = try SQLiteCLI.run(path, "SELECT generation_id, status, image_count, event_count FROM generation_overview;")
+            let output = try await SQLiteCLI.run(path, "SELECT generation_id, status, image_count, event_count FROM generation_overview;")
             #expect(output == "\(StoreFormat.uuid(submitted.generationID))|SUCCEEDED|1|2\n")
             // The store still writes after sqlite3 has come and gone.
             _ = try await database.submitted()
@@ -68,18 +69,9 @@ struct MigrationTests {
 
 /// The `sqlite3` command-line shell, when installed.
 enum SQLiteCLI {
-    static let path: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        .split(separator: ":").map { "\($0)/sqlite3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let path: String? = ProcessRunner.onPath("sqlite3")?.path
 
-    static func run(_ database: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path!)
-        process.arguments = [database, sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func run(_ database: String, _ sql: String) async throws -> String {
+        try await ProcessRunner.run(URL(fileURLWithPath: path!), [database, sql], environment: ProcessInfo.processInfo.environment).stdout
     }
 }

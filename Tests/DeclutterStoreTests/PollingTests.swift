@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterStore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @Suite("Polling fields")

@@ -1,6 +1,7 @@
 import DeclutterAPI
 import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Callbacks and poll answers")

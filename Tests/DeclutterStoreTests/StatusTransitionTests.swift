@@ -1,5 +1,6 @@
 import DeclutterAPI
 import DeclutterStore
+import TestSupport
 import Testing
 
 @Suite("Status transition (SPEC §2)")

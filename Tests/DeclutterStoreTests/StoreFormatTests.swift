@@ -1,5 +1,6 @@
 import DeclutterStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Store formats: timestamps and callback tokens")

@@ -92,12 +92,7 @@ public enum ClientReport {
 
     /// `3.2s`, `4m05s`, `2h03m`, `1d04h`.
     public static func duration(_ seconds: Double) -> String {
-        let seconds = max(seconds, 0)
-        if seconds < 60 { return String(format: "%.1fs", seconds) }
-        let whole = Int(seconds)
-        if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
-        if whole < 86400 { return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60) }
-        return String(format: "%dd%02dh", whole / 86400, whole % 86400 / 3600)
+        DurationText.approximate(seconds: seconds)
     }
 }
 

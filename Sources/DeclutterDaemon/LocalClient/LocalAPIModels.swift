@@ -50,8 +50,7 @@ public struct GenerationQuery: Sendable, Equatable {
     /// `--since`: an ISO-8601 UTC time as is, or an age such as `90s`, `15m`, `2h`, `3d` counted back from `now`.
     public static func sinceTimestamp(_ text: String, now: Date) -> String? {
         if StoreFormat.date(fromTimestamp: text) != nil || ISO8601DateFormatter().date(from: text) != nil { return text }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount >= 0, amount.isFinite else { return nil }
-        return StoreFormat.timestamp(now.addingTimeInterval(-amount * unit))
+        guard let age = DurationText.parse(text) else { return nil }
+        return StoreFormat.timestamp(now - age.seconds)
     }
 }

@@ -2,16 +2,7 @@ import DeclutterAPI
 @testable import DeclutterStore
 import Foundation
 import GRDB
-
-/// Runs `body` on a store in a fresh SQLite file in its own temporary directory, removed afterwards.
-func withTemporaryDatabase<T>(_ body: (AppDatabase, String) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-tests-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("declutterd.sqlite").path
-    let database = try AppDatabase.open(path: path)
-    defer { try? database.close() }
-    return try await body(database, path)
-}
+import TestSupport
 
 /// A fixed instant on a whole second, so that dates read back compare equal.
 let t0 = Date(timeIntervalSince1970: 1_800_000_000)

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// A callback receiver on a free loopback port: records every body in arrival order.
@@ -53,16 +54,6 @@ final class CallbackListener: Sendable {
         task.cancel()
         await task.value
     }
-}
-
-/// Waits for `condition` to hold, checking every few milliseconds, up to `timeout`.
-func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    return try await condition()
 }
 
 /// Runs `body` with a sandbox on a free port, stopped afterwards.

@@ -1,0 +1,19 @@
+import Hummingbird
+import NIOCore
+
+/// The local API's request context: knows whether the request came over the unix socket, which the
+/// cross-site guard trusts whatever its `Host` says.
+public struct LocalContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// True for a request over `local.socket`.
+    public let viaUnixSocket: Bool
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        if case .unixDomainSocket? = source.channel.localAddress {
+            viaUnixSocket = true
+        } else {
+            viaUnixSocket = false
+        }
+    }
+}

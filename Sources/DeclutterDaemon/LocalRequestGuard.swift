@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Keeps web pages out of the local API, an admin surface that a browser on the same host can reach:
+///
+/// - a `Host` that is not a loopback name or one of `local.allowed_hosts` is refused (421), which stops DNS
+///   rebinding (a foreign name resolving to 127.0.0.1); the unix socket is trusted whatever its `Host`;
+/// - a request from another origin (`Origin` not this API's own, or `Sec-Fetch-Site: cross-site`) is refused (403);
+/// - a body on a state-changing request must be `application/json` (415): the types a page can send
+///   cross-site without asking first (`text/plain`, forms) never reach a handler.
+///
+/// It runs before any handler, so a refused request writes nothing.
+struct LocalRequestGuard: RouterMiddleware {
+    /// Extra host names accepted in `Host` (lowercased, without port).
+    let allowedHosts: Set<String>
+
+    init(allowedHosts: [String]) {
+        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+    }
+
+    func handle(_ request: Request, context: LocalContext, next: (Request, LocalContext) async throws -> Response) async throws -> Response {
+        let host = request.head.authority ?? ""
+        if !context.viaUnixSocket {
+            guard isAllowed(host: host) else {
+                throw APIError(.misdirectedRequest, code: "host_not_allowed",
+                               message: "the Host header must name this machine's loopback (localhost, 127.0.0.1, [::1]) or a name in local.allowed_hosts")
+            }
+        }
+        if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
+            throw Self.crossOrigin
+        }
+        if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: host) {
+            throw Self.crossOrigin
+        }
+        if Self.changesState(request.method), let problem = Self.bodyProblem(request.headers) {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: problem)
+        }
+        return try await next(request, context)
+    }
+
+    static let crossOrigin = APIError(.forbidden, code: "cross_origin_refused",
+                                      message: "requests from web pages of another origin are refused: the local API is an admin surface")
+
+    static func changesState(_ method: HTTPRequest.Method) -> Bool {
+        ![.get, .head, .options].contains(method)
+    }
+
+    /// Why the body of a state-changing request is refused, or nil: a `Content-Type` must say JSON, and a body
+    /// must have one.
+    static func bodyProblem(_ headers: HTTPFields) -> String? {
+        if let type = headers[.contentType] {
+            return CallbackController.isJSON(type) ? nil : "the body must be application/json (got \(type.prefix(100)))"
+        }
+        let length = headers[.contentLength].flatMap(Int.init) ?? 0
+        return length > 0 || headers[.transferEncoding] != nil ? "a body needs Content-Type: application/json" : nil
+    }
+
+    /// `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`, with or without a port, or a configured name.
+    func isAllowed(host: String) -> Bool {
+        let name = Self.hostName(host)
+        return Self.isLoopback(name) || allowedHosts.contains(name)
+    }
+
+    static func isLoopback(_ name: String) -> Bool {
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The name in a `Host` value, lowercased, without port or IPv6 brackets.
+    static func hostName(_ host: String) -> String {
+        let lowered = host.lowercased()
+        if lowered.hasPrefix("["), let close = lowered.firstIndex(of: "]") {
+            return String(lowered[lowered.index(after: lowered.startIndex)..<close])
+        }
+        return String(lowered.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
+    /// True when `origin` is `http://` (or `https://`) followed by exactly the `Host` the request was sent to.
+    static func isSameOrigin(_ origin: String, host: String) -> Bool {
+        let origin = origin.lowercased()
+        let host = host.lowercased()
+        return !host.isEmpty && (origin == "http://" + host || origin == "https://" + host)
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}

@@ -1,0 +1,67 @@
+import DeclutterAPI
+import DeclutterStore
+
+/// The label values of the daemon's counters, one enum per label set: every value a counter can carry is a
+/// case here, its counter is made at start, and the README's metric table is checked against `allCases`.
+public enum CallbackOutcome: String, CaseIterable, Sendable {
+    case applied, duplicate, stale, conflict, rejected
+    case unknownToken = "unknown_token"
+    case forbidden
+    case tooLarge = "too_large"
+    case unsupportedMediaType = "unsupported_media_type"
+    /// `callbacks.verify` could not confirm the status with the service (or read the store): 503.
+    case unverified
+    /// The store could not commit it: 503.
+    case unavailable
+
+    init(_ outcome: EventOutcome) {
+        switch outcome {
+        case .applied: self = .applied
+        case .duplicate: self = .duplicate
+        case .stale: self = .stale
+        case .conflict: self = .conflict
+        case .rejected: self = .rejected
+        }
+    }
+}
+
+/// What a poll came to: the event's outcome, LOST, or the kind of failure.
+public enum PollResult: String, CaseIterable, Sendable {
+    case applied, duplicate, stale, conflict, rejected, lost
+    /// 429.
+    case rateLimited = "rate_limited"
+    /// 401 or 403: the credentials were refused.
+    case credentialsRejected = "credentials_rejected"
+    /// 400 or 404: the service does not know the generation.
+    case notFound = "not_found"
+    /// Another 4xx, or a 503.
+    case refused
+    /// A 5xx other than 503.
+    case serverError = "server_error"
+    /// No connection could be made.
+    case unreachable
+    /// No answer (timeout, reset), or an answer that is not what the contract says.
+    case transport
+
+    init(_ outcome: EventOutcome) {
+        self = PollResult(rawValue: CallbackOutcome(outcome).rawValue)!
+    }
+
+    init(_ error: UpstreamError) {
+        switch (error.httpStatus, error.kind) {
+        case (429?, _): self = .rateLimited
+        case (401?, _), (403?, _): self = .credentialsRejected
+        case (400?, _), (404?, _): self = .notFound
+        case (_, .rejected): self = .refused
+        case (_, .serverError): self = .serverError
+        case (_, .unreachable): self = .unreachable
+        default: self = .transport
+        }
+    }
+}
+
+/// What a local submission came to.
+public enum SubmissionResult: String, CaseIterable, Sendable {
+    case accepted, rejected, replayed
+    case outcomeUnknown = "outcome_unknown"
+}

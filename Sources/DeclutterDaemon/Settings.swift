@@ -1,0 +1,171 @@
+import DeclutterAPI
+import Foundation
+import Logging
+
+/// One setting of `declutterd serve`, declared once: its file key, environment name, flag, default, parser,
+/// printer and one-line doc. The loader, `--set`, the `DECLUTTERD_*` names, `check-config`'s report and the
+/// validation messages all come from `Setting.all`; tests check `config/declutterd.toml` and
+/// `docs/configuration.md` against it.
+public struct Setting: Sendable {
+    /// `upstream.base_url`: `base_url` under `[upstream]` in the file.
+    public let key: String
+    /// The long flag of `serve` and `check-config`, when it has one besides `--set`.
+    public let flag: String?
+    /// One line for people: the docs, `--help`.
+    public let doc: String
+    /// What a value looks like, for error messages.
+    public let expecting: String
+    /// Required settings have no default: start-up stops without them.
+    public let required: Bool
+    /// Reads `text` into the configuration; false when it is not a valid value.
+    let apply: @Sendable (String, inout DaemonConfiguration) -> Bool
+    /// The effective value as a string `apply` reads back; nil when unset.
+    let show: @Sendable (DaemonConfiguration) -> String?
+
+    /// `DECLUTTERD_UPSTREAM_BASE_URL` for `upstream.base_url`.
+    public var environmentName: String { "DECLUTTERD_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
+
+    /// The value when nothing sets it, as `check-config` prints it; nil when there is none.
+    public var defaultText: String? { required ? nil : show(.defaults) }
+
+    /// A setting read by `parse` and stored at `path`.
+    init<Value>(_ key: String, flag: String? = nil, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Value> & Sendable,
+                expecting: String, required: Bool = false,
+                parse: @escaping @Sendable (String) -> Value?, show: @escaping @Sendable (Value) -> String?) {
+        self.key = key
+        self.flag = flag
+        self.doc = doc
+        self.expecting = expecting
+        self.required = required
+        self.apply = { text, configuration in
+            guard let value = parse(text) else { return false }
+            configuration[keyPath: path] = value
+            return true
+        }
+        self.show = { show($0[keyPath: path]) }
+    }
+}
+
+// MARK: - The table
+
+extension Setting {
+    public static let all: [Setting] = [
+        .url("upstream.base_url", flag: "upstream-base-url", "The Decluttering API to call.", at: \.upstream.baseURL),
+        Setting("upstream.user_id", flag: "user-id", "Your account's user id; the API key must belong to it.", at: \.upstream.userID,
+                expecting: "a UUID", required: true, parse: { UUID(uuidString: $0) }, show: { $0.lowercaseString }),
+        .text("upstream.api_key_file", "A file holding the API key (default: $CREDENTIALS_DIRECTORY/api_key); the key itself is never a setting.",
+              at: \.apiKeyFile, expecting: "a path"),
+        .listen("callbacks.listen", flag: "callbacks-listen", "The public listener for the service's callbacks.", at: \.callbacksListen),
+        .optionalURL("callbacks.public_base_url", flag: "public-base-url",
+                     "The URL the service reaches the callback listener at; callback URLs are this plus /callbacks/{token}.",
+                     at: \.publicBaseURL),
+        .bool("callbacks.verify", "Confirm a terminal callback with one retrieval call before applying it.", at: \.verifyCallbacks),
+        Setting("callbacks.allow_from", "Source addresses allowed to call back, as CIDR ranges; empty allows any.", at: \.allowFrom,
+                expecting: "comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,::1",
+                parse: { text in
+                    let ranges = Setting.list(text)
+                    let parsed = ranges.compactMap(CIDR.init)
+                    return parsed.count == ranges.count ? parsed : nil
+                },
+                show: { $0.isEmpty ? nil : $0.map(\.description).joined(separator: ",") }),
+        .bool("callbacks.variation_webhook",
+              "Send a callback URL with variations too (the service's documentation lists none: by default variations are polled).",
+              at: \.variationWebhook),
+        Setting("local.listen", flag: "local-listen", "The local API's TCP address (loopback only unless local.allow_public), or none.",
+                at: \.localListen, expecting: ListenAddress.expected + ", or none",
+                parse: { $0 == "none" ? .some(nil) : ListenAddress(parsing: $0).map { .some($0) } },
+                show: { $0?.description ?? "none" }),
+        .text("local.socket", flag: "local-socket", "A unix socket for the local API, as well as or instead of local.listen.",
+              at: \.localSocket, expecting: "an absolute path") { $0.hasPrefix("/") },
+        .bool("local.allow_public", "Allow local.listen on a non-loopback address (the local API is an admin surface).", at: \.localAllowPublic),
+        Setting("local.allowed_hosts", "Host names besides loopback that the local API accepts in the Host header.", at: \.localAllowedHosts,
+                expecting: "comma-separated host names, e.g. declutterd.internal",
+                parse: { text in
+                    let names = Setting.list(text).map { $0.lowercased() }
+                    return names.allSatisfy { !$0.isEmpty && !$0.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) } ? names : nil
+                },
+                show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
+        .text("database.path", flag: "database-path", "The SQLite database file.", at: \.databasePath, expecting: "a path") { !$0.isEmpty },
+        .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.", at: \.polling.callbackGrace),
+        .duration("polling.initial_interval", "The first interval between polls (doubling from there); a variation's first poll.",
+                  at: \.polling.initialInterval),
+        .duration("polling.max_interval", "The longest interval between polls.", at: \.polling.maxInterval),
+        .duration("polling.give_up_after", "A generation without a terminal state after this long is LOST.", at: \.polling.giveUpAfter),
+        Setting("polling.max_in_flight", "Polls running at once, whole daemon.", at: \.polling.maxInFlight,
+                expecting: "a whole number, at least 1", parse: { Int($0).flatMap { $0 >= 1 ? $0 : nil } }, show: { String($0) }),
+        Setting("polling.max_per_second", "Polls started per second, whole daemon.", at: \.polling.maxPerSecond,
+                expecting: "a number above 0", parse: { Double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }, show: Setting.number),
+        Setting("log.level", flag: "log-level", "The least severe log level written.", at: \.logLevel,
+                expecting: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))",
+                parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
+    ]
+
+    /// The setting with this file key.
+    public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }
+
+    /// The setting with this long flag.
+    public static func flagged(_ flag: String) -> Setting? { all.first { $0.flag == flag } }
+
+    /// Environment variables that are not settings of their own but are read too.
+    public static let otherEnvironmentNames = ["DECLUTTERD_API_KEY", "DECLUTTERD_CONFIG", "DECLUTTERD_URL"]
+
+    /// The configuration file's name, under `$CONFIGURATION_DIRECTORY`.
+    public static let fileName = "declutterd.toml"
+}
+
+// MARK: - Kinds of setting
+
+extension Setting {
+    static let httpURL = "an absolute http:// or https:// URL"
+    static let boolean = "true or false"
+
+    static func url(_ key: String, flag: String? = nil, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, String> & Sendable) -> Setting {
+        Setting(key, flag: flag, doc, at: path, expecting: httpURL,
+                parse: { RetrievalPayloadValidator.isAbsoluteHTTPURL($0) ? $0 : nil }, show: { $0 })
+    }
+
+    static func optionalURL(_ key: String, flag: String? = nil, _ doc: String,
+                            at path: WritableKeyPath<DaemonConfiguration, String?> & Sendable) -> Setting {
+        Setting(key, flag: flag, doc, at: path, expecting: httpURL,
+                parse: { RetrievalPayloadValidator.isAbsoluteHTTPURL($0) ? .some($0) : nil }, show: { $0 })
+    }
+
+    static func text(_ key: String, flag: String? = nil, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, String> & Sendable,
+                     expecting: String, valid: @escaping @Sendable (String) -> Bool) -> Setting {
+        Setting(key, flag: flag, doc, at: path, expecting: expecting, parse: { valid($0) ? $0 : nil }, show: { $0 })
+    }
+
+    static func text(_ key: String, flag: String? = nil, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, String?> & Sendable,
+                     expecting: String, valid: @escaping @Sendable (String) -> Bool = { !$0.isEmpty }) -> Setting {
+        Setting(key, flag: flag, doc, at: path, expecting: expecting, parse: { valid($0) ? .some($0) : nil }, show: { $0 })
+    }
+
+    static func bool(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Bool> & Sendable) -> Setting {
+        Setting(key, doc, at: path, expecting: boolean, parse: parseBool, show: { String($0) })
+    }
+
+    static func duration(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Duration> & Sendable) -> Setting {
+        Setting(key, doc, at: path, expecting: DurationText.expected, parse: DurationText.parse, show: DurationText.format)
+    }
+
+    static func listen(_ key: String, flag: String?, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, ListenAddress> & Sendable) -> Setting {
+        Setting(key, flag: flag, doc, at: path, expecting: ListenAddress.expected, parse: ListenAddress.init(parsing:), show: \.description)
+    }
+
+    static func parseBool(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": true
+        case "false", "no", "0", "off": false
+        default: nil
+        }
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    /// `a, b,c` → `["a", "b", "c"]`.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,143 @@
+import DeclutterAPI
+@testable import DeclutterDaemon
+import DeclutterSandbox
+import DeclutterStore
+import Foundation
+import TestSupport
+import Testing
+
+/// The daemon's timed rules with the daemon on a manual clock: nothing here waits for wall time to pass.
+@Suite("Timed rules of a running daemon, on a manual clock")
+struct ManualClockDaemonTests {
+    /// A daemon on `clock` polling `upstream` (tracked generations only: nothing is submitted).
+    static func daemon(upstream: HeldUpstream, clock: ManualClock, polling: (inout PollingConfiguration) -> Void) async throws -> (RunningDaemon, TemporaryDirectory) {
+        let directory = try TemporaryDirectory(prefix: "declutterd-clock")
+        var configuration = DaemonConfiguration(upstream: DeclutterClientConfiguration(
+            baseURL: upstream.baseURL, userID: UUID(), apiKey: "sk-test", requestTimeout: .seconds(30),
+            retrievalRetry: .none, submissionRetry: .none))
+        configuration.callbacksListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.localListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.databasePath = directory.file("declutterd.sqlite")
+        polling(&configuration.polling)
+        let daemon = try Daemon(configuration: configuration, logger: Harness.quietLogger(),
+                                clock: .following(clock, from: Date(timeIntervalSince1970: 1_800_000_000)))
+        return (try await daemon.start(), directory)
+    }
+
+    static func track(_ running: RunningDaemon, count: Int) async throws {
+        for _ in 0..<count {
+            let reply = try await Harness.send("POST", running.localURL + "/v1/track", body: Data(#"{"generation_id": "\#(UUID())"}"#.utf8))
+            #expect(reply.status == 202, "\(reply.text)")
+        }
+    }
+
+    @Test("max_per_second spaces poll starts on the clock, and max_in_flight caps them however far the clock runs")
+    func pollBounds() async throws {
+        let upstream = try await HeldUpstream.start()
+        let clock = ManualClock()
+        let (running, directory) = try await Self.daemon(upstream: upstream, clock: clock) {
+            $0.maxInFlight = 2
+            $0.maxPerSecond = 5
+        }
+        defer { directory.remove() }
+        // Given six generations due now
+        try await Self.track(running, count: 6)
+        // Then one poll starts at once, and the next waits for its turn, a fifth of a second on
+        try await eventually("the first poll") { upstream.started == 1 }
+        await clock.sleepers(atLeast: 1)
+        #expect(clock.deadlines.contains(.milliseconds(200)), "\(clock.deadlines)")
+        #expect(upstream.started == 1)
+        clock.advance(by: .milliseconds(200))
+        try await eventually("the second poll") { upstream.started == 2 }
+        // When the clock runs on a long way with both polls held
+        for _ in 0..<10 {
+            await clock.sleepers(atLeast: 1)
+            clock.advance(by: .seconds(5))
+        }
+        await clock.sleepers(atLeast: 1)
+        // Then no third poll started: two is the cap
+        #expect(upstream.started == 2)
+        #expect(upstream.inFlight == 2)
+        #expect(running.daemon.poller.pollsInFlight == 2)
+        // And once they answer, the others get their turns
+        upstream.release()
+        try await eventually("the remaining polls, clock advancing") {
+            clock.advance(by: .milliseconds(200))
+            return upstream.started == 6
+        }
+        await running.stop()
+        await upstream.stop()
+    }
+
+    @Test("a generation with no terminal answer is LOST once give_up_after (24 h) has passed on the clock, not before")
+    func lostAfterGiveUp() async throws {
+        let upstream = try await HeldUpstream.start(holding: false)
+        let clock = ManualClock()
+        let (running, directory) = try await Self.daemon(upstream: upstream, clock: clock) {
+            $0.initialInterval = .seconds(30)
+            $0.maxInterval = .seconds(600)
+            $0.giveUpAfter = .seconds(86_400)
+        }
+        defer { directory.remove() }
+        try await Self.track(running, count: 1)
+        let database = running.daemon.database
+        try await eventually("the first poll") { upstream.started == 1 }
+        // Advance in half hours until the poller gives up
+        var advanced: Duration = .zero
+        try await eventually(timeout: .seconds(60), "LOST") {
+            await clock.sleepers(atLeast: 1)
+            let status = try await database.generation(.row(1))?.status
+            if status == .lost { return true }
+            #expect(advanced <= .seconds(86_400 + 3600), "still \(String(describing: status)) after \(advanced)")
+            clock.advance(by: .seconds(1800))
+            advanced += .seconds(1800)
+            return false
+        }
+        let record = try #require(try await database.generation(.row(1)))
+        #expect(record.statusReason?.contains("give_up_after") == true)
+        let gaveUp = try #require(try await database.events(forRow: 1).last { $0.source == .giveup })
+        #expect(gaveUp.receivedAt.timeIntervalSince(record.createdAt) > 86_400, "not before 24 h on the clock")
+        #expect((1...60).contains(upstream.started), "polled on the backoff, at most once per advance: \(upstream.started)")
+        await running.stop()
+        await upstream.stop()
+    }
+
+    @Test("/readyz degrades when the service refuses the credentials (401), with the reason")
+    func readinessOnCredentials() async throws {
+        let upstream = try await HeldUpstream.start(status: 401, holding: false)
+        let clock = ManualClock()
+        let (running, directory) = try await Self.daemon(upstream: upstream, clock: clock) { _ in }
+        defer { directory.remove() }
+        #expect(try await Harness.send("GET", running.localURL + "/readyz").status == 200)
+        try await Self.track(running, count: 1)
+        try await eventually("the poll") { upstream.started == 1 }
+        try await eventually("readiness degraded") {
+            try await Harness.send("GET", running.localURL + "/readyz").status == 503
+        }
+        let ready = try await Harness.send("GET", running.localURL + "/readyz")
+        #expect(ready.text.contains("401"), "\(ready.text)")
+        await running.stop()
+        await upstream.stop()
+    }
+
+    @Test("?wait= holds until its timeout on the clock when nothing changes")
+    func waitTimesOut() async throws {
+        let clock = ManualClock()
+        let sandbox = E2E.sandbox {
+            $0.completionTime = 3600...3600
+            $0.faults.callbackDrop = 1
+        }
+        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date())) { harness in
+            let (row, _) = try await harness.submitted()
+            await clock.sleepers(atLeast: 1)  // the poller's nap
+            let before = clock.deadlines.count
+            let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=5") }
+            await clock.sleepers(atLeast: before + 1)
+            #expect(clock.deadlines.contains(.seconds(5)), "\(clock.deadlines)")
+            clock.advance(by: .seconds(5))
+            let reply = try await waiting.value
+            #expect(reply.status == 200)
+            #expect(reply.json["status"] as? String == "STARTING")
+        }
+    }
+}
