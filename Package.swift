@@ -87,7 +87,7 @@ let package = Package(
         // databases, the manual clock.
         .target(
             name: "TestSupport",
-            dependencies: ["DeclutterStore"],
+            dependencies: ["DeclutterStore", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI", "TestSupport"], resources: [.copy("Fixtures")]),

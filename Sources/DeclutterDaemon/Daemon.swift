@@ -61,14 +61,15 @@ public final class Daemon: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint], notifier: SystemdNotifier = SystemdNotifier(),
                     onReady: @escaping @Sendable () async -> Void = {}) async throws {
         try await prepare()
-        let group = makeServiceGroup(signals: signals, notifier: notifier) { [self] in
+        let bound = StopBound(clock: clock)
+        let group = makeServiceGroup(signals: signals, notifier: notifier, stopBound: bound) { [self] in
             var ready = "READY=1"
             if let stats = try? await database.stats() { ready += "\nSTATUS=" + SystemdService.status(stats) }
             notifier.notify(ready)
             await onReady()
         }
         do {
-            try await group.run()
+            try await bound.run(group, logger: logger)
         } catch {
             try? await httpClient.shutdown()
             try? database.close()
@@ -80,7 +81,8 @@ public final class Daemon: Sendable {
 
     /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
     /// then the listeners drain their requests (and commits), then the poller stops between polls.
-    func makeServiceGroup(signals: [UnixSignal], notifier: SystemdNotifier, onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
+    func makeServiceGroup(signals: [UnixSignal], notifier: SystemdNotifier, stopBound: StopBound,
+                          onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
         let client = DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger)
         let schedule = PollSchedule(configuration.polling)
         let publicBaseURL: @Sendable () -> String? = { [self] in
@@ -144,10 +146,8 @@ public final class Daemon: Sendable {
         }
         if localBindings == 0 { readiness.localListenerBound() }
         services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger, clock: clock))
-        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
-        // Within the unit's TimeoutStopSec=30: whatever still runs then (a long ?wait=) is cancelled.
-        group.maximumGracefulShutdownDuration = .seconds(20)
-        return ServiceGroup(configuration: group)
+        services.append(stopBound.service)
+        return ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
     private func localBindingsBound() -> Int {
@@ -164,10 +164,11 @@ public final class Daemon: Sendable {
     public func start() async throws -> RunningDaemon {
         try await prepare()
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let group = makeServiceGroup(signals: [], notifier: .disabled) { continuation.yield() }
+        let bound = StopBound(clock: clock)
+        let group = makeServiceGroup(signals: [], notifier: .disabled, stopBound: bound) { continuation.yield() }
         let task = Task { [self] in
             defer { continuation.finish() }
-            do { try await group.run() } catch { logger.error("daemon stopped", metadata: ["error": "\(error)"]) }
+            do { try await bound.run(group, logger: logger) } catch { logger.error("daemon stopped", metadata: ["error": "\(error)"]) }
             try? await httpClient.shutdown()
             try? database.close()
         }

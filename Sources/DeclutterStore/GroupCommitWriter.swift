@@ -62,6 +62,9 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// Writes waiting for a commit now.
+    var waitingCount: Int { queue.withLock { $0.waiting.count } }
+
     /// No new writes: `run()` commits those already waiting, then returns.
     func finish() {
         queue.withLock { $0.finished = true }

@@ -50,6 +50,15 @@ struct CLITests {
         let usage = try await CLI.run(["submit", "https://images.example/room.jpg", "--url", "http://127.0.0.1:1"])
         #expect(usage.status == 64, "\(usage)")
     }
+
+    @Test("list --since with an age too large to count back is a usage error (64) naming the option, not a crash")
+    func sinceOverflow() async throws {
+        for age in ["1e12d", "99999999999999999999s", "36501d"] {
+            let run = try await CLI.run(["list", "--since", age, "--url", "http://127.0.0.1:1"])
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stderr.contains("--since"), "\(run)")
+        }
+    }
 }
 
 /// Finds and runs the built executable.

@@ -68,15 +68,8 @@ struct Harness: Sendable {
     static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling, clock: DaemonClock = .system,
                         adjust: (inout DaemonConfiguration) -> Void = { _ in },
                         _ body: (Harness) async throws -> T) async throws -> T {
-        let harness = try await Harness.start(sandbox: sandbox, polling: polling, clock: clock, adjust: adjust)
-        do {
-            let result = try await body(harness)
-            await harness.stop()
-            return result
-        } catch {
-            await harness.stop()
-            throw error
-        }
+        try await using(try await Harness.start(sandbox: sandbox, polling: polling, clock: clock, adjust: adjust),
+                        stop: { await $0.stop() }, body)
     }
 
     /// Stops the daemon only (the database file stays), e.g. to start another on the same file.

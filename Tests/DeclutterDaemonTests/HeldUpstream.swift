@@ -1,7 +1,7 @@
-import DeclutterSandbox
 import Foundation
 import Hummingbird
 import Synchronization
+import TestSupport
 
 /// A stand-in for the retrieval endpoint whose answers wait until the test releases them: it counts the polls
 /// started and in flight. `status` picks the answer: 200 PROCESSING, or an error status such as 401.
@@ -13,17 +13,17 @@ final class HeldUpstream: Sendable {
         var holding = true
     }
 
-    let baseURL: String
+    private let server: LoopbackServer
     private let gate: Gate
-    private let task: Task<Void, Never>
+
+    var baseURL: String { server.baseURL }
 
     var started: Int { gate.state.withLock { $0.started } }
     var inFlight: Int { gate.state.withLock { $0.inFlight } }
 
-    private init(baseURL: String, gate: Gate, task: Task<Void, Never>) {
-        self.baseURL = baseURL
+    private init(server: LoopbackServer, gate: Gate) {
+        self.server = server
         self.gate = gate
-        self.task = task
     }
 
     /// Answers every retrieval with `status` (200: PROCESSING); holds each answer until `release()` when `holding`.
@@ -36,13 +36,7 @@ final class HeldUpstream: Sendable {
             return Response(status: .init(code: status), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: Sandbox.quietLogger)
-        let task = Task { do { try await app.runService(gracefulShutdownSignals: []) } catch {} }
-        var port = 0
-        for await bound in stream { port = bound; break }
-        return HeldUpstream(baseURL: "http://127.0.0.1:\(port)", gate: gate, task: task)
+        return HeldUpstream(server: await LoopbackServer.start(router), gate: gate)
     }
 
     /// Lets every held answer go, and those to come.
@@ -50,8 +44,7 @@ final class HeldUpstream: Sendable {
 
     func stop() async {
         release()
-        task.cancel()
-        await task.value
+        await server.stop()
     }
 }
 

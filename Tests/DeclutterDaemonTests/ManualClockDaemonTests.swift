@@ -140,4 +140,35 @@ struct ManualClockDaemonTests {
             #expect(reply.json["status"] as? String == "STARTING")
         }
     }
+
+    @Test("a graceful stop held up by a request is cut off once its bound (20 s) has passed on the clock")
+    func stopBound() async throws {
+        let clock = ManualClock()
+        let sandbox = E2E.sandbox {
+            $0.completionTime = 3600...3600
+            $0.faults.callbackDrop = 1
+        }
+        let harness = try await Harness.start(sandbox: sandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date()))
+        let (row, _) = try await harness.submitted()
+        await clock.sleepers(atLeast: 1)  // the poller's nap
+        let before = clock.deadlines.count
+        // Given a request that holds the local listener for a minute on the clock
+        let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
+        await clock.sleepers(atLeast: before + 1)
+        // When the daemon is asked to stop
+        let stopped = StartCounter()
+        let stopping = Task {
+            await harness.daemon.stop()
+            stopped.add()
+        }
+        // Then the stop's bound starts on the clock, and the stop ends once it has passed, not at the minute
+        try await eventually("the stop bound's timer") { clock.deadlines.contains(.seconds(20)) }
+        #expect(stopped.count == 0)
+        clock.advance(by: .seconds(20))
+        try await eventually("the stop to end") { stopped.count == 1 }
+        await stopping.value
+        _ = try? await waiting.value
+        #expect(clock.now.offset == .seconds(20))
+        await harness.stop()
+    }
 }

@@ -19,15 +19,15 @@ final class CallbackListener: Sendable {
         let items = Mutex<[Received]>([])
     }
 
-    let baseURL: String
+    private let server: LoopbackServer
     private let received: Inbox
-    private let task: Task<Void, Never>
 
-    private init(baseURL: String, received: Inbox, task: Task<Void, Never>) {
-        self.baseURL = baseURL
+    private init(server: LoopbackServer, received: Inbox) {
+        self.server = server
         self.received = received
-        self.task = task
     }
+
+    var baseURL: String { server.baseURL }
 
     var all: [Received] { received.items.withLock { $0 } }
 
@@ -39,34 +39,17 @@ final class CallbackListener: Sendable {
             received.items.withLock { $0.append(Received(path: context.parameters.get("token") ?? "", body: body)) }
             return Response(status: .noContent)
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: Sandbox.quietLogger)
-        let task = Task { do { try await app.runService(gracefulShutdownSignals: []) } catch {} }
-        var port = 0
-        for await bound in stream { port = bound; break }
-        return CallbackListener(baseURL: "http://127.0.0.1:\(port)", received: received, task: task)
+        return CallbackListener(server: await LoopbackServer.start(router), received: received)
     }
 
     func webhook(_ name: String) -> String { "\(baseURL)/callbacks/\(name)" }
 
-    func stop() async {
-        task.cancel()
-        await task.value
-    }
+    func stop() async { await server.stop() }
 }
 
 /// Runs `body` with a sandbox on a free port, stopped afterwards.
 func withSandbox<T>(_ configuration: SandboxConfiguration, _ body: (RunningSandbox) async throws -> T) async throws -> T {
-    let running = try await Sandbox(configuration: configuration).start()
-    do {
-        let result = try await body(running)
-        await running.stop()
-        return result
-    } catch {
-        await running.stop()
-        throw error
-    }
+    try await using(try await Sandbox(configuration: configuration).start(), stop: { await $0.stop() }, body)
 }
 
 /// Records the delays a client asked to sleep, and sleeps only a millisecond.

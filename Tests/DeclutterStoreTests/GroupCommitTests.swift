@@ -142,4 +142,28 @@ struct GroupCommitTests {
             #expect(!failedBatches.isDisjoint(with: succeededBatches), "no commit mixed failures and successes")
         }
     }
+
+    @Test("the drain belongs to whoever runs it: writes wait for it, finishing commits what waits, later writes are refused")
+    func drainIsOwned() async throws {
+        let directory = try TemporaryDirectory(prefix: "declutterd-drain")
+        defer { directory.remove() }
+        let database = try AppDatabase.open(path: directory.file("declutterd.sqlite"))
+        defer { try? database.close() }
+        // Given writes queued while nothing drains
+        let queued = Task { try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<20 { group.addTask { try await database.beginRow() } }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        } }
+        try await eventually("the writes to queue") { database.groupWriter.waitingCount == 20 }
+        #expect(try await database.count("generations") == 0, "nothing is committed without a drain")
+        // When the owner runs the drain and then finishes it
+        let drain = Task { await database.runWrites() }
+        let rows = try await queued.value
+        database.finishWrites()
+        await drain.value
+        // Then every queued write was committed and answered, and a write after the finish is refused
+        #expect(Set(rows).count == 20)
+        #expect(try await database.count("generations") == 20)
+        await #expect(throws: StoreError.closed) { try await database.beginRow() }
+    }
 }
