@@ -1,6 +1,6 @@
 import Foundation
 
-/// Checks a raw retrieval payload against every rule of the retrieval schema (SPEC §1).
+/// Checks a raw retrieval payload against every rule of the retrieval schema (docs/contract.md).
 /// Pure: bytes in, a payload or the first broken rule out.
 public enum RetrievalPayloadValidator {
     public static let maximumBodySize = 65_536

@@ -16,7 +16,7 @@ public struct CallbackContext: RequestContext, RemoteAddressRequestContext {
     }
 }
 
-/// The public listener (SPEC §3): `POST /callbacks/{token}` and `GET /healthz`, nothing else.
+/// The public listener (docs/callbacks-and-polling.md): `POST /callbacks/{token}` and `GET /healthz`, nothing else.
 struct CallbackController: Sendable {
     let database: AppDatabase
     let client: DeclutterClient
@@ -44,7 +44,7 @@ struct CallbackController: Sendable {
                 return APIError.response(.forbidden, code: "source_not_allowed", message: "this source address may not call back")
             }
         }
-        if let type = request.headers[.contentType], !Self.isJSON(type) {
+        if let type = request.headers[.contentType], !MediaType.isJSON(type) {
             metrics.callback(.unsupportedMediaType)
             return APIError.response(.unsupportedMediaType, code: "unsupported_media_type", message: "callbacks must be application/json")
         }
@@ -98,7 +98,10 @@ struct CallbackController: Sendable {
         } catch {
             return nil  // the store could not be read: nothing can be confirmed, so nothing is applied
         }
-        guard let generationID = stored?.generationID else { return report }
+        guard let stored else { return report }  // an unknown token: 404 below, nothing to confirm
+        // Not yet answered upstream: the callback may name its generation; without an id there is nothing to ask.
+        let claimed = try? report.payload.get().generationID
+        guard let generationID = stored.generationID ?? claimed else { return nil }
         guard let answer = try? await client.retrieve(generationID), case .success(let confirmed) = answer.payload else { return nil }
         var checked = report
         checked.payload = .success(confirmed)
@@ -109,10 +112,5 @@ struct CallbackController: Sendable {
         metrics.callback(.tooLarge)
         let rule = PayloadViolation(.bodyTooLarge)
         return APIError.response(.contentTooLarge, code: rule.rule.rawValue, message: rule.message)
-    }
-
-    static func isJSON(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        return type == "application/json" || type.hasSuffix("+json")
     }
 }

@@ -136,15 +136,7 @@ public struct ConfigurationLoader {
             try Self.checkKeyCharacters(trimmed, origin: "DECLUTTERD_API_KEY", key: "DECLUTTERD_API_KEY")
             return (trimmed, .init(source: "DECLUTTERD_API_KEY", length: trimmed.count))
         }
-        let path: String
-        let origin: String
-        if let (file, source) = raw("upstream.api_key_file") {
-            path = file
-            origin = "upstream.api_key_file \(file) (from \(source))"
-        } else if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-            path = directory + "/api_key"
-            origin = "$CREDENTIALS_DIRECTORY/api_key (\(path))"
-        } else {
+        guard let (path, origin) = apiKeyFile() else {
             throw ConfigurationError("upstream.api_key_file", "no API key: set DECLUTTERD_API_KEY, upstream.api_key_file, or a systemd credential api_key (LoadCredential=api_key:PATH)")
         }
         let data: Data
@@ -156,6 +148,19 @@ public struct ConfigurationLoader {
         guard !key.isEmpty else { throw ConfigurationError("upstream.api_key_file", "the API key file \(origin) is empty") }
         try Self.checkKeyCharacters(key, origin: origin, key: "upstream.api_key_file")
         return (key, .init(source: origin, length: key.count))
+    }
+
+    /// Where the API key file is: `upstream.api_key_file` as set, else `$CREDENTIALS_DIRECTORY/api_key`; with
+    /// words saying so for messages.
+    func apiKeyFile() -> (path: String, origin: String)? {
+        if let (file, source) = raw("upstream.api_key_file") {
+            return (file, "upstream.api_key_file \(file) (from \(source))")
+        }
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = directory + "/api_key"
+            return (path, "$CREDENTIALS_DIRECTORY/api_key (\(path))")
+        }
+        return nil
     }
 
     /// A key that would not survive as an HTTP header value; the message never quotes it.

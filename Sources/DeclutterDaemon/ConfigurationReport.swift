@@ -9,8 +9,8 @@ extension ConfigurationLoader {
         Setting.all.map { setting in
             var source = source(of: setting.key)
             var value = setting.show(configuration)
-            if setting.key == "upstream.api_key_file", value == nil, let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-                value = directory + "/api_key"
+            if setting.key == "upstream.api_key_file", value == nil, let (path, _) = apiKeyFile() {
+                value = path
                 source = "default ($CREDENTIALS_DIRECTORY/api_key)"
             }
             return ConfigurationReport.Setting(key: setting.key, value: value, source: source)

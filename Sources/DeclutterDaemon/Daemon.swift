@@ -72,11 +72,11 @@ public final class Daemon: Sendable {
             try await bound.run(group, logger: logger)
         } catch {
             try? await httpClient.shutdown()
-            try? database.close()
+            try? await database.close()
             throw error
         }
         try await httpClient.shutdown()
-        try database.close()
+        try await database.close()
     }
 
     /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
@@ -170,7 +170,7 @@ public final class Daemon: Sendable {
             defer { continuation.finish() }
             do { try await bound.run(group, logger: logger) } catch { logger.error("daemon stopped", metadata: ["error": "\(error)"]) }
             try? await httpClient.shutdown()
-            try? database.close()
+            try? await database.close()
         }
         for await _ in stream {
             return RunningDaemon(daemon: self, group: group, task: task)

@@ -27,10 +27,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public static let expected = "host:port with a port from 0 to 65535 ([::1]:8788 for IPv6)"
 
     /// True for 127.0.0.0/8, ::1 and localhost.
-    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+    public var isLoopback: Bool { HostNames.isLoopback(host) }
 }
 
-/// The polling fallback's timings and bounds (SPEC §4).
+/// The polling fallback's timings and bounds (docs/callbacks-and-polling.md).
 public struct PollingConfiguration: Sendable, Equatable {
     /// How long a callback may take before the first poll.
     public var callbackGrace: Duration = .seconds(600)

@@ -1,72 +1,95 @@
 import DeclutterStore
 import Prometheus
 
-/// The daemon's Prometheus metrics, one registry per daemon, every counter made once here (documented in the
-/// README's "Metrics", which a test checks against `Self.documented`).
+/// The daemon's Prometheus metrics, one registry per daemon. Each metric is declared once below (`Self.all`):
+/// the counters are made from it at start, and the README's metric table is checked against it.
 public final class DaemonMetrics: Sendable {
+    /// One metric: its name under `declutterd_`, help, and the label it carries with every value it can take.
+    public struct Family: Sendable {
+        public let name: String
+        public let unit: String
+        public let help: String
+        public let label: String?
+        public let values: [String]
+
+        init(_ name: String, unit: String = "", _ help: String) {
+            (self.name, self.unit, self.help, label, values) = (name, unit, help, nil, [])
+        }
+
+        init<Label: RawRepresentable<String> & CaseIterable>(_ name: String, unit: String = "", _ help: String, label: String, _: Label.Type) {
+            (self.name, self.unit, self.help, self.label) = (name, unit, help, label)
+            values = Label.allCases.map(\.rawValue)
+        }
+
+        /// `declutterd_callbacks_total`.
+        public var fullName: String { "declutterd_" + name + (unit.isEmpty ? "" : "_" + unit) }
+
+        var descriptor: MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "declutterd", metricName: name, unitName: unit, helpText: help)
+        }
+    }
+
+    static let callbacks = Family("callbacks", unit: "total", "Callbacks received, by outcome", label: "outcome", CallbackOutcome.self)
+    static let polls = Family("polls", unit: "total", "Retrieval polls made, by result", label: "result", PollResult.self)
+    static let submissions = Family("submissions", unit: "total", "Local submissions, by result", label: "result", SubmissionResult.self)
+    static let conflicts = Family("transition_conflicts", unit: "total", "Updates refused because they contradict a terminal state",
+                                  label: "source", ConflictSource.self)
+    static let inFlight = Family("polls_in_flight", "Retrieval polls running now")
+    static let generations = Family("generations", "Generations by state", label: "state", GenerationState.self)
+    static let remainingPhotos = Family("remaining_photos", "remaining_photos from the latest submission response")
+    static let unknownOutcomes = Family("submissions_outcome_unknown", "Submissions sent whose outcome is unknown")
+
+    /// Every metric, in the README's order.
+    public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes]
+
     public let registry: PrometheusCollectorRegistry
-    private let callbacks: [CallbackOutcome: Counter]
-    private let polls: [PollResult: Counter]
-    private let submissions: [SubmissionResult: Counter]
-    private let conflicts: [EventSource: Counter]
-    private let generations: [GenerationState: Gauge]
-    private let inFlight: Gauge
-    private let remainingPhotos: Gauge
-    private let unknownOutcomes: Gauge
+    private let counters: [String: [String: Counter]]
+    private let gauges: [String: [String: Gauge]]
 
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        func counters<Label: RawRepresentable<String> & Hashable>(_ name: String, _ help: String, _ label: String,
-                                                                  _ values: [Label]) -> [Label: Counter] {
-            let descriptor = Self.descriptor(name, "total", help)
-            return Dictionary(uniqueKeysWithValues: values.map { ($0, registry.makeCounter(descriptor: descriptor, labels: [(label, $0.rawValue)])) })
+        var counters: [String: [String: Counter]] = [:]
+        var gauges: [String: [String: Gauge]] = [:]
+        for family in Self.all {
+            let labels = family.label.map { label in family.values.map { [(label, $0)] } } ?? [[]]
+            for pairs in labels {
+                let value = pairs.first?.1 ?? ""
+                if family.unit == "total" {
+                    counters[family.name, default: [:]][value] = registry.makeCounter(descriptor: family.descriptor, labels: pairs)
+                } else {
+                    gauges[family.name, default: [:]][value] = registry.makeGauge(descriptor: family.descriptor, labels: pairs)
+                }
+            }
         }
-        callbacks = counters("callbacks", "Callbacks received, by outcome", "outcome", CallbackOutcome.allCases)
-        polls = counters("polls", "Retrieval polls made, by result", "result", PollResult.allCases)
-        submissions = counters("submissions", "Local submissions, by result", "result", SubmissionResult.allCases)
-        conflicts = counters("transition_conflicts", "Updates refused because they contradict a terminal state", "source", [EventSource.callback, .poll])
-        let byState = Self.descriptor("generations", "", "Generations by state")
-        generations = Dictionary(uniqueKeysWithValues: GenerationState.allCases.map {
-            ($0, registry.makeGauge(descriptor: byState, labels: [("state", $0.rawValue)]))
-        })
-        inFlight = registry.makeGauge(descriptor: Self.descriptor("polls_in_flight", "", "Retrieval polls running now"))
-        remainingPhotos = registry.makeGauge(descriptor: Self.descriptor("remaining_photos", "", "remaining_photos from the latest submission response"))
-        unknownOutcomes = registry.makeGauge(descriptor: Self.descriptor("submissions_outcome_unknown", "", "Submissions sent whose outcome is unknown"))
+        self.counters = counters
+        self.gauges = gauges
     }
 
-    /// Every metric's full name with the label it carries and that label's values, for the README check.
-    public static let documented: [(name: String, label: String?, values: [String])] = [
-        ("declutterd_callbacks_total", "outcome", CallbackOutcome.allCases.map(\.rawValue)),
-        ("declutterd_polls_total", "result", PollResult.allCases.map(\.rawValue)),
-        ("declutterd_submissions_total", "result", SubmissionResult.allCases.map(\.rawValue)),
-        ("declutterd_transition_conflicts_total", "source", [EventSource.callback.rawValue, EventSource.poll.rawValue]),
-        ("declutterd_polls_in_flight", nil, []),
-        ("declutterd_generations", "state", GenerationState.allCases.map(\.rawValue)),
-        ("declutterd_remaining_photos", nil, []),
-        ("declutterd_submissions_outcome_unknown", nil, []),
-    ]
-
-    private static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "declutterd", metricName: name, unitName: unit, helpText: help)
+    private func count<Label: RawRepresentable<String>>(_ family: Family, _ label: Label) {
+        counters[family.name]?[label.rawValue]?.increment()
     }
 
-    func callback(_ outcome: CallbackOutcome) { callbacks[outcome]?.increment() }
+    private func set(_ family: Family, _ value: Double, label: String = "") {
+        gauges[family.name]?[label]?.set(value)
+    }
 
-    func poll(_ result: PollResult) { polls[result]?.increment() }
+    func callback(_ outcome: CallbackOutcome) { count(Self.callbacks, outcome) }
 
-    func submission(_ result: SubmissionResult) { submissions[result]?.increment() }
+    func poll(_ result: PollResult) { count(Self.polls, result) }
+
+    func submission(_ result: SubmissionResult) { count(Self.submissions, result) }
 
     /// A terminal state contradicted by another terminal status.
-    func conflict(source: EventSource) { conflicts[source]?.increment() }
+    func conflict(source: ConflictSource) { count(Self.conflicts, source) }
 
-    func pollsInFlight(_ count: Int) { inFlight.set(Double(count)) }
+    func pollsInFlight(_ count: Int) { set(Self.inFlight, Double(count)) }
 
     /// Gauges read from the store at scrape time.
     func record(_ stats: StoreStats) {
-        for (state, gauge) in generations { gauge.set(Double(stats.countsByState[state] ?? 0)) }
-        if let quota = stats.latestQuota { remainingPhotos.set(Double(quota.remainingPhotos)) }
-        unknownOutcomes.set(Double(stats.unknownOutcomes))
+        for state in GenerationState.allCases { set(Self.generations, Double(stats.countsByState[state] ?? 0), label: state.rawValue) }
+        if let quota = stats.latestQuota { set(Self.remainingPhotos, Double(quota.remainingPhotos)) }
+        set(Self.unknownOutcomes, Double(stats.unknownOutcomes))
     }
 
     /// The text exposition format.

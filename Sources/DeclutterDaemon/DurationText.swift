@@ -19,10 +19,13 @@ public enum DurationText {
         guard !rest.isEmpty else { return nil }
         if let seconds = number(rest) { return milliseconds(seconds * 1000) }
         var total = 0.0
+        var previousUnit = Int64.max
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             rest = rest.dropFirst(digits.count)
-            guard let amount = number(digits), let unit = units.first(where: { rest.hasPrefix($0.suffix) }) else { return nil }
+            guard let amount = number(digits), let unit = units.first(where: { rest.hasPrefix($0.suffix) }),
+                  unit.milliseconds < previousUnit else { return nil }  // each unit once, largest first
+            previousUnit = unit.milliseconds
             rest = rest.dropFirst(unit.suffix.count)
             total += amount * Double(unit.milliseconds)
             guard total <= Double(maximum.milliseconds) else { return nil }

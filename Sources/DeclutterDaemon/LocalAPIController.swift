@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The local status API (SPEC §5), on loopback and/or a unix socket.
+/// The local status API (docs/local-api.md), on loopback and/or a unix socket.
 struct LocalAPIController: Sendable {
     let database: AppDatabase
     let submitter: Submitter

@@ -27,7 +27,7 @@ struct LocalRequestGuard: RouterMiddleware {
                                message: "the Host header must name this machine's loopback (localhost, 127.0.0.1, [::1]) or a name in local.allowed_hosts")
             }
         }
-        if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
+        if let site = request.headers[.secFetchSite]?.lowercased(), !Self.allowedFetchSites(for: request.method).contains(site) {
             throw Self.crossOrigin
         }
         if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: host) {
@@ -42,6 +42,12 @@ struct LocalRequestGuard: RouterMiddleware {
     static let crossOrigin = APIError(.forbidden, code: "cross_origin_refused",
                                       message: "requests from web pages of another origin are refused: the local API is an admin surface")
 
+    /// `Sec-Fetch-Site` values let through: a state change must come from this origin itself or from no page at
+    /// all (`none`: typed in, a bookmark); a read may also come from a sibling site, never from another.
+    static func allowedFetchSites(for method: HTTPRequest.Method) -> Set<String> {
+        changesState(method) ? ["same-origin", "none"] : ["same-origin", "same-site", "none"]
+    }
+
     static func changesState(_ method: HTTPRequest.Method) -> Bool {
         ![.get, .head, .options].contains(method)
     }
@@ -50,22 +56,16 @@ struct LocalRequestGuard: RouterMiddleware {
     /// must have one.
     static func bodyProblem(_ headers: HTTPFields) -> String? {
         if let type = headers[.contentType] {
-            return CallbackController.isJSON(type) ? nil : "the body must be application/json (got \(type.prefix(100)))"
+            return MediaType.isJSON(type) ? nil : "the body must be application/json (got \(type.prefix(100)))"
         }
         let length = headers[.contentLength].flatMap(Int.init) ?? 0
         return length > 0 || headers[.transferEncoding] != nil ? "a body needs Content-Type: application/json" : nil
     }
 
-    /// `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`, with or without a port, or a configured name.
+    /// A loopback name with or without a port, or a configured name.
     func isAllowed(host: String) -> Bool {
         let name = Self.hostName(host)
-        return Self.isLoopback(name) || allowedHosts.contains(name)
-    }
-
-    static func isLoopback(_ name: String) -> Bool {
-        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        return HostNames.isLoopback(name) || allowedHosts.contains(name.hasSuffix(".") ? String(name.dropLast()) : name)
     }
 
     /// The name in a `Host` value, lowercased, without port or IPv6 brackets.

@@ -44,7 +44,13 @@ public enum PollResult: String, CaseIterable, Sendable {
     case transport
 
     init(_ outcome: EventOutcome) {
-        self = PollResult(rawValue: CallbackOutcome(outcome).rawValue)!
+        switch outcome {
+        case .applied: self = .applied
+        case .duplicate: self = .duplicate
+        case .stale: self = .stale
+        case .conflict: self = .conflict
+        case .rejected: self = .rejected
+        }
     }
 
     init(_ error: UpstreamError) {
@@ -58,6 +64,11 @@ public enum PollResult: String, CaseIterable, Sendable {
         default: self = .transport
         }
     }
+}
+
+/// Where an update that contradicted a terminal state came from.
+public enum ConflictSource: String, CaseIterable, Sendable {
+    case callback, poll
 }
 
 /// What a local submission came to.

@@ -1,7 +1,7 @@
 import DeclutterAPI
 import Foundation
 
-/// When each generation is next polled (SPEC §4). Pure: dates and a jitter draw in, a date out.
+/// When each generation is next polled (docs/callbacks-and-polling.md). Pure: dates and a jitter draw in, a date out.
 public struct PollSchedule: Sendable {
     public let configuration: PollingConfiguration
 
@@ -25,11 +25,12 @@ public struct PollSchedule: Sendable {
         now + backoff(attempt: attempt, random: random).seconds
     }
 
-    /// After a failed poll: Retry-After when the service gave one (but never past `give_up_after`), else
-    /// the same backoff.
-    public func afterFailure(_ error: UpstreamError, attempt: Int, now: Date, random: Double) -> Date {
+    /// After a failed poll: Retry-After when the service gave one (but never past the generation's give-up
+    /// time, `created + give_up_after`, where it is LOST anyway), else the same backoff.
+    public func afterFailure(_ error: UpstreamError, attempt: Int, createdAt: Date, now: Date, random: Double) -> Date {
         if let retryAfter = error.retryAfter {
-            return now + min(max(retryAfter, .milliseconds(1)), configuration.giveUpAfter).seconds
+            let giveUp = createdAt + configuration.giveUpAfter.seconds
+            return max(min(now + max(retryAfter, .milliseconds(1)).seconds, giveUp), now + 0.001)
         }
         return afterAnswer(attempt: attempt, now: now, random: random)
     }

@@ -5,7 +5,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The polling fallback (SPEC §4): sleeps until the nearest `next_poll_at` or a wake-up, polls what is
+/// The polling fallback (docs/callbacks-and-polling.md): sleeps until the nearest `next_poll_at` or a wake-up, polls what is
 /// due within the daemon's bounds (in flight, per second), and resumes from the database alone.
 public final class Poller: Service, Sendable {
     let database: AppDatabase
@@ -174,7 +174,8 @@ public final class Poller: Service, Sendable {
             logger.warning("generation lost: upstream does not know it")
             return
         }
-        let next = schedule.afterFailure(error, attempt: generation.pollAttempts + 1, now: failedAt, random: .random(in: -1...1))
+        let next = schedule.afterFailure(error, attempt: generation.pollAttempts + 1, createdAt: generation.createdAt, now: failedAt,
+                                         random: .random(in: -1...1))
         _ = try await database.recordPollFailure(row: row, httpStatus: error.httpStatus, reason: error.description, rawBody: nil, at: failedAt, nextPollAt: next)
         metrics.poll(PollResult(error))
         logger.notice("poll failed", metadata: ["error": "\(error)", "next_poll_at": "\(StoreFormat.timestamp(next))"])
@@ -189,7 +190,7 @@ final class Pacer: Sendable {
     private let nextTurn: Mutex<DaemonClock.Instant>
 
     init(perSecond: Double, clock: DaemonClock) {
-        interval = .milliseconds(Int64(1000 / max(perSecond, 0.001)))
+        interval = .nanoseconds(Int64(1e9 / max(perSecond, 0.001)))
         self.clock = clock
         nextTurn = Mutex(clock.now)
     }

@@ -21,7 +21,7 @@ public enum SubmissionRefusal: Error, Sendable, Equatable {
     case parentNotSubmitted
 }
 
-/// Launches generations and variations (SPEC §2, §3): SUBMITTING with the token hash first, then the
+/// Launches generations and variations (docs/states.md, docs/callbacks-and-polling.md): SUBMITTING with the token hash first, then the
 /// upstream call with the generation's own callback URL, then its answer or why there is none.
 struct Submitter: Sendable {
     let database: AppDatabase

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Keeps systemd informed (SPEC §9): WATCHDOG=1 at half of `$WATCHDOG_USEC`, each ping earned by a
+/// Keeps systemd informed (docs/operations.md): WATCHDOG=1 at half of `$WATCHDOG_USEC`, each ping earned by a
 /// durable write to the store (a wedged store stops the pings, and systemd restarts the daemon);
 /// STATUS= with the pending and failed counts; STOPPING=1 as soon as a graceful stop begins.
 /// READY=1 is sent by `Daemon` once the store is migrated and both listeners are bound.

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 import Synchronization
 
-/// The stand-in Decluttering API (SPEC §8), served over real HTTP.
+/// The stand-in Decluttering API (README, "The sandbox"), served over real HTTP.
 public final class Sandbox: Sendable {
     public let configuration: SandboxConfiguration
     let state: SandboxState

@@ -90,9 +90,11 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Ends every connection; later calls fail. Whoever runs `runWrites()` should let it return first.
-    public func close() throws {
+    /// Refuses new writes, waits for the group commit to commit those already waiting (when it runs), then ends
+    /// every connection; later calls fail.
+    public func close() async throws {
         finishWrites()
+        await groupWriter.stopped()
         if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }

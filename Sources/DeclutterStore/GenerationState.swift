@@ -1,6 +1,6 @@
 import DeclutterAPI
 
-/// A generation's state as declutterd keeps it (SPEC §2).
+/// A generation's state as declutterd keeps it (docs/states.md).
 public enum GenerationState: String, Codable, Sendable, CaseIterable {
     /// Recorded before the upstream call; the outcome of that call is not known yet.
     case submitting = "SUBMITTING"

@@ -18,6 +18,13 @@ final class GroupCommitWriter: Sendable {
     private struct Queue {
         var waiting: [Pending] = []
         var finished = false
+        var drain = Drain.notStarted
+    }
+
+    private enum Drain {
+        case notStarted
+        case running(waiters: [CheckedContinuation<Void, Never>])
+        case ended
     }
 
     private let writer: any DatabaseWriter
@@ -50,15 +57,42 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Commits batches as writes arrive, until `finish()`; then commits what still waits and returns.
+    /// Commits batches as writes arrive, until `finish()` or cancellation; then commits what still waits
+    /// (or fails it, if the commit cannot be made) and returns. Runs once: a second call returns at once.
     func run() async {
+        let first = queue.withLock { queue in
+            guard case .notStarted = queue.drain else { return false }
+            queue.drain = .running(waiters: [])
+            return true
+        }
+        guard first else { return }
         for await _ in wakeUps {
             while let batch = takeBatch() {
                 await commit(batch)
             }
         }
+        // Finished or cancelled: nothing new joins the queue from here, and what waits gets an answer.
+        finish()
         while let batch = takeBatch() {
             await commit(batch)
+        }
+        let waiters = queue.withLock { queue -> [CheckedContinuation<Void, Never>] in
+            defer { queue.drain = .ended }
+            if case .running(let waiters) = queue.drain { return waiters }
+            return []
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once `run()` has returned (at once if it never started).
+    func stopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = queue.withLock { queue -> Bool in
+                guard case .running(let waiters) = queue.drain else { return true }
+                queue.drain = .running(waiters: waiters + [continuation])
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
     }
 

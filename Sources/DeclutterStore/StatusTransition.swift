@@ -7,7 +7,7 @@ public enum EventOutcome: String, Codable, Sendable, CaseIterable {
     case rejected
 }
 
-/// The one transition rule every update goes through (SPEC §2). Pure.
+/// The one transition rule every update goes through (docs/states.md). Pure.
 public enum StatusTransition {
     /// `STARTING < PROCESSING < SUCCEEDED|FAILED`; SUBMITTING sits below them all.
     static func rank(_ state: GenerationState) -> Int? {

@@ -2,7 +2,7 @@ import ArgumentParser
 import DeclutterDaemon
 import Foundation
 
-// Client commands talk to a running daemon's local API (SPEC §7). Exit codes (ClientExitCode):
+// Client commands talk to a running daemon's local API (docs/local-api.md). Exit codes (ClientExitCode):
 // 0 success; 1 failure (an API error other than 404, or a generation that ended FAILED, REJECTED or
 // LOST under --wait); 64 usage (ArgumentParser's validation); 66 not found (HTTP 404); 69 daemon
 // unreachable. Errors are one line on stderr: `declutterd: <message> (<code>)`.

@@ -80,7 +80,7 @@ enum CLI {
 
     /// Runs it through the one process runner. `clean` drops the caller's DECLUTTERD_*, systemd and credential
     /// variables and runs in a fresh working directory.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:], clean: Bool = false,
+    static func run(clean: Bool = false, _ arguments: [String], environment extra: [String: String] = [:],
                     timeout: Duration = .seconds(30)) async throws -> Run {
         let systemdVariables = ["CREDENTIALS_DIRECTORY", "CONFIGURATION_DIRECTORY", "JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
         let inherited = ProcessInfo.processInfo.environment.filter { name, _ in

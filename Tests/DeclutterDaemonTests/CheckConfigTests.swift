@@ -31,7 +31,7 @@ struct CheckConfigTests {
         let scratch = try ConfigurationScratch()
         let (config, environment) = try validSetup(scratch)
 
-        let run = try await CheckConfigProcess.run(["check-config", "--config", config, "--log-level", "debug"], environment: environment)
+        let run = try await CLI.run(clean: true, ["check-config", "--config", config, "--log-level", "debug"], environment: environment)
         #expect(run.status == 0, "\(run)")
         for key in Setting.all.map(\.key) {
             #expect(run.stdout.contains("\n\(key) "), "\(key) is missing: \(run)")
@@ -52,7 +52,7 @@ struct CheckConfigTests {
         let scratch = try ConfigurationScratch()
         let (_, environment) = try validSetup(scratch)
         // No --config: systemd's ConfigurationDirectory= finds it.
-        let run = try await CheckConfigProcess.run(["check-config", "--json"],
+        let run = try await CLI.run(clean: true, ["check-config", "--json"],
                                                    environment: environment.merging(["CONFIGURATION_DIRECTORY": scratch.path("etc")]) { $1 })
         #expect(run.status == 0, "\(run)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
@@ -73,23 +73,23 @@ struct CheckConfigTests {
         let (_, environment) = try validSetup(scratch)
         let config = try scratch.write("bad.toml", "[upstream]\nuser_id = \"\(Self.userID)\"\n[callbacks]\nlisten = \"127.0.0.1:99999\"\n")
 
-        let run = try await CheckConfigProcess.run(["check-config", "--config", config], environment: environment)
+        let run = try await CLI.run(clean: true, ["check-config", "--config", config], environment: environment)
         #expect(run.status == 78, "\(run)")
         #expect(run.stdout.isEmpty, "\(run)")
         #expect(run.stderr == "declutterd: configuration callbacks.listen: cannot use \"127.0.0.1:99999\" (from file \(config):4): "
             + "expected host:port with a port from 0 to 65535 ([::1]:8788 for IPv6)\n", "\(run)")
 
-        let unknown = try await CheckConfigProcess.run(["check-config", "--config", scratch.write("typo.toml", "[log]\nlevl = \"debug\"\n")],
+        let unknown = try await CLI.run(clean: true, ["check-config", "--config", scratch.write("typo.toml", "[log]\nlevl = \"debug\"\n")],
                                                        environment: environment)
         #expect(unknown.status == 78, "\(unknown)")
         #expect(unknown.stderr.hasPrefix("declutterd: configuration log.levl: unknown key"), "\(unknown)")
         #expect(unknown.stderr.split(separator: "\n").count == 1, "\(unknown)")
 
-        let missing = try await CheckConfigProcess.run(["check-config"], environment: ["DECLUTTERD_CONFIG": scratch.path("nope.toml")])
+        let missing = try await CLI.run(clean: true, ["check-config"], environment: ["DECLUTTERD_CONFIG": scratch.path("nope.toml")])
         #expect(missing.status == 78, "\(missing)")
         #expect(missing.stderr == "declutterd: configuration DECLUTTERD_CONFIG: cannot read \(scratch.path("nope.toml")): no such file\n", "\(missing)")
 
-        let noKey = try await CheckConfigProcess.run(["check-config", "--user-id", Self.userID], environment: [:])
+        let noKey = try await CLI.run(clean: true, ["check-config", "--user-id", Self.userID], environment: [:])
         #expect(noKey.status == 78, "\(noKey)")
         #expect(noKey.stderr.hasPrefix("declutterd: configuration upstream.api_key_file: no API key"), "\(noKey)")
     }
@@ -98,7 +98,7 @@ struct CheckConfigTests {
     func serveBadPort() async throws {
         let scratch = try ConfigurationScratch()
         let (config, environment) = try validSetup(scratch)
-        let run = try await CheckConfigProcess.run(["serve", "--config", config, "--callbacks-listen", "127.0.0.1:99999"], environment: environment)
+        let run = try await CLI.run(clean: true, ["serve", "--config", config, "--callbacks-listen", "127.0.0.1:99999"], environment: environment)
         #expect(run.status == 78, "\(run)")
         #expect(run.stderr.hasPrefix("declutterd: configuration callbacks.listen: cannot use \"127.0.0.1:99999\" (from flag)"), "\(run)")
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run)")
@@ -110,7 +110,7 @@ struct CheckConfigTests {
         let scratch = try ConfigurationScratch()
         let (config, environment) = try validSetup(scratch)
         let blocker = try scratch.write("not-a-directory", "")
-        let run = try await CheckConfigProcess.run(["check-config", "--config", config, "--database-path", blocker + "/x.sqlite"], environment: environment)
+        let run = try await CLI.run(clean: true, ["check-config", "--config", config, "--database-path", blocker + "/x.sqlite"], environment: environment)
         #expect(run.status == 73, "\(run)")
         #expect(run.stdout.contains("database: NOT USABLE: \(blocker) is not a directory"), "\(run)")
         #expect(run.stderr == "declutterd: database.path: cannot create the store at \(blocker)/x.sqlite: \(blocker) is not a directory\n", "\(run)")
@@ -122,13 +122,5 @@ struct CheckConfigTests {
         for piece in [apiKey, String(apiKey.prefix(12)), String(apiKey.suffix(8)), "7Hq2ZpX9", "Vb8NcT3m"] {
             #expect(!output.contains(piece), "the output shows \(piece)")
         }
-    }
-}
-
-/// The built executable with a controlled environment: none of the caller's DECLUTTERD_*, systemd or
-/// credential variables leak in.
-enum CheckConfigProcess {
-    static func run(_ arguments: [String], environment extra: [String: String], timeout: Duration = .seconds(30)) async throws -> CLI.Run {
-        try await CLI.run(arguments, environment: extra, clean: true, timeout: timeout)
     }
 }

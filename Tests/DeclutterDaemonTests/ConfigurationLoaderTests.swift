@@ -208,7 +208,7 @@ struct ConfigurationLoaderTests {
                       DurationText.approximate(seconds: 100_800)] {
             #expect(DurationText.parse(shown) != nil, "the CLI shows \(shown), which the parser must read")
         }
-        for bad in ["1e16s", "36501d", "99999999999999999999s", "-5s", "10 parsecs", "", "1.2.3s", "ms", "5x"] {
+        for bad in ["1e16s", "36501d", "99999999999999999999s", "-5s", "10 parsecs", "", "1.2.3s", "ms", "5x", "30s1h", "1h1h"] {
             #expect(DurationText.parse(bad) == nil, "\(bad)")
         }
     }

@@ -16,6 +16,7 @@ struct CrossSiteGuardTests {
         (["Origin": "null"], 403, "cross_origin_refused"),
         (["Origin": "http://localhost:3000"], 403, "cross_origin_refused"),
         (["Sec-Fetch-Site": "cross-site"], 403, "cross_origin_refused"),
+        (["Sec-Fetch-Site": "same-site"], 403, "cross_origin_refused"),
         (["Content-Type": "text/plain", "Origin": "https://evil.example"], 403, "cross_origin_refused"),
         (["Host": "evil.example"], 421, "host_not_allowed"),
         (["Host": "rebound.attacker.example:8788"], 421, "host_not_allowed"),
@@ -50,7 +51,7 @@ struct CrossSiteGuardTests {
             let own = try await harness.local("POST", "/v1/generations", json: Self.submission,
                                               headers: ["Origin": "http://127.0.0.1:\(port)", "Sec-Fetch-Site": "same-origin"])
             #expect(own.status == 202, "\(own.text)")
-            for host in ["localhost:\(port)", "127.0.0.2", "[::1]:\(port)", "declutterd.internal", "DECLUTTERD.INTERNAL:\(port)"] {
+            for host in ["localhost:\(port)", "localhost.", "127.0.0.2", "[::1]:\(port)", "declutterd.internal", "DECLUTTERD.INTERNAL:\(port)"] {
                 let reply = try await harness.local("GET", "/v1/stats", headers: ["Host": host])
                 #expect(reply.status == 200, "Host: \(host) → \(reply.status) \(reply.text)")
             }

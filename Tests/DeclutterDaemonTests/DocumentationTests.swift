@@ -24,31 +24,83 @@ struct DocumentationTests {
         #expect(mentioned.subtracting(known).isEmpty, "unknown variables: \(mentioned.subtracting(known).sorted())")
     }
 
+    @Test("docs/configuration.md's table gives each setting's own environment name, flag and default")
+    func configurationTable() throws {
+        let rows = try Self.read("docs/configuration.md").split(separator: "\n").filter { $0.hasPrefix("| `") }
+        for setting in Setting.all {
+            let row = try #require(rows.first { $0.hasPrefix("| `\(setting.key)` |") }, "no row for \(setting.key)")
+            let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(cells[2] == "`\(setting.environmentName)`", "\(setting.key)")
+            #expect(cells[3] == (setting.flag.map { "`--\($0)`" } ?? ""), "\(setting.key)")
+            if let fallback = setting.defaultText { #expect(cells[4] == "`\(fallback)`", "\(setting.key)") }
+        }
+    }
+
+    @Test("config/declutterd.toml gives each key its own environment name, flag and default")
+    func exampleFile() throws {
+        let lines = try Self.read("config/declutterd.toml").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var section = ""
+        var comments: [String] = []
+        var seen: Set<String> = []
+        for line in lines {
+            if line.hasPrefix("[") { section = String(line.dropFirst().dropLast()); comments = []; continue }
+            if line.isEmpty { comments = []; continue }
+            guard line.hasPrefix("# ") else { continue }
+            let body = String(line.dropFirst(2))
+            if let equals = body.range(of: " = "), !body[..<equals.lowerBound].contains(" "),
+               let setting = Setting.named(section + "." + body[..<equals.lowerBound]) {
+                seen.insert(setting.key)
+                let block = comments.joined(separator: " ")
+                #expect(block.contains("env: \(setting.environmentName)"), "\(setting.key)")
+                if let flag = setting.flag { #expect(block.contains("flag: --\(flag)"), "\(setting.key) has --\(flag)") }
+                if let fallback = setting.defaultText {
+                    #expect(block.contains("default: \(fallback) ") || block.contains("default: \"\(fallback)\""), "\(setting.key): \(fallback)")
+                }
+                comments = []
+            } else {
+                comments.append(body)
+            }
+        }
+        #expect(seen == Set(Setting.all.map(\.key)))
+    }
+
+    @Test("the named flags of serve and check-config are the table's, each with its key in the help")
+    func flags() async throws {
+        let help = try await CLI.run(["serve", "--help"])
+        for setting in Setting.all {
+            if let flag = setting.flag {
+                #expect(help.stdout.contains("--\(flag) <value>"), "--\(flag)")
+                #expect(help.stdout.contains(setting.key), "\(setting.key)")
+            }
+        }
+        #expect(!help.stdout.contains("(no such setting)"))
+    }
+
     @Test("the README's metric table lists every metric with exactly the label values the enums declare")
     func metricTable() throws {
         let readme = try Self.read("README.md")
         let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `declutterd_") }
-        #expect(rows.count == DaemonMetrics.documented.count)
-        for metric in DaemonMetrics.documented {
-            let row = try #require(rows.first { $0.hasPrefix("| `\(metric.name)` |") }, "\(metric.name) is not in the README")
+        #expect(rows.count == DaemonMetrics.all.count)
+        for metric in DaemonMetrics.all {
+            let row = try #require(rows.first { $0.hasPrefix("| `\(metric.fullName)` |") }, "\(metric.fullName) is not in the README")
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             let labels = cells[2]
             guard let label = metric.label else {
-                #expect(labels.isEmpty, "\(metric.name) has no label")
+                #expect(labels.isEmpty, "\(metric.fullName) has no label")
                 continue
             }
             #expect(labels.hasPrefix("`\(label)`: "), "\(row)")
             let values = labels.dropFirst(label.count + 4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            #expect(values == metric.values, "\(metric.name)")
+            #expect(values == metric.values, "\(metric.fullName)")
         }
     }
 
     @Test("every counter is exported from the start, at zero, with its documented labels")
     func countersExistAtStart() {
         let text = DaemonMetrics().exposition()
-        for metric in DaemonMetrics.documented where metric.name.hasSuffix("_total") {
+        for metric in DaemonMetrics.all where metric.unit == "total" {
             for value in metric.values {
-                #expect(text.contains("\(metric.name){\(metric.label!)=\"\(value)\"} 0"), "\(metric.name) \(value)")
+                #expect(text.contains("\(metric.fullName){\(metric.label!)=\"\(value)\"} 0"), "\(metric.fullName) \(value)")
             }
         }
     }

@@ -79,17 +79,17 @@ struct EndToEndCallbackOptionsTests {
             let (row, generationID) = try await harness.submitted()
             let callbackURL = try await Self.callbackURL(harness)
             // Given a store that fails every read and write from now on
-            try harness.database.close()
+            try await harness.database.close()
             // When a terminal callback comes
             let reply = try await Harness.send("POST", callbackURL, body: Self.succeeded)
             // Then it is not let through unverified: 503, the service was not asked, nothing was written
             #expect(reply.status == 503, "\(reply.text)")
             #expect(E2E.errorCode(reply) == "verification_unavailable")
             #expect(await harness.retrievals(of: generationID) == 0)
-            let reopened = try AppDatabase.open(path: harness.databasePath)
-            defer { try? reopened.close() }
-            let callbacks = try await reopened.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE generation = ? AND source = 'callback'", arguments: [row]) ?? 0
+            let callbacks = try await withDatabase(at: harness.databasePath) { reopened in
+                try await reopened.read { db in
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE generation = ? AND source = 'callback'", arguments: [row]) ?? 0
+                }
             }
             #expect(callbacks == 0)
         }

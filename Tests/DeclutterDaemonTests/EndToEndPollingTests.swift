@@ -197,7 +197,7 @@ struct EndToEndPollingTests {
 struct EndToEndVariationTests {
     @Test("a variation is sent without a webhook and polled from its submission at initial_interval, not after the callback grace")
     func variationPolled() async throws {
-        // The grace is 30 s: a variation waiting for it would not finish within the test.
+        // The grace is 60 s (callbacksOnly): a variation waiting for it would not finish within the test.
         try await Harness.with(polling: E2E.callbacksOnly) { harness in
             let (parent, _) = try await harness.submitted()
             #expect(try await harness.waitSettled(parent).status == .succeeded)

@@ -167,10 +167,10 @@ struct Pure {
 
     @Test("durations read as 3.2s, 4m05s, 2h03m, 1d04h")
     func durations() {
-        #expect(ClientReport.duration(3.24) == "3.2s")
-        #expect(ClientReport.duration(245) == "4m05s")
-        #expect(ClientReport.duration(7380) == "2h03m")
-        #expect(ClientReport.duration(100_800) == "1d04h")
+        #expect(DurationText.approximate(seconds: 3.24) == "3.2s")
+        #expect(DurationText.approximate(seconds: 245) == "4m05s")
+        #expect(DurationText.approximate(seconds: 7380) == "2h03m")
+        #expect(DurationText.approximate(seconds: 100_800) == "1d04h")
     }
 
     @Test("the generations table shows the short generation id, the time to the second, and `-` for what is missing")

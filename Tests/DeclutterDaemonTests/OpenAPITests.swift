@@ -6,14 +6,14 @@ import TestSupport
 import Testing
 import Yams
 
-/// The OpenAPI document (SPEC §5) against the code: the routes it lists, the statuses and bodies the
+/// The OpenAPI document (docs/local-api.md) against the code: the routes it lists, the statuses and bodies the
 /// daemon really answers, and the response views of `APIViews.swift`.
 @Suite("OpenAPI document")
 struct OpenAPITests {
     /// The document as Yams reads it; a failure is reported by `sanity`, and every other test then sees an
     /// empty document.
     static let parsed = Result { try YAMLNode.parse(OpenAPIDocument.yaml) }
-    static var document: YAMLNode { (try? parsed.get().root) ?? YAMLNode([String: Any]()) }
+    static var document: YAMLNode { (try? parsed.get().root) ?? YAMLNode(.object([:])) }
 
     // MARK: - The document itself
 
@@ -510,12 +510,11 @@ struct OpenAPITests {
     }
 }
 
-/// A value of the document as Yams reads it: a mapping (`[String: Any]`), a sequence (`[Any]`) or a scalar
-/// (`String`, `Int`, `Double`, `Bool`, `NSNull`), all the way down. Immutable, hence sendable.
-struct YAMLNode: @unchecked Sendable {
-    let value: Any
+/// A value of the document as Yams reads it, held as the `JSONValue` it stands for (OpenAPI is JSON).
+struct YAMLNode: Sendable {
+    let value: JSONValue
 
-    init(_ value: Any) { self.value = value }
+    init(_ value: JSONValue) { self.value = value }
 
     struct Parsed: Sendable {
         let root: YAMLNode
@@ -548,46 +547,66 @@ struct YAMLNode: @unchecked Sendable {
         }
     }
 
-    private static func normalized(_ value: Any, at path: String, problems: inout [String]) -> Any {
+    private static func normalized(_ value: Any, at path: String, problems: inout [String]) -> JSONValue {
         switch value {
         case let mapping as [AnyHashable: Any]:
-            var result: [String: Any] = [:]
+            var result: [String: JSONValue] = [:]
             for (key, child) in mapping {
                 let name = (key.base as? String) ?? "\(key.base)"
                 result[name] = normalized(child, at: "\(path)/\(name)", problems: &problems)
             }
-            return result
+            return .object(result)
         case let sequence as [Any]:
-            return sequence.enumerated().map { normalized($0.element, at: "\(path)/\($0.offset)", problems: &problems) }
-        case is String, is Bool, is Int, is Double, is NSNull:
-            return value
-        case let number as Int64:
-            return Int(number)
+            return .array(sequence.enumerated().map { normalized($0.element, at: "\(path)/\($0.offset)", problems: &problems) })
+        case let text as String: return .string(text)
+        case let flag as Bool: return .bool(flag)
+        case let number as Int: return .integer(Int64(number))
+        case let number as Int64: return .integer(number)
+        case let number as Double: return .number(number)
+        case is NSNull: return .null
         default:
             problems.append("\(path): \(value) is a \(type(of: value)), which JSON has no type for")
-            return "\(value)"
+            return .string("\(value)")
         }
     }
 
-    subscript(_ key: String) -> YAMLNode? { (value as? [String: Any])?[key].map(YAMLNode.init) }
+    private var object: [String: JSONValue]? {
+        if case .object(let object) = value { return object }
+        return nil
+    }
+
+    subscript(_ key: String) -> YAMLNode? { object?[key].map(YAMLNode.init) }
 
     /// A mapping's keys, sorted (Yams does not keep their order).
-    var keys: [String] { (value as? [String: Any])?.keys.sorted() ?? [] }
+    var keys: [String] { object?.keys.sorted() ?? [] }
     /// A mapping's entries, by key.
     var entries: [(key: String, value: YAMLNode)] {
-        ((value as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, YAMLNode($0.value)) }
+        (object ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, YAMLNode($0.value)) }
     }
     /// A sequence's items, in order.
-    var items: [YAMLNode] { (value as? [Any])?.map(YAMLNode.init) ?? [] }
-
-    var string: String? { value as? String }
-    var strings: [String] { items.compactMap(\.string) }
-    var bool: Bool? { value as? Bool }
-    var number: Double? {
-        if value is Bool { return nil }
-        return (value as? Int).map(Double.init) ?? (value as? Double)
+    var items: [YAMLNode] {
+        if case .array(let items) = value { return items.map(YAMLNode.init) }
+        return []
     }
-    var isNull: Bool { value is NSNull }
+
+    var isMapping: Bool { object != nil }
+    var string: String? {
+        if case .string(let text) = value { return text }
+        return nil
+    }
+    var strings: [String] { items.compactMap(\.string) }
+    var bool: Bool? {
+        if case .bool(let flag) = value { return flag }
+        return nil
+    }
+    var number: Double? {
+        switch value {
+        case .integer(let number): Double(number)
+        case .number(let number): number
+        default: nil
+        }
+    }
+    var isNull: Bool { value == .null }
 }
 
 /// Checks a JSON value against a schema of the document: `$ref`, `type`, `enum`, `const`, `pattern`,
@@ -621,7 +640,7 @@ enum OpenAPISchemaCheck {
             for (key, member) in object.sorted(by: { $0.key < $1.key }) {
                 if let property = properties?[key] {
                     found += issues(member, property, at: "\(path).\(key)")
-                } else if let additional = schema["additionalProperties"], additional.value is [String: Any] {
+                } else if let additional = schema["additionalProperties"], additional.isMapping {
                     found += issues(member, additional, at: "\(path).\(key)")
                 } else if schema["additionalProperties"]?.bool != true {
                     found.append("\(path).\(key) is not documented")

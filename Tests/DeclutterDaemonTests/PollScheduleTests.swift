@@ -35,14 +35,15 @@ struct PollScheduleTests {
         #expect(schedule.afterAnswer(attempt: 1, now: t0, random: -1) == t0 + 24)
     }
 
-    @Test("Retry-After is honoured, but never past give_up_after; without it, the backoff")
+    @Test("Retry-After is honoured, but never past the generation's give-up time; without it, the backoff")
     func retryAfter() {
         let slow = UpstreamError(.rejected, httpStatus: 429, retryAfter: .seconds(120), message: "slow down")
-        #expect(schedule.afterFailure(slow, attempt: 1, now: t0, random: 0) == t0 + 120)
+        #expect(schedule.afterFailure(slow, attempt: 1, createdAt: t0, now: t0, random: 0) == t0 + 120)
         let huge = UpstreamError(.rejected, httpStatus: 429, retryAfter: .seconds(10 * 86_400), message: "come back next week")
-        #expect(schedule.afterFailure(huge, attempt: 1, now: t0, random: 0) == t0 + 86_400)
+        #expect(schedule.afterFailure(huge, attempt: 1, createdAt: t0, now: t0 + 3600, random: 0) == t0 + 86_400,
+                "capped at created + give_up_after, not now + give_up_after")
         let down = UpstreamError(.serverError, httpStatus: 500, retryAfter: nil, message: "boom")
-        #expect(schedule.afterFailure(down, attempt: 3, now: t0, random: 0) == t0 + 120)
+        #expect(schedule.afterFailure(down, attempt: 3, createdAt: t0, now: t0, random: 0) == t0 + 120)
     }
 
     @Test("expired after give_up_after; gone after lost_after_not_found answers running")

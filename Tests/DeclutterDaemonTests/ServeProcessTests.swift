@@ -32,9 +32,10 @@ struct ServeProcessTests {
         let fed = try await eventually(timeout: .seconds(20)) { notify.lines.filter { $0 == "WATCHDOG=1" }.count >= 3 }
         #expect(fed)
         #expect(notify.lines.contains { $0.hasPrefix("STATUS=pending 0, failed 0") })
-        let beats = try AppDatabase.open(path: serve.databasePath)
-        #expect(try await beats.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM heartbeat") } == 1)
-        try beats.close()
+        let beats = try await withDatabase(at: serve.databasePath) { database in
+            try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM heartbeat") }
+        }
+        #expect(beats == 1)
 
         // And SIGTERM gives STOPPING=1 and a clean exit
         serve.signal(SIGTERM)
@@ -95,20 +96,20 @@ struct ServeProcessTests {
         #expect(status == 0, "stderr: \(serve.stderr)")
 
         // Then every acknowledged callback is in the database
-        let database = try AppDatabase.open(path: serve.databasePath)
-        defer { try? database.close() }
         let acks = load.acknowledged.withLock { $0 }
         #expect(acks.count >= 100, "the stop came after 120 sends; most of those must have been acknowledged")
-        for token in Set(acks.map(\.token)) {
-            for reported in statuses {
-                let expected = acks.filter { $0.token == token && $0.status == reported }.count
-                let stored = try await database.read { db in
-                    try Int.fetchOne(db, sql: """
-                        SELECT count(*) FROM events e JOIN generations g ON g.id = e.generation
-                        WHERE g.callback_token_hash = ? AND e.source = 'callback' AND e.status_reported = ?
-                        """, arguments: [CallbackToken.hash(of: token), reported]) ?? 0
+        try await withDatabase(at: serve.databasePath) { database in
+            for token in Set(acks.map(\.token)) {
+                for reported in statuses {
+                    let expected = acks.filter { $0.token == token && $0.status == reported }.count
+                    let stored = try await database.read { db in
+                        try Int.fetchOne(db, sql: """
+                            SELECT count(*) FROM events e JOIN generations g ON g.id = e.generation
+                            WHERE g.callback_token_hash = ? AND e.source = 'callback' AND e.status_reported = ?
+                            """, arguments: [CallbackToken.hash(of: token), reported]) ?? 0
+                    }
+                    #expect(stored >= expected, "token \(token.prefix(6)): \(expected) \(reported) acknowledged, \(stored) stored")
                 }
-                #expect(stored >= expected, "token \(token.prefix(6)): \(expected) \(reported) acknowledged, \(stored) stored")
             }
         }
         await sandbox.stop()

@@ -51,7 +51,7 @@ struct SystemdNotifierTests {
         #expect(pinged)
         #expect(socket.lines.contains("STATUS=pending 0, failed 0"))
 
-        try database.close()
+        try await database.close()
         let before = socket.messages.count
         await service.beat()
         // Datagrams on a unix socket keep their order: once this marker is in, a ping would be too.

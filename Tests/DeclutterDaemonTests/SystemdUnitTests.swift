@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `systemd/declutterd.service` (SPEC §9): its key settings, and what `systemd-analyze` says of it.
+/// `systemd/declutterd.service` (docs/operations.md): its key settings, and what `systemd-analyze` says of it.
 /// `.ci/run` runs the same two `systemd-analyze` checks.
 @Suite("systemd unit")
 struct SystemdUnitTests {

@@ -148,7 +148,6 @@ struct GroupCommitTests {
         let directory = try TemporaryDirectory(prefix: "declutterd-drain")
         defer { directory.remove() }
         let database = try AppDatabase.open(path: directory.file("declutterd.sqlite"))
-        defer { try? database.close() }
         // Given writes queued while nothing drains
         let queued = Task { try await withThrowingTaskGroup(of: Int64.self) { group in
             for _ in 0..<20 { group.addTask { try await database.beginRow() } }
@@ -165,5 +164,27 @@ struct GroupCommitTests {
         #expect(Set(rows).count == 20)
         #expect(try await database.count("generations") == 20)
         await #expect(throws: StoreError.closed) { try await database.beginRow() }
+        try await database.close()
+    }
+
+    @Test("closing the store lets the running drain commit what waits first; a second drain does not start")
+    func closeWaitsForTheDrain() async throws {
+        let directory = try TemporaryDirectory(prefix: "declutterd-close")
+        defer { directory.remove() }
+        let database = try AppDatabase.open(path: directory.file("declutterd.sqlite"))
+        // Two owners at once: one drains, the other returns at once (two readers of one stream would trap).
+        let drain = Task { await database.runWrites() }
+        let second = Task { await database.runWrites() }
+        let rows = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<50 { group.addTask { try await database.beginRow() } }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }
+        try await database.close()
+        await drain.value
+        await second.value
+        #expect(rows.count == 50)
+        try await withDatabase(at: directory.file("declutterd.sqlite")) { reopened async throws in
+            #expect(try await reopened.count("generations") == 50)
+        }
     }
 }

@@ -44,12 +44,12 @@ struct MigrationTests {
     @Test func reopeningMigratesNothingAndKeepsData() async throws {
         try await withTemporaryDatabase { database, path in
             let submitted = try await database.submitted()
-            try database.close()
-            let reopened = try AppDatabase.open(path: path)
-            defer { try? reopened.close() }
-            #expect(try await reopened.row(submitted.row).generationID == submitted.generationID)
-            #expect(try await reopened.count("grdb_migrations") == Migrations.migrator.migrations.count)
-            #expect(try await reopened.writerPragma("synchronous") == "2")
+            try await database.close()
+            try await withDatabase(at: path) { reopened async throws in
+                #expect(try await reopened.row(submitted.row).generationID == submitted.generationID)
+                #expect(try await reopened.count("grdb_migrations") == Migrations.migrator.migrations.count)
+                #expect(try await reopened.writerPragma("synchronous") == "2")
+            }
         }
     }
 

@@ -3,7 +3,7 @@ import DeclutterStore
 import TestSupport
 import Testing
 
-@Suite("Status transition (SPEC §2)")
+@Suite("Status transition (docs/states.md)")
 struct StatusTransitionTests {
     struct Row: Sendable, CustomTestStringConvertible {
         let current: GenerationState

@@ -80,12 +80,6 @@ public final class ManualClock: Clock, Sendable {
         for continuation in woken { continuation.resume() }
     }
 
-    /// Moves time to the earliest deadline of a sleeper, if there is one.
-    public func advanceToNextDeadline() {
-        guard let next = deadlines.first else { return }
-        advance(by: next - now.offset)
-    }
-
     /// Returns true once at least `count` tasks are asleep on this clock; false (and a recorded issue) if that
     /// has not happened within `timeout` of real time, a bound for a broken test rather than a pace.
     @discardableResult

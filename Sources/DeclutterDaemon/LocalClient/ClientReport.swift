@@ -70,7 +70,7 @@ public enum ClientReport {
             ("refunds since then", String(stats.refundsSince)),
             ("resolved by callback", String(stats.resolvedBy.callback)),
             ("resolved by poll", String(stats.resolvedBy.poll)),
-            ("oldest pending age", stats.oldestPendingAgeSeconds.map(duration) ?? "-"),
+            ("oldest pending age", stats.oldestPendingAgeSeconds.map { DurationText.approximate(seconds: $0) } ?? "-"),
             ("polls in flight", String(stats.pollsInFlight)),
         ]
         pairs.append(("outcome unknown", String(stats.outcomeUnknown)))
@@ -90,10 +90,6 @@ public enum ClientReport {
         return timestamp.prefix(19).replacingOccurrences(of: "T", with: " ")
     }
 
-    /// `3.2s`, `4m05s`, `2h03m`, `1d04h`.
-    public static func duration(_ seconds: Double) -> String {
-        DurationText.approximate(seconds: seconds)
-    }
 }
 
 /// The `--wait` progress line: rewritten in place on a terminal, one line per status change otherwise.
@@ -108,7 +104,7 @@ public struct ProgressLine: Sendable {
 
     /// The text to write for this answer; nil when there is nothing new to say.
     public mutating func update(_ generation: LocalGeneration, elapsed: Double) -> String? {
-        let text = "generation \(generation.id) (\(ClientReport.shortID(generation.generationID))): \(generation.status) after \(ClientReport.duration(elapsed))"
+        let text = "generation \(generation.id) (\(ClientReport.shortID(generation.generationID))): \(generation.status) after \(DurationText.approximate(seconds: elapsed))"
         defer { lastStatus = generation.status }
         if inPlace {
             let padding = String(repeating: " ", count: max(lastWidth - text.count, 0))

@@ -8,7 +8,7 @@ import NIOHTTP1
 import Glibc
 #endif
 
-/// Calls the daemon's local API (SPEC §5) and decodes its answers; every failure is a `LocalClientError`.
+/// Calls the daemon's local API (docs/local-api.md) and decodes its answers; every failure is a `LocalClientError`.
 public struct LocalAPIClient: Sendable {
     public let endpoint: LocalEndpoint
     let httpClient: HTTPClient
