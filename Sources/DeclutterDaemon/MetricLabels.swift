@@ -3,7 +3,7 @@ import DeclutterStore
 
 /// The label values of the daemon's counters, one enum per label set: every value a counter can carry is a
 /// case here, its counter is made at start, and the README's metric table is checked against `allCases`.
-public enum CallbackOutcome: String, CaseIterable, Sendable {
+public enum CallbackOutcome: String, CaseIterable, Sendable, EventOutcomeLabel {
     case applied, duplicate, stale, conflict, rejected
     case unknownToken = "unknown_token"
     case forbidden
@@ -13,20 +13,19 @@ public enum CallbackOutcome: String, CaseIterable, Sendable {
     case unverified
     /// The store could not commit it: 503.
     case unavailable
+}
 
+/// A label set that holds every `EventOutcome` under the same name (a test checks that it does).
+public protocol EventOutcomeLabel: RawRepresentable<String> {}
+
+extension EventOutcomeLabel {
     init(_ outcome: EventOutcome) {
-        switch outcome {
-        case .applied: self = .applied
-        case .duplicate: self = .duplicate
-        case .stale: self = .stale
-        case .conflict: self = .conflict
-        case .rejected: self = .rejected
-        }
+        self.init(rawValue: outcome.rawValue)!
     }
 }
 
 /// What a poll came to: the event's outcome, LOST, or the kind of failure.
-public enum PollResult: String, CaseIterable, Sendable {
+public enum PollResult: String, CaseIterable, Sendable, EventOutcomeLabel {
     case applied, duplicate, stale, conflict, rejected, lost
     /// 429.
     case rateLimited = "rate_limited"
@@ -42,16 +41,6 @@ public enum PollResult: String, CaseIterable, Sendable {
     case unreachable
     /// No answer (timeout, reset), or an answer that is not what the contract says.
     case transport
-
-    init(_ outcome: EventOutcome) {
-        switch outcome {
-        case .applied: self = .applied
-        case .duplicate: self = .duplicate
-        case .stale: self = .stale
-        case .conflict: self = .conflict
-        case .rejected: self = .rejected
-        }
-    }
 
     init(_ error: UpstreamError) {
         switch (error.httpStatus, error.kind) {

@@ -1,4 +1,5 @@
 @testable import DeclutterDaemon
+import DeclutterStore
 import Foundation
 import TestSupport
 import Testing
@@ -92,6 +93,14 @@ struct DocumentationTests {
             #expect(labels.hasPrefix("`\(label)`: "), "\(row)")
             let values = labels.dropFirst(label.count + 4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             #expect(values == metric.values, "\(metric.fullName)")
+        }
+    }
+
+    @Test("every event outcome is a value of the callback and poll labels, under its own name")
+    func outcomeLabels() {
+        for outcome in EventOutcome.allCases {
+            #expect(CallbackOutcome(rawValue: outcome.rawValue) != nil, "\(outcome)")
+            #expect(PollResult(rawValue: outcome.rawValue) != nil, "\(outcome)")
         }
     }
 

@@ -9,11 +9,7 @@ import Testing
 
 @Suite("End to end: callback options (source allowlist, verify_callbacks)")
 struct EndToEndCallbackOptionsTests {
-    /// Upstream keeps the generation PROCESSING for an hour and sends nothing: the test is the only sender.
-    static let silentSandbox = E2E.sandbox {
-        $0.completionTime = 3600...3600
-        $0.faults.callbackDrop = 1
-    }
+    static let silentSandbox = E2E.silentSandbox
 
     static let succeeded = Data(#"{"status": "SUCCEEDED", "images": ["https://cdn.example/forged.png"]}"#.utf8)
 

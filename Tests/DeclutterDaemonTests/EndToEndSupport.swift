@@ -17,6 +17,12 @@ enum E2E {
         return configuration
     }
 
+    /// Upstream keeps each generation PROCESSING for an hour and sends no callback: the test is the only sender.
+    static let silentSandbox = sandbox {
+        $0.completionTime = 3600...3600
+        $0.faults.callbackDrop = 1
+    }
+
     /// `Harness.fastPolling`, adjusted.
     static func polling(_ adjust: (inout PollingConfiguration) -> Void = { _ in }) -> PollingConfiguration {
         var polling = Harness.fastPolling

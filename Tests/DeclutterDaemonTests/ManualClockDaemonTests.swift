@@ -123,11 +123,7 @@ struct ManualClockDaemonTests {
     @Test("?wait= holds until its timeout on the clock when nothing changes")
     func waitTimesOut() async throws {
         let clock = ManualClock()
-        let sandbox = E2E.sandbox {
-            $0.completionTime = 3600...3600
-            $0.faults.callbackDrop = 1
-        }
-        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date())) { harness in
+        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date())) { harness in
             let (row, _) = try await harness.submitted()
             let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=5") }
             try await eventually("the wait's timer") { clock.deadlines.contains(.seconds(5)) }
@@ -141,11 +137,7 @@ struct ManualClockDaemonTests {
     @Test("a graceful stop held up by a request is cut off once its bound (20 s) has passed on the clock")
     func stopBound() async throws {
         let clock = ManualClock()
-        let sandbox = E2E.sandbox {
-            $0.completionTime = 3600...3600
-            $0.faults.callbackDrop = 1
-        }
-        let harness = try await Harness.start(sandbox: sandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date()))
+        let harness = try await Harness.start(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date()))
         let (row, _) = try await harness.submitted()
         // Given a request that holds the local listener for a minute on the clock
         let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
