@@ -112,9 +112,11 @@ public struct GenerationListView: Codable, Sendable, Equatable {
 public struct EventListView: Codable, Sendable, Equatable {
     public let generationID: String?
     public let events: [EventView]
+    /// Where the next page starts (`?cursor=`), when there is one.
+    public let nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
-        case events, generationID = "generation_id"
+        case events, generationID = "generation_id", nextCursor = "next_cursor"
     }
 }
 

@@ -19,6 +19,11 @@ public final class Daemon: Sendable {
     let httpClient: HTTPClient
     let logger: Logger
     let clock: DaemonClock
+    /// The connections open on the public listener, and on the local ones together.
+    let callbackConnections: ConnectionRegistry
+    let localConnections: ConnectionRegistry
+    /// `configuration.connections`, with caps that fit the descriptor limit.
+    let connectionLimits: ConnectionLimits
     private let listeners = Mutex<BoundListeners>(BoundListeners())
     private let localRoutes = Mutex<[String]>([])
 
@@ -45,13 +50,17 @@ public final class Daemon: Sendable {
         self.clock = clock
         self.database = try AppDatabase.open(path: configuration.databasePath)
         self.metrics = DaemonMetrics()
+        let limits = DescriptorBudget.fit(configuration.connections, logger: logger)
+        connectionLimits = limits
+        callbackConnections = ConnectionRegistry(listener: .callbacks, capacity: limits.callbackConnections, metrics: metrics)
+        localConnections = ConnectionRegistry(listener: .local, capacity: limits.localConnections, metrics: metrics)
         self.readiness = Readiness()
         self.httpClient = DeclutterClient.makeHTTPClient()
         var pollingUpstream = configuration.upstream
         pollingUpstream.retrievalRetry = .none
         self.poller = Poller(
             database: database, client: DeclutterClient(configuration: pollingUpstream, httpClient: httpClient, logger: logger),
-            schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(clock: clock), readiness: readiness,
+            schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(clock: clock, capacity: configuration.maxWaiters), readiness: readiness,
             logger: logger, clock: clock)
     }
 
@@ -61,7 +70,7 @@ public final class Daemon: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint], notifier: SystemdNotifier = SystemdNotifier(),
                     onReady: @escaping @Sendable () async -> Void = {}) async throws {
         try await prepare()
-        let bound = StopBound(clock: clock)
+        let bound = StopBound(clock: clock) { [poller] in poller.watch.stopWaiting() }
         let group = makeServiceGroup(signals: signals, notifier: notifier, stopBound: bound) { [self] in
             var ready = "READY=1"
             if let stats = try? await database.stats() { ready += "\nSTATUS=" + SystemdService.status(stats) }
@@ -112,37 +121,42 @@ public final class Daemon: Sendable {
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
         var services: [any Service] = [StoreWriterService(database: database), poller]
+        let limits = connectionLimits
+        let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)
         let callbackAddress = configuration.callbacksListen
-        services.append(Application(
-            router: callbackRouter,
-            configuration: .init(address: .hostname(callbackAddress.host, port: callbackAddress.port), serverName: "declutterd"),
-            onServerRunning: { [self] channel in
-                listeners.withLock { $0.callbacks = "http://\(callbackAddress.host):\(channel.localAddress?.port ?? 0)" }
-                readiness.callbackListenerBound()
-                await becameBound()
-            }, logger: logger))
+        services.append(Listener(
+            setting: "callbacks.listen", address: .hostname(callbackAddress.host, port: callbackAddress.port),
+            description: callbackAddress.description, router: callbackRouter, registry: callbackConnections, limits: limits,
+            report: report, logger: logger
+        ) { [self] channel in
+            listeners.withLock { $0.callbacks = "http://\(callbackAddress.host):\(channel.localAddress?.port ?? 0)" }
+            readiness.callbackListenerBound()
+            await becameBound()
+        })
         let localBindings = (configuration.localListen == nil ? 0 : 1) + (configuration.localSocket == nil ? 0 : 1)
         if let local = configuration.localListen {
-            services.append(Application(
-                router: localRouter, configuration: .init(address: .hostname(local.host, port: local.port), serverName: "declutterd"),
-                onServerRunning: { [self] channel in
-                    listeners.withLock { $0.local = "http://\(local.host):\(channel.localAddress?.port ?? 0)" }
-                    if localBindingsBound() == localBindings { readiness.localListenerBound() }
-                    await becameBound()
-                }, logger: logger))
+            services.append(Listener(
+                setting: "local.listen", address: .hostname(local.host, port: local.port), description: local.description,
+                router: localRouter, registry: localConnections, limits: limits, report: report, logger: logger
+            ) { [self] channel in
+                listeners.withLock { $0.local = "http://\(local.host):\(channel.localAddress?.port ?? 0)" }
+                if localBindingsBound() == localBindings { readiness.localListenerBound() }
+                await becameBound()
+            })
         }
         if let socket = configuration.localSocket {
             // A socket left by a previous run is replaced; anything else at that path is left alone (and bind fails).
             if (try? FileManager.default.attributesOfItem(atPath: socket)[.type] as? FileAttributeType) == .typeSocket {
                 try? FileManager.default.removeItem(atPath: socket)
             }
-            services.append(Application(
-                router: localRouter, configuration: .init(address: .unixDomainSocket(path: socket), serverName: "declutterd"),
-                onServerRunning: { [self] _ in
-                    listeners.withLock { $0.socket = socket }
-                    if localBindingsBound() == localBindings { readiness.localListenerBound() }
-                    await becameBound()
-                }, logger: logger))
+            services.append(Listener(
+                setting: "local.socket", address: .unixDomainSocket(path: socket), description: socket,
+                router: localRouter, registry: localConnections, limits: limits, report: report, logger: logger
+            ) { [self] _ in
+                listeners.withLock { $0.socket = socket }
+                if localBindingsBound() == localBindings { readiness.localListenerBound() }
+                await becameBound()
+            })
         }
         if localBindings == 0 { readiness.localListenerBound() }
         services.append(SystemdService(notifier: notifier, database: database, readiness: readiness, logger: logger, clock: clock))
@@ -164,7 +178,7 @@ public final class Daemon: Sendable {
     public func start() async throws -> RunningDaemon {
         try await prepare()
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let bound = StopBound(clock: clock)
+        let bound = StopBound(clock: clock) { [poller] in poller.watch.stopWaiting() }
         let group = makeServiceGroup(signals: [], notifier: .disabled, stopBound: bound) { continuation.yield() }
         let task = Task { [self] in
             defer { continuation.finish() }

@@ -72,8 +72,12 @@ public struct DaemonConfiguration: Sendable {
     public var localAllowPublic = false
     /// Host names besides loopback accepted in the local API's `Host` header.
     public var localAllowedHosts: [String] = []
+    /// `?wait=` requests held at once.
+    public var maxWaiters = 256
     public var databasePath = "./declutterd.sqlite"
     public var polling = PollingConfiguration()
+    /// Timeouts and connection caps of the listeners.
+    public var connections = ConnectionLimits()
     public var logLevel: Logger.Level = .info
 
     public init(upstream: DeclutterClientConfiguration) {

@@ -4,21 +4,32 @@ import Prometheus
 /// The daemon's Prometheus metrics, one registry per daemon. Each metric is declared once below (`Self.all`):
 /// the counters are made from it at start, and the README's metric table is checked against it.
 public final class DaemonMetrics: Sendable {
-    /// One metric: its name under `declutterd_`, help, and the label it carries with every value it can take.
+    /// One metric: its name under `declutterd_`, help, and the labels it carries with every value each can take.
     public struct Family: Sendable {
+        public struct Label: Sendable {
+            public let name: String
+            public let values: [String]
+        }
+
         public let name: String
         public let unit: String
         public let help: String
-        public let label: String?
-        public let values: [String]
+        public let labels: [Label]
 
         init(_ name: String, unit: String = "", _ help: String) {
-            (self.name, self.unit, self.help, label, values) = (name, unit, help, nil, [])
+            (self.name, self.unit, self.help, labels) = (name, unit, help, [])
         }
 
-        init<Label: RawRepresentable<String> & CaseIterable>(_ name: String, unit: String = "", _ help: String, label: String, _: Label.Type) {
-            (self.name, self.unit, self.help, self.label) = (name, unit, help, label)
-            values = Label.allCases.map(\.rawValue)
+        init<First: RawRepresentable<String> & CaseIterable>(_ name: String, unit: String = "", _ help: String, label: String, _: First.Type) {
+            (self.name, self.unit, self.help) = (name, unit, help)
+            labels = [Label(name: label, values: First.allCases.map(\.rawValue))]
+        }
+
+        init<First: RawRepresentable<String> & CaseIterable, Second: RawRepresentable<String> & CaseIterable>(
+            _ name: String, unit: String = "", _ help: String, label: String, _: First.Type, second: String, _: Second.Type
+        ) {
+            (self.name, self.unit, self.help) = (name, unit, help)
+            labels = [Label(name: label, values: First.allCases.map(\.rawValue)), Label(name: second, values: Second.allCases.map(\.rawValue))]
         }
 
         /// `declutterd_callbacks_total`.
@@ -26,6 +37,13 @@ public final class DaemonMetrics: Sendable {
 
         var descriptor: MetricNameDescriptor {
             MetricNameDescriptor(namespace: "declutterd", metricName: name, unitName: unit, helpText: help)
+        }
+
+        /// Every combination of label values, as name-value pairs.
+        var combinations: [[(String, String)]] {
+            labels.reduce([[]]) { partial, label in
+                partial.flatMap { pairs in label.values.map { pairs + [(label.name, $0)] } }
+            }
         }
     }
 
@@ -38,9 +56,13 @@ public final class DaemonMetrics: Sendable {
     static let generations = Family("generations", "Generations by state", label: "state", GenerationState.self)
     static let remainingPhotos = Family("remaining_photos", "remaining_photos from the latest submission response")
     static let unknownOutcomes = Family("submissions_outcome_unknown", "Submissions sent whose outcome is unknown")
+    static let connectionsDropped = Family("connections_dropped", unit: "total", "Connections the daemon closed, by listener and reason",
+                                           label: "reason", ConnectionDrop.self, second: "listener", ListenerName.self)
+    static let connectionsOpen = Family("connections_open", "Connections open now, by listener", label: "listener", ListenerName.self)
 
     /// Every metric, in the README's order.
-    public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes]
+    public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
+                             connectionsDropped, connectionsOpen]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
@@ -52,9 +74,8 @@ public final class DaemonMetrics: Sendable {
         var counters: [String: [String: Counter]] = [:]
         var gauges: [String: [String: Gauge]] = [:]
         for family in Self.all {
-            let labels = family.label.map { label in family.values.map { [(label, $0)] } } ?? [[]]
-            for pairs in labels {
-                let value = pairs.first?.1 ?? ""
+            for pairs in family.combinations {
+                let value = Self.key(pairs.map(\.1))
                 if family.unit == "total" {
                     counters[family.name, default: [:]][value] = registry.makeCounter(descriptor: family.descriptor, labels: pairs)
                 } else {
@@ -65,6 +86,8 @@ public final class DaemonMetrics: Sendable {
         self.counters = counters
         self.gauges = gauges
     }
+
+    private static func key(_ values: [String]) -> String { values.joined(separator: "|") }
 
     private func count<Label: RawRepresentable<String>>(_ family: Family, _ label: Label) {
         counters[family.name]?[label.rawValue]?.increment()
@@ -84,6 +107,12 @@ public final class DaemonMetrics: Sendable {
     func conflict(source: ConflictSource) { count(Self.conflicts, source) }
 
     func pollsInFlight(_ count: Int) { set(Self.inFlight, Double(count)) }
+
+    func connectionDropped(_ reason: ConnectionDrop, on listener: ListenerName) {
+        counters[Self.connectionsDropped.name]?[Self.key([reason.rawValue, listener.rawValue])]?.increment()
+    }
+
+    func connectionsOpen(_ count: Int, on listener: ListenerName) { set(Self.connectionsOpen, Double(count), label: listener.rawValue) }
 
     /// Gauges read from the store at scrape time.
     func record(_ stats: StoreStats) {

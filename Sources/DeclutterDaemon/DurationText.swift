@@ -2,14 +2,14 @@ import Foundation
 
 /// The one way durations are written, read and shown: in the configuration, in `--since`, and in the CLI's
 /// output. One or more parts, each a number (digits, maybe a decimal point) and a unit, largest first:
-/// `500ms`, `30s`, `10m`, `1h30m`, `1.5h`, `7d`; a bare number is seconds. Anything longer than `maximum` is
-/// refused rather than overflowing.
+/// `500ms`, `30s`, `10m`, `1h30m`, `1.5h`, `7d`. A unit is required (a bare `10` is refused: seconds or
+/// minutes?), and anything longer than `maximum` is refused rather than overflowing.
 public enum DurationText {
     /// The longest duration accepted: 100 years.
     public static let maximum: Duration = .seconds(100 * 365 * 86_400)
 
     /// What a value should look like, for error messages.
-    public static let expected = "a duration such as 500ms, 30s, 10m, 1h30m or 7d (at most 36500d)"
+    public static let expected = "a duration with its unit, such as 500ms, 30s, 10m, 1h30m or 7d (at most 36500d)"
 
     static let units: [(suffix: String, milliseconds: Int64)] = [("d", 86_400_000), ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)]
 
@@ -17,7 +17,6 @@ public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
         guard !rest.isEmpty else { return nil }
-        if let seconds = number(rest) { return milliseconds(seconds * 1000) }
         var total = 0.0
         var previousUnit = Int64.max
         while !rest.isEmpty {

@@ -133,21 +133,13 @@ struct LocalAPIController: Sendable {
             }
             filter.since = date
         }
-        if let limit = query["limit"].map(String.init) {
-            guard let value = Int(limit), (1...500).contains(value) else { throw APIError.invalidField("limit", "must be between 1 and 500") }
-            filter.limit = value
-        }
-        if let cursor = query["cursor"].map(String.init) {
-            guard let before = Int64(cursor), before > 0 else { throw APIError.invalidField("cursor", "must be a cursor from a previous page") }
-            filter.before = before
-        }
-        // One row more than asked tells whether another page exists.
-        let pageSize = filter.limit
-        filter.limit += 1
+        let page = try Page(query, defaultLimit: filter.limit)
+        filter.before = page.after
+        filter.limit = page.limit + 1  // one row more than asked tells whether another page exists
         let rows = try await database.generations(matching: filter)
-        let page = Array(rows.prefix(pageSize))
-        let next = rows.count > pageSize ? page.last?.id.map(String.init) : nil
-        return try Self.json(.ok, GenerationListView(generations: page.map(GenerationView.init), nextCursor: next))
+        let shown = Array(rows.prefix(page.limit))
+        let next = rows.count > page.limit ? shown.last?.id.map(String.init) : nil
+        return try Self.json(.ok, GenerationListView(generations: shown.map(GenerationView.init), nextCursor: next))
     }
 
     private func show(_ request: Request, _ context: LocalContext) async throws -> Response {
@@ -161,29 +153,49 @@ struct LocalAPIController: Sendable {
         return try Self.json(.ok, GenerationView(generation))
     }
 
-    /// Holds until the generation is no longer pending, or `seconds` pass.
+    /// Holds until the generation is no longer pending, `seconds` pass, or the daemon stops; then answers with
+    /// the record as it stands. Refused (503) when `local.max_waiters` requests wait already.
     private func waitForTerminal(_ generation: GenerationRecord, upTo seconds: Double) async throws -> GenerationRecord {
-        guard let row = generation.id else { return generation }
+        guard let row = generation.id, generation.status.isPending else { return generation }
+        guard let subscription = watch.subscribe(row: row) else {
+            throw APIError(.serviceUnavailable, code: "too_many_waiters",
+                           message: "\(watch.capacity) requests are waiting already (local.max_waiters); retry shortly",
+                           headers: [.retryAfter: "1"])
+        }
+        defer { watch.end(subscription) }
         let clock = watch.clock
         let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         var current = generation
-        while current.status.isPending, clock.now < deadline {
-            let subscription = watch.subscribe(row: row)
-            defer { watch.end(subscription) }
-            guard let fresh = try await database.generation(.row(row)) else { break }
-            current = fresh
-            if !current.status.isPending { break }
-            await watch.wait(subscription, timeout: clock.now.duration(to: deadline))
+        while current.status.isPending, clock.now < deadline, !watch.isStopping {
+            watch.rearm(subscription)
             current = try await database.generation(.row(row)) ?? current
+            guard current.status.isPending else { break }
+            await watch.wait(subscription, until: deadline)
         }
-        return current
+        return try await database.generation(.row(row)) ?? current
     }
 
+    /// One page of the trail, oldest first: at most `limit` events (default 100, at most 500) and, past the
+    /// first, no more than `Self.maximumPageBytes` of raw bodies.
     private func events(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
-        let events = try await database.events(forRow: try generation.requireRow())
-        return try Self.json(.ok, EventListView(generationID: generation.generationID.map(StoreFormat.uuid), events: events.map(EventView.init)))
+        let page = try Page(request.uri.queryParameters, defaultLimit: 100)
+        let rows = try await database.events(forRow: try generation.requireRow(), after: page.after, limit: page.limit + 1)
+        var events: [EventView] = []
+        var bytes = 0
+        for record in rows.prefix(page.limit) {
+            let view = EventView(record)
+            bytes += view.rawBody?.utf8.count ?? 0
+            if !events.isEmpty, bytes > Self.maximumPageBytes { break }
+            events.append(view)
+        }
+        let more = rows.count > events.count
+        return try Self.json(.ok, EventListView(generationID: generation.generationID.map(StoreFormat.uuid), events: events,
+                                                nextCursor: more ? events.last.map { String($0.id) } : nil))
     }
+
+    /// Raw bodies in one events page, beyond its first event.
+    static let maximumPageBytes = 1 << 20
 
     private func project(_ request: Request, _ context: LocalContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.invalidField("id", "must be a project UUID") }
@@ -212,6 +224,27 @@ struct LocalAPIController: Sendable {
     }
 
     static let notFound = APIError(.notFound, code: "not_found", message: "no such generation")
+
+    /// `?limit=` (1 to 500) and `?cursor=` (an id from a previous page's `next_cursor`), for every paged route.
+    struct Page {
+        let limit: Int
+        let after: Int64?
+
+        init(_ query: Hummingbird.Parameters, defaultLimit: Int) throws {
+            if let text = query["limit"].map(String.init) {
+                guard let value = Int(text), (1...500).contains(value) else { throw APIError.invalidField("limit", "must be between 1 and 500") }
+                limit = value
+            } else {
+                limit = defaultLimit
+            }
+            if let text = query["cursor"].map(String.init) {
+                guard let id = Int64(text), id > 0 else { throw APIError.invalidField("cursor", "must be a cursor from a previous page") }
+                after = id
+            } else {
+                after = nil
+            }
+        }
+    }
 
     static func idempotencyKey(_ request: Request) throws -> String? {
         guard let key = request.headers[.init("Idempotency-Key")!] else { return nil }

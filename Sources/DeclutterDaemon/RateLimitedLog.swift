@@ -11,7 +11,7 @@ final class RateLimitedLog: Sendable {
         self.interval = interval
     }
 
-    func log(_ logger: Logger, _ message: Logger.Message) {
+    func log(_ logger: Logger, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
         let now = ContinuousClock.now
         let folded: Int? = state.withLock { state in
             if let last = state.last, now - last < interval {
@@ -22,6 +22,6 @@ final class RateLimitedLog: Sendable {
             return state.suppressed
         }
         guard let folded else { return }
-        logger.warning(message, metadata: folded > 0 ? ["suppressed": "\(folded)"] : nil)
+        logger.warning(message, metadata: metadata.merging(folded > 0 ? ["suppressed": "\(folded)"] : [:]) { $1 })
     }
 }

@@ -85,16 +85,28 @@ extension Setting {
                     return names.allSatisfy { !$0.isEmpty && !$0.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) } ? names : nil
                 },
                 show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
+        .count("local.max_waiters", "Requests holding ?wait= at once; beyond it they get 503 with Retry-After.", at: \.maxWaiters, minimum: 1),
         .text("database.path", flag: "database-path", "The SQLite database file.", at: \.databasePath, expecting: "a path") { !$0.isEmpty },
-        .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.", at: \.polling.callbackGrace),
+        .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.",
+                  at: \.polling.callbackGrace, minimum: .seconds(1)),
         .duration("polling.initial_interval", "The first interval between polls (doubling from there); a variation's first poll.",
-                  at: \.polling.initialInterval),
-        .duration("polling.max_interval", "The longest interval between polls.", at: \.polling.maxInterval),
-        .duration("polling.give_up_after", "A generation without a terminal state after this long is LOST.", at: \.polling.giveUpAfter),
-        Setting("polling.max_in_flight", "Polls running at once, whole daemon.", at: \.polling.maxInFlight,
-                expecting: "a whole number, at least 1", parse: { Int($0).flatMap { $0 >= 1 ? $0 : nil } }, show: { String($0) }),
+                  at: \.polling.initialInterval, minimum: .seconds(1)),
+        .duration("polling.max_interval", "The longest interval between polls.", at: \.polling.maxInterval, minimum: .seconds(1)),
+        .duration("polling.give_up_after", "A generation without a terminal state after this long is LOST.", at: \.polling.giveUpAfter,
+                  minimum: .seconds(60)),
+        .count("polling.max_in_flight", "Polls running at once, whole daemon.", at: \.polling.maxInFlight, minimum: 1),
         Setting("polling.max_per_second", "Polls started per second, whole daemon.", at: \.polling.maxPerSecond,
                 expecting: "a number above 0", parse: { Double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }, show: Setting.number),
+        .duration("http.header_timeout", "A connection must send a whole request head within this (from its start, or its last answer).",
+                  at: \.connections.headerTimeout, minimum: .milliseconds(100)),
+        .duration("http.body_timeout", "A request body must arrive whole within this after its head.", at: \.connections.bodyTimeout,
+                  minimum: .milliseconds(100)),
+        .duration("http.idle_timeout", "A kept-alive connection with no request is closed after this.", at: \.connections.idleTimeout,
+                  minimum: .milliseconds(100)),
+        .count("callbacks.max_connections", "Connections the public listener keeps open at once; beyond it the longest idle one makes room.",
+               at: \.connections.callbackConnections, minimum: 8),
+        .count("local.max_connections", "Connections the local API keeps open at once (TCP and socket together).",
+               at: \.connections.localConnections, minimum: 8),
         Setting("log.level", flag: "log-level", "The least severe log level written.", at: \.logLevel,
                 expecting: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))",
                 parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
@@ -144,8 +156,15 @@ extension Setting {
         Setting(key, doc, at: path, expecting: boolean, parse: parseBool, show: { String($0) })
     }
 
-    static func duration(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Duration> & Sendable) -> Setting {
-        Setting(key, doc, at: path, expecting: DurationText.expected, parse: DurationText.parse, show: DurationText.format)
+    static func duration(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Duration> & Sendable,
+                         minimum: Duration) -> Setting {
+        Setting(key, doc, at: path, expecting: DurationText.expected + ", at least \(DurationText.format(minimum))",
+                parse: { DurationText.parse($0).flatMap { $0 >= minimum ? $0 : nil } }, show: DurationText.format)
+    }
+
+    static func count(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Int> & Sendable, minimum: Int) -> Setting {
+        Setting(key, doc, at: path, expecting: "a whole number, at least \(minimum)",
+                parse: { Int($0).flatMap { $0 >= minimum ? $0 : nil } }, show: { String($0) })
     }
 
     static func listen(_ key: String, flag: String?, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, ListenAddress> & Sendable) -> Setting {

@@ -13,15 +13,18 @@ struct StopBound: Sendable {
     let limit: Duration
     private let began: AsyncStream<Void>
     private let announce: AsyncStream<Void>.Continuation
+    private let onStop: @Sendable () -> Void
 
-    init(clock: DaemonClock, limit: Duration = Self.standardLimit) {
+    /// `onStop` runs as soon as the stop begins (the daemon answers its waiting requests).
+    init(clock: DaemonClock, limit: Duration = Self.standardLimit, onStop: @escaping @Sendable () -> Void = {}) {
         self.clock = clock
         self.limit = limit
+        self.onStop = onStop
         (began, announce) = AsyncStream.makeStream()
     }
 
     /// The service that hears the stop first and starts the clock.
-    var service: some Service { Announcer(announce: announce) }
+    var service: some Service { Announcer(announce: announce, onStop: onStop) }
 
     /// Runs `group` until it ends; once a stop has begun and `limit` has passed, cancels it and logs what happened.
     func run(_ group: ServiceGroup, logger: Logger) async throws {
@@ -46,9 +49,11 @@ struct StopBound: Sendable {
 
     private struct Announcer: Service {
         let announce: AsyncStream<Void>.Continuation
+        let onStop: @Sendable () -> Void
 
         func run() async throws {
             try? await gracefulShutdown()
+            onStop()
             announce.yield()
             announce.finish()
         }

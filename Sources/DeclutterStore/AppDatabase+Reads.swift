@@ -9,9 +9,12 @@ extension AppDatabase {
     }
 
     /// The audit trail of one generation, oldest first.
-    public func events(forRow row: Int64) async throws -> [EventRecord] {
+    /// A generation's events in order; with `after` and `limit`, one page of them (`after`: the last id seen).
+    public func events(forRow row: Int64, after: Int64? = nil, limit: Int = .max) async throws -> [EventRecord] {
         try await read { db in
-            try EventRecord.filter(EventRecord.Columns.generation == row).order(EventRecord.Columns.id).fetchAll(db)
+            var request = EventRecord.filter(EventRecord.Columns.generation == row)
+            if let after { request = request.filter(EventRecord.Columns.id > after) }
+            return try request.order(EventRecord.Columns.id).limit(limit).fetchAll(db)
         }
     }
 

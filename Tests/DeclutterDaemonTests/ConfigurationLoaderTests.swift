@@ -198,7 +198,7 @@ struct ConfigurationLoaderTests {
 
     @Test("durations print in whole units, largest first, and read back")
     func durations() throws {
-        for (text, printed) in [("600", "10m"), ("90s", "1m30s"), ("1500ms", "1s500ms"), ("24h", "1d"), ("0", "0s"), ("1.5h", "1h30m"),
+        for (text, printed) in [("600s", "10m"), ("90s", "1m30s"), ("1500ms", "1s500ms"), ("24h", "1d"), ("0s", "0s"), ("1.5h", "1h30m"),
                                 ("1h30m", "1h30m"), ("36500d", "36500d")] {
             let duration = try #require(DurationText.parse(text), "\(text)")
             #expect(DurationText.format(duration) == printed)
@@ -208,7 +208,7 @@ struct ConfigurationLoaderTests {
                       DurationText.approximate(seconds: 100_800)] {
             #expect(DurationText.parse(shown) != nil, "the CLI shows \(shown), which the parser must read")
         }
-        for bad in ["1e16s", "36501d", "99999999999999999999s", "-5s", "10 parsecs", "", "1.2.3s", "ms", "5x", "30s1h", "1h1h"] {
+        for bad in ["1e16s", "36501d", "99999999999999999999s", "-5s", "10 parsecs", "", "1.2.3s", "ms", "5x", "30s1h", "1h1h", "10", "0"] {
             #expect(DurationText.parse(bad) == nil, "\(bad)")
         }
     }

@@ -85,14 +85,14 @@ struct DocumentationTests {
         for metric in DaemonMetrics.all {
             let row = try #require(rows.first { $0.hasPrefix("| `\(metric.fullName)` |") }, "\(metric.fullName) is not in the README")
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let labels = cells[2]
-            guard let label = metric.label else {
-                #expect(labels.isEmpty, "\(metric.fullName) has no label")
-                continue
+            // `outcome`: a, b, c; `listener`: x, y
+            let documented = cells[2].isEmpty ? [] : cells[2].components(separatedBy: "; ")
+            #expect(documented.count == metric.labels.count, "\(metric.fullName): \(cells[2])")
+            for (text, label) in zip(documented, metric.labels) {
+                #expect(text.hasPrefix("`\(label.name)`: "), "\(row)")
+                let values = text.dropFirst(label.name.count + 4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                #expect(values == label.values, "\(metric.fullName) \(label.name)")
             }
-            #expect(labels.hasPrefix("`\(label)`: "), "\(row)")
-            let values = labels.dropFirst(label.count + 4).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            #expect(values == metric.values, "\(metric.fullName)")
         }
     }
 
@@ -108,8 +108,9 @@ struct DocumentationTests {
     func countersExistAtStart() {
         let text = DaemonMetrics().exposition()
         for metric in DaemonMetrics.all where metric.unit == "total" {
-            for value in metric.values {
-                #expect(text.contains("\(metric.fullName){\(metric.label!)=\"\(value)\"} 0"), "\(metric.fullName) \(value)")
+            for pairs in metric.combinations {
+                let labels = pairs.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
+                #expect(text.contains("\(metric.fullName){\(labels)} 0"), "\(metric.fullName){\(labels)}")
             }
         }
     }

@@ -111,3 +111,36 @@ struct EndToEndLocalAPITests {
         }
     }
 }
+
+@Suite("End to end: the events trail, a page at a time")
+struct EventPagingTests {
+    @Test("events come in pages of limit, oldest first, with next_cursor until the end; bad limits and cursors are 400")
+    func paging() async throws {
+        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+            let (row, _) = try await harness.submitted()
+            let url = try await EndToEndCallbackOptionsTests.callbackURL(harness)
+            for _ in 0..<6 {
+                _ = try await Harness.send("POST", url, body: Data(#"{"status": "PROCESSING"}"#.utf8))
+            }
+            var ids: [Int] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let reply = try await harness.local("GET", "/v1/generations/\(row)/events?limit=3" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(reply.status == 200, "\(reply.text)")
+                let events = reply.json["events"] as? [[String: Any]] ?? []
+                #expect(events.count <= 3)
+                ids += events.compactMap { $0["id"] as? Int }
+                cursor = reply.json["next_cursor"] as? String
+                pages += 1
+            } while cursor != nil && pages < 10
+            let all = try await harness.database.events(forRow: row).compactMap(\.id).map(Int.init)
+            #expect(ids == all, "every event once, in order")
+            #expect(pages == (all.count + 2) / 3)
+            for bad in ["limit=0", "limit=501", "limit=x", "cursor=0", "cursor=-4", "cursor=abc"] {
+                let reply = try await harness.local("GET", "/v1/generations/\(row)/events?\(bad)")
+                #expect(reply.status == 400, "\(bad)")
+            }
+        }
+    }
+}

@@ -136,26 +136,54 @@ struct ManualClockDaemonTests {
 
     @Test("a graceful stop held up by a request is cut off once its bound (20 s) has passed on the clock")
     func stopBound() async throws {
+        let upstream = try await HeldUpstream.start()
         let clock = ManualClock()
-        let harness = try await Harness.start(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date()))
-        let (row, _) = try await harness.submitted()
-        // Given a request that holds the local listener for a minute on the clock
-        let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
-        try await eventually("the wait's timer") { clock.deadlines.contains(.seconds(60)) }
+        let (running, directory) = try await Self.daemon(upstream: upstream, clock: clock) { _ in }
+        defer { directory.remove() }
+        try await Self.track(running, count: 1)
+        try await eventually("the poller's poll") { upstream.started == 1 }
+        // Given a request that the service holds: a refresh whose retrieval call never answers
+        let refreshing = Task { try await Harness.send("POST", running.localURL + "/v1/generations/1/refresh") }
         // When the daemon is asked to stop
         let stopped = StartCounter()
         let stopping = Task {
-            await harness.daemon.stop()
+            await running.stop()
             stopped.add()
         }
-        // Then the stop's bound starts on the clock, and the stop ends once it has passed, not at the minute
-        try await eventually("the stop bound's timer") { clock.deadlines.contains(.seconds(20)) }
+        // Then the stop's bound starts on the clock, and the stop ends once it has passed
+        try await eventually("the stop bound's timer") { clock.deadlines.contains(clock.now.offset + .seconds(20)) }
         #expect(stopped.count == 0)
         clock.advance(by: .seconds(20))
         try await eventually("the stop to end") { stopped.count == 1 }
         await stopping.value
-        _ = try? await waiting.value
-        #expect(clock.now.offset == .seconds(20))
+        _ = try? await refreshing.value
+        await upstream.stop()
+    }
+
+    @Test("?wait= is bounded: beyond local.max_waiters a request gets 503 with Retry-After; a stop answers every waiter at once")
+    func waiters() async throws {
+        let clock = ManualClock()
+        let harness = try await Harness.start(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date()),
+                                              adjust: { $0.maxWaiters = 2 })
+        let (row, _) = try await harness.submitted()
+        let watch = harness.daemon.daemon.poller.watch
+        // Given two requests waiting (the cap)
+        let first = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
+        let second = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
+        try await eventually("two waiters") { watch.waiting == 2 }
+        // Then a third is refused at once, and writes nothing
+        let third = try await harness.local("GET", "/v1/generations/\(row)?wait=60")
+        #expect(third.status == 503)
+        #expect(E2E.errorCode(third) == "too_many_waiters")
+        #expect(third.header("Retry-After") == "1")
+        // When the daemon stops, without the clock moving
+        let stopping = Task { await harness.stopDaemon() }
+        // Then both waiters are answered at once with the record as it stands
+        let answers = [try await first.value, try await second.value]
+        #expect(answers.map(\.status) == [200, 200])
+        #expect(answers.allSatisfy { $0.json["status"] as? String == "STARTING" })
+        #expect(clock.now.offset == .zero)
+        await stopping.value
         await harness.stop()
     }
 }

@@ -83,22 +83,34 @@ struct ManualClockRuleTests {
         #expect(started.count == 3)
     }
 
-    @Test("a watch ends at its timeout when nothing changes, and at once when the generation changes")
-    func watch() async {
+    @Test("a watch ends at its deadline when nothing changes, at once on a change, and every wait ends when the daemon stops")
+    func watch() async throws {
         let clock = ManualClock()
-        let watch = GenerationWatch(clock: DaemonClock(clock))
-        let quiet = watch.subscribe(row: 1)
-        let waiting = Task { await watch.wait(quiet, timeout: .seconds(5)) }
+        let daemonClock = DaemonClock(clock)
+        let watch = GenerationWatch(clock: daemonClock, capacity: 2)
+        let quiet = try #require(watch.subscribe(row: 1))
+        let waiting = Task { await watch.wait(quiet, until: daemonClock.now.advanced(by: .seconds(5))) }
         await clock.sleepers(atLeast: 1)
         clock.advance(by: .seconds(5))
         await waiting.value
 
-        let busy = watch.subscribe(row: 2)
-        let changed = Task { await watch.wait(busy, timeout: .seconds(60)) }
+        let busy = try #require(watch.subscribe(row: 2))
+        #expect(watch.subscribe(row: 3) == nil, "two subscriptions is the capacity")
+        let changed = Task { await watch.wait(busy, until: daemonClock.now.advanced(by: .seconds(60))) }
         await clock.sleepers(atLeast: 1)
         watch.changed(row: 2)
         await changed.value
         #expect(clock.now.offset == .seconds(5), "it did not need the clock to move")
+
+        watch.rearm(busy)
+        let stopped = Task { await watch.wait(busy, until: daemonClock.now.advanced(by: .seconds(60))) }
+        await clock.sleepers(atLeast: 1)
+        watch.stopWaiting()
+        await stopped.value
+        await watch.wait(busy, until: daemonClock.now.advanced(by: .seconds(60)))  // at once, once stopping
+        watch.end(quiet)
+        watch.end(busy)
+        #expect(watch.waiting == 0)
     }
 }
 
