@@ -22,6 +22,7 @@ struct CallbackController: Sendable {
     let client: DeclutterClient
     let verifyCallbacks: Bool
     let allowFrom: [CIDR]
+    let retention: CallbackRetention
     let schedule: PollSchedule
     let metrics: DaemonMetrics
     let watch: GenerationWatch
@@ -58,7 +59,7 @@ struct CallbackController: Sendable {
         let received = now()
         var report = StatusReport(source: .callback, receivedAt: received, rawBody: body,
                                   payload: RetrievalPayloadValidator.validate(body),
-                                  rescheduleIfPending: .atLeast(schedule.afterCallback(now: received)))
+                                  rescheduleIfPending: .atLeast(schedule.afterCallback(now: received)), retention: retention)
         if verifyCallbacks, case .success(let payload) = report.payload, payload.status.isTerminal {
             guard let checked = await verified(report, token: token) else {
                 metrics.callback(.unverified)
@@ -98,7 +99,8 @@ struct CallbackController: Sendable {
         } catch {
             return nil  // the store could not be read: nothing can be confirmed, so nothing is applied
         }
-        guard let stored else { return report }  // an unknown token: 404 below, nothing to confirm
+        // An unknown token (404 below), or a generation no callback can change: nothing to confirm.
+        guard let stored, stored.status.isPending || stored.status == .lost else { return report }
         // Not yet answered upstream: the callback may name its generation; without an id there is nothing to ask.
         let claimed = try? report.payload.get().generationID
         guard let generationID = stored.generationID ?? claimed else { return nil }

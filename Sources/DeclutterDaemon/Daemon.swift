@@ -104,7 +104,7 @@ public final class Daemon: Sendable {
         callbackRouter.add(middleware: APIErrorMiddleware())
         callbackRouter.addRoutes(CallbackController(
             database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
-            allowFrom: configuration.allowFrom, schedule: schedule, metrics: metrics, watch: poller.watch,
+            allowFrom: configuration.allowFrom, retention: configuration.callbackRetention, schedule: schedule, metrics: metrics, watch: poller.watch,
             unknownTokenLog: RateLimitedLog(), now: now).endpoints)
         callbackRouter.answerWrongMethods()
         let localRouter = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)

@@ -1,3 +1,4 @@
+import DeclutterStore
 import DeclutterAPI
 import Foundation
 import Logging
@@ -64,6 +65,8 @@ public struct DaemonConfiguration: Sendable {
     public var verifyCallbacks = false
     /// Source addresses allowed to call back; empty allows any.
     public var allowFrom: [CIDR] = []
+    /// How long a finished generation's callback token lives, and how much of invalid callbacks is kept.
+    public var callbackRetention = CallbackRetention()
     /// Send a callback URL with variations too; by default they are polled from their submission.
     public var variationWebhook = false
     public var localListen: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 8788)

@@ -68,6 +68,10 @@ extension Setting {
                     return parsed.count == ranges.count ? parsed : nil
                 },
                 show: { $0.isEmpty ? nil : $0.map(\.description).joined(separator: ",") }),
+        .duration("callbacks.token_ttl", "A finished generation's callback URL is accepted this long after it ended; then it answers 404.",
+                  at: \.callbackRetention.tokenTTL, minimum: .seconds(60)),
+        .count("callbacks.max_rejected_events", "Invalid callbacks kept as events per generation (bodies cut to 2 KiB); beyond it only counted.",
+               at: \.callbackRetention.rejectedEvents, minimum: 0),
         .bool("callbacks.variation_webhook",
               "Send a callback URL with variations too (the service's documentation lists none: by default variations are polled).",
               at: \.variationWebhook),

@@ -6,10 +6,12 @@ import GRDB
 
 extension AppDatabase {
     /// Applies a callback or poll answer and records its event, in one transaction.
-    /// Returns nil, having written nothing, when no generation matches `locator`.
+    /// Returns nil, having written nothing, when no generation matches `locator`, or when the callback's token
+    /// has outlived its retention.
     public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
         try await write { db in
             guard var generation = try GenerationRecord.find(locator, in: db) else { return nil }
+            if let retention = report.retention, generation.tokenExpired(at: report.receivedAt, after: retention.tokenTTL) { return nil }
             return try Self.apply(report, to: &generation, in: db)
         }
     }
@@ -44,6 +46,16 @@ extension AppDatabase {
             generation.updatedAt = report.receivedAt
             try generation.update(db)
         }
+        if violation != nil, let retention = report.retention {
+            // An invalid callback: its trail is bounded, in number and in size.
+            guard try EventRecord.rejectedCallbacks(of: event.generation, in: db) < retention.rejectedEvents else {
+                return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
+            }
+            event.rawBody = RawBody(report.rawBody.prefix(retention.rejectedBodyBytes))
+            if report.rawBody.count > retention.rejectedBodyBytes {
+                event.reason = (event.reason ?? "") + " (body cut to \(retention.rejectedBodyBytes) of \(report.rawBody.count) bytes)"
+            }
+        }
         try event.insert(db)
         return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
     }
@@ -56,7 +68,21 @@ extension RetrievalPayload {
     }
 }
 
+extension EventRecord {
+    /// Invalid callbacks kept for a generation.
+    static func rejectedCallbacks(of generation: Int64, in db: Database) throws -> Int {
+        try EventRecord.filter(Columns.generation == generation && Columns.source == EventSource.callback.rawValue
+                               && Columns.outcome == EventOutcome.rejected.rawValue).fetchCount(db)
+    }
+}
+
 extension GenerationRecord {
+    /// A final generation's callback token is accepted for `ttl` after it ended.
+    func tokenExpired(at date: Date, after ttl: Duration) -> Bool {
+        guard status.isFinal else { return false }
+        return date.timeIntervalSince(completedAt ?? updatedAt) > ttl.seconds
+    }
+
     static func find(_ locator: GenerationLocator, in db: Database) throws -> GenerationRecord? {
         switch locator {
         case .row(let id): try GenerationRecord.fetchOne(db, key: id)

@@ -121,6 +121,8 @@ public struct EventRecord: StoreRecord, Sendable, Equatable {
     public enum Columns {
         public static let id = Column(CodingKeys.id)
         public static let generation = Column(CodingKeys.generation)
+        public static let source = Column(CodingKeys.source)
+        public static let outcome = Column(CodingKeys.outcome)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -26,6 +26,22 @@ public enum PollReschedule: Sendable, Equatable {
     }
 }
 
+/// What the store keeps of callbacks, so that a leaked callback URL cannot fill the disk.
+public struct CallbackRetention: Sendable, Equatable {
+    /// After a generation is SUCCEEDED, FAILED or REJECTED, its token is accepted this long (then: unknown).
+    public var tokenTTL: Duration
+    /// Invalid callbacks kept as events per generation; beyond it only the metric counts them.
+    public var rejectedEvents: Int
+    /// The raw body of an invalid callback is kept up to this many bytes.
+    public var rejectedBodyBytes: Int
+
+    public init(tokenTTL: Duration = .seconds(7 * 86_400), rejectedEvents: Int = 20, rejectedBodyBytes: Int = 2048) {
+        self.tokenTTL = tokenTTL
+        self.rejectedEvents = rejectedEvents
+        self.rejectedBodyBytes = rejectedBodyBytes
+    }
+}
+
 /// A retrieval payload received about a generation (by callback or poll), valid or not.
 public struct StatusReport: Sendable {
     public var source: EventSource
@@ -36,15 +52,19 @@ public struct StatusReport: Sendable {
     /// generation-id rule against the generation it finds.
     public var payload: Result<RetrievalPayload, PayloadViolation>
     public var rescheduleIfPending: PollReschedule
+    /// For a callback: how long its token lives on and how much of an invalid one is kept.
+    public var retention: CallbackRetention?
 
     public init(source: EventSource, receivedAt: Date, httpStatus: Int? = nil, rawBody: Data,
-                payload: Result<RetrievalPayload, PayloadViolation>, rescheduleIfPending: PollReschedule) {
+                payload: Result<RetrievalPayload, PayloadViolation>, rescheduleIfPending: PollReschedule,
+                retention: CallbackRetention? = nil) {
         self.source = source
         self.receivedAt = receivedAt
         self.httpStatus = httpStatus
         self.rawBody = rawBody
         self.payload = payload
         self.rescheduleIfPending = rescheduleIfPending
+        self.retention = retention
     }
 }
 
@@ -54,6 +74,7 @@ public struct WriteResult: Sendable, Equatable {
     /// The rule broken when the outcome is `rejected`.
     public var violation: PayloadViolation?
     public var generation: GenerationRecord
+    /// The event recorded, or, for an invalid callback past `CallbackRetention.rejectedEvents`, the one not kept.
     public var event: EventRecord
 }
 

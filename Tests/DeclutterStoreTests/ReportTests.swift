@@ -123,3 +123,46 @@ struct ReportTests {
         }
     }
 }
+
+@Suite("Callback retention: what a leaked callback URL can cost")
+struct CallbackRetentionTests {
+    @Test("past max_rejected_events only the count grows; kept bodies are cut to the limit; the generation is untouched")
+    func rejectedCap() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let before = try await database.row(submitted.row)
+            let retention = CallbackRetention(rejectedEvents: 5, rejectedBodyBytes: 100)
+            let big = String(repeating: "x", count: 5000)
+            for index in 0..<30 {
+                var invalid = report(#"{"status": "DONE", "padding": "\#(big)", "n": \#(index)}"#)
+                invalid.retention = retention
+                let result = try #require(try await database.apply(invalid, to: submitted.byToken))
+                #expect(result.outcome == .rejected)
+            }
+            let rejected = try await database.events(forRow: submitted.row).filter { $0.source == .callback && $0.outcome == .rejected }
+            #expect(rejected.count == 5)
+            #expect(rejected.allSatisfy { ($0.rawBody?.bytes.count ?? 0) <= 100 })
+            #expect(rejected.allSatisfy { $0.reason?.contains("body cut to 100 of") == true })
+            #expect(try await database.row(submitted.row) == before)
+        }
+    }
+
+    @Test("a final generation's token answers for token_ttl after it ended, then is unknown and nothing is written")
+    func tokenTTL() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let retention = CallbackRetention(tokenTTL: .seconds(3600))
+            var done = report(succeededJSON, at: t0.plus(10))
+            done.retention = retention
+            #expect(try await database.apply(done, to: submitted.byToken)?.outcome == .applied)
+            var late = report(succeededJSON, at: t0.plus(10 + 3599))
+            late.retention = retention
+            #expect(try await database.apply(late, to: submitted.byToken)?.outcome == .duplicate)
+            let events = try await database.count("events")
+            var expired = report(succeededJSON, at: t0.plus(10 + 3601))
+            expired.retention = retention
+            #expect(try await database.apply(expired, to: submitted.byToken) == nil)
+            #expect(try await database.count("events") == events)
+        }
+    }
+}
