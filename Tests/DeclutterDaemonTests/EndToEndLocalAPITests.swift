@@ -44,7 +44,8 @@ struct EndToEndLocalAPITests {
         let sandbox = E2E.sandbox { $0.completionTime = 0.3...0.3 }
         try await Harness.with(sandbox: sandbox) { harness in
             let record = try await harness.submit()
-            #expect(record["status"] as? String == "STARTING")
+            // PROCESSING when the job's first callback beat the recording of the answer (a loaded machine).
+            #expect(["STARTING", "PROCESSING"].contains(record["status"] as? String ?? ""))
             let started = ContinuousClock.now
             let reply = try await harness.local("GET", "/v1/generations/\(try E2E.row(record))?wait=5")
             let elapsed = ContinuousClock.now - started
