@@ -9,9 +9,12 @@ public struct AppDatabase: Sendable {
     private let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path`, migrates it, and makes every commit durable.
+    /// Throws `DatabaseRefusal`, having written nothing, when an existing file is not one this binary may migrate.
     public static func open(path: String, busyTimeout: TimeInterval = 5) throws -> AppDatabase {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Before the pool: opening one turns WAL on, which rewrites the file's header.
+        try checkExisting(path: path, busyTimeout: busyTimeout)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
@@ -25,8 +28,28 @@ public struct AppDatabase: Sendable {
         return try AppDatabase(pool)
     }
 
-    /// A database on any GRDB writer (tests may pass an in-memory `DatabaseQueue`).
+    /// Reads the file at `path`, if there is one, on a read-only connection, and throws `DatabaseRefusal` when
+    /// the store must not migrate it: a newer declutterd's, another application's, or not SQLite. Creates
+    /// nothing when there is no file (for `check-config`); other failures are GRDB's `DatabaseError`.
+    public static func checkExisting(path: String, busyTimeout: TimeInterval = 5) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "declutterd.check"
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            try queue.read { try Migrations.check($0, path: path) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw DatabaseRefusal.notSQLite(path: path)
+        }
+    }
+
+    /// A database on any GRDB writer (tests may pass an in-memory `DatabaseQueue`). Throws `DatabaseRefusal`,
+    /// having migrated nothing, when it is not one this binary may migrate.
     public init(_ writer: any DatabaseWriter) throws {
+        try writer.read { try Migrations.check($0, path: writer.path) }
         try Migrations.migrator.migrate(writer)
         self.writer = writer
         self.reader = writer

@@ -10,6 +10,29 @@ enum Migrations {
         return migrator
     }
 
+    /// Reads (never writes) what `db` holds and throws the refusal when this binary must not migrate it:
+    /// migrations it does not know (a newer declutterd), or tables without any of declutterd's migrations
+    /// (another application's file). An empty database, or one this binary migrated, passes.
+    static func check(_ db: Database, path: String) throws {
+        let tables = try String.fetchAll(db, sql: #"""
+            SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name
+            """#)
+        // A `grdb_migrations` of another shape is someone else's: read as no declutterd migration.
+        let recorded = tables.contains("grdb_migrations")
+            ? (try? String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")) ?? ["?"] : []
+        let known = Set(migrator.migrations)
+        let others = tables.filter { $0 != "grdb_migrations" }
+        guard recorded.contains(where: known.contains) else {
+            // Nothing of declutterd's: only an empty file (or an empty migrations table) may become the store.
+            guard others.isEmpty, recorded.isEmpty else {
+                throw DatabaseRefusal.foreign(path: path, tables: Array(tables.prefix(3)), tableCount: tables.count)
+            }
+            return
+        }
+        let unknown = recorded.filter { !known.contains($0) }
+        guard unknown.isEmpty else { throw DatabaseRefusal.newerSchema(path: path, unknownMigrations: unknown) }
+    }
+
     static let v1 = """
     CREATE TABLE projects (
         id               TEXT PRIMARY KEY,            -- upstream project UUID
@@ -93,4 +116,31 @@ enum Migrations {
            (SELECT count(*) FROM events e WHERE e.generation = g.id) AS event_count
     FROM generations g;
     """
+}
+
+/// A database file the store will not open, found before anything was written to it. `declutterd serve` and
+/// `check-config` report it as one line and exit 65 (`foreign`, `notSQLite`) or 76 (`newerSchema`).
+public enum DatabaseRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A newer declutterd migrated it: the migrations this binary does not know, as recorded.
+    case newerSchema(path: String, unknownMigrations: [String])
+    /// An SQLite database that is not declutterd's: it has tables but none of declutterd's migrations.
+    /// `tables` names the first few (by name); `tableCount` counts them all.
+    case foreign(path: String, tables: [String], tableCount: Int)
+    /// Not an SQLite database at all (or an encrypted one).
+    case notSQLite(path: String)
+
+    public var description: String {
+        switch self {
+        case .newerSchema(let path, let unknown):
+            let names = unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "\(path) was migrated by a newer declutterd (migrations this one does not know: \(names)); "
+                + "run that version, or restore a backup made by this one; nothing was written to it"
+        case .foreign(let path, let tables, let count):
+            let more = count > tables.count ? " and \(count - tables.count) more" : ""
+            return "\(path) is not a declutterd database (it holds \(tables.joined(separator: ", "))\(more), and no declutterd migration); "
+                + "nothing was written to it: set database.path to another file"
+        case .notSQLite(let path):
+            return "\(path) is not an SQLite database; nothing was written to it: set database.path to another file"
+        }
+    }
 }

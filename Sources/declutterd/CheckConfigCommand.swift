@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeclutterDaemon
+import DeclutterStore
 import Foundation
 
 /// `declutterd check-config`: loads the configuration exactly as `serve` would and shows the result.
@@ -10,9 +11,10 @@ struct CheckConfigCommand: ParsableCommand {
         discussion: """
         Takes the same settings flags as serve. Prints one line per key: its effective value and where it came \
         from (flag, env NAME, file PATH:LINE, default). The API key is never printed: only where it came from \
-        and its length. Also checks that the store can be created at database.path, without creating it. \
-        Exit codes: 0 valid, 78 bad configuration (one line naming the key on stderr), 73 the store cannot be \
-        created at database.path.
+        and its length. Also checks that the store can be created at database.path, without creating it, and \
+        reads an existing file there (read-only) as serve would before migrating it. Exit codes: 0 valid, 78 bad \
+        configuration (one line naming the key on stderr), 73 the store cannot be created at database.path, 65 \
+        the file there is not a declutterd database, 76 it was migrated by a newer declutterd.
 
         It sees what serve would see with the same environment. To check what the systemd unit will see, run it \
         with the unit's settings, e.g. `systemd-run --pipe --wait -p DynamicUser=yes -p ConfigurationDirectory=declutterd \
@@ -26,14 +28,32 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let report = try settings.reportOrExit()
         let database = DatabaseLocationCheck(path: report.configuration.databasePath)
+        let refusal = database.usable ? Self.refusal(at: database.path) : nil
         if json {
-            Terminal.line(try Self.json(report, database: database))
+            Terminal.line(try Self.json(report, database: database, refusal: refusal))
         } else {
-            for line in Self.text(report, database: database) { Terminal.line(line) }
+            for line in Self.text(report, database: database, refusal: refusal) { Terminal.line(line) }
+        }
+        if let refusal {
+            Terminal.error("declutterd: database.path: \(refusal)")
+            throw ExitCode(refusal.exitCode)
         }
         guard database.usable else {
             Terminal.error("declutterd: database.path: cannot create the store at \(database.path): \(database.detail)")
             throw ExitCode(73)
+        }
+    }
+
+    /// What serve would refuse in an existing file at `path`, read without writing; nil for no file, a file it
+    /// would open, or one it cannot read (serve then reports that itself, exit 73).
+    static func refusal(at path: String) -> DatabaseRefusal? {
+        do {
+            try AppDatabase.checkExisting(path: path)
+            return nil
+        } catch let refusal as DatabaseRefusal {
+            return refusal
+        } catch {
+            return nil
         }
     }
 
@@ -44,7 +64,7 @@ struct CheckConfigCommand: ParsableCommand {
         "<redacted: \(origin.length) characters>"
     }
 
-    static func text(_ report: ConfigurationReport, database: DatabaseLocationCheck) -> [String] {
+    static func text(_ report: ConfigurationReport, database: DatabaseLocationCheck, refusal: DatabaseRefusal? = nil) -> [String] {
         var rows = report.settings.map { [$0.key, $0.value ?? unset($0.key), $0.source] }
         if let index = rows.firstIndex(where: { $0[0] == "upstream.api_key_file" }) {
             rows.insert([apiKeyName, redacted(report.apiKey), report.apiKey.source], at: index + 1)
@@ -54,9 +74,14 @@ struct CheckConfigCommand: ParsableCommand {
         let valueWidth = rows.map(\.[1].count).max()! + 2
         var lines = ["configuration file: \(report.file ?? "none (flags, environment and defaults only)")"]
         lines += rows.map { Column.left($0[0], keyWidth) + Column.left($0[1], valueWidth) + $0[2] }
-        lines.append("database: \(database.usable ? "ok" : "NOT USABLE"): \(database.detail)")
+        if let refusal {
+            lines.append("database: REFUSED: \(refusal)")
+        } else {
+            lines.append("database: \(database.usable ? "ok" : "NOT USABLE"): \(database.detail)")
+        }
         lines += report.notes.map { "note: \($0)" }
-        lines.append(database.usable ? "configuration OK" : "configuration loads, but the store cannot be created")
+        lines.append(refusal != nil ? "configuration loads, but serve would refuse the database"
+            : database.usable ? "configuration OK" : "configuration loads, but the store cannot be created")
         return lines
     }
 
@@ -69,7 +94,7 @@ struct CheckConfigCommand: ParsableCommand {
         }
     }
 
-    static func json(_ report: ConfigurationReport, database: DatabaseLocationCheck) throws -> String {
+    static func json(_ report: ConfigurationReport, database: DatabaseLocationCheck, refusal: DatabaseRefusal? = nil) throws -> String {
         var settings: [String: Any] = [:]
         for setting in report.settings {
             settings[setting.key] = ["value": setting.value ?? NSNull(), "source": setting.source] as [String: Any]
@@ -79,7 +104,8 @@ struct CheckConfigCommand: ParsableCommand {
             "configuration_file": report.file ?? NSNull(),
             "settings": settings,
             "api_key": ["source": report.apiKey.source, "length": report.apiKey.length, "value": "<redacted>"] as [String: Any],
-            "database": ["path": database.path, "directory": database.directory, "usable": database.usable, "detail": database.detail] as [String: Any],
+            "database": ["path": database.path, "directory": database.directory, "usable": database.usable && refusal == nil,
+                         "detail": database.detail, "refused": refusal.map { "\($0)" as Any } ?? NSNull()] as [String: Any],
             "notes": report.notes,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -5,7 +5,9 @@ import Foundation
 // Client commands talk to a running daemon's local API (docs/local-api.md). Exit codes (ClientExitCode):
 // 0 success; 1 failure (an API error other than 404, or a generation that ended FAILED, REJECTED or
 // LOST under --wait); 64 usage (ArgumentParser's validation); 66 not found (HTTP 404); 69 daemon
-// unreachable. Errors are one line on stderr: `declutterd: <message> (<code>)`.
+// unreachable, or no answer in time. Errors are one line on stderr: `declutterd: <message> (<code>)`.
+// `submit` and `vary` always send an Idempotency-Key (`--idempotency-key`, else a new `cli-<uuid>` shown on
+// stderr) and send the request again under it when the answer is lost (LocalAPIClient.launch).
 
 extension Declutterd {
     /// Commands that talk to a running daemon's local API.
@@ -26,7 +28,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Let the service find the clutter itself.") var auto = false
     @Option(name: .customLong("mask"), help: ArgumentHelp("A mask image marking what to remove.", valueName: "url")) var maskURL: String?
     @Flag(help: "Show progress and wait until the generation succeeds or fails.") var wait = false
-    @Option(help: ArgumentHelp("Makes a retried submission return the first one instead of spending another photo.", valueName: "key"))
+    @Option(help: ArgumentHelp(
+        "Makes a retried submission return the first one instead of spending another photo (default: a new cli-<uuid>, shown on stderr).",
+        valueName: "key"))
     var idempotencyKey: String?
     @OptionGroup var client: ClientOptions
 
@@ -35,9 +39,10 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let key = client.idempotencyKey(given: idempotencyKey)
         try await client.withClient { api in
-            let reply = try await api.submit(imageURL: imageURL, auto: auto, maskURL: maskURL, idempotencyKey: idempotencyKey)
-            try await client.followUp(reply, wait: wait, api: api)
+            let reply = try await api.submit(imageURL: imageURL, auto: auto, maskURL: maskURL, idempotencyKey: key)
+            try await client.followUp(reply, wait: wait, api: api, keyGenerated: idempotencyKey == nil)
         }
     }
 }
@@ -54,15 +59,17 @@ struct VaryCommand: AsyncParsableCommand {
     @Option(name: .customLong("original"), help: ArgumentHelp("The original image (default: the parent's).", valueName: "url"))
     var originalURL: String?
     @Flag(help: "Show progress and wait until the variation succeeds or fails.") var wait = false
-    @Option(help: ArgumentHelp("Makes a retried request return the first variation.", valueName: "key")) var idempotencyKey: String?
+    @Option(help: ArgumentHelp("Makes a retried request return the first variation (default: a new cli-<uuid>, shown on stderr).", valueName: "key"))
+    var idempotencyKey: String?
     @OptionGroup var client: ClientOptions
 
     func validate() throws { try ClientArguments.validateID(id) }
 
     func run() async throws {
+        let key = client.idempotencyKey(given: idempotencyKey)
         try await client.withClient { api in
-            let reply = try await api.vary(id, maskURL: maskURL, originalURL: originalURL, idempotencyKey: idempotencyKey)
-            try await client.followUp(reply, wait: wait, api: api)
+            let reply = try await api.vary(id, maskURL: maskURL, originalURL: originalURL, idempotencyKey: key)
+            try await client.followUp(reply, wait: wait, api: api, keyGenerated: idempotencyKey == nil)
         }
     }
 }
@@ -110,9 +117,23 @@ struct RefreshCommand: AsyncParsableCommand {
 }
 
 extension ClientOptions {
+    /// The key a launch is sent with: `given`, else a new one, shown on stderr (under `--json` too) before
+    /// anything is sent, so that a person can repeat the request by hand without spending twice.
+    func idempotencyKey(given: String?) -> String {
+        if let given { return given }
+        let key = LocalAPIClient.newIdempotencyKey()
+        Terminal.error("Idempotency-Key: \(key)")
+        return key
+    }
+
     /// After a submission: the record, or with `wait` the progress and the settled record.
-    func followUp(_ reply: LocalReply<LocalGeneration>, wait: Bool, api: LocalAPIClient) async throws {
-        if reply.replayed, !json { Terminal.error("replayed: this Idempotency-Key was used before; no new generation was made") }
+    func followUp(_ reply: LocalReply<LocalGeneration>, wait: Bool, api: LocalAPIClient, keyGenerated: Bool = false) async throws {
+        if reply.replayed, !json {
+            // A key made for this run is replayed only when an earlier attempt of this run got through.
+            Terminal.error(keyGenerated
+                ? "replayed: an earlier attempt got through; this is its generation, nothing was spent twice"
+                : "replayed: this Idempotency-Key was used before; no new generation was made")
+        }
         guard wait else {
             emit(reply) { ClientReport.generations([$0]) }
             return

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeclutterDaemon
+import DeclutterStore
 import Foundation
 import Logging
 
@@ -14,6 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
         (e.g. upstream.base_url) has an environment name (DECLUTTERD_UPSTREAM_BASE_URL) and can be set \
         with --set KEY=VALUE. The API key comes from DECLUTTERD_API_KEY, upstream.api_key_file, or \
         $CREDENTIALS_DIRECTORY/api_key; it is never printed.
+
+        Exit codes at start-up: 78 bad configuration; 73 the store cannot be opened; 65 \
+        database.path is not a declutterd database (another application's, or not SQLite); 76 the database was \
+        migrated by a newer declutterd. Each is one line on stderr; a refused database is left untouched.
         """)
 
     @OptionGroup var settings: SettingsOptions
@@ -25,12 +30,26 @@ struct ServeCommand: AsyncParsableCommand {
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: configuration, logger: logger)
+        } catch let refusal as DatabaseRefusal {
+            Terminal.error("declutterd: database.path: \(refusal)")
+            throw ExitCode(refusal.exitCode)
         } catch {
             Terminal.error("declutterd: cannot open the store at \(configuration.databasePath): \(error)")
             throw ExitCode(73)
         }
         try await daemon.run {
             logger.info("ready", metadata: ["callbacks": "\(daemon.bound.callbacks ?? "-")", "local": "\(daemon.bound.local ?? daemon.bound.socket ?? "-")"])
+        }
+    }
+}
+
+extension DatabaseRefusal {
+    /// `serve` and `check-config` exit with these (sysexits.h): 65 EX_DATAERR for a file that is not a
+    /// declutterd database, 76 EX_PROTOCOL for a schema newer than this binary. Restarting fixes neither.
+    var exitCode: Int32 {
+        switch self {
+        case .foreign, .notSQLite: 65
+        case .newerSchema: 76
         }
     }
 }

@@ -14,20 +14,25 @@ public struct LocalAPIClient: Sendable {
     let httpClient: HTTPClient
     /// Time allowed for one call beyond what `?wait=` asks the daemon to hold it.
     let callTimeout: TimeAmount
+    /// How a submission or variation sent with an Idempotency-Key is sent again when its answer is lost.
+    let launchRetry: LaunchRetry
 
     /// Uses `httpClient` as is; see `with(_:body:)` for one that fails fast when nothing listens.
-    public init(endpoint: LocalEndpoint, httpClient: HTTPClient, callTimeout: TimeAmount = .seconds(30)) {
+    public init(endpoint: LocalEndpoint, httpClient: HTTPClient, callTimeout: TimeAmount = .seconds(30),
+                launchRetry: LaunchRetry = .standard) {
         self.endpoint = endpoint
         self.httpClient = httpClient
         self.callTimeout = callTimeout
+        self.launchRetry = launchRetry
     }
 
     /// Runs `body` with a client of its own, shut down afterwards. A refused connection fails at once
     /// (no retries behind the scenes), so an absent daemon is reported without delay.
-    public static func with<T: Sendable>(_ endpoint: LocalEndpoint, body: (LocalAPIClient) async throws -> T) async throws -> T {
+    public static func with<T: Sendable>(_ endpoint: LocalEndpoint, callTimeout: TimeAmount = .seconds(30), launchRetry: LaunchRetry = .standard,
+                                         body: (LocalAPIClient) async throws -> T) async throws -> T {
         let httpClient = DeclutterClient.makeHTTPClient(connectTimeout: .seconds(5))
         do {
-            let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient))
+            let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient, callTimeout: callTimeout, launchRetry: launchRetry))
             try? await httpClient.shutdown()
             return result
         } catch {
@@ -38,16 +43,45 @@ public struct LocalAPIClient: Sendable {
 
     // MARK: - Writes
 
-    /// `POST /v1/generations`: `auto` or a `maskURL`.
+    /// `POST /v1/generations`: `auto` or a `maskURL`. With an `idempotencyKey`, a call whose answer is lost
+    /// is sent again under the same key (`launchRetry`).
     public func submit(imageURL: String, auto: Bool, maskURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
         let body = SubmitBody(imageURL: imageURL, auto: auto ? true : nil, maskURL: maskURL)
-        return try await call(.POST, "/v1/generations", body: Self.json(body), idempotencyKey: idempotencyKey)
+        return try await launch("/v1/generations", body: Self.json(body), idempotencyKey: idempotencyKey)
     }
 
-    /// `POST /v1/generations/{id}/variations`; the daemon defaults `originalURL` to the parent's image.
+    /// `POST /v1/generations/{id}/variations`; the daemon defaults `originalURL` to the parent's image. Retried
+    /// like `submit` when it carries an `idempotencyKey`.
     public func vary(_ id: String, maskURL: String?, originalURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
-        try await call(.POST, "/v1/generations/\(Self.escaped(id))/variations", body: Self.json(VaryBody(maskURL: maskURL, originalURL: originalURL)),
-                       idempotencyKey: idempotencyKey)
+        try await launch("/v1/generations/\(Self.escaped(id))/variations", body: Self.json(VaryBody(maskURL: maskURL, originalURL: originalURL)),
+                         idempotencyKey: idempotencyKey)
+    }
+
+    /// A new Idempotency-Key for one submission: `cli-` and a random UUID.
+    public static func newIdempotencyKey() -> String {
+        "cli-" + UUID().uuidString.lowercased()
+    }
+
+    /// A launching POST. Sent with a key, it is sent again (same body, same key) when no answer came back
+    /// although the request may have arrived: the daemon then returns the first attempt's generation, so
+    /// nothing is spent twice. Without a key it is sent once.
+    private func launch(_ path: String, body: Data, idempotencyKey: String?) async throws(LocalClientError) -> LocalReply<LocalGeneration> {
+        guard let idempotencyKey else { return try await call(.POST, path, body: body) }
+        var attempt = 1
+        var pause = launchRetry.backoff
+        while true {
+            do throws(LocalClientError) {
+                return try await call(.POST, path, body: body, idempotencyKey: idempotencyKey)
+            } catch where error.code == LocalClientError.noAnswer {
+                guard attempt < launchRetry.attempts, !Task.isCancelled else {
+                    throw LocalClientError(error.kind, code: error.code, message: error.message
+                        + " (\(attempt) attempt\(attempt == 1 ? "" : "s"); to retry without spending twice, send it again with --idempotency-key \(idempotencyKey))")
+                }
+                try? await Task.sleep(for: pause)
+                attempt += 1
+                pause *= 2
+            }
+        }
     }
 
     /// `POST /v1/track`: adopts a generation created elsewhere (202 new, 200 already tracked).
@@ -110,12 +144,18 @@ public struct LocalAPIClient: Sendable {
         let status: Int
         let data: Data
         let replayed: Bool
+        let timeout = callTimeout + extraTime
         do {
-            let response = try await httpClient.execute(request, timeout: callTimeout + extraTime)
+            let response = try await httpClient.execute(request, timeout: timeout)
             status = Int(response.status.code)
             replayed = response.headers.first(name: "Idempotent-Replayed") == "true"
             data = Data(buffer: try await response.body.collect(upTo: 1 << 24))
         } catch {
+            if Self.answerMayBeLost(error) {
+                let reason = (error as? HTTPClientError) == .deadlineExceeded
+                    ? " within \(String(format: "%g", Double(timeout.nanoseconds) / 1e9))s" : ": \(Self.reason(error))"
+                throw LocalClientError(.unreachable, code: LocalClientError.noAnswer, message: "no answer from the daemon at \(endpoint)" + reason)
+            }
             throw LocalClientError(.unreachable, code: "unreachable", message: "cannot reach the daemon at \(endpoint): \(Self.reason(error))")
         }
         guard (200..<300).contains(status) else { throw Self.apiError(status: status, body: data) }
@@ -136,11 +176,30 @@ public struct LocalAPIClient: Sendable {
         return LocalClientError(kind, code: "http_\(status)", message: "the daemon answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text)"))
     }
 
+    /// Whether a transport error came after the request may have reached the daemon: a timeout waiting for the
+    /// answer, or the connection dropped. A refused or timed-out connect proves nothing was sent.
+    static func answerMayBeLost(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError:
+            return [HTTPClientError.deadlineExceeded, .readTimeout, .writeTimeout, .remoteConnectionClosed].contains(error)
+        case let error as ChannelError:
+            switch error {
+            case .eof, .ioOnClosedChannel, .outputClosed, .alreadyClosed: return true
+            default: return false
+            }
+        case let error as IOError:
+            return [ECONNRESET, EPIPE].contains(error.errnoCode)
+        default:
+            return false
+        }
+    }
+
     /// A short, human reason for a transport error (`connection refused`, `timed out`).
     static func reason(_ error: any Error) -> String {
         switch error {
         case let error as HTTPClientError where error == .connectTimeout: return "connection timed out"
         case let error as HTTPClientError where error == .deadlineExceeded: return "no answer in time"
+        case let error as HTTPClientError where error == .remoteConnectionClosed: return "the connection closed before the answer"
         case let error as IOError: return String(cString: strerror(error.errnoCode)).lowercased()
         default: return "\(error)"
         }
@@ -159,6 +218,23 @@ public struct LocalAPIClient: Sendable {
     }
 
     private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}
+
+/// How many times a launch sent with an Idempotency-Key is sent in all when its answer is lost, and the pause
+/// before the second attempt (doubled before each later one).
+public struct LaunchRetry: Sendable, Equatable {
+    public var attempts: Int
+    public var backoff: Duration
+
+    public init(attempts: Int, backoff: Duration) {
+        self.attempts = max(attempts, 1)
+        self.backoff = backoff
+    }
+
+    /// Three attempts, 0.5 s then 1 s apart.
+    public static let standard = LaunchRetry(attempts: 3, backoff: .milliseconds(500))
+    /// One attempt.
+    public static let none = LaunchRetry(attempts: 1, backoff: .zero)
 }
 
 // MARK: - Bodies

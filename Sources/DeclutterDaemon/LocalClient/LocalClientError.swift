@@ -1,7 +1,7 @@
 /// Exit codes of the client commands (sysexits.h where one fits):
 /// 0 success; 1 failure (an HTTP error other than 404, or a generation that ended FAILED, REJECTED
 /// or LOST under `--wait`); 64 usage (ArgumentParser's validation); 66 not found (HTTP 404);
-/// 69 daemon unreachable.
+/// 69 daemon unreachable, or no answer in time (after the retries `submit` and `vary` make).
 public enum ClientExitCode {
     public static let success: Int32 = 0
     public static let failure: Int32 = 1
@@ -12,7 +12,7 @@ public enum ClientExitCode {
     /// The same list, for a command's help.
     public static let help = """
         Exit codes: 0 success; 1 failure (an API error, or a generation that ended FAILED, REJECTED or \
-        LOST under --wait); 64 usage; 66 not found; 69 daemon unreachable.
+        LOST under --wait); 64 usage; 66 not found; 69 daemon unreachable or no answer in time.
         """
 }
 
@@ -41,6 +41,10 @@ public struct LocalClientError: Error, Sendable, Equatable, CustomStringConverti
         case .failure: ClientExitCode.failure
         }
     }
+
+    /// The code of an `.unreachable` error that came after the request may have reached the daemon (a timeout
+    /// waiting for the answer, a dropped connection), as opposed to `unreachable` (nothing was sent).
+    public static let noAnswer = "no_answer"
 
     /// `<message> (<code>)`: the line printed after `declutterd: `.
     public var description: String { "\(message) (\(code))" }
