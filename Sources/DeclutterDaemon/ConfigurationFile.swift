@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `declutterd.toml` file: a small TOML subset, parsed here without a dependency.
 ///
@@ -63,16 +66,23 @@ public struct ConfigurationFile: Sendable, Equatable {
     /// Larger than any sensible configuration: refuse rather than read a wrong file whole.
     static let maximumSize = 1 << 20
 
-    /// A small file's bytes, or why not, in words an operator can act on.
+    /// A small file's bytes, or why not, in the system's own words (`Permission denied`, `No such file or
+    /// directory`, `Is a directory`): what `open` and `read` said, not a guess.
     static func contents(of path: String, limit: Int) -> Result<Data, FileProblem> {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .failure(FileProblem("no such file")) }
-        guard !isDirectory.boolValue else { return .failure(FileProblem("it is a directory, not a file")) }
-        guard FileManager.default.isReadableFile(atPath: path), let handle = FileHandle(forReadingAtPath: path) else {
-            return .failure(FileProblem("permission denied"))
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .failure(FileProblem(errno: errno)) }
+        defer { Glibc.close(descriptor) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while data.count <= limit {
+            let count = Glibc.read(descriptor, &buffer, buffer.count)
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                return .failure(FileProblem(errno: errno))
+            }
+            data.append(contentsOf: buffer[0..<count])
         }
-        defer { try? handle.close() }
-        guard let data = try? handle.read(upToCount: limit + 1) ?? Data() else { return .failure(FileProblem("read error")) }
         guard data.count <= limit else { return .failure(FileProblem("larger than \(limit) bytes")) }
         return .success(data)
     }
@@ -80,6 +90,7 @@ public struct ConfigurationFile: Sendable, Equatable {
     struct FileProblem: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
+        init(errno code: Int32) { description = String(cString: strerror(code)) }
     }
 }
 

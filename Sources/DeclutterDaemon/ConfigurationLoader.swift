@@ -122,6 +122,9 @@ public struct ConfigurationLoader {
         if let local = configuration.localListen, !local.isLoopback, !configuration.localAllowPublic {
             throw ConfigurationError("local.listen", "\(local) is not a loopback address; the local API is an admin surface (set local.allow_public=true to insist)")
         }
+        if let local = configuration.localListen, local == configuration.callbacksListen, local.port != 0 {
+            throw ConfigurationError("local.listen", "\(local) is callbacks.listen's address too: the local API and the public listener need one each")
+        }
         let polling = configuration.polling
         guard polling.maxInterval >= polling.initialInterval else {
             throw ConfigurationError("polling.max_interval", "must be at least polling.initial_interval (\(DurationText.format(polling.initialInterval)))")

@@ -2,7 +2,7 @@ import Hummingbird
 
 extension Router {
     /// Every method a client could try; those a path does not serve answer 405.
-    static var answeredMethods: [HTTPRequest.Method] { [.get, .head, .post, .put, .patch, .delete, .options] }
+    static var answeredMethods: [HTTPRequest.Method] { [.get, .head, .post, .put, .patch, .delete, .options, .trace] }
 
     /// The routes served, as `METHOD /path`, sorted.
     var servedRoutes: [String] { routes.map { "\($0.method.rawValue) \($0.path)" }.sorted() }

@@ -18,15 +18,18 @@ struct ServeCommand: AsyncParsableCommand {
 
         Exit codes at start-up: 78 bad configuration; 73 the store cannot be opened; 65 \
         database.path is not a declutterd database (another application's, or not SQLite); 76 the database was \
-        migrated by a newer declutterd. Each is one line on stderr; a refused database is left untouched.
+        migrated by a newer declutterd; 75 a listener cannot listen (its address is in use): it names the \
+        setting and the address. Each is one line on stderr; a refused database is left untouched.
         """)
 
     @OptionGroup var settings: SettingsOptions
 
     func run() async throws {
-        let configuration = try settings.loadOrExit()
+        let report = try settings.reportOrExit()
+        let configuration = report.configuration
         DaemonLogging.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "declutterd")
+        for note in report.notes { logger.warning("\(note)") }
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: configuration, logger: logger)
@@ -37,8 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.error("declutterd: cannot open the store at \(configuration.databasePath): \(error)")
             throw ExitCode(73)
         }
-        try await daemon.run {
-            logger.info("ready", metadata: ["callbacks": "\(daemon.bound.callbacks ?? "-")", "local": "\(daemon.bound.local ?? daemon.bound.socket ?? "-")"])
+        do {
+            try await daemon.run {
+                logger.info("ready", metadata: ["callbacks": "\(daemon.bound.callbacks ?? "-")", "local": "\(daemon.bound.local ?? daemon.bound.socket ?? "-")"])
+            }
+        } catch let error as ListenerError {
+            Terminal.error("declutterd: \(error)")
+            throw ExitCode(75)  // EX_TEMPFAIL: another process may let go of the address; systemd tries again
         }
     }
 }

@@ -87,7 +87,7 @@ struct CheckConfigTests {
 
         let missing = try await CLI.run(clean: true, ["check-config"], environment: ["DECLUTTERD_CONFIG": scratch.path("nope.toml")])
         #expect(missing.status == 78, "\(missing)")
-        #expect(missing.stderr == "declutterd: configuration DECLUTTERD_CONFIG: cannot read \(scratch.path("nope.toml")): no such file\n", "\(missing)")
+        #expect(missing.stderr == "declutterd: configuration DECLUTTERD_CONFIG: cannot read \(scratch.path("nope.toml")): No such file or directory\n", "\(missing)")
 
         let noKey = try await CLI.run(clean: true, ["check-config", "--user-id", Self.userID], environment: [:])
         #expect(noKey.status == 78, "\(noKey)")
@@ -121,6 +121,26 @@ struct CheckConfigTests {
         let output = run.stdout + run.stderr
         for piece in [apiKey, String(apiKey.prefix(12)), String(apiKey.suffix(8)), "7Hq2ZpX9", "Vb8NcT3m"] {
             #expect(!output.contains(piece), "the output shows \(piece)")
+        }
+    }
+}
+
+@Suite("serve at start: what it says before it serves")
+struct ServeStartTests {
+    @Test("a listener whose address is taken is named with its address (exit 75); an unknown DECLUTTERD_ variable is warned about")
+    func portInUse() async throws {
+        try await Harness.with { harness in
+            let taken = try #require(URL(string: harness.daemon.callbackBaseURL)?.port)
+            let scratch = try TemporaryDirectory(prefix: "declutterd-port")
+            defer { scratch.remove() }
+            let run = try await CLI.run(clean: true, ["serve"], environment: [
+                "DECLUTTERD_API_KEY": "sk-test", "DECLUTTERD_UPSTREAM_USER_ID": UUID().uuidString,
+                "DECLUTTERD_DATABASE_PATH": scratch.file("d.sqlite"), "DECLUTTERD_CALLBACKS_LISTEN": "127.0.0.1:\(taken)",
+                "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:0", "DECLUTTERD_POLLING_GRACE": "10m",
+            ])
+            #expect(run.status == 75, "\(run)")
+            #expect(run.stderr.contains("declutterd: callbacks.listen: cannot listen on 127.0.0.1:\(taken): "), "\(run)")
+            #expect(run.stderr.contains("DECLUTTERD_POLLING_GRACE is not a setting this version knows"), "\(run)")
         }
     }
 }

@@ -126,10 +126,10 @@ struct ConfigurationFileTests {
     @Test("a file that cannot be read is an error of whoever named it")
     func unreadable() throws {
         let scratch = try ConfigurationScratch()
-        #expect(throws: ConfigurationError("--config", "cannot read \(scratch.path("nope.toml")): no such file")) {
+        #expect(throws: ConfigurationError("--config", "cannot read \(scratch.path("nope.toml")): No such file or directory")) {
             try ConfigurationFile.read(path: scratch.path("nope.toml"), origin: "--config")
         }
-        #expect(throws: ConfigurationError("DECLUTTERD_CONFIG", "cannot read \(scratch.directory): it is a directory, not a file")) {
+        #expect(throws: ConfigurationError("DECLUTTERD_CONFIG", "cannot read \(scratch.directory): Is a directory")) {
             try ConfigurationFile.read(path: scratch.directory, origin: "DECLUTTERD_CONFIG")
         }
     }

@@ -126,10 +126,10 @@ struct ConfigurationLoaderTests {
                          problem: #"cannot use "alice" (from file /etc/declutterd/declutterd.toml:2): expected a UUID"#),
         BadConfiguration(name: "missing API key", environment: [:], key: "upstream.api_key_file", problem: "no API key"),
         BadConfiguration(name: "credential directory without api_key", environment: ["CREDENTIALS_DIRECTORY": "$DIR"],
-                         key: "upstream.api_key_file", problem: "$CREDENTIALS_DIRECTORY/api_key ($DIR/api_key): no such file"),
+                         key: "upstream.api_key_file", problem: "$CREDENTIALS_DIRECTORY/api_key ($DIR/api_key): No such file or directory"),
         BadConfiguration(name: "api_key_file is a directory",
                          file: "[upstream]\nuser_id = \"\(ConfigurationLoaderTests.userID)\"\napi_key_file = \"$DIR\"\n", environment: [:],
-                         key: "upstream.api_key_file", problem: "it is a directory, not a file"),
+                         key: "upstream.api_key_file", problem: "Is a directory"),
         BadConfiguration(name: "empty api_key credential", environment: ["CREDENTIALS_DIRECTORY": "$DIR/empty"],
                          key: "upstream.api_key_file", problem: "is empty"),
         BadConfiguration(name: "bad port", file: "[upstream]\nuser_id = \"\(ConfigurationLoaderTests.userID)\"\n[callbacks]\nlisten = \"127.0.0.1:99999\"\n",
@@ -188,12 +188,32 @@ struct ConfigurationLoaderTests {
     @Test("an explicit file that cannot be read is a configuration error")
     func explicitFileMissing() throws {
         let scratch = try ConfigurationScratch()
-        #expect(throws: ConfigurationError("--config", "cannot read \(scratch.path("missing.toml")): no such file")) {
+        #expect(throws: ConfigurationError("--config", "cannot read \(scratch.path("missing.toml")): No such file or directory")) {
             try ConfigurationLoader.standard(configPath: scratch.path("missing.toml"), flags: [:], environment: [:])
         }
-        #expect(throws: ConfigurationError("DECLUTTERD_CONFIG", "cannot read \(scratch.path("missing.toml")): no such file")) {
+        #expect(throws: ConfigurationError("DECLUTTERD_CONFIG", "cannot read \(scratch.path("missing.toml")): No such file or directory")) {
             try ConfigurationLoader.standard(configPath: nil, flags: [:], environment: ["DECLUTTERD_CONFIG": scratch.path("missing.toml")])
         }
+    }
+
+    @Test("both listeners on one address are refused; a file's error is the system's own words")
+    func listenersAndFileErrors() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try loader(nil, environment: ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID,
+                                          "DECLUTTERD_CALLBACKS_LISTEN": "127.0.0.1:9000", "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:9000"]).load()
+        }
+        #expect(error?.key == "local.listen")
+        let scratch = try ConfigurationScratch()
+        let file = try scratch.write("locked/api_key", "sk-test")
+        let locked = scratch.path("locked")
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: locked)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: locked) }
+        // root may enter any directory (CI runs as root); everyone else is told the truth, not "no such file"
+        guard getuid() != 0 else { return }
+        let unreadable = #expect(throws: ConfigurationError.self) {
+            try loader(nil, environment: ["DECLUTTERD_UPSTREAM_USER_ID": Self.userID, "DECLUTTERD_UPSTREAM_API_KEY_FILE": file]).load()
+        }
+        #expect(unreadable?.problem.contains("Permission denied") == true, "\(String(describing: unreadable))")
     }
 
     @Test("durations print in whole units, largest first, and read back")
