@@ -48,7 +48,9 @@ RULES = RAW_RULES + [
 STATUSES = ["STARTING", "PROCESSING", "SUCCEEDED", "FAILED"]
 IMAGE_KEYS = ["images", "output", "image_urls"]
 VARIATION_KEYS = ["variations", "variations_count", "nb_variations"]
-URL = re.compile(r"https?://[^\s/?#]+([/?#]\S*)?")
+MAX_URL = 2048
+URL_TAIL_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?")
+HEX = set("0123456789abcdefABCDEF")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 FILE_NAME = re.compile(r"\d{3}-[a-z0-9]+(-[a-z0-9]+)*\.json")
 
@@ -73,6 +75,106 @@ def raw_rules(raw):
         return broken, (parse_strict(text),)
     except ValueError:
         return broken + ["body.not_json"], None
+
+
+def decimal(text, digits):
+    """A decimal number of 1..digits digits without leading zeros (a lone 0 is fine), else None."""
+    if not (1 <= len(text) <= digits) or not all(c in "0123456789" for c in text):
+        return None
+    if len(text) > 1 and text[0] == "0":
+        return None
+    return int(text)
+
+
+def is_ipv4(text):
+    parts = text.split(".")
+    return len(parts) == 4 and all(decimal(p, 3) is not None and decimal(p, 3) <= 255 for p in parts)
+
+
+def is_dns_name(text):
+    if not 1 <= len(text) <= 253:
+        return False
+    labels = text.split(".")
+    ldh = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+    if not all(1 <= len(l) <= 63 and set(l) <= ldh and l[0] != "-" and l[-1] != "-" for l in labels):
+        return False
+    return labels[-1][0].isascii() and labels[-1][0].isalpha()
+
+
+def ipv6_groups(text, ipv4_tail):
+    """How many 16-bit groups a run of single-colon-separated groups stands for, else None."""
+    if text == "":
+        return 0
+    pieces = text.split(":")
+    count = 0
+    for i, piece in enumerate(pieces):
+        if ipv4_tail and i == len(pieces) - 1 and "." in piece:
+            if not is_ipv4(piece):
+                return None
+            count += 2
+        elif 1 <= len(piece) <= 4 and set(piece) <= HEX:
+            count += 1
+        else:
+            return None
+    return count
+
+
+def is_ipv6(text):
+    if text.count("::") > 1 or ":::" in text:
+        return False
+    if "::" not in text:
+        return ipv6_groups(text, True) == 8
+    left, right = text.split("::")
+    left, right = ipv6_groups(left, False), ipv6_groups(right, True)
+    return left is not None and right is not None and left + right <= 7
+
+
+def is_url(value):
+    """The daemon's URL rule (docs/contract.md, "URLs"), written independently of the schema's patterns."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_URL:
+        return False
+    if not all("!" <= c <= "~" for c in value):
+        return False
+    lowered = value[:8].lower()
+    start = 8 if lowered.startswith("https://") else 7 if lowered.startswith("http://") else None
+    if start is None:
+        return False
+    end = next((i for i in range(start, len(value)) if value[i] in "/?#"), len(value))
+    authority, tail = value[start:end], value[end:]
+    port = None
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close < 0 or not is_ipv6(authority[1:close]):
+            return False
+        rest = authority[close + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                return False
+            port = rest[1:]
+    else:
+        host, colon, port_text = authority.partition(":")
+        if colon:
+            port = port_text
+        if not (is_ipv4(host) or is_dns_name(host)):
+            return False
+    if port is not None and not (decimal(port, 5) is not None and 1 <= decimal(port, 5) <= 65535):
+        return False
+    i, fragment = 0, False
+    while i < len(tail):
+        c = tail[i]
+        if c == "%":
+            if not (i + 2 < len(tail) and tail[i + 1] in HEX and tail[i + 2] in HEX):
+                return False
+            i += 3
+            continue
+        if c == "#":
+            if fragment:
+                return False
+            fragment = True
+        elif c not in URL_TAIL_CHARS:
+            return False
+        i += 1
+    return True
 
 
 def is_uuid(value):
@@ -108,7 +210,7 @@ def reference_rules(raw, expected):
     if any(not isinstance(v, list) for v in values):
         broken.append("images.not_array")
     lists = [v for v in values if isinstance(v, list)]
-    if any(not (isinstance(u, str) and URL.fullmatch(u)) for v in lists for u in v):
+    if any(not is_url(u) for v in lists for u in v):
         broken.append("images.invalid_url")
     non_empty = any(len(v) > 0 for v in lists)
     if status == "SUCCEEDED" and not non_empty and not any(not isinstance(v, list) for v in values):

@@ -133,19 +133,4 @@ public enum RetrievalPayloadValidator {
         guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return false }
         return groups.allSatisfy { $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }
     }
-
-    /// `^https?://[^\s/?#]+([/?#]\S*)?$`: lowercase scheme, a non-empty host, no white space.
-    public static func isAbsoluteHTTPURL(_ text: String) -> Bool {
-        let rest: Substring
-        if text.hasPrefix("https://") {
-            rest = text.dropFirst(8)
-        } else if text.hasPrefix("http://") {
-            rest = text.dropFirst(7)
-        } else {
-            return false
-        }
-        guard !rest.contains(where: \.isWhitespace) else { return false }
-        let host = rest.prefix { !"/?#".contains($0) }
-        return !host.isEmpty
-    }
 }
