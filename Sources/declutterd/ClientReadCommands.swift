@@ -50,7 +50,10 @@ struct ShowCommand: AsyncParsableCommand {
         discussion: "With --json and --events, two JSON documents: the record, then the events.\n\n" + ClientExitCode.help)
 
     @Argument(help: "A local id or a generation UUID.") var id: String
-    @Flag(help: "Also show every callback, poll and decision recorded for it.") var events = false
+    @Flag(help: "Also show the callbacks, polls and decisions recorded for it (500 at a time).") var events = false
+    @Option(name: .customLong("events-after"), help: ArgumentHelp("With --events: the page after this cursor (the next_cursor of the previous one).",
+                                                                 valueName: "cursor"))
+    var eventsAfter: String?
     @OptionGroup var client: ClientOptions
 
     func validate() throws { try ClientArguments.validateID(id) }
@@ -59,9 +62,12 @@ struct ShowCommand: AsyncParsableCommand {
         try await client.withClient { api in
             client.emit(try await api.generation(id), people: ClientReport.detail)
             guard events else { return }
-            let trail = try await api.events(id)
+            let trail = try await api.events(id, cursor: eventsAfter)
             if !client.json { Terminal.line("") }
-            client.emit(trail) { ClientReport.events($0.events) }
+            client.emit(trail) { page in
+                ClientReport.events(page.events)
+                    + (page.nextCursor.map { "\n(more: declutterd show \(id) --events --events-after \($0))" } ?? "")
+            }
         }
     }
 }

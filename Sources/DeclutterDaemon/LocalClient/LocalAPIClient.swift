@@ -106,8 +106,10 @@ public struct LocalAPIClient: Sendable {
         try await call(.GET, "/v1/generations", query: query.queryItems)
     }
 
-    public func events(_ id: String) async throws -> LocalReply<LocalEventList> {
-        try await call(.GET, "/v1/generations/\(Self.escaped(id))/events")
+    /// One page of a generation's trail: up to `limit` events after `cursor` (a previous page's `next_cursor`).
+    public func events(_ id: String, limit: Int = 500, cursor: String? = nil) async throws -> LocalReply<LocalEventList> {
+        try await call(.GET, "/v1/generations/\(Self.escaped(id))/events",
+                       query: [("limit", String(limit))] + (cursor.map { [("cursor", $0)] } ?? []))
     }
 
     public func stats() async throws -> LocalReply<LocalStats> {
