@@ -81,7 +81,7 @@ struct CallbackController: Sendable {
             unknownTokenLog.log(context.logger, "callback for an unknown token")
             return APIError.response(.notFound, code: "unknown_callback", message: "no generation has this callback URL")
         }
-        if let row = result.generation.id { watch.changed(row: row) }
+        if result.outcome == .applied, let row = result.generation.id { watch.changed(row: row) }
         metrics.callback(CallbackOutcome(result.outcome))
         if result.outcome == .conflict { metrics.conflict(source: .callback) }
         if let violation = result.violation {

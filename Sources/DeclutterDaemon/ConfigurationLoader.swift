@@ -122,8 +122,11 @@ public struct ConfigurationLoader {
         if let local = configuration.localListen, !local.isLoopback, !configuration.localAllowPublic {
             throw ConfigurationError("local.listen", "\(local) is not a loopback address; the local API is an admin surface (set local.allow_public=true to insist)")
         }
-        if let local = configuration.localListen, local == configuration.callbacksListen, local.port != 0 {
-            throw ConfigurationError("local.listen", "\(local) is callbacks.listen's address too: the local API and the public listener need one each")
+        if let local = configuration.localListen, local.overlaps(configuration.callbacksListen) {
+            throw ConfigurationError("local.listen", "\(local) overlaps callbacks.listen (\(configuration.callbacksListen)): the local API and the public listener need an address each")
+        }
+        if configuration.maxWaiters >= configuration.connections.localConnections {
+            throw ConfigurationError("local.max_waiters", "must be below local.max_connections (\(configuration.connections.localConnections)), so that waiting requests never fill the local API")
         }
         let polling = configuration.polling
         guard polling.maxInterval >= polling.initialInterval else {

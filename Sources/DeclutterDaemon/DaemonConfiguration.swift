@@ -29,6 +29,14 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// True for 127.0.0.0/8, ::1 and localhost.
     public var isLoopback: Bool { HostNames.isLoopback(host) }
+
+    /// Whether both cannot be bound at once: the same port (not 0, which picks a free one) on the same host, on
+    /// `localhost` and 127.0.0.1, or with either on every address (`0.0.0.0`, `::`).
+    public func overlaps(_ other: ListenAddress) -> Bool {
+        guard port == other.port, port != 0 else { return false }
+        let names = [host, other.host].map { $0 == "localhost" ? "127.0.0.1" : $0.lowercased() }
+        return names[0] == names[1] || names.contains { $0 == "0.0.0.0" || $0 == "::" }
+    }
 }
 
 /// The polling fallback's timings and bounds (docs/callbacks-and-polling.md).
@@ -75,8 +83,8 @@ public struct DaemonConfiguration: Sendable {
     public var localAllowPublic = false
     /// Host names besides loopback accepted in the local API's `Host` header.
     public var localAllowedHosts: [String] = []
-    /// `?wait=` requests held at once.
-    public var maxWaiters = 256
+    /// `?wait=` requests held at once: fewer than the local connections, so that waiters never fill the listener.
+    public var maxWaiters = 64
     public var databasePath = "./declutterd.sqlite"
     public var polling = PollingConfiguration()
     /// Timeouts and connection caps of the listeners.

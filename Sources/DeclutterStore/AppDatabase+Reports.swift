@@ -46,14 +46,16 @@ extension AppDatabase {
             generation.updatedAt = report.receivedAt
             try generation.update(db)
         }
-        if violation != nil, let retention = report.retention {
-            // An invalid callback: its trail is bounded, in number and in size.
-            guard try EventRecord.rejectedCallbacks(of: event.generation, in: db) < retention.rejectedEvents else {
+        if event.outcome != .applied, let retention = report.retention {
+            // A callback that changed nothing (invalid, duplicate, stale, conflict): its trail is bounded, in
+            // number and in size, so a leaked callback URL cannot fill the disk.
+            guard try EventRecord.unappliedCallbacks(of: event.generation, upTo: retention.rejectedEvents, in: db) < retention.rejectedEvents else {
                 return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
             }
             event.rawBody = RawBody(report.rawBody.prefix(retention.rejectedBodyBytes))
             if report.rawBody.count > retention.rejectedBodyBytes {
-                event.reason = (event.reason ?? "") + " (body cut to \(retention.rejectedBodyBytes) of \(report.rawBody.count) bytes)"
+                event.reason = [event.reason, "body cut to \(retention.rejectedBodyBytes) of \(report.rawBody.count) bytes"]
+                    .compactMap { $0 }.joined(separator: "; ")
             }
         }
         try event.insert(db)
@@ -69,10 +71,11 @@ extension RetrievalPayload {
 }
 
 extension EventRecord {
-    /// Invalid callbacks kept for a generation.
-    static func rejectedCallbacks(of generation: Int64, in db: Database) throws -> Int {
-        try EventRecord.filter(Columns.generation == generation && Columns.source == EventSource.callback.rawValue
-                               && Columns.outcome == EventOutcome.rejected.rawValue).fetchCount(db)
+    /// Callbacks kept for a generation that changed nothing, counted up to `limit` (an index-only count).
+    static func unappliedCallbacks(of generation: Int64, upTo limit: Int, in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT 1 FROM events WHERE generation = ? AND source = 'callback' AND outcome != 'applied' LIMIT ?)
+            """, arguments: [generation, limit]) ?? 0
     }
 }
 
@@ -80,7 +83,7 @@ extension GenerationRecord {
     /// A final generation's callback token is accepted for `ttl` after it ended.
     func tokenExpired(at date: Date, after ttl: Duration) -> Bool {
         guard status.isFinal else { return false }
-        return date.timeIntervalSince(completedAt ?? updatedAt) > ttl.seconds
+        return date.timeIntervalSince(completedAt ?? updatedAt) > ttl.seconds  // completed_at: set on every final state
     }
 
     static func find(_ locator: GenerationLocator, in db: Database) throws -> GenerationRecord? {

@@ -183,6 +183,7 @@ extension AppDatabase {
         // A failed poll of a generation no longer pending (LOST, terminal) is recorded, not written over it.
         if outcome == .applied || (outcome == .rejected && before.isPending) {
             if let status { generation.status = status }
+            if status?.isFinal == true { generation.completedAt = date }
             generation.statusReason = reason
             generation.nextPollAt = nextPollAt
             generation.updatedAt = date

@@ -7,6 +7,10 @@ enum Migrations {
         migrator.registerMigration("v1: projects, generations, events, quota, idempotency") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2: callbacks kept per generation, by outcome") { db in
+            // Counting what is kept of a generation's unapplied callbacks (CallbackRetention) reads this index only.
+            try db.execute(sql: "CREATE INDEX events_by_generation_source_outcome ON events(generation, source, outcome)")
+        }
         return migrator
     }
 

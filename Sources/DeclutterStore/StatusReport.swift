@@ -28,11 +28,13 @@ public enum PollReschedule: Sendable, Equatable {
 
 /// What the store keeps of callbacks, so that a leaked callback URL cannot fill the disk.
 public struct CallbackRetention: Sendable, Equatable {
-    /// After a generation is SUCCEEDED, FAILED or REJECTED, its token is accepted this long (then: unknown).
+    /// After a generation is SUCCEEDED, FAILED or REJECTED (its `completed_at`), its token is accepted this long
+    /// (then: unknown).
     public var tokenTTL: Duration
-    /// Invalid callbacks kept as events per generation; beyond it only the metric counts them.
+    /// Callbacks that changed nothing (invalid, duplicate, stale, conflict) kept as events per generation;
+    /// beyond it only the metric counts them.
     public var rejectedEvents: Int
-    /// The raw body of an invalid callback is kept up to this many bytes.
+    /// The raw body of such a callback is kept up to this many bytes.
     public var rejectedBodyBytes: Int
 
     public init(tokenTTL: Duration = .seconds(7 * 86_400), rejectedEvents: Int = 20, rejectedBodyBytes: Int = 2048) {

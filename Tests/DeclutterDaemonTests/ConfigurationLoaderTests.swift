@@ -198,11 +198,18 @@ struct ConfigurationLoaderTests {
 
     @Test("both listeners on one address are refused; a file's error is the system's own words")
     func listenersAndFileErrors() throws {
-        let error = #expect(throws: ConfigurationError.self) {
-            try loader(nil, environment: ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID,
-                                          "DECLUTTERD_CALLBACKS_LISTEN": "127.0.0.1:9000", "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:9000"]).load()
+        for (callbacks, local) in [("127.0.0.1:9000", "127.0.0.1:9000"), ("0.0.0.0:9000", "127.0.0.1:9000"), ("localhost:9000", "127.0.0.1:9000")] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try loader(nil, environment: ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID,
+                                              "DECLUTTERD_CALLBACKS_LISTEN": callbacks, "DECLUTTERD_LOCAL_LISTEN": local]).load()
+            }
+            #expect(error?.key == "local.listen", "\(callbacks) and \(local)")
         }
-        #expect(error?.key == "local.listen")
+        let waiters = #expect(throws: ConfigurationError.self) {
+            try loader(nil, environment: ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID,
+                                          "DECLUTTERD_LOCAL_MAX_WAITERS": "128", "DECLUTTERD_LOCAL_MAX_CONNECTIONS": "128"]).load()
+        }
+        #expect(waiters?.key == "local.max_waiters")
         let scratch = try ConfigurationScratch()
         let file = try scratch.write("locked/api_key", "sk-test")
         let locked = scratch.path("locked")

@@ -15,11 +15,14 @@ struct ConnectionLimitsTests {
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
     }
 
-    @Test("with the listener full of idle and half-sent connections, real callbacks still get 204 within a second")
+    @Test("with the listener full of idle, half-sent, slow-body and answered-early connections, real callbacks still get 204 within a second")
     func realCallbacksGetThrough() async throws {
         try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, adjust: {
             $0.connections.callbackConnections = 32
-            $0.connections.headerTimeout = .seconds(60)  // only making room, not timing out, can let them in
+            // only making room, not timing out, can let them in
+            $0.connections.headerTimeout = .seconds(60)
+            $0.connections.bodyTimeout = .seconds(60)
+            $0.connections.idleTimeout = .seconds(60)
         }) { harness in
             _ = try await harness.submitted()
             let url = try #require(URL(string: try await EndToEndCallbackOptionsTests.callbackURL(harness)))
@@ -28,7 +31,18 @@ struct ConnectionLimitsTests {
             var held: [RawConnection] = []
             for index in 0..<48 {
                 let connection = try RawConnection(port: port)
-                if index % 3 == 0 { try connection.send("POST /callbacks/x HTTP/1.1\r\nHost: a\r\n") }
+                switch index % 4 {
+                case 0:  // half a head
+                    try connection.send("POST /callbacks/x HTTP/1.1\r\nHost: a\r\n")
+                case 1:  // a body trickling in
+                    try connection.send("POST /callbacks/x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                case 2:  // answered before its body came (415), then the body, then silence
+                    try connection.send("POST /callbacks/x HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n")
+                    _ = await connection.receive(timeout: .seconds(15))
+                    try connection.send("x")
+                default:  // idle
+                    break
+                }
                 held.append(connection)
             }
             // When real callbacks come, each on a new connection

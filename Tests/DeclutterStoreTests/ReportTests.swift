@@ -141,6 +141,11 @@ struct CallbackRetentionTests {
             }
             let rejected = try await database.events(forRow: submitted.row).filter { $0.source == .callback && $0.outcome == .rejected }
             #expect(rejected.count == 5)
+            // Valid-shaped callbacks that change nothing share the same allowance: none is left for them.
+            var duplicate = report(#"{"status": "STARTING", "padding": "\#(big)"}"#)
+            duplicate.retention = retention
+            #expect(try await database.apply(duplicate, to: submitted.byToken)?.outcome == .duplicate)
+            #expect(try await database.events(forRow: submitted.row).filter { $0.source == .callback }.count == 5)
             #expect(rejected.allSatisfy { ($0.rawBody?.bytes.count ?? 0) <= 100 })
             #expect(rejected.allSatisfy { $0.reason?.contains("body cut to 100 of") == true })
             #expect(try await database.row(submitted.row) == before)

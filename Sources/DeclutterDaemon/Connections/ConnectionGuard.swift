@@ -4,28 +4,25 @@ import NIOCore
 import NIOHTTPTypes
 
 /// One connection's guard, first after the HTTP codec: admits it into its listener's registry (or closes it),
-/// and closes it when a step takes too long: the request head (`headerTimeout`, from the start or the end of
-/// the previous answer), the body (`bodyTimeout`), or a kept-alive connection with no request
-/// (`idleTimeout`). Every close it makes is counted, and logged at a limited rate.
+/// and closes it when a step takes too long: the first request head (`headerTimeout` from the start), a body
+/// (`bodyTimeout` from its head, even when the answer went out first), or a kept-alive connection with no
+/// request in it (`idleTimeout`, which also bounds the next head). Every close it makes is counted, and
+/// logged at a limited rate.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private enum Step {
-        /// No request yet: the first one's head is due.
-        case opening
-        case readingBody
-        case answering
-        /// Kept alive after an answer.
-        case idle
-    }
-
     private let registry: ConnectionRegistry
     private let limits: ConnectionLimits
     private let report: ConnectionReport
-    private var step = Step.opening
+    /// Requests whose head arrived and whose answer has not ended yet (more than one when pipelined).
+    private var unanswered = 0
+    /// A request body is still coming.
+    private var readingBody = false
+    /// Bumped at each arming, so that a timer that fires after the step moved on does nothing.
+    private var armed = 0
     private var timer: Scheduled<Void>?
 
     init(registry: ConnectionRegistry, limits: ConnectionLimits, report: ConnectionReport) {
@@ -50,12 +47,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        disarm()
         registry.remove(context.channel)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        disarm()
         registry.remove(context.channel)
         context.fireChannelInactive()
     }
@@ -63,12 +60,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            registry.setWaiting(context.channel, false)
-            step = .readingBody
+            unanswered += 1
+            readingBody = true
+            registry.setPhase(context.channel, .readingBody)
             arm(context, after: limits.bodyTimeout, dropping: .bodyTimeout)
         case .end:
-            step = .answering
-            timer?.cancel()
+            readingBody = false
+            settle(context)
         case .body:
             break
         }
@@ -76,25 +74,44 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), step == .answering {
-            step = .idle
-            registry.setWaiting(context.channel, true)
-            arm(context, after: limits.idleTimeout, dropping: .idleTimeout)
-        }
+        let ended = if case .end = unwrapOutboundIn(data) { true } else { false }
         context.write(data, promise: promise)
+        if ended {
+            unanswered = max(0, unanswered - 1)
+            settle(context)
+        }
+    }
+
+    /// After a body or an answer ended: idle once nothing is being read or answered; answering while an answer is
+    /// owed and the body is in; still reading (under the body timer) otherwise.
+    private func settle(_ context: ChannelHandlerContext) {
+        guard !readingBody else { return }
+        if unanswered == 0 {
+            registry.setPhase(context.channel, .waiting)
+            arm(context, after: limits.idleTimeout, dropping: .idleTimeout)
+        } else {
+            registry.setPhase(context.channel, .answering)
+            disarm()
+        }
     }
 
     /// Closes the connection unless the step moves on within `delay`.
     private func arm(_ context: ChannelHandlerContext, after delay: Duration, dropping reason: ConnectionDrop) {
-        timer?.cancel()
-        let armedStep = step
+        disarm()
+        let mine = armed
         let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
             let (handler, context) = loopBound.value
-            guard handler.step == armedStep else { return }
+            guard handler.armed == mine else { return }
             handler.report.dropped(reason, on: handler.registry.listener)
             context.close(promise: nil)
         }
+    }
+
+    private func disarm() {
+        armed += 1
+        timer?.cancel()
+        timer = nil
     }
 }
 

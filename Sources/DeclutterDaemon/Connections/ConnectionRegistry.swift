@@ -1,11 +1,12 @@
 import NIOCore
 import Synchronization
 
-/// The connections open on one listener, and who gives way when it is full: a new connection is admitted
-/// while there is room; when there is none, the connection that has waited longest for a request head
-/// (idle, or sending its headers slowly) is closed to make room; when every connection is busy with a
-/// request, the new one is closed at once. So an attacker holding idle or half-sent connections cannot keep
-/// a real caller out, and the listener never holds more than `capacity` descriptors.
+/// The connections open on one listener, and who gives way when it is full. A new connection is admitted
+/// while there is room. When there is none, one connection is closed to make room: the one that has waited
+/// longest for a request head (idle, or sending its head slowly), else the one that has been reading its
+/// body longest; a connection whose request is being answered is never closed for this. When every
+/// connection is being answered, the new one is closed at once. So connections held idle, half-sent or
+/// trickling a body cannot keep a real caller out, and the listener never holds more than `capacity`.
 final class ConnectionRegistry: Sendable {
     enum Admission {
         case admitted
@@ -13,9 +14,27 @@ final class ConnectionRegistry: Sendable {
         case refused
     }
 
+    /// Where a connection is, for choosing whom to close.
+    enum Phase: Sendable {
+        /// No request in it yet, or kept alive after its answers.
+        case waiting
+        case readingBody
+        case answering
+
+        /// Lower is closed first.
+        var evictionRank: Int? {
+            switch self {
+            case .waiting: 0
+            case .readingBody: 1
+            case .answering: nil
+            }
+        }
+    }
+
     private struct Entry {
         let channel: any Channel
-        var waitingSince: ContinuousClock.Instant?
+        var phase: Phase
+        var since: ContinuousClock.Instant
     }
 
     let listener: ListenerName
@@ -35,23 +54,25 @@ final class ConnectionRegistry: Sendable {
         let id = ObjectIdentifier(channel)
         defer { metrics.connectionsOpen(openCount, on: listener) }
         return entries.withLock { entries in
-            let entry = Entry(channel: channel, waitingSince: .now)
+            let entry = Entry(channel: channel, phase: .waiting, since: .now)
             guard entries.count >= capacity else {
                 entries[id] = entry
                 return .admitted
             }
-            let waiting = entries.filter { $0.value.waitingSince != nil }
-            guard let oldest = waiting.min(by: { $0.value.waitingSince! < $1.value.waitingSince! }) else { return .refused }
-            entries[oldest.key] = nil
+            let candidates = entries.compactMap { key, value in value.phase.evictionRank.map { (key, value, $0) } }
+            guard let victim = candidates.min(by: { ($0.2, $0.1.since) < ($1.2, $1.1.since) }) else { return .refused }
+            entries[victim.0] = nil
             entries[id] = entry
-            return .admittedEvicting(oldest.value.channel)
+            return .admittedEvicting(victim.1.channel)
         }
     }
 
-    /// The connection is busy with a request (its head arrived) or waiting for the next one.
-    func setWaiting(_ channel: any Channel, _ waiting: Bool) {
+    func setPhase(_ channel: any Channel, _ phase: Phase) {
         entries.withLock { entries in
-            entries[ObjectIdentifier(channel)]?.waitingSince = waiting ? .now : nil
+            let id = ObjectIdentifier(channel)
+            guard entries[id] != nil else { return }
+            entries[id]?.phase = phase
+            entries[id]?.since = .now
         }
     }
 
