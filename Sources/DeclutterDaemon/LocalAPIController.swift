@@ -180,16 +180,9 @@ struct LocalAPIController: Sendable {
     private func events(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
         let page = try Page(request.uri.queryParameters, defaultLimit: 100)
-        let rows = try await database.events(forRow: try generation.requireRow(), after: page.after, limit: page.limit + 1)
-        var events: [EventView] = []
-        var bytes = 0
-        for record in rows.prefix(page.limit) {
-            let view = EventView(record)
-            bytes += view.rawBody?.utf8.count ?? 0
-            if !events.isEmpty, bytes > Self.maximumPageBytes { break }
-            events.append(view)
-        }
-        let more = rows.count > events.count
+        let (records, more) = try await database.eventPage(forRow: try generation.requireRow(), after: page.after, limit: page.limit,
+                                                           bodyBytes: Self.maximumPageBytes)
+        let events = records.map(EventView.init)
         return try Self.json(.ok, EventListView(generationID: generation.generationID.map(StoreFormat.uuid), events: events,
                                                 nextCursor: more ? events.last.map { String($0.id) } : nil))
     }

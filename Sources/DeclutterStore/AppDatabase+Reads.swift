@@ -9,12 +9,27 @@ extension AppDatabase {
     }
 
     /// The audit trail of one generation, oldest first.
-    /// A generation's events in order; with `after` and `limit`, one page of them (`after`: the last id seen).
-    public func events(forRow row: Int64, after: Int64? = nil, limit: Int = .max) async throws -> [EventRecord] {
+    /// A generation's events in order.
+    public func events(forRow row: Int64) async throws -> [EventRecord] {
         try await read { db in
-            var request = EventRecord.filter(EventRecord.Columns.generation == row)
-            if let after { request = request.filter(EventRecord.Columns.id > after) }
-            return try request.order(EventRecord.Columns.id).limit(limit).fetchAll(db)
+            try EventRecord.filter(EventRecord.Columns.generation == row).order(EventRecord.Columns.id).fetchAll(db)
+        }
+    }
+
+    /// One page of a generation's events after the id `after`: at most `limit`, and past the first, no more than
+    /// `bodyBytes` of raw bodies, measured in SQL so that no body beyond the page is loaded; and whether more follow.
+    public func eventPage(forRow row: Int64, after: Int64?, limit: Int, bodyBytes: Int) async throws -> (events: [EventRecord], more: Bool) {
+        try await read { db in
+            let events = try EventRecord.fetchAll(db, sql: """
+                SELECT * FROM (
+                    SELECT events.*, sum(coalesce(length(CAST(raw_body AS BLOB)), 0)) OVER (ORDER BY id) AS through
+                    FROM events WHERE generation = ? AND id > ? ORDER BY id LIMIT ?
+                ) WHERE through - coalesce(length(CAST(raw_body AS BLOB)), 0) < ? ORDER BY id
+                """, arguments: [row, after ?? 0, limit, bodyBytes])
+            guard let last = events.last?.id else { return ([], false) }
+            let more = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE generation = ? AND id > ?)",
+                                         arguments: [row, last]) ?? false
+            return (events, more)
         }
     }
 

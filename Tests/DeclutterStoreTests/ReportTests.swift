@@ -171,3 +171,34 @@ struct CallbackRetentionTests {
         }
     }
 }
+
+@Suite("Event pages")
+struct EventPageTests {
+    @Test("a page stops once its raw bodies pass the byte budget (after the first event), and pages cover the trail once, in order")
+    func byteBudget() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let padding = String(repeating: "p", count: 1000)
+            for index in 0..<8 {
+                _ = try await database.apply(report(#"{"status": "PROCESSING", "padding": "\#(padding)", "n": \#(index)}"#, source: .poll),
+                                             to: submitted.byToken)
+            }
+            let all = try await database.events(forRow: submitted.row)
+            var seen: [Int64] = []
+            var after: Int64?
+            var pages = 0
+            while true {
+                let (events, more) = try await database.eventPage(forRow: submitted.row, after: after, limit: 100, bodyBytes: 2500)
+                let bodies = events.map { $0.rawBody?.bytes.count ?? 0 }
+                #expect(bodies.dropLast().reduce(0, +) < 2500, "only the last event of a page may cross the budget")
+                #expect(!events.isEmpty)
+                seen += events.compactMap(\.id)
+                pages += 1
+                guard more, pages < 20 else { break }
+                after = events.last?.id
+            }
+            #expect(seen == all.compactMap(\.id))
+            #expect(pages >= 3)
+        }
+    }
+}
