@@ -47,3 +47,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+extension Response {
+    /// `GET /healthz` on both listeners: `ok` and a newline, as UTF-8 text.
+    static var healthy: Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+}

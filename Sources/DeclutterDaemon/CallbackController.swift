@@ -33,7 +33,7 @@ struct CallbackController: Sendable {
     var endpoints: RouteCollection<CallbackContext> {
         let routes = RouteCollection(context: CallbackContext.self)
         routes.post("/callbacks/{token}") { request, context in try await receive(request, context: context) }
-        routes.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        routes.get("/healthz") { _, _ in Response.healthy }
         return routes
     }
 

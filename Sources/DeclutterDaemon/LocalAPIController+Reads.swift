@@ -19,8 +19,8 @@ extension LocalAPIController {
             filter.projectID = id
         }
         if let since = query["since"].map(String.init) {
-            guard let date = StoreFormat.date(fromTimestamp: since) ?? ISO8601DateFormatter().date(from: since) else {
-                throw APIError.invalidField("since", "must be an ISO-8601 UTC time such as 2026-11-24T10:00:00Z")
+            guard let date = RFC3339.date(since) else {
+                throw APIError.invalidField("since", "must be an RFC 3339 time such as 2026-11-24T10:00:00Z or 2026-11-24T11:00:00.5+01:00")
             }
             filter.since = date
         }
@@ -103,8 +103,12 @@ extension LocalAPIController {
                 limit = defaultLimit
             }
             if let text = query["cursor"].map(String.init) {
-                guard let id = Int64(text), id > 0 else { throw APIError.invalidField("cursor", "must be a cursor from a previous page") }
-                after = id
+                // The documented `^[1-9][0-9]*$`: a position among the local ids. One past every id there can
+                // be (beyond Int64) is still a position, the same as the largest.
+                guard let first = text.utf8.first, (0x31...0x39).contains(first), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                    throw APIError.invalidField("cursor", "must be a cursor from a previous page")
+                }
+                after = Int64(text) ?? Int64.max
             } else {
                 after = nil
             }

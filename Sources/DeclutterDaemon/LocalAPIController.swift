@@ -20,7 +20,7 @@ struct LocalAPIController: Sendable {
     /// Every route of the local API; `OpenAPITests` checks the router's list of them against `openapi.yaml`.
     var endpoints: RouteCollection<LocalContext> {
         let routes = RouteCollection(context: LocalContext.self)
-        routes.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        routes.get("/healthz") { _, _ in Response.healthy }
         routes.get("/readyz") { _, _ in try await ready() }
         routes.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
@@ -74,8 +74,10 @@ struct LocalAPIController: Sendable {
     private func vary(_ request: Request, _ context: LocalContext) async throws -> Response {
         let parent = try await generation(context)
         let body = try await JSONBody.read(request, allowEmpty: true)
+        // A tracked parent has no image on record: the request is fine, the parent cannot serve it (409, not 400).
         guard let original = try body.url("original_url") ?? parent.imageURL else {
-            throw APIError.invalidField("original_url", "is required: the parent has no image_url on record")
+            throw APIError(.conflict, code: "parent_has_no_image_url",
+                           message: "the parent generation has no image_url on record (it was tracked): give original_url")
         }
         let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url("mask_url"), parent: parent,
                                    idempotencyKey: try Self.idempotencyKey(request))
@@ -135,10 +137,15 @@ struct LocalAPIController: Sendable {
 
     static func idempotencyKey(_ request: Request) throws -> String? {
         guard let key = request.headers[.init("Idempotency-Key")!] else { return nil }
-        guard (1...200).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+        guard isValidIdempotencyKey(key) else {
             throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 200 visible ASCII characters")
         }
         return key
+    }
+
+    /// Exactly the documented `^[!-~]+$`, 1 to 200 long: no control character (DEL included), no space, nothing non-ASCII.
+    static func isValidIdempotencyKey(_ key: String) -> Bool {
+        (1...200).contains(key.utf8.count) && key.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {

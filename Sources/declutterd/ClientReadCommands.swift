@@ -13,7 +13,7 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only this status (\(GenerationState.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "status"))
     var status: String?
     @Option(help: ArgumentHelp("Only this project (a UUID).", valueName: "project-id")) var project: String?
-    @Option(help: ArgumentHelp("Only those created since: an ISO-8601 UTC time, or an age such as 30m, 2h, 1d.", valueName: "time"))
+    @Option(help: ArgumentHelp("Only those created since: an RFC 3339 time (2026-11-24T10:00:00Z, or with an offset), or an age such as 30m, 2h, 1d.", valueName: "time"))
     var since: String?
     @Option(help: "At most this many (1–500; default 50).") var limit: Int?
     @Option(help: ArgumentHelp("Continue after a previous page (its next_cursor).", valueName: "cursor")) var cursor: String?
@@ -25,7 +25,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         if let project, UUID(uuidString: project) == nil { throw ValidationError("--project must be a UUID") }
         if let since, GenerationQuery.sinceTimestamp(since, now: Date()) == nil {
-            throw ValidationError("--since must be an ISO-8601 UTC time (2026-11-24T10:00:00Z) or an age: \(DurationText.expected)")
+            throw ValidationError("--since must be an RFC 3339 time (2026-11-24T10:00:00Z) or an age: \(DurationText.expected)")
         }
         if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
         if let cursor, (Int64(cursor) ?? 0) <= 0 { throw ValidationError("--cursor must be a next_cursor from a previous page") }

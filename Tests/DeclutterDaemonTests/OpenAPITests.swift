@@ -169,6 +169,60 @@ struct OpenAPITests {
         #expect(statuses == GenerationState.allCases.map(\.rawValue))
     }
 
+    @Test("the request URL fields carry the URL rule of config/retrieval.schema.json ($defs/imageUrl)")
+    func requestURLsFollowTheRule() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("config/retrieval.schema.json"))
+        let retrieval = try JSONDecoder().decode(JSONValue.self, from: data)
+        guard case .object(let top) = retrieval, case .object(let definitions)? = top["$defs"], case .object(let imageURL)? = definitions["imageUrl"],
+              case .array(let parts)? = imageURL["allOf"] else {
+            Issue.record("no $defs/imageUrl with allOf in config/retrieval.schema.json")
+            return
+        }
+        let rulePatterns = parts.compactMap { part -> String? in
+            if case .object(let object) = part, case .string(let pattern)? = object["pattern"] { return pattern }
+            return nil
+        }
+        #expect(rulePatterns.count == 2)
+        let schema = try #require(Self.document["components"]?["schemas"]?["HTTPURL"])
+        #expect(schema["type"]?.string == "string")
+        #expect(schema["maxLength"]?.number == Double(RetrievalPayloadValidator.maximumURLLength))
+        #expect(YAMLNode(imageURL["maxLength"] ?? .null).number == schema["maxLength"]?.number)
+        #expect(schema["not"]?["pattern"]?.string == "[^!-~]")
+        #expect(YAMLNode(imageURL["not"] ?? .null)["pattern"]?.string == schema["not"]?["pattern"]?.string)
+        // The first pattern stands at the top (see the comment in the document), the second in allOf.
+        let documented = [schema["pattern"]?.string].compactMap { $0 } + (schema["allOf"]?.items.compactMap { $0["pattern"]?.string } ?? [])
+        #expect(documented == rulePatterns, "the patterns of HTTPURL are those of $defs/imageUrl, unchanged")
+        #expect(schema["description"]?.string?.contains("docs/contract.md#urls") == true)
+
+        let fields: [(schema: String, field: String, nullable: Bool)] = [
+            ("GenerationRequest", "image_url", false), ("GenerationRequest", "mask_url", true),
+            ("VariationRequest", "original_url", true), ("VariationRequest", "mask_url", true),
+        ]
+        for (name, field, nullable) in fields {
+            let property = try #require(Self.document["components"]?["schemas"]?[name]?["properties"]?[field], "\(name).\(field)")
+            #expect(property["description"]?.string?.contains("docs/contract.md#urls") == true, "\(name).\(field) points to the rule")
+            #expect(property["pattern"] == nil && property["format"] == nil, "\(name).\(field): no rule of its own")
+            let references = (nullable ? property["anyOf"]?.items ?? [] : [property]).compactMap { $0["$ref"]?.string }
+            #expect(references == ["#/components/schemas/HTTPURL"], "\(name).\(field) uses HTTPURL")
+            if nullable {
+                #expect(property["anyOf"]?.items.contains { $0["type"]?.string == "null" } == true, "\(name).\(field) may be null")
+            }
+        }
+    }
+
+    @Test("Idempotency-Key: exactly the documented pattern and lengths")
+    func idempotencyKeyRule() throws {
+        let schema = try #require(Self.document["components"]?["parameters"]?["IdempotencyKey"]?["schema"])
+        #expect(schema["pattern"]?.string == "^[!-~]+$" && schema["minLength"]?.number == 1 && schema["maxLength"]?.number == 200)
+        for key in ["a", "cli-0b7c", "!~", String(repeating: "k", count: 200)] {
+            #expect(LocalAPIController.isValidIdempotencyKey(key), "\(key.debugDescription)")
+        }
+        for key in ["", "has space", "tab\tkey", "del\u{7F}", "nul\u{0}", "caf\u{E9}", String(repeating: "k", count: 201)] {
+            #expect(!LocalAPIController.isValidIdempotencyKey(key), "\(key.debugDescription)")
+        }
+    }
+
     // MARK: - Against a running daemon
 
     @Test("GET /openapi.yaml serves the document as YAML")
@@ -218,6 +272,8 @@ struct OpenAPITests {
             }
             let metrics = try await harness.local("GET", "/metrics")
             #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
+            let health = try await harness.local("GET", "/healthz")
+            #expect(health.header("content-type") == "text/plain; charset=utf-8" && health.text == "ok\n")
         }
     }
 
@@ -233,6 +289,10 @@ struct OpenAPITests {
             Self.expectDocumented("POST /v1/generations", refused)
             let rejectedID = try #require(refused.json["id"] as? Int)
             let unknown = UUID().uuidString.lowercased()
+            // A tracked generation has no image_url to default original_url to.
+            let tracked = try await harness.local("POST", "/v1/track", json: #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#)
+            #expect(tracked.status == 202, "\(tracked.text)")
+            let trackedID = try #require(tracked.json["id"] as? Int)
             let huge = #"{"image_url": "https://images.example/\#(String(repeating: "x", count: 70_000)).jpg", "auto": true}"#
 
             let calls: [(route: String, path: String, body: String?, headers: [String: String], status: Int, code: String?)] = [
@@ -240,8 +300,18 @@ struct OpenAPITests {
                 ("GET /v1/generations", "/v1/generations?status=DONE", nil, [:], 400, "invalid_status"),
                 ("GET /v1/generations", "/v1/generations?since=yesterday", nil, [:], 400, "invalid_since"),
                 ("GET /v1/generations", "/v1/generations?cursor=-1", nil, [:], 400, "invalid_cursor"),
+                ("GET /v1/generations", "/v1/generations?cursor=0", nil, [:], 400, "invalid_cursor"),
+                ("GET /v1/generations", "/v1/generations?cursor=07", nil, [:], 400, "invalid_cursor"),
+                ("GET /v1/generations", "/v1/generations?cursor=%2B7", nil, [:], 400, "invalid_cursor"),
+                // Any cursor the documented pattern allows is a position, even one past every possible id.
+                ("GET /v1/generations", "/v1/generations?cursor=189850514112005550315", nil, [:], 200, nil),
+                ("GET /v1/generations/{id}/events", "/v1/generations/\(id)/events?cursor=189850514112005550315", nil, [:], 200, nil),
                 ("GET /v1/generations", "/v1/generations?project_id=nope", nil, [:], 400, "invalid_project_id"),
                 ("GET /v1/generations", "/v1/generations?since=2020-01-01T00:00:00Z&project_id=\(unknown)", nil, [:], 200, nil),
+                // `format: date-time` is RFC 3339: any offset, any number of fraction digits.
+                ("GET /v1/generations", "/v1/generations?since=1862-05-06T19%3A44%3A15.946-09%3A18", nil, [:], 200, nil),
+                ("GET /v1/generations", "/v1/generations?since=2020-01-01T00%3A00%3A00.123456%2B14%3A00", nil, [:], 200, nil),
+                ("GET /v1/generations", "/v1/generations?since=2020-01-01T00%3A00%3A00%2B0100", nil, [:], 400, "invalid_since"),
                 ("GET /v1/generations/{id}", "/v1/generations/abc", nil, [:], 400, "invalid_id"),
                 ("GET /v1/generations/{id}", "/v1/generations/999999", nil, [:], 404, "not_found"),
                 ("GET /v1/generations/{id}", "/v1/generations/\(unknown)", nil, [:], 404, "not_found"),
@@ -259,6 +329,10 @@ struct OpenAPITests {
                 ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"mask_url": 3}"#, [:], 400, "invalid_mask_url"),
                 ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"original_url": "nope"}"#, [:], 400, "invalid_original_url"),
                 ("POST /v1/generations/{id}/variations", "/v1/generations/\(rejectedID)/variations", "{}", [:], 409, "parent_not_submitted"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(trackedID)/variations", "", [:], 409, "parent_has_no_image_url"),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(trackedID)/variations",
+                 #"{"original_url": "https://images.example/tracked.jpg", "mask_url": "HTTPS://[::1]:8443/m%20ask.png?a=b#c"}"#, [:], 202, nil),
+                ("POST /v1/generations/{id}/variations", "/v1/generations/\(id)/variations", #"{"mask_url": "https://\u00cf"}"#, [:], 400, "invalid_mask_url"),
                 ("POST /v1/generations/{id}/refresh", "/v1/generations/999999/refresh", nil, [:], 404, "not_found"),
                 ("POST /v1/generations/{id}/refresh", "/v1/generations/\(rejectedID)/refresh", nil, [:], 409, "not_pollable"),
                 ("POST /v1/track", "/v1/track", "{}", [:], 400, "invalid_generation_id"),
@@ -347,7 +421,8 @@ struct OpenAPITests {
 
     @Test("405 with Allow on each route")
     func methodNotAllowedOnEachRoute() async throws {
-        let tried = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        // QUERY stands for any method beyond the usual ones: it too gets 405 on a served path.
+        let tried = ["GET", "POST", "PUT", "PATCH", "DELETE", "QUERY"]
         let byPath = Dictionary(grouping: Self.operations, by: \.path)
         #expect(!byPath.isEmpty)
         try await Harness.with { harness in
@@ -388,7 +463,8 @@ struct OpenAPITests {
                 ("DELETE", "/v1/generations/1", 405), ("GET", "/v1/admin", 404), ("POST", "/callbacks/x", 404),
                 ("GET", "/v1/generations/1/secret", 404), ("PUT", "/v1/stats", 405), ("PATCH", "/v1/generations", 405),
                 ("GET", "/v1/track", 405), ("POST", "/healthz", 405), ("GET", "/v1/projects", 404), ("GET", "/", 404),
-                ("GET", "/v2/generations", 404),
+                ("GET", "/v2/generations", 404), ("QUERY", "/v1/stats", 405), ("QUERY", "/v1/generations/7/events", 405),
+                ("QUERY", "/v1/nowhere", 404), ("PROPFIND", "/v1/generations", 405),
             ]
             let errorSchema = try #require(Self.document["components"]?["schemas"]?["Error"])
             for (method, path, status) in calls {

@@ -24,8 +24,10 @@ struct ServeProcessTests {
         let ready = try await eventually(timeout: .seconds(60)) { notify.lines.contains("READY=1") }
         #expect(ready, "no READY=1; stderr: \(serve.stderr)")
         let (callbacks, local) = try await serve.listeners()
-        #expect(try await Harness.send("GET", callbacks + "/healthz").status == 200)
-        #expect(try await Harness.send("GET", local + "/healthz").status == 200)
+        for listener in [callbacks, local] {
+            let health = try await Harness.send("GET", listener + "/healthz")
+            #expect(health.status == 200 && health.header("content-type") == "text/plain; charset=utf-8" && health.text == "ok\n")
+        }
         #expect(try await Harness.send("GET", local + "/readyz").status == 200)
 
         // Then the watchdog is fed, each ping earned by a store write, and STATUS= tells the counts

@@ -47,9 +47,9 @@ public struct GenerationQuery: Sendable, Equatable {
             .compactMap { name, value in value.map { (name, $0) } }
     }
 
-    /// `--since`: an ISO-8601 UTC time as is, or an age such as `90s`, `15m`, `2h`, `3d` counted back from `now`.
+    /// `--since`: an RFC 3339 time as is (what the daemon's `?since=` takes), or an age such as `90s`, `15m`, `2h`, `3d` counted back from `now`.
     public static func sinceTimestamp(_ text: String, now: Date) -> String? {
-        if StoreFormat.date(fromTimestamp: text) != nil || ISO8601DateFormatter().date(from: text) != nil { return text }
+        if RFC3339.date(text) != nil { return text }
         guard let age = DurationText.parse(text) else { return nil }
         return StoreFormat.timestamp(now - age.seconds)
     }
