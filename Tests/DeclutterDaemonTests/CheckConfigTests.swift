@@ -9,19 +9,22 @@ struct CheckConfigTests {
     static let apiKey = "sk-live-7Hq2ZpX9wLr4Vb8NcT3m"
     static let userID = "0b5a1a4e-1f6b-4a53-9a49-4b7e0f0d2f10"
 
-    /// A valid setup: a file, the key as a systemd credential, the store in a directory not yet there.
-    private func validSetup(_ scratch: ConfigurationScratch) throws -> (config: String, environment: [String: String]) {
-        try scratch.write("credentials/api_key", Self.apiKey + "\n")
+    /// A valid setup: a file, the key as a systemd credential, the store (by default) in a directory not yet
+    /// there; `callbacks` and `more` add lines to the `[callbacks]` section and sections of their own.
+    static func validSetup(_ scratch: ConfigurationScratch, databasePath: String? = nil,
+                           callbacks: String = #"allow_from = ["10.0.0.0/8", "::1"]"#, more: String = "") throws
+        -> (config: String, environment: [String: String]) {
+        try scratch.write("credentials/api_key", apiKey + "\n")
         let config = try scratch.write("etc/declutterd.toml", """
             [upstream]
-            user_id = "\(Self.userID)"
+            user_id = "\(userID)"
 
             [callbacks]
             public_base_url = "https://callbacks.example.com"
-            allow_from = ["10.0.0.0/8", "::1"]
-
+            \(callbacks)
+            \(more)
             [database]
-            path = "\(scratch.path("state/declutterd.sqlite"))"
+            path = "\(databasePath ?? scratch.path("state/declutterd.sqlite"))"
             """)
         return (config, ["CREDENTIALS_DIRECTORY": scratch.path("credentials")])
     }
@@ -29,7 +32,7 @@ struct CheckConfigTests {
     @Test("a valid configuration exits 0 and shows every key with its source, the API key redacted")
     func valid() async throws {
         let scratch = try ConfigurationScratch()
-        let (config, environment) = try validSetup(scratch)
+        let (config, environment) = try Self.validSetup(scratch)
 
         let run = try await CLI.run(clean: true, ["check-config", "--config", config, "--log-level", "debug"], environment: environment)
         #expect(run.status == 0, "\(run)")
@@ -50,7 +53,7 @@ struct CheckConfigTests {
     @Test("--json: every key with value and source, the key's origin and length only")
     func json() async throws {
         let scratch = try ConfigurationScratch()
-        let (_, environment) = try validSetup(scratch)
+        let (_, environment) = try Self.validSetup(scratch)
         // No --config: systemd's ConfigurationDirectory= finds it.
         let run = try await CLI.run(clean: true, ["check-config", "--json"],
                                                    environment: environment.merging(["CONFIGURATION_DIRECTORY": scratch.path("etc")]) { $1 })
@@ -70,7 +73,7 @@ struct CheckConfigTests {
     @Test("a bad configuration exits 78 with one line naming the key")
     func badConfiguration() async throws {
         let scratch = try ConfigurationScratch()
-        let (_, environment) = try validSetup(scratch)
+        let (_, environment) = try Self.validSetup(scratch)
         let config = try scratch.write("bad.toml", "[upstream]\nuser_id = \"\(Self.userID)\"\n[callbacks]\nlisten = \"127.0.0.1:99999\"\n")
 
         let run = try await CLI.run(clean: true, ["check-config", "--config", config], environment: environment)
@@ -97,7 +100,7 @@ struct CheckConfigTests {
     @Test("serve with a bad port exits 78 before anything starts")
     func serveBadPort() async throws {
         let scratch = try ConfigurationScratch()
-        let (config, environment) = try validSetup(scratch)
+        let (config, environment) = try Self.validSetup(scratch)
         let run = try await CLI.run(clean: true, ["serve", "--config", config, "--callbacks-listen", "127.0.0.1:99999"], environment: environment)
         #expect(run.status == 78, "\(run)")
         #expect(run.stderr.hasPrefix("declutterd: configuration callbacks.listen: cannot use \"127.0.0.1:99999\" (from flag)"), "\(run)")
@@ -108,7 +111,7 @@ struct CheckConfigTests {
     @Test("a store that cannot be created exits 73 and says why")
     func unusableDatabase() async throws {
         let scratch = try ConfigurationScratch()
-        let (config, environment) = try validSetup(scratch)
+        let (config, environment) = try Self.validSetup(scratch)
         let blocker = try scratch.write("not-a-directory", "")
         let run = try await CLI.run(clean: true, ["check-config", "--config", config, "--database-path", blocker + "/x.sqlite"], environment: environment)
         #expect(run.status == 73, "\(run)")

@@ -8,24 +8,11 @@ import Testing
 /// and the file left as it was.
 @Suite("declutterd serve on a refused database", .timeLimit(.minutes(1)))
 struct DatabaseRefusalProcessTests {
-    /// A valid setup but for the database: a file with the listeners on free ports, the key as a credential.
+    /// A valid setup but for the database: the listeners on free ports, the key as a credential.
     private func setup(_ scratch: ConfigurationScratch, databasePath: String) throws -> (arguments: [String], environment: [String: String]) {
-        try scratch.write("credentials/api_key", CheckConfigTests.apiKey + "\n")
-        let config = try scratch.write("etc/declutterd.toml", """
-            [upstream]
-            user_id = "\(CheckConfigTests.userID)"
-
-            [callbacks]
-            public_base_url = "https://callbacks.example.com"
-            listen = "127.0.0.1:0"
-
-            [local]
-            listen = "127.0.0.1:0"
-
-            [database]
-            path = "\(databasePath)"
-            """)
-        return (["--config", config], ["CREDENTIALS_DIRECTORY": scratch.path("credentials")])
+        let (config, environment) = try CheckConfigTests.validSetup(scratch, databasePath: databasePath, callbacks: #"listen = "127.0.0.1:0""#,
+                                                                    more: "[local]\nlisten = \"127.0.0.1:0\"\n")
+        return (["--config", config], environment)
     }
 
     /// `check-config` then `serve` on the file at `path`: both exit `status` with the one line `line`, and the
