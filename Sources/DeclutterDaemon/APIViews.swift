@@ -5,63 +5,6 @@ import Foundation
 // them. Keys are snake_case, times ISO-8601 UTC; extra fields are ignored when decoding, so an older
 // client keeps working against a newer daemon.
 
-/// A generation as the local API shows it.
-public struct GenerationView: Codable, Sendable, Equatable {
-    public let id: Int64
-    public let generationID: String?
-    public let projectID: String?
-    public let parentGenerationID: String?
-    public let kind: String
-    public let status: String
-    public let statusReason: String?
-    public let imageURL: String?
-    public let maskURL: String?
-    public let auto: Bool?
-    public let images: [String]
-    public let variations: Int?
-    public let remainingPhotos: Int?
-    public let refunded: Bool
-    public let resolvedBy: String?
-    public let createdAt: String
-    public let submittedAt: String?
-    public let updatedAt: String
-    public let completedAt: String?
-    public let nextPollAt: String?
-    public let pollAttempts: Int
-
-    enum CodingKeys: String, CodingKey {
-        case id, kind, status, auto, images, variations, refunded
-        case generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
-        case statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url"
-        case remainingPhotos = "remaining_photos", resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
-        case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at", pollAttempts = "poll_attempts"
-    }
-
-    init(_ record: GenerationRecord) {
-        id = record.id ?? 0
-        generationID = record.generationID.map(StoreFormat.uuid)
-        projectID = record.projectID.map(StoreFormat.uuid)
-        parentGenerationID = record.parentGenerationID.map(StoreFormat.uuid)
-        kind = record.kind.rawValue
-        status = record.status.rawValue
-        statusReason = record.statusReason
-        imageURL = record.imageURL
-        maskURL = record.maskURL
-        auto = record.auto
-        images = record.images ?? []
-        variations = record.variations
-        remainingPhotos = record.remainingPhotos
-        refunded = record.refunded
-        resolvedBy = record.resolvedBy?.rawValue
-        createdAt = StoreFormat.timestamp(record.createdAt)
-        submittedAt = record.submittedAt.map(StoreFormat.timestamp)
-        updatedAt = StoreFormat.timestamp(record.updatedAt)
-        completedAt = record.completedAt.map(StoreFormat.timestamp)
-        nextPollAt = record.nextPollAt.map(StoreFormat.timestamp)
-        pollAttempts = record.pollAttempts
-    }
-}
-
 /// One event of a generation's audit trail.
 public struct EventView: Codable, Sendable, Equatable {
     public let id: Int64
@@ -167,12 +110,7 @@ public struct StatsView: Codable, Sendable, Equatable {
     }
 }
 
-/// The one JSON encoder of the local API: snake_case keys, sorted, slashes unescaped.
+/// The one JSON encoder of the local API (and of the messages it sends): `PublicJSON`.
 enum APIJSON {
-    static func encode(_ value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
-    }
+    static func encode(_ value: some Encodable) throws -> Data { try PublicJSON.encode(value) }
 }

@@ -125,8 +125,8 @@ public struct ConfigurationLoader {
         if let local = configuration.localListen, local.overlaps(configuration.callbacksListen) {
             throw ConfigurationError("local.listen", "\(local) overlaps callbacks.listen (\(configuration.callbacksListen)): the local API and the public listener need an address each")
         }
-        if configuration.maxWaiters >= configuration.connections.localConnections {
-            throw ConfigurationError("local.max_waiters", "must be below local.max_connections (\(configuration.connections.localConnections)), so that waiting requests never fill the local API")
+        if configuration.maxWaiters + configuration.eventStreams.maxStreams >= configuration.connections.localConnections {
+            throw ConfigurationError("local.max_waiters", "with local.max_event_streams (\(configuration.eventStreams.maxStreams)) must stay below local.max_connections (\(configuration.connections.localConnections)), so that waiting requests and event streams never fill the local API")
         }
         let polling = configuration.polling
         guard polling.maxInterval >= polling.initialInterval else {

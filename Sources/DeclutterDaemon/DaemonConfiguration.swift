@@ -90,6 +90,14 @@ public struct DaemonConfiguration: Sendable {
     /// Timeouts and connection caps of the listeners.
     public var connections = ConnectionLimits()
     public var logLevel: Logger.Level = .info
+    /// Webhook delivery to local apps.
+    public var delivery = DeliveryConfiguration()
+    /// When `quota.low` goes out.
+    public var outboxPolicy = OutboxPolicy()
+    /// `GET /v1/events`.
+    public var eventStreams = EventStreamConfiguration()
+    /// How long events and messages are kept.
+    public var retention = HistoryRetention()
 
     public init(upstream: DeclutterClientConfiguration) {
         self.upstream = upstream

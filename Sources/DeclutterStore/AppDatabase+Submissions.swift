@@ -79,7 +79,7 @@ extension AppDatabase {
             generation.projectID = request.projectID
             generation.callbackTokenHash = request.callbackTokenHash
             generation.idempotencyKey = request.idempotencyKey
-            try generation.insert(db)
+            try generation.insertAnnounced(at: date, in: db)
             if let key = request.idempotencyKey {
                 _ = try IdempotencyRecord(key: key, requestFingerprint: request.fingerprint, generation: try generation.requireID(), createdAt: date).inserted(db)
             }
@@ -112,11 +112,22 @@ extension AppDatabase {
                     try ProjectRecord.raiseVariations(of: projectID, to: launched + 1, in: db, at: date)
                 }
             }
-            _ = try QuotaRecord(recordedAt: date, remainingPhotos: answer.remainingPhotos, generation: row).inserted(db)
+            try noteQuota(answer.remainingPhotos, of: generation, at: date, in: db)
             let report = StatusReport(
                 source: .submission, receivedAt: date, httpStatus: answer.httpStatus, rawBody: answer.rawBody,
                 payload: .success(RetrievalPayload(status: .starting)), rescheduleIfPending: .atLeast(firstPollAt))
             return try Self.apply(report, to: &generation, in: db)
+        }
+    }
+
+    /// Records a `remaining_photos` reading; `quota.low` goes out when it is the fall to the threshold.
+    private func noteQuota(_ remaining: Int, of generation: GenerationRecord, at date: Date, in db: Database) throws {
+        let previous = try Int.fetchOne(db, sql: "SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1")
+        _ = try QuotaRecord(recordedAt: date, remainingPhotos: remaining, generation: generation.id).inserted(db)
+        if outboxPolicy.isFall(to: remaining, from: previous), let threshold = outboxPolicy.quotaLowThreshold {
+            let view = QuotaLowView(remainingPhotos: remaining, threshold: threshold,
+                                    generationID: generation.generationID.map(StoreFormat.uuid), recordedAt: StoreFormat.timestamp(date))
+            try Outbox.publishQuotaLow(view, at: date, in: db)
         }
     }
 
@@ -187,7 +198,9 @@ extension AppDatabase {
             generation.statusReason = reason
             generation.nextPollAt = nextPollAt
             generation.updatedAt = date
+            let message = generation.versionForChange(from: before, outcome: outcome)
             try generation.update(db)
+            if let message { try Outbox.publish(message, about: generation, at: date, in: db) }
             // A refusal spent nothing: its Idempotency-Key is released, so a retry under it may try again.
             if status == .rejected, let key = generation.idempotencyKey, let row = generation.id {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])

@@ -13,7 +13,7 @@ extension AppDatabase {
             generation.generationID = generationID
             generation.submittedAt = date
             generation.nextPollAt = firstPollAt
-            try generation.insert(db)
+            try generation.insertAnnounced(at: date, in: db)
             return (generation, true)
         }
     }

@@ -7,6 +7,10 @@ public struct AppDatabase: Sendable {
     let reader: any DatabaseReader
     let groupWriter: GroupCommitWriter
     private let writer: any DatabaseWriter
+    /// Pokes its listeners once a group commit is durable: new messages may be there to read.
+    public let commits: CommitSignal
+    /// When `quota.low` goes out.
+    public var outboxPolicy = OutboxPolicy()
 
     /// Opens (creating if needed) the database at `path`, migrates it, and makes every commit durable.
     /// Throws `DatabaseRefusal`, having written nothing, when an existing file is not one this binary may migrate.
@@ -53,7 +57,9 @@ public struct AppDatabase: Sendable {
         try Migrations.migrator.migrate(writer)
         self.writer = writer
         self.reader = writer
-        self.groupWriter = GroupCommitWriter(writer: writer)
+        let commits = CommitSignal()
+        self.commits = commits
+        self.groupWriter = GroupCommitWriter(writer: writer, onCommit: { commits.poke() })
     }
 
     /// A fresh in-memory database, for tests of logic that needs no file.

@@ -11,6 +11,9 @@ enum Migrations {
             // Counting what is kept of a generation's unapplied callbacks (CallbackRetention) reads this index only.
             try db.execute(sql: "CREATE INDEX events_by_generation_source_outcome ON events(generation, source, outcome)")
         }
+        migrator.registerMigration("v3: outbox messages, webhook endpoints, deliveries and their attempts") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
@@ -119,6 +122,83 @@ enum Migrations {
            g.next_poll_at, g.poll_attempts,
            (SELECT count(*) FROM events e WHERE e.generation = g.id) AS event_count
     FROM generations g;
+    """
+}
+
+extension Migrations {
+    static let v3 = """
+    -- The version of a generation as its messages carry it: bumped with each message, never lowered.
+    ALTER TABLE generations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+
+    -- The transactional outbox: one row per state change, written in the transaction that made the change.
+    -- AUTOINCREMENT: an id is never reused after pruning, so a stream resumed with Last-Event-ID stays exact.
+    CREATE TABLE messages (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,     -- the sequence (SSE id:); webhook-id is msg_<id>
+        type        TEXT NOT NULL,                         -- generation.created, generation.succeeded, quota.low, ...
+        generation  INTEGER REFERENCES generations(id),    -- NULL for quota.low
+        version     INTEGER,                               -- the generation's version this message shows
+        created_at  TEXT NOT NULL,
+        body        TEXT NOT NULL                          -- the JSON sent: {"type", "timestamp", "data"}
+    );
+    CREATE INDEX messages_by_generation ON messages(generation, id);
+    CREATE INDEX messages_by_created ON messages(created_at);
+
+    -- Local apps that receive messages as signed webhooks.
+    CREATE TABLE endpoints (
+        id                   INTEGER PRIMARY KEY,
+        url                  TEXT NOT NULL,
+        description          TEXT,
+        types                TEXT,                         -- JSON array of message types; NULL: every type
+        secret               TEXT NOT NULL,                -- whsec_...: signing needs it in clear
+        previous_secret      TEXT,                         -- still signs, until previous_secret_expires_at
+        previous_secret_expires_at TEXT,
+        enabled              INTEGER NOT NULL DEFAULT 1,
+        disabled_reason      TEXT,
+        failing_since        TEXT,                         -- first failed attempt since the last success
+        created_at           TEXT NOT NULL,
+        updated_at           TEXT NOT NULL
+    );
+
+    -- One message for one endpoint: pending until delivered, failed (a dead letter) after its last try.
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY,
+        message          INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        endpoint         INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,       -- made so far, across replays
+        round_attempts   INTEGER NOT NULL DEFAULT 0,       -- made since it was queued or replayed: the schedule's step
+        next_attempt_at  TEXT,                             -- NULL unless pending
+        last_attempt_at  TEXT,
+        last_http_status INTEGER,
+        last_error       TEXT,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        UNIQUE (message, endpoint)
+    );
+    CREATE INDEX deliveries_due ON deliveries(endpoint, next_attempt_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint, status, id);
+    CREATE INDEX deliveries_by_status ON deliveries(status, id);
+
+    -- Every attempt, as a person reads it: when, what came back, how long it took.
+    CREATE TABLE delivery_attempts (
+        id           INTEGER PRIMARY KEY,
+        delivery     INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+        message      INTEGER NOT NULL,
+        endpoint     INTEGER NOT NULL,
+        attempt      INTEGER NOT NULL,                     -- 1 for the first
+        attempted_at TEXT NOT NULL,
+        http_status  INTEGER,
+        latency_ms   INTEGER,
+        response     TEXT,                                 -- the first 1 KiB of the answer
+        error        TEXT                                  -- timeout, connection refused, ...
+    );
+    CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts(delivery, id);
+
+    -- One line per delivery, for people at the sqlite3 prompt.
+    CREATE VIEW delivery_overview AS
+    SELECT d.id, d.message, m.type, m.generation, d.endpoint, e.url, d.status, d.attempts, d.next_attempt_at,
+           d.last_attempt_at, d.last_http_status, d.last_error
+    FROM deliveries d JOIN messages m ON m.id = d.message JOIN endpoints e ON e.id = d.endpoint;
     """
 }
 

@@ -56,6 +56,8 @@ public struct GenerationRecord: StoreRecord, Sendable, Equatable {
     public var pollAttempts: Int
     public var pollFailures: Int
     public var lastPolledAt: Date?
+    /// Bumped with each message about this generation: a receiver drops a message older than one it has.
+    public var version: Int
 
     enum CodingKeys: String, CodingKey {
         case id, generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
@@ -63,7 +65,7 @@ public struct GenerationRecord: StoreRecord, Sendable, Equatable {
         case callbackTokenHash = "callback_token_hash", idempotencyKey = "idempotency_key", remainingPhotos = "remaining_photos"
         case refunded, resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
         case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at"
-        case pollAttempts = "poll_attempts", pollFailures = "poll_failures", lastPolledAt = "last_polled_at"
+        case pollAttempts = "poll_attempts", pollFailures = "poll_failures", lastPolledAt = "last_polled_at", version
     }
 
     public enum Columns {
@@ -84,6 +86,7 @@ public struct GenerationRecord: StoreRecord, Sendable, Equatable {
         self.refunded = false
         self.pollAttempts = 0
         self.pollFailures = 0
+        self.version = 0
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

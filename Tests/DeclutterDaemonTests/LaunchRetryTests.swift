@@ -181,7 +181,7 @@ struct SwallowingServer: Sendable {
             let record = #"""
                 {"id": 7, "generation_id": "3f2a9c1e-0000-4000-8000-000000000001", "kind": "generation", "status": "STARTING",
                  "images": [], "refunded": false, "resolved_by": null,
-                 "created_at": "2026-11-24T10:00:03.120Z", "updated_at": "2026-11-24T10:00:04.000Z", "poll_attempts": 0}
+                 "created_at": "2026-11-24T10:00:03.120Z", "updated_at": "2026-11-24T10:00:04.000Z", "poll_attempts": 0, "version": 2}
                 """#
             return Response(status: .accepted, headers: [.contentType: "application/json", .init("Idempotent-Replayed")!: "true"],
                             body: .init(byteBuffer: ByteBuffer(string: record)))

@@ -187,7 +187,7 @@ struct Pure {
         let json = """
             {"id": 7, "generation_id": "3f2a9c1e-0000-4000-8000-000000000001", "kind": "generation", "status": "\(status)",
              "images": ["https://cdn.example/1.jpg"], "refunded": false, "resolved_by": \(resolvedBy.map { "\"\($0)\"" } ?? "null"),
-             "created_at": "2026-11-24T10:00:03.120Z", "updated_at": "2026-11-24T10:00:04.000Z", "poll_attempts": 0}
+             "created_at": "2026-11-24T10:00:03.120Z", "updated_at": "2026-11-24T10:00:04.000Z", "poll_attempts": 0, "version": 2}
             """
         return try JSONDecoder().decode(LocalGeneration.self, from: Data(json.utf8))
     }

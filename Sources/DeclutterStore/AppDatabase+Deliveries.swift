@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+
+/// Which deliveries `deliveries(matching:)` lists: newest first, at most `limit`, before the id `before`.
+public struct DeliveryFilter: Sendable, Equatable {
+    public var endpoint: Int64?
+    public var status: DeliveryStatus?
+    /// `generations.id`.
+    public var generation: Int64?
+    public var message: Int64?
+    public var before: Int64?
+    public var limit = 50
+
+    public init(endpoint: Int64? = nil, status: DeliveryStatus? = nil, generation: Int64? = nil, message: Int64? = nil) {
+        self.endpoint = endpoint
+        self.status = status
+        self.generation = generation
+        self.message = message
+    }
+}
+
+/// What the delivery metrics show, read at scrape time.
+public struct DeliveryStats: Sendable, Equatable {
+    public var pending: Int
+    public var oldestPendingCreatedAt: Date?
+    public var enabledEndpoints: Int
+    public var disabledEndpoints: Int
+}
+
+// MARK: - Writes: attempts and replays
+
+extension AppDatabase {
+    /// Records one attempt and what it decided: the attempt row, the delivery's new status and next attempt,
+    /// and the endpoint's health (disabled on 410, or when it has been failing since before
+    /// `report.disableIfFailingSince`). Nothing happens when the delivery is gone (its endpoint was deleted).
+    public func recordAttempt(_ report: AttemptReport) async throws -> EndpointChange {
+        try await write { db in
+            guard var delivery = try DeliveryRecord.fetchOne(db, key: report.deliveryID) else { return .none }
+            delivery.attempts += 1
+            delivery.roundAttempts += 1
+            delivery.lastAttemptAt = report.attemptedAt
+            delivery.lastHTTPStatus = report.httpStatus
+            delivery.lastError = report.error
+            delivery.updatedAt = report.attemptedAt
+            switch report.verdict {
+            case .delivered: (delivery.status, delivery.nextAttemptAt) = (.delivered, nil)
+            case .retry(let date): (delivery.status, delivery.nextAttemptAt) = (.pending, date)
+            case .failed, .gone: (delivery.status, delivery.nextAttemptAt) = (.failed, nil)
+            }
+            try delivery.update(db)
+            var attempt = DeliveryAttemptRecord(
+                delivery: report.deliveryID, message: delivery.message, endpoint: delivery.endpoint, attempt: delivery.attempts,
+                attemptedAt: report.attemptedAt, httpStatus: report.httpStatus, latencyMilliseconds: report.latencyMilliseconds,
+                response: report.response, error: report.error)
+            try attempt.insert(db)
+            guard var endpoint = try EndpointRecord.fetchOne(db, key: delivery.endpoint) else { return .none }
+            return try endpoint.note(report, in: db)
+        }
+    }
+
+    /// Queues a message again (as a new round of the schedule, due now) for `endpoint`, or for every endpoint
+    /// it was queued for; an endpoint given that never had it (added later) gets it too, when it takes its type.
+    /// Returns how many deliveries were queued; nil when there is no such message.
+    public func redeliver(message: Int64, endpoint: Int64? = nil, at date: Date) async throws -> Int? {
+        try await write { db in
+            guard let record = try MessageRecord.fetchOne(db, key: message) else { return nil }
+            if let endpoint, try EndpointRecord.fetchOne(db, key: endpoint)?.takes(record.type) == true {
+                let now = StoreFormat.timestamp(date)
+                try db.execute(sql: """
+                    INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT(message, endpoint) DO NOTHING
+                    """, arguments: [message, endpoint, now, now, now])
+            }
+            var condition = "message = ?"
+            var arguments: StatementArguments = [message]
+            if let endpoint {
+                condition += " AND endpoint = ?"
+                arguments += [endpoint]
+            }
+            return try DeliveryRecord.requeue(where: condition, arguments, at: date, in: db)
+        }
+    }
+
+    /// Replays every delivery to `endpoint` that failed (a dead letter) whose message was written at or after
+    /// `since`. Returns how many were queued; nil when there is no such endpoint.
+    public func recover(endpoint: Int64, since: Date, at date: Date) async throws -> Int? {
+        try await write { db in
+            guard try EndpointRecord.exists(db, key: endpoint) else { return nil }
+            return try DeliveryRecord.requeue(
+                where: "endpoint = ? AND status = 'failed' AND message IN (SELECT id FROM messages WHERE created_at >= ?)",
+                [endpoint, StoreFormat.timestamp(since)], at: date, in: db)
+        }
+    }
+}
+
+extension DeliveryRecord {
+    /// Makes the matching deliveries pending, due at `date`, at the start of the schedule.
+    static func requeue(where condition: String, _ arguments: StatementArguments, at date: Date, in db: Database) throws -> Int {
+        let now = StoreFormat.timestamp(date)
+        try db.execute(
+            sql: "UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = ?, updated_at = ? WHERE \(condition)",
+            arguments: [now, now] + arguments)
+        return db.changesCount
+    }
+}
+
+extension EndpointRecord {
+    /// Notes an attempt's result: a success clears the failure record; a 410, or a failure after failing since
+    /// before the disable date, disables the endpoint.
+    mutating func note(_ report: AttemptReport, in db: Database) throws -> EndpointChange {
+        var change = EndpointChange.none
+        if report.verdict == .delivered {
+            guard failingSince != nil else { return .none }
+            failingSince = nil
+        } else {
+            if failingSince == nil { failingSince = report.attemptedAt }
+            if report.verdict == .gone {
+                change = .disabled("the endpoint answered 410 Gone")
+            } else if let cutoff = report.disableIfFailingSince, let since = failingSince, since <= cutoff {
+                change = .disabled("failing since \(StoreFormat.timestamp(since))")
+            }
+            if case .disabled(let reason) = change, enabled {
+                enabled = false
+                disabledReason = reason
+            } else if case .disabled = change {
+                change = .none  // already disabled
+            }
+        }
+        updatedAt = report.attemptedAt
+        try update(db)
+        return change
+    }
+}
+
+// MARK: - Reads: what the worker attempts, and what people look at
+
+extension AppDatabase {
+    /// Up to `limit` pending deliveries of `endpoint` due at `now`, earliest first, leaving out `busy` ones.
+    public func dueDeliveries(endpoint: Int64, at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [DueDelivery] {
+        try await read { db in
+            guard let endpointRecord = try EndpointRecord.fetchOne(db, key: endpoint), endpointRecord.enabled else { return [] }
+            let deliveries = try DeliveryRecord.fetchAll(db, sql: """
+                SELECT * FROM deliveries INDEXED BY deliveries_due
+                WHERE endpoint = ? AND status = 'pending' AND next_attempt_at <= ? \(Self.notIn(busy))
+                ORDER BY next_attempt_at LIMIT ?
+                """, arguments: [endpoint, StoreFormat.timestamp(now), limit])
+            return try deliveries.compactMap { delivery in
+                guard let message = try MessageRecord.fetchOne(db, key: delivery.message) else { return nil }
+                return DueDelivery(delivery: delivery, message: message, endpoint: endpointRecord)
+            }
+        }
+    }
+
+    /// The earliest next attempt among the pending deliveries of `endpoints`, leaving out `busy` ones.
+    public func nextAttemptDate(endpoints: [Int64], excluding busy: Set<Int64>) async throws -> Date? {
+        guard !endpoints.isEmpty else { return nil }
+        return try await read { db in
+            try endpoints.compactMap { endpoint in
+                try String.fetchOne(db, sql: """
+                    SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_due
+                    WHERE endpoint = ? AND status = 'pending' \(Self.notIn(busy)) ORDER BY next_attempt_at LIMIT 1
+                    """, arguments: [endpoint]).flatMap(StoreFormat.date(fromTimestamp:))
+            }.min()
+        }
+    }
+
+    /// The enabled endpoints' ids.
+    public func enabledEndpointIDs() async throws -> [Int64] {
+        try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id") }
+    }
+
+    public func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord] {
+        try await read { db in
+            var request = DeliveryRecord.all()
+            if let endpoint = filter.endpoint { request = request.filter(Column("endpoint") == endpoint) }
+            if let status = filter.status { request = request.filter(Column("status") == status.rawValue) }
+            if let message = filter.message { request = request.filter(Column("message") == message) }
+            if let generation = filter.generation {
+                request = request.filter(sql: "message IN (SELECT id FROM messages WHERE generation = ?)", arguments: [generation])
+            }
+            if let before = filter.before { request = request.filter(Column("id") < before) }
+            return try request.order(Column("id").desc).limit(filter.limit).fetchAll(db)
+        }
+    }
+
+    public func delivery(_ id: Int64) async throws -> (DeliveryRecord, MessageRecord, [DeliveryAttemptRecord])? {
+        try await read { db in
+            guard let delivery = try DeliveryRecord.fetchOne(db, key: id),
+                  let message = try MessageRecord.fetchOne(db, key: delivery.message) else { return nil }
+            let attempts = try DeliveryAttemptRecord.filter(Column("delivery") == id).order(Column("id")).fetchAll(db)
+            return (delivery, message, attempts)
+        }
+    }
+
+    public func deliveryStats() async throws -> DeliveryStats {
+        try await read { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE status = 'pending'") ?? 0
+            let oldest = try String.fetchOne(db, sql: """
+                SELECT min(m.created_at) FROM deliveries d JOIN messages m ON m.id = d.message WHERE d.status = 'pending'
+                """).flatMap(StoreFormat.date(fromTimestamp:))
+            let enabled = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints WHERE enabled = 1") ?? 0
+            let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints") ?? 0
+            return DeliveryStats(pending: pending, oldestPendingCreatedAt: oldest, enabledEndpoints: enabled, disabledEndpoints: all - enabled)
+        }
+    }
+
+    static func notIn(_ ids: Set<Int64>) -> String {
+        ids.isEmpty ? "" : "AND id NOT IN (\(ids.sorted().map(String.init).joined(separator: ",")))"
+    }
+}

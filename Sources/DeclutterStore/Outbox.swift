@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+
+/// What a message says happened. A generation's change of state produces exactly one; duplicate, stale and
+/// conflicting reports produce none.
+public enum MessageType: String, Codable, Sendable, CaseIterable {
+    case generationCreated = "generation.created"
+    case generationUpdated = "generation.updated"
+    case generationSucceeded = "generation.succeeded"
+    case generationFailed = "generation.failed"
+    case generationRejected = "generation.rejected"
+    case generationLost = "generation.lost"
+    /// `remaining_photos` fell to the configured threshold (`notify.quota_low_threshold`).
+    case quotaLow = "quota.low"
+
+    /// The message a generation's move to `status` produces.
+    public static func change(to status: GenerationState) -> MessageType {
+        switch status {
+        case .submitting, .starting, .processing: .generationUpdated
+        case .succeeded: .generationSucceeded
+        case .failed: .generationFailed
+        case .rejected: .generationRejected
+        case .lost: .generationLost
+        }
+    }
+
+    /// After this message a generation followed on the event stream has nothing more to say (LOST included:
+    /// a late answer that revives it is rare, and a follower can resume).
+    public var endsGeneration: Bool {
+        self == .generationSucceeded || self == .generationFailed || self == .generationRejected || self == .generationLost
+    }
+}
+
+/// One message of the outbox: a row of `messages`. Its `body` is the JSON every receiver gets.
+public struct MessageRecord: StoreRecord, Sendable, Equatable {
+    public static let databaseTableName = "messages"
+
+    public var id: Int64?
+    public var type: MessageType
+    /// `generations.id`; nil for `quota.low`.
+    public var generation: Int64?
+    public var version: Int?
+    public var createdAt: Date
+    public var body: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, generation, version, createdAt = "created_at", body
+    }
+
+    /// The sequence number: the event stream's `id:`, ordered as the messages were committed.
+    public var sequence: Int64 { id ?? 0 }
+
+    /// The Standard Webhooks `webhook-id`: the same for every attempt and replay of this message.
+    public var webhookID: String { "msg_\(sequence)" }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// What the outbox decides on its own: when `quota.low` is sent.
+public struct OutboxPolicy: Sendable, Equatable {
+    /// `quota.low` when `remaining_photos` falls to this or below (once per fall); nil: never.
+    public var quotaLowThreshold: Int?
+
+    public init(quotaLowThreshold: Int? = 10) {
+        self.quotaLowThreshold = quotaLowThreshold
+    }
+
+    /// Whether a reading of `remaining` after `previous` is the fall `quota.low` announces.
+    func isFall(to remaining: Int, from previous: Int?) -> Bool {
+        guard let threshold = quotaLowThreshold, remaining <= threshold else { return false }
+        return previous.map { $0 > threshold } ?? true
+    }
+}
+
+/// The body of every message: `{"type", "timestamp", "data"}`.
+struct MessageBody<Payload: Encodable>: Encodable {
+    let type: String
+    let timestamp: String
+    let data: Payload
+}
+
+/// `quota.low`'s `data`.
+public struct QuotaLowView: Codable, Sendable, Equatable {
+    public let remainingPhotos: Int
+    public let threshold: Int
+    /// The generation whose submission answer brought the reading.
+    public let generationID: String?
+    public let recordedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case remainingPhotos = "remaining_photos", threshold, generationID = "generation_id", recordedAt = "recorded_at"
+    }
+}
+
+/// Writes messages inside the transaction that made the change they announce, queueing one delivery for each
+/// enabled endpoint whose filter takes the type. Nothing here commits: the caller's transaction does.
+enum Outbox {
+    /// A message about `generation`, whose `version` the caller bumped before writing the row.
+    static func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date, in db: Database) throws {
+        let body = MessageBody(type: type.rawValue, timestamp: StoreFormat.timestamp(date), data: GenerationView(generation))
+        try insert(type, generation: generation.id, version: generation.version, body: body, at: date, in: db)
+    }
+
+    static func publishQuotaLow(_ view: QuotaLowView, at date: Date, in db: Database) throws {
+        let body = MessageBody(type: MessageType.quotaLow.rawValue, timestamp: StoreFormat.timestamp(date), data: view)
+        try insert(.quotaLow, generation: nil, version: nil, body: body, at: date, in: db)
+    }
+
+    private static func insert(_ type: MessageType, generation: Int64?, version: Int?, body: some Encodable, at date: Date, in db: Database) throws {
+        let json = String(decoding: try PublicJSON.encode(body), as: UTF8.self)
+        var message = MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)
+        try message.insert(db)
+        let now = StoreFormat.timestamp(date)
+        try db.execute(sql: """
+            INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
+            SELECT ?, id, 'pending', ?, ?, ? FROM endpoints
+            WHERE enabled = 1 AND (types IS NULL OR EXISTS (SELECT 1 FROM json_each(endpoints.types) WHERE value = ?))
+            """, arguments: [message.id, now, now, now, type.rawValue])
+    }
+}
+
+extension GenerationRecord {
+    /// Inserts a new generation with its `generation.created` message.
+    mutating func insertAnnounced(at date: Date, in db: Database) throws {
+        version = 1
+        try insert(db)
+        try Outbox.publish(.generationCreated, about: self, at: date, in: db)
+    }
+
+    /// Bumps the version for the message a change writes; returns that message's type, or nil when the
+    /// write changed no state.
+    mutating func versionForChange(from before: GenerationState, outcome: EventOutcome) -> MessageType? {
+        guard outcome == .applied, status != before else { return nil }
+        version += 1
+        return MessageType.change(to: status)
+    }
+}
