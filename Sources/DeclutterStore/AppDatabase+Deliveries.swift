@@ -169,7 +169,8 @@ extension AppDatabase {
         try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id") }
     }
 
-    public func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryRecord] {
+    /// Deliveries with their messages, newest first.
+    public func deliveries(matching filter: DeliveryFilter) async throws -> [DeliveryListing] {
         try await read { db in
             var request = DeliveryRecord.all()
             if let endpoint = filter.endpoint { request = request.filter(Column("endpoint") == endpoint) }
@@ -179,16 +180,19 @@ extension AppDatabase {
                 request = request.filter(sql: "message IN (SELECT id FROM messages WHERE generation = ?)", arguments: [generation])
             }
             if let before = filter.before { request = request.filter(Column("id") < before) }
-            return try request.order(Column("id").desc).limit(filter.limit).fetchAll(db)
+            return try request.order(Column("id").desc).limit(filter.limit).fetchAll(db).compactMap { delivery in
+                try MessageRecord.fetchOne(db, key: delivery.message).map { DeliveryListing(delivery: delivery, message: $0, attempts: []) }
+            }
         }
     }
 
-    public func delivery(_ id: Int64) async throws -> (DeliveryRecord, MessageRecord, [DeliveryAttemptRecord])? {
+    /// One delivery with its message and every attempt, oldest first.
+    public func delivery(_ id: Int64) async throws -> DeliveryListing? {
         try await read { db in
             guard let delivery = try DeliveryRecord.fetchOne(db, key: id),
                   let message = try MessageRecord.fetchOne(db, key: delivery.message) else { return nil }
             let attempts = try DeliveryAttemptRecord.filter(Column("delivery") == id).order(Column("id")).fetchAll(db)
-            return (delivery, message, attempts)
+            return DeliveryListing(delivery: delivery, message: message, attempts: attempts)
         }
     }
 

@@ -124,6 +124,13 @@ public struct DueDelivery: Sendable, Equatable {
     public var endpoint: EndpointRecord
 }
 
+/// A delivery as people look at it: with its message, and (when one delivery is asked for) its attempts.
+public struct DeliveryListing: Sendable, Equatable {
+    public var delivery: DeliveryRecord
+    public var message: MessageRecord
+    public var attempts: [DeliveryAttemptRecord]
+}
+
 /// How an attempt ended, as the worker decided from the answer and the retry schedule.
 public enum AttemptVerdict: Sendable, Equatable {
     /// 2xx.
