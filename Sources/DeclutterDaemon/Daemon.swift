@@ -48,7 +48,9 @@ public final class Daemon: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        self.database = try AppDatabase.open(path: configuration.databasePath)
+        var database = try AppDatabase.open(path: configuration.databasePath)
+        database.outboxPolicy = configuration.outboxPolicy
+        self.database = database
         self.metrics = DaemonMetrics()
         let limits = DescriptorBudget.fit(configuration.connections, logger: logger)
         connectionLimits = limits
@@ -120,7 +122,8 @@ public final class Daemon: Sendable {
         let becameBound: @Sendable () async -> Void = { [readiness] in
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
-        var services: [any Service] = [StoreWriterService(database: database), poller]
+        var services: [any Service] = [StoreWriterService(database: database), poller,
+                                       HistoryPruner(database: database, retention: configuration.retention, logger: logger, clock: clock)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)
         let callbackAddress = configuration.callbacksListen
