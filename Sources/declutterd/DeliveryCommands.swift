@@ -74,7 +74,9 @@ struct EndpointsCommand: AsyncParsableCommand {
             discussion: "--types all takes every type again; --description \"\" clears it.\n\n" + ClientExitCode.help)
 
         @Argument(help: "The endpoint's id.") var id: Int64
-        @Option(help: ArgumentHelp("A new URL (an absolute http(s) URL).", valueName: "url")) var url: String?
+        // Not `--url`: that names the daemon, as for every client command.
+        @Option(name: .customLong("endpoint-url"), help: ArgumentHelp("A new URL for the endpoint (an absolute http(s) URL).", valueName: "url"))
+        var url: String?
         @Option(help: ArgumentHelp("Only these message types, comma-separated, or `all`: \(DeliveryArguments.typeNames).", valueName: "types"))
         var types: String?
         @Option(help: "A new description (empty: none).") var description: String?
@@ -83,14 +85,18 @@ struct EndpointsCommand: AsyncParsableCommand {
         func validate() throws {
             try DeliveryArguments.validate(id, "ID")
             guard url != nil || types != nil || description != nil else {
-                throw ValidationError("give at least one of --url, --types, --description")
+                throw ValidationError("give at least one of --endpoint-url, --types, --description")
             }
             if let types, types != "all" { _ = try DeliveryArguments.types(types) }
         }
 
         func run() async throws {
             var update = EndpointUpdate(url: url)
-            if let types { update.types = .some(types == "all" ? nil : try DeliveryArguments.types(types)) }
+            if types == "all" {
+                update.types = .some(nil)
+            } else if let types {
+                update.types = .some(try DeliveryArguments.types(types))
+            }
             if let description { update.description = .some(description.isEmpty ? nil : description) }
             try await client.withClient { api in
                 client.emit(try await api.updateEndpoint(id, update), people: ClientReport.endpointDetail)

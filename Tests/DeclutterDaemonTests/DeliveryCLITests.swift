@@ -30,10 +30,11 @@ struct DeliveryCLITests {
             }
             #expect((try JSONSerialization.jsonObject(with: Data(showJSON.stdout.utf8)) as? [String: Any])?["url"] as? String == "http://127.0.0.1:9/hooks")
 
-            let updated = try await CLI.run(["endpoints", "update", "1", "--types", "all", "--description", "", "--url", url])
+            let updated = try await CLI.run(["endpoints", "update", "1", "--types", "all", "--description", "", "--endpoint-url", "http://[::1]:9/h",
+                                             "--url", url])
             #expect(updated.status == 0 && updated.stdout.contains("types") && updated.stdout.contains("all"), "\(updated)")
             let afterUpdate = try #require(try await harness.database.endpoint(1))
-            #expect(afterUpdate.types == nil && afterUpdate.description == nil)
+            #expect(afterUpdate.types == nil && afterUpdate.description == nil && afterUpdate.url == "http://[::1]:9/h")
 
             let disabled = try await CLI.run(["endpoints", "disable", "1", "--json", "--url", url])
             #expect(disabled.status == 0 && disabled.stdout.contains(#""enabled":false"#), "\(disabled)")
