@@ -136,8 +136,7 @@ struct DeliveryAPIController: Sendable {
             + MessageType.allCases.map(\.rawValue).joined(separator: ", "))
     }
 
-    /// `{id}` of an endpoint, a delivery or a message: a positive integer. One too large for any row is a
-    /// row that does not exist (404), as the document's unbounded `integer` allows it.
+    /// `{id}` of an endpoint, a delivery or a message: a positive 64-bit integer (the document's `maximum`).
     static func pathID(_ context: LocalContext) throws -> Int64 {
         guard let id = positiveInteger(context.parameters.get("id") ?? "") else { throw APIError.invalidField("id", "must be a positive integer") }
         return id
@@ -145,7 +144,7 @@ struct DeliveryAPIController: Sendable {
 
     static func positiveInteger(_ text: String) -> Int64? {
         guard let first = text.utf8.first, (0x31...0x39).contains(first), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        return Int64(text) ?? Int64.max
+        return Int64(text)
     }
 
     static let noEndpoint = APIError(.notFound, code: "not_found", message: "no such endpoint")
@@ -233,12 +232,12 @@ extension DeliveryAPIController {
 }
 
 extension JSONBody {
-    /// A positive integer, when present; one too large for any row stands for a row that does not exist.
+    /// A positive 64-bit integer, when present (`3.0` counts, as in JSON Schema).
     func positiveInteger(_ key: String) throws -> Int64? {
         switch object[key] {
         case nil, .null?: return nil
         case .integer(let value)? where value >= 1: return value
-        case .number(let value)? where value.rounded() == value && value >= 1: return value < 9.2e18 ? Int64(value) : Int64.max
+        case .number(let value)? where value.rounded() == value && value >= 1 && value < 9.2e18: return Int64(value)
         default: throw APIError.invalidField(key, "must be a positive integer")
         }
     }
