@@ -45,6 +45,7 @@ struct DeliveryAPIController: Sendable {
             throw APIError(.conflict, code: "too_many_endpoints",
                            message: "at most \(Self.maximumEndpoints) endpoints can be registered: remove one first")
         }
+        context.logger.info("endpoint added", metadata: ["endpoint": "\(created.id ?? 0)", "url": "\(created.url)"])
         return try LocalAPIController.json(.created, EndpointSecretView(created, now: date))
     }
 
@@ -71,7 +72,9 @@ struct DeliveryAPIController: Sendable {
     }
 
     private func deleteEndpoint(_ request: Request, _ context: LocalContext) async throws -> Response {
-        guard try await database.deleteEndpoint(try Self.pathID(context)) else { throw Self.noEndpoint }
+        let id = try Self.pathID(context)
+        guard try await database.deleteEndpoint(id) else { throw Self.noEndpoint }
+        context.logger.info("endpoint removed", metadata: ["endpoint": "\(id)"])
         return Response(status: .noContent)
     }
 
@@ -82,6 +85,7 @@ struct DeliveryAPIController: Sendable {
         guard let endpoint = try await database.setEndpointEnabled(id, enabled, reason: enabled ? nil : "disabled by an operator", at: date) else {
             throw Self.noEndpoint
         }
+        context.logger.info(enabled ? "endpoint enabled" : "endpoint disabled", metadata: ["endpoint": "\(id)"])
         return try LocalAPIController.json(.ok, EndpointView(endpoint, now: date))
     }
 
@@ -92,6 +96,8 @@ struct DeliveryAPIController: Sendable {
         guard let endpoint = try await database.rotateSecret(of: id, to: WebhookSecret.generate(), overlapUntil: overlapUntil, at: date) else {
             throw Self.noEndpoint
         }
+        // The secret itself is never logged.
+        context.logger.info("endpoint secret rotated", metadata: ["endpoint": "\(id)", "previous_until": "\(StoreFormat.timestamp(overlapUntil))"])
         return try LocalAPIController.json(.ok, EndpointSecretView(endpoint, now: date))
     }
 
@@ -103,6 +109,7 @@ struct DeliveryAPIController: Sendable {
         guard let text = try body.string("since") else { throw APIError.invalidField("since", "is required: \(RecoverySince.rule)") }
         guard let since = RecoverySince.date(text, now: date) else { throw APIError.invalidField("since", "must be \(RecoverySince.rule)") }
         guard let queued = try await database.recover(endpoint: id, since: since, at: date) else { throw Self.noEndpoint }
+        context.logger.info("failed deliveries queued again", metadata: ["endpoint": "\(id)", "since": "\(StoreFormat.timestamp(since))", "queued": "\(queued)"])
         return try LocalAPIController.json(.accepted, QueuedView(queued: queued))
     }
 
@@ -218,6 +225,7 @@ extension DeliveryAPIController {
         guard let queued = try await database.redeliver(message: message, endpoint: endpoint, at: now()) else {
             throw APIError(.notFound, code: "not_found", message: "no such message")
         }
+        context.logger.info("message queued again", metadata: ["message": "\(message)", "endpoint": "\(endpoint.map(String.init) ?? "every")", "queued": "\(queued)"])
         return try LocalAPIController.json(.accepted, QueuedView(queued: queued))
     }
 
