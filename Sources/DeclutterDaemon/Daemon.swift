@@ -115,6 +115,7 @@ public final class Daemon: Sendable {
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
             watch: poller.watch, readiness: readiness, now: now).endpoints)
+        localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }
 
