@@ -85,7 +85,12 @@ struct EventStream: Sendable {
         let bell = lease.bell
         // Subscribed before the first read, so no commit after it goes unheard.
         let commits = database.commits.subscribe()
+        // A client that leaves closes its side: the stream ends then, not at its next write (the daemon lets a
+        // client half-close, so the connection itself stays open until the daemon closes it).
         channel.closeFuture.whenComplete { _ in bell.stop() }
+        let watcher = InputClosedWatcher { bell.stop() }
+        try? await channel.pipeline.addHandler(watcher, position: .first).get()
+        defer { channel.pipeline.removeHandler(watcher, promise: nil) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in commits { bell.ring() }
@@ -169,6 +174,21 @@ struct EventStream: Sendable {
             text += "data: \(line)\n"
         }
         return text + "\n"
+    }
+}
+
+/// Tells when the other side of a connection has closed its half: a client of an event stream has left.
+private final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+    let onInputClosed: @Sendable () -> Void
+
+    init(_ onInputClosed: @escaping @Sendable () -> Void) {
+        self.onInputClosed = onInputClosed
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent { onInputClosed() }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 
