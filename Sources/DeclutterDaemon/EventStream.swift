@@ -25,11 +25,10 @@ struct EventStreamQuery: Sendable, Equatable {
     /// sends its original URL (maybe with `?after=`) and the `Last-Event-ID` it saw last, which wins.
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
-        if let text = request.headers[.lastEventID] {
-            after = try Self.sequence(text, field: "last_event_id", name: "Last-Event-ID")
-        } else if let text = query["after"].map(String.init) {
-            after = try Self.sequence(text, field: "after", name: "after")
-        }
+        // Both are checked, whichever is used.
+        let afterQuery = try query["after"].map { try Self.sequence(String($0), field: "after", name: "after") }
+        let lastEventID = try request.headers[.lastEventID].map { try Self.sequence($0, field: "last_event_id", name: "Last-Event-ID") }
+        after = lastEventID ?? afterQuery
         generation = query["generation_id"].map(String.init)
         if let text = query["types"].map(String.init) { types = try Self.types(text) }
     }

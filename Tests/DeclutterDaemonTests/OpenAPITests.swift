@@ -344,6 +344,7 @@ struct OpenAPITests {
                 ("GET /v1/events", "/v1/events?after=-1", nil, [:], 400, "invalid_after"),
                 ("GET /v1/events", "/v1/events?after=1.5", nil, [:], 400, "invalid_after"),
                 ("GET /v1/events", "/v1/events", nil, ["Last-Event-ID": "msg_3"], 400, "invalid_last_event_id"),
+                ("GET /v1/events", "/v1/events?after=-1", nil, ["Last-Event-ID": "0"], 400, "invalid_after"),
                 ("GET /v1/events", "/v1/events?types=generation.created,nope", nil, [:], 400, "invalid_types"),
                 ("GET /v1/events", "/v1/events?types=", nil, [:], 400, "invalid_types"),
                 ("GET /v1/events", "/v1/events?generation_id=0", nil, [:], 400, "invalid_generation_id"),
