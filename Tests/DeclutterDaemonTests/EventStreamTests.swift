@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterDaemon
 @testable import DeclutterStore
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -292,6 +293,44 @@ struct WatchCommandTests {
             #expect(missing.status == 66, "\(missing)")
             let usage = try await CLI.run(["watch", "--types", "nope", "--url", url])
             #expect(usage.status == 64, "\(usage)")
+        }
+    }
+}
+
+@Suite("The event stream client", .timeLimit(.minutes(1)))
+struct EventStreamClientTests {
+    @Test("watchEvents comes back after the daemon restarts, with Last-Event-ID: nothing missed, nothing twice")
+    func reconnects() async throws {
+        try await EventStreamTests.with { harness in
+            let port = try #require(URL(string: harness.daemon.localURL)?.port)
+            let seen = Mutex<[String]>([])
+            let reconnections = Mutex(0)
+            let quick = StreamReconnect(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200), attempts: 200)
+            let watching = Task {
+                try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
+                    try await client.watchEvents(EventStreamRequest(after: 0), reconnect: quick,
+                                                 onReconnect: { _, _ in reconnections.withLock { $0 += 1 } }) { event in
+                        seen.withLock { $0.append(event.id ?? "-") }
+                    }
+                }
+            }
+            // Given a client that has seen the first message
+            _ = try await harness.recordSubmission()
+            try await eventually("the first message") { seen.withLock { $0 } == ["1"] }
+            // When the daemon stops, and another starts on the same database and port, which commits a second
+            await harness.stopDaemon()
+            var configuration = harness.daemon.daemon.configuration
+            configuration.localListen = ListenAddress(host: "127.0.0.1", port: port)
+            configuration.callbacksListen = ListenAddress(host: "127.0.0.1", port: 0)
+            let restarted = try await Daemon(configuration: configuration, logger: Harness.quietLogger()).start()
+            _ = try await restarted.daemon.database.beginSubmission(SubmissionRequest(kind: .generation, imageURL: "https://images.example/b.jpg", auto: true), at: Date())
+            // Then the client reconnected and received the second message only
+            try await eventually("the second message") { seen.withLock { $0.count } >= 2 }
+            #expect(seen.withLock { $0 } == ["1", "2"])
+            #expect(reconnections.withLock { $0 } >= 1)
+            watching.cancel()
+            _ = await watching.result
+            await restarted.stop()
         }
     }
 }
