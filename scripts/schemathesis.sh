@@ -5,8 +5,9 @@
 # kernel picks; nothing leaves the machine. Exits with schemathesis's status (or 2 when the daemons do not
 # start). Needs schemathesis 4.x for python3 (.ci/run installs the version it pins) or on PATH.
 #
-# scripts/schemathesis.toml holds the rest of its settings: the request timeouts, and the statuses and
-# response times two checks expect for a few operations (why is written there). No check is turned off.
+# scripts/schemathesis.toml holds the rest of its settings: the request timeouts (one bounds how long an event
+# stream is read), and the statuses and response times two checks expect for a few operations (why is written
+# there). No check is turned off.
 #
 # Tunable by environment: SCHEMATHESIS_MAX_EXAMPLES (default 30 per operation and phase),
 # SCHEMATHESIS_SEED (default 20261124), SCHEMATHESIS_EXTRA (more arguments, split on spaces).

@@ -16,6 +16,8 @@ public final class Daemon: Sendable {
     public let poller: Poller
     public let metrics: DaemonMetrics
     public let readiness: Readiness
+    /// The open `GET /v1/events` streams.
+    let eventStreams: EventStreams
     let httpClient: HTTPClient
     let logger: Logger
     let clock: DaemonClock
@@ -57,6 +59,7 @@ public final class Daemon: Sendable {
         callbackConnections = ConnectionRegistry(listener: .callbacks, capacity: limits.callbackConnections, metrics: metrics)
         localConnections = ConnectionRegistry(listener: .local, capacity: limits.localConnections, metrics: metrics)
         self.readiness = Readiness()
+        self.eventStreams = EventStreams(configuration: configuration.eventStreams, clock: clock)
         self.httpClient = DeclutterClient.makeHTTPClient()
         var pollingUpstream = configuration.upstream
         pollingUpstream.retrievalRetry = .none
@@ -72,7 +75,7 @@ public final class Daemon: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint], notifier: SystemdNotifier = SystemdNotifier(),
                     onReady: @escaping @Sendable () async -> Void = {}) async throws {
         try await prepare()
-        let bound = StopBound(clock: clock) { [poller] in poller.watch.stopWaiting() }
+        let bound = StopBound(clock: clock, onStop: stopWaiting)
         let group = makeServiceGroup(signals: signals, notifier: notifier, stopBound: bound) { [self] in
             var ready = "READY=1"
             if let stats = try? await database.stats() { ready += "\nSTATUS=" + SystemdService.status(stats) }
@@ -114,7 +117,7 @@ public final class Daemon: Sendable {
         localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, now: now).endpoints)
+            watch: poller.watch, readiness: readiness, streams: eventStreams, now: now).endpoints)
         localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }
@@ -168,6 +171,14 @@ public final class Daemon: Sendable {
         return ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
+    /// Run as soon as a stop begins: waiting requests are answered and event streams end.
+    private var stopWaiting: @Sendable () -> Void {
+        { [poller, eventStreams] in
+            poller.watch.stopWaiting()
+            eventStreams.stopAll()
+        }
+    }
+
     private func localBindingsBound() -> Int {
         listeners.withLock { ($0.local == nil ? 0 : 1) + ($0.socket == nil ? 0 : 1) }
     }
@@ -182,7 +193,7 @@ public final class Daemon: Sendable {
     public func start() async throws -> RunningDaemon {
         try await prepare()
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let bound = StopBound(clock: clock) { [poller] in poller.watch.stopWaiting() }
+        let bound = StopBound(clock: clock, onStop: stopWaiting)
         let group = makeServiceGroup(signals: [], notifier: .disabled, stopBound: bound) { continuation.yield() }
         let task = Task { [self] in
             defer { continuation.finish() }

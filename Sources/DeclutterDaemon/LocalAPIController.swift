@@ -13,6 +13,7 @@ struct LocalAPIController: Sendable {
     let metrics: DaemonMetrics
     let watch: GenerationWatch
     let readiness: Readiness
+    let streams: EventStreams
     let now: @Sendable () -> Date
 
     static let maximumWait = 60.0
@@ -34,6 +35,7 @@ struct LocalAPIController: Sendable {
         routes.post("/v1/generations/{id}/refresh", use: refresh)
         routes.post("/v1/track", use: track)
         routes.get("/v1/projects/{id}", use: project)
+        routes.get("/v1/events", use: eventStream)
         routes.get("/v1/stats") { _, _ in
             try Self.json(.ok, StatsView(try await database.stats(), pollsInFlight: poller.pollsInFlight, now: now()))
         }
@@ -120,17 +122,17 @@ struct LocalAPIController: Sendable {
 
     /// `{id}`: the local id, or the upstream generation UUID.
     func generation(_ context: LocalContext) async throws -> GenerationRecord {
-        let text = context.parameters.get("id") ?? ""
-        let locator: GenerationLocator
-        if let row = Int64(text), row > 0 {
-            locator = .row(row)
-        } else if let id = UUID(uuidString: text) {
-            locator = .generationID(id)
-        } else {
-            throw APIError.invalidField("id", "must be a local id or a generation UUID")
+        guard let generation = try await database.generation(try Self.locator(context.parameters.get("id") ?? "", field: "id")) else {
+            throw Self.notFound
         }
-        guard let generation = try await database.generation(locator) else { throw Self.notFound }
         return generation
+    }
+
+    /// A generation named as `{id}` and `?generation_id=` name it: the local id, or the upstream generation UUID.
+    static func locator(_ text: String, field: String) throws -> GenerationLocator {
+        if let row = Int64(text), row > 0 { return .row(row) }
+        if let id = UUID(uuidString: text) { return .generationID(id) }
+        throw APIError.invalidField(field, "must be a local id or a generation UUID")
     }
 
     static let notFound = APIError(.notFound, code: "not_found", message: "no such generation")

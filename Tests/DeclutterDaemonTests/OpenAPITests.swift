@@ -290,6 +290,8 @@ struct OpenAPITests {
                 "GET /v1/deliveries": ("/v1/deliveries?endpoint_id=1&status=pending&generation_id=\(generationID)&limit=5", nil, 200),
                 "GET /v1/deliveries/{id}": ("/v1/deliveries/1", nil, 200),
                 "POST /v1/messages/{id}/redeliver": ("/v1/messages/1/redeliver", "", 202),
+                // A followed generation's stream ends after its terminal message.
+                "GET /v1/events": ("/v1/events?generation_id=\(id)", nil, 200),
             ]
             let served = harness.daemon.daemon.servedLocalRoutes
             #expect(Set(calls.keys) == Set(served), "a call for every served route")
@@ -371,6 +373,15 @@ struct OpenAPITests {
                 ("POST /v1/track", "/v1/track", #"{"generation_id": "\#(generationID)"}"#, [:], 200, nil),
                 ("GET /v1/projects/{id}", "/v1/projects/abc", nil, [:], 400, "invalid_id"),
                 ("GET /v1/projects/{id}", "/v1/projects/\(unknown)", nil, [:], 404, "not_found"),
+                ("GET /v1/events", "/v1/events?after=-1", nil, [:], 400, "invalid_after"),
+                ("GET /v1/events", "/v1/events?after=1.5", nil, [:], 400, "invalid_after"),
+                ("GET /v1/events", "/v1/events", nil, ["Last-Event-ID": "msg_3"], 400, "invalid_last_event_id"),
+                ("GET /v1/events", "/v1/events?after=-1", nil, ["Last-Event-ID": "0"], 400, "invalid_after"),
+                ("GET /v1/events", "/v1/events?types=generation.created,nope", nil, [:], 400, "invalid_types"),
+                ("GET /v1/events", "/v1/events?types=", nil, [:], 400, "invalid_types"),
+                ("GET /v1/events", "/v1/events?generation_id=0", nil, [:], 400, "invalid_generation_id"),
+                ("GET /v1/events", "/v1/events?generation_id=\(unknown)", nil, [:], 404, "not_found"),
+                ("GET /v1/events", "/v1/events?generation_id=\(id)&types=generation.created", nil, ["Last-Event-ID": "0"], 200, nil),
             ] + DeliveryErrorCalls.calls(unknownUUID: unknown)
             for call in calls {
                 let method = String(call.route.split(separator: " ")[0])
@@ -428,7 +439,9 @@ struct OpenAPITests {
             let operations = Self.operations
             #expect(Set(operations.filter { ["POST", "PATCH"].contains($0.method) }.map(\.route)) == Set(bodies.keys), "a body for every POST and PATCH")
             for operation in operations {
+                // The event stream of a generation ends after its terminal message: a GET that lets it through comes back.
                 let path = Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID : "\(id)")
+                    + (operation.path == "/v1/events" ? "?generation_id=\(id)" : "")
                 let body = bodies[operation.route]
                 let refusals: [(headers: [String: String], status: Int, code: String)] = [
                     (["Origin": "http://evil.example"], 403, "cross_origin_refused"),

@@ -8,10 +8,14 @@ import Glibc
 public final class RawConnection: Sendable {
     private let descriptor: Int32
 
-    /// Connects to 127.0.0.1:`port`.
-    public init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`; with `receiveBuffer`, the socket's receive buffer is that small (set before
+    /// connecting, so the window the other side sees stays small: a client that stops reading stalls it soon).
+    public init(port: Int, receiveBuffer: Int? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
