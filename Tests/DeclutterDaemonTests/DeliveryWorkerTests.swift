@@ -11,7 +11,8 @@ struct DeliveryWorkerTests {
     @Test("500 three times, then 200: delivered on the fourth attempt, each made when the schedule says")
     func retriedUntilDelivered() async throws {
         let receiver = await WebhookReceiver.start(answers: [500, 500, 500], otherwise: 200)
-        try await DeliveryRig.with(DeliveryRig.configuration { $0.retrySchedule = [.zero, .seconds(5), .seconds(60), .seconds(300), .seconds(600)] }, stopping: receiver) { rig in
+        let configuration = DeliveryRig.configuration { $0.retrySchedule = [.zero, .seconds(5), .seconds(60), .seconds(300), .seconds(600)] }
+        try await DeliveryRig.with(configuration, stopping: receiver) { rig in
             try await rig.endpoint(receiver.url())
             try await rig.message()
             // The first attempt is immediate; then 5 s, 60 s and 300 s after the attempt before
@@ -68,6 +69,18 @@ struct DeliveryWorkerTests {
             #expect(delivery.status == .pending)
             let next = try #require(delivery.nextAttemptAt)
             #expect(abs(next.timeIntervalSince(DeliveryRig.start) - 5) < 0.01, "5 s after the attempt")
+        }
+    }
+
+    @Test("nothing listening: the attempt row says the connection was refused, and the delivery is retried")
+    func refused() async throws {
+        let receiver = await WebhookReceiver.start()
+        try await DeliveryRig.with(DeliveryRig.configuration(), stopping: receiver) { rig in
+            try await rig.endpoint("http://127.0.0.1:\(try freeLoopbackPort())/hooks")
+            try await rig.message()
+            let attempt = try #require(try await rig.attempts(1, count: 1).first)
+            #expect(attempt.error == "connection refused")
+            #expect(try await rig.delivery(1).delivery.status == .pending)
         }
     }
 
@@ -168,6 +181,38 @@ struct DeliveryWorkerTests {
             #expect(receiver.received.count == 2)
         }
         await receiver.stop()
+    }
+
+    @Test("in a running daemon: a tracked generation's message reaches the endpoint, and a stop does not wait for its answer")
+    func inTheDaemon() async throws {
+        let upstream = try await HeldUpstream.start(holding: false)
+        let receiver = await WebhookReceiver.start(holding: true)
+        let clock = ManualClock()
+        let (running, directory) = try await ManualClockDaemonTests.daemon(upstream: upstream, clock: clock) { _ in }
+        defer { directory.remove() }
+        _ = try await running.daemon.database.createEndpoint(EndpointRecord(
+            url: receiver.url(), description: nil, types: [.generationCreated], secret: DeliveryRig.secret, createdAt: DeliveryRig.start))
+        // Given the generation.created webhook of a tracked generation, held by the receiver
+        try await ManualClockDaemonTests.track(running, count: 1)
+        try await eventually("the webhook arrived") { receiver.received.count == 1 }
+        #expect(receiver.received.first?.body.contains(#""type":"generation.created""#) == true)
+        // When the daemon stops, the clock standing still
+        let stopped = StartCounter()
+        let stopping = Task {
+            await running.stop()
+            stopped.add()
+        }
+        // Then the stop ends without waiting for the answer (nor for notify.timeout), and the attempt left no row
+        try await eventually("the stop to end") { stopped.count == 1 }
+        await stopping.value
+        #expect(clock.now.offset == .zero)
+        try await withDatabase(at: directory.file("declutterd.sqlite")) { database in
+            let delivery = try #require(try await database.delivery(1))
+            #expect(delivery.attempts.isEmpty)
+            #expect(delivery.delivery.status == .pending)
+        }
+        await receiver.stop()
+        await upstream.stop()
     }
 
     @Test("the delivery gauges are read from the store at scrape time")
