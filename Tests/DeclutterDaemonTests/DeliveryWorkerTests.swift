@@ -145,10 +145,9 @@ struct DeliveryWorkerTests {
             try await rig.endpoint(receiver.url("a"))
             try await rig.endpoint(receiver.url("b"))
             for _ in 0..<5 { try await rig.message() }
-            // Two attempts to each endpoint start; the other three of each wait, and the loop sleeps
+            // Two attempts to each endpoint start (each counted in flight before it is sent); the other three of each wait
             try await eventually("two requests at each endpoint") { receiver.received("a") == 2 && receiver.received("b") == 2 }
-            try await eventually("the loop asleep") { rig.worker.attemptsInFlight == 4 && rig.clock.deadlines.count >= 5 }
-            #expect(receiver.received.count == 4)
+            #expect(rig.worker.attemptsInFlight == 4)
             // Once the receiver answers, the rest go, never more than two at once to one endpoint
             receiver.release()
             try await eventually("all delivered") { try await rig.database.deliveryStats().pending == 0 }

@@ -23,8 +23,6 @@ public final class DeliveryWorker: Service, Sendable {
     private let inFlight = Mutex<[Int64: Int64]>([:])
     /// How long the loop waits before reading the store again after a read failed.
     static let afterStoreError: Duration = .seconds(5)
-    /// A sleep with nothing to wait for: a commit or an attempt's end wakes it.
-    static let untilWoken: Duration = .seconds(365 * 86_400)
 
     public init(database: AppDatabase, configuration: DeliveryConfiguration, metrics: DaemonMetrics, logger: Logger,
                 clock: DaemonClock, jitter: @escaping @Sendable () -> Double = { .random(in: 0...1) }) {
@@ -69,8 +67,9 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     /// Starts the due attempts there is room for, endpoint by endpoint (beginning with a different one each
-    /// `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards.
-    private func startDueAttempts(in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration {
+    /// `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards
+    /// (nil: until woken).
+    private func startDueAttempts(in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
         do {
             let endpoints = try await database.enabledEndpointIDs()
             let now = clock.date()
@@ -109,15 +108,16 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     /// Until the next attempt that could start: on endpoints with a free slot, deliveries not in flight. With
-    /// every slot taken, or nothing pending, only a wake (an attempt's end, a commit) moves the loop.
-    private func napLength(endpoints: [Int64]) async throws -> Duration {
+    /// every slot taken, or nothing pending, nil: only a wake (an attempt's end, a commit) moves the loop, and
+    /// nothing sleeps on the clock meanwhile.
+    private func napLength(endpoints: [Int64]) async throws -> Duration? {
         let busy = inFlight.withLock { $0 }
-        guard busy.count < configuration.maxInFlight else { return Self.untilWoken }
+        guard busy.count < configuration.maxInFlight else { return nil }
         let open = endpoints.filter { endpoint in busy.values.count { $0 == endpoint } < configuration.maxPerEndpoint }
-        guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return Self.untilWoken }
+        guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return nil }
         // Rounded up to the millisecond, so the loop never wakes just before the attempt is due.
         let milliseconds = (next.timeIntervalSince(clock.date()) * 1000).rounded(.up)
-        return .milliseconds(Int64(min(max(milliseconds, 1), Self.untilWoken.seconds * 1000)))
+        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
     }
 
     /// One attempt, recorded with the verdict of the schedule; nothing is recorded when a stop cuts it short.
