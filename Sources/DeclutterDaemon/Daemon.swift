@@ -49,7 +49,9 @@ public final class Daemon: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        self.database = try AppDatabase.open(path: configuration.databasePath)
+        var database = try AppDatabase.open(path: configuration.databasePath)
+        database.outboxPolicy = configuration.outboxPolicy
+        self.database = database
         self.metrics = DaemonMetrics()
         let limits = DescriptorBudget.fit(configuration.connections, logger: logger)
         connectionLimits = limits
@@ -117,6 +119,7 @@ public final class Daemon: Sendable {
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
             watch: poller.watch, readiness: readiness, now: now).endpoints)
+        localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }
 
@@ -125,7 +128,8 @@ public final class Daemon: Sendable {
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
         // The delivery worker stops (abandoning its attempts) after the listeners and the poller, before the store closes.
-        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, poller]
+        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, poller,
+                                       HistoryPruner(database: database, retention: configuration.retention, logger: logger, clock: clock)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)
         let callbackAddress = configuration.callbacksListen

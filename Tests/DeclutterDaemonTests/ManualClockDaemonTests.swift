@@ -9,6 +9,9 @@ import Testing
 /// The daemon's timed rules with the daemon on a manual clock: nothing here waits for wall time to pass.
 @Suite("Timed rules of a running daemon, on a manual clock")
 struct ManualClockDaemonTests {
+    /// What sleeps on the clock in an idle daemon: the poller, and the history pruner between its rounds.
+    static let idleSleepers = 2
+
     /// A daemon on `clock` polling `upstream` (tracked generations only: nothing is submitted).
     static func daemon(upstream: HeldUpstream, clock: ManualClock, polling: (inout PollingConfiguration) -> Void) async throws -> (RunningDaemon, TemporaryDirectory) {
         let directory = try TemporaryDirectory(prefix: "declutterd-clock")
@@ -44,17 +47,17 @@ struct ManualClockDaemonTests {
         try await Self.track(running, count: 6)
         // Then one poll starts at once, and the next waits for its turn, a fifth of a second on
         try await eventually("the first poll") { upstream.started == 1 }
-        await clock.sleepers(atLeast: 1)
+        await clock.sleepers(atLeast: Self.idleSleepers)
         #expect(clock.deadlines.contains(.milliseconds(200)), "\(clock.deadlines)")
         #expect(upstream.started == 1)
         clock.advance(by: .milliseconds(200))
         try await eventually("the second poll") { upstream.started == 2 }
         // When the clock runs on a long way (past the poller's longest nap, 60 s) with both polls held
         for _ in 0..<10 {
-            await clock.sleepers(atLeast: 1)
+            await clock.sleepers(atLeast: Self.idleSleepers)
             clock.advance(by: .seconds(15))
         }
-        await clock.sleepers(atLeast: 1)
+        await clock.sleepers(atLeast: Self.idleSleepers)
         // Then no third poll started: two is the cap
         #expect(upstream.started == 2)
         #expect(upstream.inFlight == 2)
@@ -85,7 +88,7 @@ struct ManualClockDaemonTests {
         // Advance in half hours until the poller gives up
         var advanced: Duration = .zero
         try await eventually(timeout: .seconds(60), "LOST") {
-            await clock.sleepers(atLeast: 1)
+            await clock.sleepers(atLeast: Self.idleSleepers)
             let status = try await database.generation(.row(1))?.status
             if status == .lost { return true }
             #expect(advanced <= .seconds(86_400 + 3600), "still \(String(describing: status)) after \(advanced)")

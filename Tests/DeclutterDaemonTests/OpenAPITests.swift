@@ -134,6 +134,8 @@ struct OpenAPITests {
         let bareStats = StoreStats(countsByState: [:], latestQuota: nil, refundsSinceQuota: 0, resolvedByCallback: 0, resolvedByPoll: 0,
                                    oldestPendingCreatedAt: nil, unknownOutcomes: 0, events: 0)
 
+        let (fullEndpoint, bareEndpoint, fullDelivery, bareDelivery) = DeliveryViewSamples.records(now: now)
+        let fullListing = DeliveryListing(delivery: fullDelivery.delivery, message: fullDelivery.message, attempts: fullDelivery.attempts)
         let cases: [(schema: String, full: Data, bare: Data)] = [
             ("Generation", try APIJSON.encode(GenerationView(full)), try APIJSON.encode(GenerationView(bare))),
             ("Event", try APIJSON.encode(EventView(fullEvent)), try APIJSON.encode(EventView(bareEvent))),
@@ -147,6 +149,18 @@ struct OpenAPITests {
             ("Stats", try APIJSON.encode(StatsView(fullStats, pollsInFlight: 2, now: now)), try APIJSON.encode(StatsView(bareStats, pollsInFlight: 0, now: now))),
             ("Readiness", try APIJSON.encode(ReadinessView(status: "not_ready", reasons: ["callback listener not bound"])),
              try APIJSON.encode(ReadinessView(status: "ready", reasons: []))),
+            ("Endpoint", try APIJSON.encode(EndpointView(fullEndpoint, now: now)), try APIJSON.encode(EndpointView(bareEndpoint, now: now))),
+            ("EndpointWithSecret", try APIJSON.encode(EndpointSecretView(fullEndpoint, now: now)),
+             try APIJSON.encode(EndpointSecretView(bareEndpoint, now: now))),
+            ("EndpointList", try APIJSON.encode(EndpointListView(endpoints: [EndpointView(fullEndpoint, now: now)])),
+             try APIJSON.encode(EndpointListView(endpoints: []))),
+            ("Delivery", try APIJSON.encode(DeliveryView(fullListing)), try APIJSON.encode(DeliveryView(bareDelivery))),
+            ("DeliveryAttempt", try APIJSON.encode(DeliveryAttemptView(fullDelivery.attempts[0])),
+             try APIJSON.encode(DeliveryAttemptView(fullDelivery.attempts[1]))),
+            ("DeliveryDetail", try APIJSON.encode(DeliveryDetailView(fullListing)), try APIJSON.encode(DeliveryDetailView(bareDelivery))),
+            ("DeliveryList", try APIJSON.encode(DeliveryListView(deliveries: [DeliveryView(fullListing), DeliveryView(bareDelivery)], nextCursor: "3")),
+             try APIJSON.encode(DeliveryListView(deliveries: [], nextCursor: nil))),
+            ("Queued", try APIJSON.encode(QueuedView(queued: 2)), try APIJSON.encode(QueuedView(queued: 0))),
         ]
         for (name, fullBody, bareBody) in cases {
             let schema = try #require(Self.document["components"]?["schemas"]?[name])
@@ -198,6 +212,7 @@ struct OpenAPITests {
         let fields: [(schema: String, field: String, nullable: Bool)] = [
             ("GenerationRequest", "image_url", false), ("GenerationRequest", "mask_url", true),
             ("VariationRequest", "original_url", true), ("VariationRequest", "mask_url", true),
+            ("EndpointRequest", "url", false), ("EndpointUpdate", "url", false),
         ]
         for (name, field, nullable) in fields {
             let property = try #require(Self.document["components"]?["schemas"]?[name]?["properties"]?[field], "\(name).\(field)")
@@ -239,6 +254,11 @@ struct OpenAPITests {
     @Test("every documented route answers one of its documented statuses, with a body that matches its schema")
     func everyRouteAnswers() async throws {
         try await Harness.with { harness in
+            // Endpoints 1 and 2 take the generation's first message: deliveries 1 and 2 (DELETE, first in order, removes 2).
+            for name in ["kept", "removed"] {
+                let added = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/\#(name)"}"#)
+                #expect(added.status == 201, "\(added.text)")
+            }
             let record = try await harness.submit()
             let id = try #require(record["id"] as? Int)
             let generationID = try #require(record["generation_id"] as? String)
@@ -258,6 +278,18 @@ struct OpenAPITests {
                 "POST /v1/track": ("/v1/track", #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#, 202),
                 "GET /v1/projects/{id}": ("/v1/projects/\(projectID)", nil, 200),
                 "GET /v1/stats": ("/v1/stats", nil, 200),
+                "POST /v1/endpoints": ("/v1/endpoints", #"{"url": "http://127.0.0.1:9/new", "types": ["generation.succeeded"], "description": "d"}"#, 201),
+                "GET /v1/endpoints": ("/v1/endpoints", nil, 200),
+                "GET /v1/endpoints/{id}": ("/v1/endpoints/1", nil, 200),
+                "PATCH /v1/endpoints/{id}": ("/v1/endpoints/1", #"{"description": "the listing app", "types": null}"#, 200),
+                "DELETE /v1/endpoints/{id}": ("/v1/endpoints/2", nil, 204),
+                "POST /v1/endpoints/{id}/disable": ("/v1/endpoints/1/disable", nil, 200),
+                "POST /v1/endpoints/{id}/enable": ("/v1/endpoints/1/enable", nil, 200),
+                "POST /v1/endpoints/{id}/rotate-secret": ("/v1/endpoints/1/rotate-secret", nil, 200),
+                "POST /v1/endpoints/{id}/recover": ("/v1/endpoints/1/recover", #"{"since": "2h"}"#, 202),
+                "GET /v1/deliveries": ("/v1/deliveries?endpoint_id=1&status=pending&generation_id=\(generationID)&limit=5", nil, 200),
+                "GET /v1/deliveries/{id}": ("/v1/deliveries/1", nil, 200),
+                "POST /v1/messages/{id}/redeliver": ("/v1/messages/1/redeliver", "", 202),
             ]
             let served = harness.daemon.daemon.servedLocalRoutes
             #expect(Set(calls.keys) == Set(served), "a call for every served route")
@@ -339,7 +371,7 @@ struct OpenAPITests {
                 ("POST /v1/track", "/v1/track", #"{"generation_id": "\#(generationID)"}"#, [:], 200, nil),
                 ("GET /v1/projects/{id}", "/v1/projects/abc", nil, [:], 400, "invalid_id"),
                 ("GET /v1/projects/{id}", "/v1/projects/\(unknown)", nil, [:], 404, "not_found"),
-            ]
+            ] + DeliveryErrorCalls.calls(unknownUUID: unknown)
             for call in calls {
                 let method = String(call.route.split(separator: " ")[0])
                 let reply = try await harness.local(method, call.path, json: call.body, headers: call.headers)
@@ -372,6 +404,9 @@ struct OpenAPITests {
     @Test("the guard's 403, 415 and 421 are documented on every operation they can answer, and refuse before any handler")
     func guardRefusals() async throws {
         try await Harness.with { harness in
+            // Endpoint 1 takes the generation's first message (delivery 1): every `{id}` below is 1.
+            let endpoint = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/hooks"}"#)
+            #expect(endpoint.status == 201, "\(endpoint.text)")
             let record = try await harness.submit()
             let id = try #require(record["id"] as? Int)
             let projectID = try #require(record["project_id"] as? String)
@@ -382,9 +417,16 @@ struct OpenAPITests {
                 "POST /v1/generations/{id}/variations": "{}",
                 "POST /v1/generations/{id}/refresh": "{}",
                 "POST /v1/track": #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#,
+                "POST /v1/endpoints": #"{"url": "http://127.0.0.1:9/guarded"}"#,
+                "PATCH /v1/endpoints/{id}": #"{"url": "http://127.0.0.1:9/moved"}"#,
+                "POST /v1/endpoints/{id}/enable": "{}",
+                "POST /v1/endpoints/{id}/disable": "{}",
+                "POST /v1/endpoints/{id}/rotate-secret": "{}",
+                "POST /v1/endpoints/{id}/recover": #"{"since": "2h"}"#,
+                "POST /v1/messages/{id}/redeliver": "{}",
             ]
             let operations = Self.operations
-            #expect(Set(operations.filter { $0.method == "POST" }.map(\.route)) == Set(bodies.keys), "a body for every POST")
+            #expect(Set(operations.filter { ["POST", "PATCH"].contains($0.method) }.map(\.route)) == Set(bodies.keys), "a body for every POST and PATCH")
             for operation in operations {
                 let path = Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID : "\(id)")
                 let body = bodies[operation.route]
@@ -394,7 +436,7 @@ struct OpenAPITests {
                     (["Sec-Fetch-Site": "cross-site"], 403, "cross_origin_refused"),
                     (["Host": "rebound.example:\(port)"], 421, "host_not_allowed"),
                     (["Host": "rebound.example"], 421, "host_not_allowed"),
-                ] + (operation.method == "POST" ? [
+                ] + (["POST", "PATCH"].contains(operation.method) ? [
                     (["Content-Type": "text/plain"], 415, "unsupported_media_type"),
                     (["Content-Type": "application/x-www-form-urlencoded"], 415, "unsupported_media_type"),
                 ] : [])
@@ -416,6 +458,9 @@ struct OpenAPITests {
             }
             let after = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
             #expect(before != nil && before?.count == after?.count, "a refused POST creates nothing")
+            let endpoints = try await harness.database.endpoints()
+            #expect(endpoints.count == 1 && endpoints.first?.url == "http://127.0.0.1:9/hooks" && endpoints.first?.secret == E2E.string(endpoint.json, "secret"),
+                    "a refused request changes no endpoint: \(endpoints)")
         }
     }
 

@@ -65,18 +65,23 @@ final class ServeProcess: Sendable {
     private let errorOutput = Mutex("")
     private let exited = Mutex<Int32?>(nil)
 
-    /// Starts `serve` against `sandbox` with a fresh database; ports are picked by the kernel.
-    init(sandbox: RunningSandbox, extraEnvironment: [String: String] = [:]) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        databasePath = directory.appendingPathComponent("declutterd.sqlite").path
+    /// Starts `serve` against `sandbox` with the database at `databasePath` (a fresh one by default); ports are
+    /// picked by the kernel.
+    init(sandbox: RunningSandbox, databasePath: String? = nil, extraEnvironment: [String: String] = [:]) throws {
+        if let databasePath {
+            self.databasePath = databasePath
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-serve-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            self.databasePath = directory.appendingPathComponent("declutterd.sqlite").path
+        }
         let account = sandbox.sandbox.configuration
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "DECLUTTERD_API_KEY": account.apiKey,
             "DECLUTTERD_UPSTREAM_USER_ID": account.userID.uuidString.lowercased(),
             "DECLUTTERD_UPSTREAM_BASE_URL": sandbox.baseURL,
-            "DECLUTTERD_DATABASE_PATH": databasePath,
+            "DECLUTTERD_DATABASE_PATH": self.databasePath,
             "DECLUTTERD_CALLBACKS_LISTEN": "127.0.0.1:0",
             "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:0",
             // The sandbox's own callbacks are not used by these tests: the tests send them.

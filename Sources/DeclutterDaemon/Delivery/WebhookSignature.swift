@@ -5,9 +5,6 @@ import Foundation
 /// `<webhook-id>.<webhook-timestamp>.<body>`, one per signing secret, space-separated (two during a rotation,
 /// so a receiver that knows either secret verifies).
 public enum WebhookSignature {
-    /// The prefix of every secret; what follows it is the base64 of the key.
-    public static let secretPrefix = "whsec_"
-
     /// The header's value for a message `id` sent at `timestamp` (whole seconds since 1970) with `body`.
     public static func sign(id: String, timestamp: Int, body: some DataProtocol, secrets: [String]) -> String {
         var content = Data("\(id).\(timestamp).".utf8)
@@ -18,11 +15,10 @@ public enum WebhookSignature {
         }.joined(separator: " ")
     }
 
-    /// The HMAC key: the base64-decoded part after `whsec_`. Stored secrets were checked when they were made;
-    /// one that is not base64 (only a hand-edited row could be) signs with its own bytes, as the reference
-    /// libraries do with a key given raw, rather than sending the message unsigned.
+    /// The HMAC key: the base64-decoded part after `whsec_` (`WebhookSecret`). Stored secrets were checked
+    /// when they were made; one that is not valid (only a hand-edited row could be) signs with its own bytes
+    /// rather than sending the message unsigned, and no receiver verifies it.
     static func key(of secret: String) -> Data {
-        let encoded = secret.hasPrefix(secretPrefix) ? String(secret.dropFirst(secretPrefix.count)) : secret
-        return Data(base64Encoded: encoded) ?? Data(encoded.utf8)
+        WebhookSecret.key(of: secret) ?? Data(secret.utf8)
     }
 }

@@ -129,7 +129,7 @@ public struct LocalAPIClient: Sendable {
 
     // MARK: - Transport
 
-    private func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+    func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                                                    body: Data? = nil, idempotencyKey: String? = nil,
                                                    extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
         let pathAndQuery = query.isEmpty ? path : path + "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&")
@@ -161,6 +161,9 @@ public struct LocalAPIClient: Sendable {
             throw LocalClientError(.unreachable, code: "unreachable", message: "cannot reach the daemon at \(endpoint): \(Self.reason(error))")
         }
         guard (200..<300).contains(status) else { throw Self.apiError(status: status, body: data) }
+        if status == 204, let nothing = NoContent() as? Value {
+            return LocalReply(value: nothing, body: data, httpStatus: status, replayed: replayed)
+        }
         do {
             return LocalReply(value: try JSONDecoder().decode(Value.self, from: data), body: data, httpStatus: status, replayed: replayed)
         } catch {
@@ -207,7 +210,7 @@ public struct LocalAPIClient: Sendable {
         }
     }
 
-    private static func json(_ body: some Encodable) -> Data {
+    static func json(_ body: some Encodable) -> Data {
         // Plain strings and flags: encoding cannot fail.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

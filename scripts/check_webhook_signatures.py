@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Checks declutterd's webhooks with an independent implementation: the `standardwebhooks` package (the
+Standard Webhooks reference library for Python).
+
+It starts the sandbox, `declutterd serve` and a receiver (all on 127.0.0.1, ports the kernel picks), registers
+the receiver as an endpoint, submits generations, and verifies every delivery the receiver gets with
+`standardwebhooks.Webhook(secret).verify(body, headers)`. Then it rotates the endpoint's secret, submits more,
+and checks that deliveries made during the overlap carry two signatures and verify with the old secret and the
+new one alike. A delivery with its body changed must fail verification (the check can fail).
+
+Usage: scripts/check_webhook_signatures.py [path/to/declutterd]   (default .build/debug/declutterd)
+Exits 0 when every check holds, 1 otherwise, 2 when the processes do not start.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import standardwebhooks
+from standardwebhooks.webhooks import WebhookVerificationError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FINAL = {"generation.succeeded", "generation.failed", "generation.rejected", "generation.lost"}
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Records every POST (headers and raw body) and answers 204."""
+
+    received = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        with Receiver.lock:
+            Receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def await_line(path, pattern, process, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if re.search(pattern, line):
+                    return line
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    return None
+
+
+def call(base, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"content-type": "application/json"} if data else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def wait_for(description, predicate, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"FAIL: timed out waiting for {description}")
+
+
+def deliveries():
+    with Receiver.lock:
+        return list(Receiver.received)
+
+
+def finals_of(received):
+    return {json.loads(body)["data"]["id"] for _, body in received if json.loads(body)["type"] in FINAL}
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/declutterd"))
+    work = tempfile.mkdtemp(prefix="declutterd-webhooks.")
+    processes = []
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        sandbox_out = os.path.join(work, "sandbox.out")
+        with open(sandbox_out, "w") as out:
+            sandbox = subprocess.Popen([binary, "sandbox", "--port", "0", "--seed", "7", "--quota", "1000",
+                                        "--start-ms", "50", "--min-completion-ms", "100", "--max-completion-ms", "300"],
+                                       stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        processes.append(sandbox)
+        line = await_line(sandbox_out, r"^sandbox listening on ", sandbox)
+        if not line:
+            print("the sandbox did not start", file=sys.stderr)
+            return 2
+        sandbox_url, api_key, user_id = re.match(r"sandbox listening on (\S+) api_key=(\S+) user_id=(\S+)", line).groups()
+
+        callbacks_port = free_port()
+        serve_err = os.path.join(work, "serve.err")
+        environment = {
+            "PATH": os.environ.get("PATH", ""), "HOME": work,
+            "DECLUTTERD_API_KEY": api_key, "DECLUTTERD_UPSTREAM_USER_ID": user_id,
+            "DECLUTTERD_UPSTREAM_BASE_URL": sandbox_url,
+            "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
+            "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks_port}",
+            "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks_port}",
+            "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:0",
+            "DECLUTTERD_NOTIFY_RETRY_SCHEDULE": "0s, 100ms, 200ms",
+        }
+        with open(serve_err, "w") as err:
+            serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err,
+                                     stdin=subprocess.DEVNULL)
+        processes.append(serve)
+        ready = await_line(serve_err, r" local=\S+.* ready( |$)|: ready .* local=", serve)
+        if not ready:
+            print("declutterd serve did not become ready:\n" + open(serve_err).read(), file=sys.stderr)
+            return 2
+        base = "http://" + re.search(r" local=(?:http://)?(\S+)", ready).group(1)
+
+        # Given an endpoint for the receiver
+        endpoint = call(base, "POST", "/v1/endpoints", {"url": f"http://127.0.0.1:{receiver.server_port}/hooks"})
+        first_secret = endpoint["secret"]
+        assert first_secret.startswith("whsec_"), "the secret is whsec_..."
+
+        # When generations run to their end
+        def submit(count):
+            ids = [call(base, "POST", "/v1/generations", {"image_url": f"https://example.com/room-{time.time_ns()}-{n}.jpg",
+                                                          "auto": True})["id"] for n in range(count)]
+            wait_for(f"the final message of generations {ids}", lambda: set(ids) <= finals_of(deliveries()))
+            return ids
+
+        submit(3)
+        before_rotation = deliveries()
+        failures = []
+        for headers, body in before_rotation:
+            try:
+                standardwebhooks.Webhook(first_secret).verify(body, headers)
+            except WebhookVerificationError as error:
+                failures.append(f"{headers.get('webhook-id')}: {error}")
+            if headers.get("content-type") != "application/json" or not headers.get("user-agent", "").startswith("declutterd/"):
+                failures.append(f"{headers.get('webhook-id')}: headers {headers}")
+        # The check can fail: a changed body does not verify.
+        headers, body = before_rotation[-1]
+        try:
+            standardwebhooks.Webhook(first_secret).verify(body.replace(b"generation", b"generatiom"), headers)
+            failures.append("a changed body verified")
+        except WebhookVerificationError:
+            pass
+
+        # When the secret is rotated and more generations run
+        rotated = call(base, "POST", f"/v1/endpoints/{endpoint['id']}/rotate-secret")
+        second_secret = rotated["secret"]
+        assert second_secret != first_secret
+        submit(2)
+        after_rotation = deliveries()[len(before_rotation):]
+        for headers, body in after_rotation:
+            signatures = headers.get("webhook-signature", "").split(" ")
+            if len(signatures) != 2:
+                failures.append(f"{headers.get('webhook-id')}: {len(signatures)} signatures during the overlap")
+            for secret in (first_secret, second_secret):
+                try:
+                    standardwebhooks.Webhook(secret).verify(body, headers)
+                except WebhookVerificationError as error:
+                    failures.append(f"{headers.get('webhook-id')} after rotation: {error}")
+
+        version = __import__("importlib.metadata").metadata.version("standardwebhooks")
+        print(f"standardwebhooks {version}: {len(before_rotation)} deliveries verified with the first secret, "
+              f"{len(after_rotation)} during the rotation overlap with both secrets")
+        if failures:
+            print("FAIL:\n  " + "\n  ".join(failures))
+            return 1
+        print("ok: every delivery verifies with the reference implementation")
+        return 0
+    finally:
+        receiver.shutdown()
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
