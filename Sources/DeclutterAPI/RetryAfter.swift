@@ -1,8 +1,8 @@
 import Foundation
 
 /// Parses a `Retry-After` header: delta-seconds or an HTTP-date.
-enum RetryAfter {
-    static func parse(_ value: String, now: Date = Date()) -> Duration? {
+public enum RetryAfter {
+    public static func parse(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
             // Capped (at about 31 years) so that `inf` or `1e300` from a server cannot trap the conversion.

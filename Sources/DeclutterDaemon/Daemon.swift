@@ -14,6 +14,7 @@ public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     public let database: AppDatabase
     public let poller: Poller
+    public let deliveryWorker: DeliveryWorker
     public let metrics: DaemonMetrics
     public let readiness: Readiness
     /// The open `GET /v1/events` streams.
@@ -67,6 +68,8 @@ public final class Daemon: Sendable {
             database: database, client: DeclutterClient(configuration: pollingUpstream, httpClient: httpClient, logger: logger),
             schedule: PollSchedule(configuration.polling), metrics: metrics, watch: GenerationWatch(clock: clock, capacity: configuration.maxWaiters), readiness: readiness,
             logger: logger, clock: clock)
+        self.deliveryWorker = DeliveryWorker(database: database, configuration: configuration.delivery, metrics: metrics,
+                                             logger: logger, clock: clock)
     }
 
     /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once
@@ -94,7 +97,8 @@ public final class Daemon: Sendable {
     }
 
     /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
-    /// then the listeners drain their requests (and commits), then the poller stops between polls.
+    /// then the listeners drain their requests (and commits), then the poller stops between polls, then the
+    /// delivery worker abandons its attempts in flight.
     func makeServiceGroup(signals: [UnixSignal], notifier: SystemdNotifier, stopBound: StopBound,
                           onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
         let client = DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger)
@@ -126,7 +130,8 @@ public final class Daemon: Sendable {
         let becameBound: @Sendable () async -> Void = { [readiness] in
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
-        var services: [any Service] = [StoreWriterService(database: database), poller,
+        // The delivery worker stops (abandoning its attempts) after the listeners and the poller, before the store closes.
+        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, poller,
                                        HistoryPruner(database: database, retention: configuration.retention, logger: logger, clock: clock)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)

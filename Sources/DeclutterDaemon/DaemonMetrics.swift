@@ -1,4 +1,5 @@
 import DeclutterStore
+import Foundation
 import Prometheus
 
 /// The daemon's Prometheus metrics, one registry per daemon. Each metric is declared once below (`Self.all`):
@@ -59,10 +60,17 @@ public final class DaemonMetrics: Sendable {
     static let connectionsDropped = Family("connections_dropped", unit: "total", "Connections the daemon closed, by listener and reason",
                                            label: "reason", ConnectionDrop.self, second: "listener", ListenerName.self)
     static let connectionsOpen = Family("connections_open", "Connections open now, by listener", label: "listener", ListenerName.self)
+    static let deliveries = Family("deliveries", unit: "total", "Webhook attempts, by where they left the delivery",
+                                   label: "result", DeliveryResult.self)
+    static let endpointsDisabled = Family("endpoints_disabled", unit: "total", "Endpoints the delivery worker disabled, by reason",
+                                          label: "reason", EndpointDisableReason.self)
+    static let messagesPending = Family("messages_pending", "Deliveries waiting for an attempt")
+    static let oldestPending = Family("oldest_pending_message_age", unit: "seconds", "Age of the oldest message with a pending delivery")
+    static let endpoints = Family("endpoints", "Endpoints by state", label: "state", EndpointState.self)
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
-                             connectionsDropped, connectionsOpen]
+                             connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
@@ -113,6 +121,19 @@ public final class DaemonMetrics: Sendable {
     }
 
     func connectionsOpen(_ count: Int, on listener: ListenerName) { set(Self.connectionsOpen, Double(count), label: listener.rawValue) }
+
+    /// One webhook attempt, by where it left its delivery.
+    func delivery(_ result: DeliveryResult) { count(Self.deliveries, result) }
+
+    func endpointDisabled(_ reason: EndpointDisableReason) { count(Self.endpointsDisabled, reason) }
+
+    /// The delivery gauges, read from the store at scrape time.
+    func record(_ stats: DeliveryStats, now: Date) {
+        set(Self.messagesPending, Double(stats.pending))
+        set(Self.oldestPending, stats.oldestPendingCreatedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+        set(Self.endpoints, Double(stats.enabledEndpoints), label: EndpointState.enabled.rawValue)
+        set(Self.endpoints, Double(stats.disabledEndpoints), label: EndpointState.disabled.rawValue)
+    }
 
     /// Gauges read from the store at scrape time.
     func record(_ stats: StoreStats) {

@@ -44,6 +44,7 @@ struct LocalAPIController: Sendable {
 
     private func metricsText() async -> Response {
         if let stats = try? await database.stats() { metrics.record(stats) }
+        if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
         metrics.pollsInFlight(poller.pollsInFlight)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }

@@ -65,3 +65,33 @@ public enum SubmissionResult: String, CaseIterable, Sendable {
     case accepted, rejected, replayed
     case outcomeUnknown = "outcome_unknown"
 }
+
+/// Where an attempt left its delivery.
+public enum DeliveryResult: String, CaseIterable, Sendable {
+    case delivered
+    /// A failed attempt with another one scheduled.
+    case retrying
+    /// A failed attempt after which there is none (the last step of the schedule, or 410).
+    case failed
+
+    init(_ verdict: AttemptVerdict) {
+        switch verdict {
+        case .delivered: self = .delivered
+        case .retry: self = .retrying
+        case .failed, .gone: self = .failed
+        }
+    }
+}
+
+/// Why the delivery worker disabled an endpoint.
+public enum EndpointDisableReason: String, CaseIterable, Sendable {
+    /// It answered 410 Gone.
+    case gone
+    /// It had failed for `notify.disable_after` without a delivery.
+    case failing
+}
+
+/// Whether an endpoint receives messages.
+public enum EndpointState: String, CaseIterable, Sendable {
+    case enabled, disabled
+}

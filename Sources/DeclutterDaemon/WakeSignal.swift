@@ -26,15 +26,16 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on a signal (one sent since the last wait counts), after `timeout`, or on cancellation.
-    func wait(timeout: Duration) async {
-        let timer = Task { [weak self, clock] in
+    /// Returns on a signal (one sent since the last wait counts), after `timeout`, or on cancellation. Without
+    /// a timeout, nothing sleeps on the clock meanwhile.
+    func wait(timeout: Duration?) async {
+        let timer = timeout.map { timeout in Task { [weak self, clock] in
             // Only a timer that ran out signals: a cancelled one (the wait ended early) must not.
             do {
                 try await clock.sleep(for: timeout)
                 self?.signal()
             } catch {}
-        }
+        } }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
@@ -50,6 +51,6 @@ final class WakeSignal: Sendable {
         } onCancel: {
             signal()
         }
-        timer.cancel()
+        timer?.cancel()
     }
 }

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import DeclutterStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Sends pending deliveries to their endpoints as signed webhooks (docs/delivery.md): starts the due ones
+/// there is room for (`notify.max_in_flight`, `notify.max_per_endpoint`), records each attempt with what the
+/// schedule decides, and sleeps until the next due attempt, a commit, or an attempt's end. It never scans on a
+/// timer, and keeps nothing the store does not: after a restart it carries on from the database.
+public final class DeliveryWorker: Service, Sendable {
+    let database: AppDatabase
+    let configuration: DeliveryConfiguration
+    let schedule: DeliverySchedule
+    let metrics: DaemonMetrics
+    let logger: Logger
+    let clock: DaemonClock
+    /// A draw in 0...1 that stretches each retry's wait.
+    let jitter: @Sendable () -> Double
+    private let wakeSignal: WakeSignal
+    /// The deliveries being attempted, each with its endpoint.
+    private let inFlight = Mutex<[Int64: Int64]>([:])
+    /// How long the loop waits before reading the store again after a read failed.
+    static let afterStoreError: Duration = .seconds(5)
+
+    public init(database: AppDatabase, configuration: DeliveryConfiguration, metrics: DaemonMetrics, logger: Logger,
+                clock: DaemonClock, jitter: @escaping @Sendable () -> Double = { .random(in: 0...1) }) {
+        self.database = database
+        self.configuration = configuration
+        self.schedule = DeliverySchedule(configuration)
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        self.jitter = jitter
+        self.wakeSignal = WakeSignal(clock: clock)
+    }
+
+    /// Attempts running now.
+    public var attemptsInFlight: Int { inFlight.withLock { $0.count } }
+
+    /// Runs until a graceful shutdown, which abandons the attempts in flight at once: their deliveries stay
+    /// due and are attempted again after the restart (at least once), so a slow endpoint never holds the stop.
+    public func run() async throws {
+        let client = WebhookRequest.makeClient(configuration)
+        let request = WebhookRequest(client: client, clock: clock, timeout: configuration.timeout)
+        let commits = database.commits.subscribe()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { [wakeSignal] in
+                    for await _ in commits { wakeSignal.signal() }
+                }
+                var turn = 0
+                while !stopping.withLock({ $0 }), !Task.isCancelled {
+                    let nap = await startDueAttempts(in: &group, request: request, turn: turn)
+                    turn &+= 1
+                    await wakeSignal.wait(timeout: nap)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wakeSignal] in
+            stopping.withLock { $0 = true }
+            wakeSignal.signal()
+        }
+        try await client.shutdown()
+    }
+
+    /// Starts the due attempts there is room for, endpoint by endpoint (beginning with a different one each
+    /// `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards
+    /// (nil: until woken).
+    private func startDueAttempts(in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
+        do {
+            let endpoints = try await database.enabledEndpointIDs()
+            let now = clock.date()
+            let first = endpoints.isEmpty ? 0 : turn % endpoints.count
+            for endpoint in endpoints[first...] + endpoints[..<first] {
+                let (room, busy) = room(for: endpoint)
+                guard room > 0 else { continue }
+                for due in try await database.dueDeliveries(endpoint: endpoint, at: now, excluding: busy, limit: room) {
+                    start(due, in: &group, request: request)
+                }
+            }
+            return try await napLength(endpoints: endpoints)
+        } catch {
+            logger.error("cannot read the deliveries due", metadata: ["error": "\(error)"])
+            return Self.afterStoreError
+        }
+    }
+
+    /// How many more attempts `endpoint` may have in flight now, and the deliveries in flight.
+    private func room(for endpoint: Int64) -> (Int, Set<Int64>) {
+        inFlight.withLock { inFlight in
+            let forEndpoint = inFlight.values.count { $0 == endpoint }
+            let room = min(configuration.maxPerEndpoint - forEndpoint, configuration.maxInFlight - inFlight.count)
+            return (room, Set(inFlight.keys))
+        }
+    }
+
+    private func start(_ due: DueDelivery, in group: inout DiscardingTaskGroup, request: WebhookRequest) {
+        guard let id = due.delivery.id, let endpoint = due.endpoint.id else { return }
+        inFlight.withLock { $0[id] = endpoint }
+        group.addTask { [self] in
+            await attempt(due, request: request)
+            inFlight.withLock { _ = $0.removeValue(forKey: id) }
+            wakeSignal.signal()
+        }
+    }
+
+    /// Until the next attempt that could start: on endpoints with a free slot, deliveries not in flight. With
+    /// every slot taken, or nothing pending, nil: only a wake (an attempt's end, a commit) moves the loop, and
+    /// nothing sleeps on the clock meanwhile.
+    private func napLength(endpoints: [Int64]) async throws -> Duration? {
+        let busy = inFlight.withLock { $0 }
+        guard busy.count < configuration.maxInFlight else { return nil }
+        let open = endpoints.filter { endpoint in busy.values.count { $0 == endpoint } < configuration.maxPerEndpoint }
+        guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return nil }
+        // Rounded up to the millisecond, so the loop never wakes just before the attempt is due.
+        let milliseconds = (next.timeIntervalSince(clock.date()) * 1000).rounded(.up)
+        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
+    }
+
+    /// One attempt, recorded with the verdict of the schedule; nothing is recorded when a stop cuts it short.
+    func attempt(_ due: DueDelivery, request: WebhookRequest) async {
+        guard let id = due.delivery.id else { return }
+        let attemptedAt = clock.date()
+        let started = clock.now
+        guard let result = try? await request.send(due.message, to: due.endpoint, at: attemptedAt) else { return }
+        let latency = started.duration(to: clock.now)
+        let verdict = schedule.verdict(for: result.answer, roundAttempts: due.delivery.roundAttempts, at: attemptedAt, jitter: jitter())
+        let report = AttemptReport(
+            deliveryID: id, attemptedAt: attemptedAt, httpStatus: result.httpStatus,
+            latencyMilliseconds: Int((latency.seconds * 1000).rounded()), response: result.response, error: result.error,
+            verdict: verdict, disableIfFailingSince: attemptedAt - configuration.disableAfter.seconds)
+        let logger = self.logger.with(due)
+        do {
+            let change = try await database.recordAttempt(report)
+            metrics.delivery(DeliveryResult(verdict))
+            log(verdict, result, logger: logger)
+            if case .disabled(let reason) = change {
+                metrics.endpointDisabled(verdict == .gone ? .gone : .failing)
+                logger.warning("endpoint disabled", metadata: ["url": "\(due.endpoint.url)", "reason": "\(reason)"])
+            }
+        } catch {
+            guard !Task.isCancelled else { return }
+            logger.error("webhook attempt not recorded", metadata: ["error": "\(error)"])
+            // The delivery is still due: holding the slot a while keeps a store that cannot write from
+            // turning into a stream of POSTs to the endpoint.
+            try? await clock.sleep(for: configuration.timeout)
+        }
+    }
+
+    private func log(_ verdict: AttemptVerdict, _ result: WebhookRequest.Result, logger: Logger) {
+        var metadata: Logger.Metadata = [:]
+        if let status = result.httpStatus { metadata["http_status"] = "\(status)" }
+        if let error = result.error { metadata["error"] = "\(error)" }
+        switch verdict {
+        case .delivered:
+            logger.debug("webhook delivered", metadata: metadata)
+        case .retry(let date):
+            metadata["next_attempt_at"] = "\(StoreFormat.timestamp(date))"
+            logger.notice("webhook attempt failed", metadata: metadata)
+        case .failed, .gone:
+            logger.warning("webhook failed: no attempt left", metadata: metadata)
+        }
+    }
+}
+
+extension Logger {
+    /// With the delivery's endpoint and webhook id (never its secret).
+    func with(_ due: DueDelivery) -> Logger {
+        var logger = self
+        logger[metadataKey: "endpoint"] = "\(due.endpoint.id ?? 0)"
+        logger[metadataKey: "webhook_id"] = "\(due.message.webhookID)"
+        return logger
+    }
+}
