@@ -48,17 +48,34 @@ struct DemoScenario {
         var logger = Logger(label: "declutterd.demo")
         logger.logLevel = .warning
         let daemon = try await Daemon(configuration: daemonConfiguration(sandbox: sandbox), logger: logger).start()
+        let receiver = await DemoReceiver.start()
         Terminal.line("sandbox  \(sandbox.baseURL)   (seed \(seed): drops ~1/3 of callbacks, duplicates, delays and reorders others, fails ~1 in 10)")
         Terminal.line("daemon   callbacks \(daemon.callbackBaseURL)   local API \(daemon.localURL)")
+        Terminal.line("app      \(receiver.url)   (a webhook endpoint: every change of state is pushed to it, signed)")
         Terminal.line("database \(databasePath)\n")
-        let resolved = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
-            try await submitAndFollow(api)
+        let (resolved, pending) = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
+            let endpoint = try await api.addEndpoint(url: receiver.url, types: nil, description: "the demo's app").value
+            receiver.trust(endpoint.secret)
+            let resolved = try await submitAndFollow(api)
+            return (resolved, try await deliveriesSettled(api))
         }
         let counters = await sandbox.sandbox.counters()
         let remaining = await sandbox.sandbox.remainingPhotos()
         await daemon.stop()
+        await receiver.stop()
         await sandbox.stop()
-        DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, elapsed: ContinuousClock.now - started, databasePath: databasePath).print()
+        DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, arrivals: receiver.arrivals, deliveriesPending: pending,
+                    elapsed: ContinuousClock.now - started, databasePath: databasePath).print()
+    }
+
+    /// Waits (up to 5 s) until no delivery is pending; returns how many still are.
+    private func deliveriesSettled(_ api: LocalAPIClient) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let pending = try await api.deliveries(DeliveryQuery(status: "pending", limit: 100)).value.deliveries.count
+            if pending == 0 || ContinuousClock.now >= deadline { return pending }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Submits the generations, a variation of the first few that succeed, and follows each to its end.
