@@ -112,11 +112,12 @@ extension Setting {
                   minimum: .milliseconds(100)),
         .duration("http.idle_timeout", "A kept-alive connection must send its next whole request head within this.", at: \.connections.idleTimeout,
                   minimum: .milliseconds(100)),
-        Setting("notify.retry_schedule", "When each delivery attempt is made: the first after the message, each next after the one before; after the last the message is failed for that endpoint.",
-                at: \.delivery.retrySchedule, expecting: "comma-separated durations, 1 to 20 of them, e.g. 0s, 5s, 5m",
+        Setting("notify.retry_schedule", "When each delivery attempt is made: the first at once (0s), each next this long after the one before; after the last the message is failed for that endpoint.",
+                at: \.delivery.retrySchedule, expecting: "comma-separated durations, 1 to 20 of them, the first 0s (the first attempt is immediate), e.g. 0s, 5s, 5m",
                 parse: { text in
                     let steps = Setting.list(text).map(DurationText.parse)
-                    return (1...20).contains(steps.count) && steps.allSatisfy({ $0 != nil }) ? steps.compactMap { $0 } : nil
+                    guard (1...20).contains(steps.count), steps.allSatisfy({ $0 != nil }), steps.first == .zero else { return nil }
+                    return steps.compactMap { $0 }
                 },
                 show: { $0.map(DurationText.format).joined(separator: ", ") }),
         .duration("notify.timeout", "One delivery attempt waits this long for an answer.", at: \.delivery.timeout, minimum: .milliseconds(100)),

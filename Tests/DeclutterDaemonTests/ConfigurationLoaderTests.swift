@@ -252,6 +252,20 @@ struct ConfigurationLoaderTests {
         }
     }
 
+    @Test("notify.retry_schedule reads a list of durations starting with 0s; anything else is refused with its rule")
+    func retrySchedule() throws {
+        let environment = ["DECLUTTERD_API_KEY": Self.apiKey, "DECLUTTERD_UPSTREAM_USER_ID": Self.userID]
+        let loaded = try loader(nil, environment: environment.merging(["DECLUTTERD_NOTIFY_RETRY_SCHEDULE": "0s, 100ms,1m30s"]) { $1 }).load()
+        #expect(loaded.delivery.retrySchedule == [.zero, .milliseconds(100), .seconds(90)])
+        for bad in ["5s, 1m", "0s, soon", ",", Array(repeating: "0s", count: 21).joined(separator: ",")] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try loader(nil, environment: environment.merging(["DECLUTTERD_NOTIFY_RETRY_SCHEDULE": bad]) { $1 }).load()
+            }
+            #expect(error?.key == "notify.retry_schedule", "\(bad)")
+            #expect(error?.description.contains("the first 0s") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("the store's place: writable, creatable, or why not, without creating anything")
     func databaseLocation() throws {
         let scratch = try ConfigurationScratch()

@@ -125,7 +125,7 @@ struct EndToEndCallbackTests {
                 #expect(calls == polls, "every retrieval call is an event")
                 if terminal.dropped {
                     dropped += 1
-                    // The job ends ~60 ms in; the first poll is due after the 1 s grace: one call finds it done.
+                    // The job ends ~60 ms in; the first poll is due after the grace: one call finds it done.
                     #expect(calls == 1)
                     #expect(record.resolvedBy == .poll)
                 } else {

@@ -22,13 +22,13 @@ struct EndToEndPollingTests {
             let record = try await harness.record(row)
             #expect(record.nextPollAt == nil)
             #expect(record.images?.count == 2)
-            // The first poll is due at created + 1 s; the job ended ~60 ms in: that one call finds it done.
+            // The first poll is due at created + 3 s; the job ended ~60 ms in: that one call finds it done.
             #expect(await harness.retrievals(of: generationID) == 1)
             #expect(record.pollAttempts == 1)
             let polls = try await harness.database.events(forRow: row).filter { $0.source == .poll }
             #expect(polls.map(\.outcome) == [.applied])
             #expect(polls.first?.httpStatus == 200)
-            #expect(polls.first.map { $0.receivedAt.timeIntervalSince(record.createdAt) >= 1 } == true, "not polled before the grace")
+            #expect(polls.first.map { $0.receivedAt.timeIntervalSince(record.createdAt) >= 3 } == true, "not polled before the grace")
             let counters = await harness.sandbox.sandbox.counters()
             #expect(counters.callbacksSent == 0)
             #expect(counters.callbacksDropped == 2)
