@@ -16,12 +16,12 @@ struct DeliveryCrashTests {
         configuration.callbackOnProgress = false
         let sandbox = try await Sandbox(configuration: configuration).start()
         // Given a receiver that takes requests but answers none, registered before the daemon starts
-        let receiver = await RecordingReceiver.start(holding: true)
+        let receiver = await WebhookReceiver.start(holding: true)
         let directory = try TemporaryDirectory(prefix: "declutterd-crash")
         defer { directory.remove() }
         let databasePath = directory.file("declutterd.sqlite")
         try await withDatabase(at: databasePath) { database in
-            _ = try await database.createEndpoint(EndpointRecord(url: receiver.url, description: "crash test", types: nil,
+            _ = try await database.createEndpoint(EndpointRecord(url: receiver.url(), description: "crash test", types: nil,
                                                                  secret: "whsec_" + Data(repeating: 7, count: 32).base64EncodedString(),
                                                                  createdAt: Date()))
         }
@@ -48,7 +48,7 @@ struct DeliveryCrashTests {
         _ = try await first.waitForExit()
 
         // Then, restarted on the same database with the receiver answering, every message is delivered
-        receiver.answerNow()
+        receiver.release()
         let messages = try await withDatabase(at: databasePath) { database in
             try await database.messages(matching: MessageFilter(limit: 1000))
         }
@@ -73,4 +73,9 @@ struct DeliveryCrashTests {
         await receiver.stop()
         await sandbox.stop()
     }
+}
+
+extension WebhookReceiver {
+    /// The distinct `webhook-id`s received.
+    var webhookIDs: Set<String> { Set(received.compactMap { $0.headers["webhook-id"] }) }
 }
