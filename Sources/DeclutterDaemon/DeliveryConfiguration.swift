@@ -5,8 +5,8 @@ public struct DeliveryConfiguration: Sendable, Equatable {
     /// One attempt waits this long for an answer.
     public var timeout: Duration = .seconds(15)
     /// When each attempt is made, after the previous one; after the last, the message is failed for that endpoint.
-    /// The first step stands for the first attempt, which is made as soon as the message is committed
-    /// (`DeliverySchedule`), so only the number of steps after it and their lengths matter.
+    /// The first step is always zero (the setting refuses anything else): the first attempt is made as soon as
+    /// the message is committed (`DeliverySchedule`).
     public var retrySchedule: [Duration] = [.zero, .seconds(5), .seconds(300), .seconds(1800), .seconds(7200),
                                             .seconds(18_000), .seconds(36_000), .seconds(36_000)]
     /// Each wait is stretched by up to this fraction, at random, so retries of many messages spread out.
