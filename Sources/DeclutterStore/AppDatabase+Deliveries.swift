@@ -36,16 +36,20 @@ extension AppDatabase {
     public func recordAttempt(_ report: AttemptReport) async throws -> EndpointChange {
         try await write { db in
             guard var delivery = try DeliveryRecord.fetchOne(db, key: report.deliveryID) else { return .none }
+            // Replayed while the attempt was in flight: the attempt is kept, the new round stands as queued.
+            let replayed = delivery.round != report.round
             delivery.attempts += 1
-            delivery.roundAttempts += 1
             delivery.lastAttemptAt = report.attemptedAt
             delivery.lastHTTPStatus = report.httpStatus
             delivery.lastError = report.error
             delivery.updatedAt = report.attemptedAt
-            switch report.verdict {
-            case .delivered: (delivery.status, delivery.nextAttemptAt) = (.delivered, nil)
-            case .retry(let date): (delivery.status, delivery.nextAttemptAt) = (.pending, date)
-            case .failed, .gone: (delivery.status, delivery.nextAttemptAt) = (.failed, nil)
+            if !replayed {
+                delivery.roundAttempts += 1
+                switch report.verdict {
+                case .delivered: (delivery.status, delivery.nextAttemptAt) = (.delivered, nil)
+                case .retry(let date): (delivery.status, delivery.nextAttemptAt) = (.pending, date)
+                case .failed, .gone: (delivery.status, delivery.nextAttemptAt) = (.failed, nil)
+                }
             }
             try delivery.update(db)
             var attempt = DeliveryAttemptRecord(
@@ -98,7 +102,7 @@ extension DeliveryRecord {
     static func requeue(where condition: String, _ arguments: StatementArguments, at date: Date, in db: Database) throws -> Int {
         let now = StoreFormat.timestamp(date)
         try db.execute(
-            sql: "UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = ?, updated_at = ? WHERE \(condition)",
+            sql: "UPDATE deliveries SET status = 'pending', round = round + 1, round_attempts = 0, next_attempt_at = ?, updated_at = ? WHERE \(condition)",
             arguments: [now, now] + arguments)
         return db.changesCount
     }
@@ -199,8 +203,9 @@ extension AppDatabase {
     public func deliveryStats() async throws -> DeliveryStats {
         try await read { db in
             let pending = try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE status = 'pending'") ?? 0
+            // Message ids grow with time: the oldest pending message is the smallest id (deliveries_pending_by_message).
             let oldest = try String.fetchOne(db, sql: """
-                SELECT min(m.created_at) FROM deliveries d JOIN messages m ON m.id = d.message WHERE d.status = 'pending'
+                SELECT created_at FROM messages WHERE id = (SELECT min(message) FROM deliveries WHERE status = 'pending')
                 """).flatMap(StoreFormat.date(fromTimestamp:))
             let enabled = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints WHERE enabled = 1") ?? 0
             let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints") ?? 0

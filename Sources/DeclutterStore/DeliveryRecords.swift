@@ -52,6 +52,13 @@ public struct EndpointRecord: StoreRecord, Sendable, Equatable {
     }
 }
 
+extension EndpointRecord: CustomDebugStringConvertible {
+    /// Without its secrets, so that no interpolation in a log line or an error can carry them.
+    public var debugDescription: String {
+        "endpoint \(id.map(String.init) ?? "-") \(url) (\(enabled ? "enabled" : "disabled"))"
+    }
+}
+
 /// Where one message stands with one endpoint.
 public enum DeliveryStatus: String, Codable, Sendable, CaseIterable {
     /// Waiting for its next attempt (`next_attempt_at`).
@@ -71,7 +78,9 @@ public struct DeliveryRecord: StoreRecord, Sendable, Equatable {
     public var status: DeliveryStatus
     /// Attempts made so far, replays included.
     public var attempts: Int
-    /// Attempts made since it was queued or last replayed: where it stands in the retry schedule.
+    /// 1 when queued, one more at each replay.
+    public var round: Int
+    /// Attempts made in this round: where it stands in the retry schedule.
     public var roundAttempts: Int
     public var nextAttemptAt: Date?
     public var lastAttemptAt: Date?
@@ -81,7 +90,7 @@ public struct DeliveryRecord: StoreRecord, Sendable, Equatable {
     public var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, message, endpoint, status, attempts, roundAttempts = "round_attempts", nextAttemptAt = "next_attempt_at"
+        case id, message, endpoint, status, attempts, round, roundAttempts = "round_attempts", nextAttemptAt = "next_attempt_at"
         case lastAttemptAt = "last_attempt_at", lastHTTPStatus = "last_http_status", lastError = "last_error"
         case createdAt = "created_at", updatedAt = "updated_at"
     }
@@ -146,6 +155,8 @@ public enum AttemptVerdict: Sendable, Equatable {
 /// One attempt's result, as the worker hands it to the store.
 public struct AttemptReport: Sendable, Equatable {
     public var deliveryID: Int64
+    /// The delivery's `round` as the worker read it before the attempt: a delivery replayed meanwhile keeps its new round.
+    public var round: Int
     public var attemptedAt: Date
     public var httpStatus: Int?
     public var latencyMilliseconds: Int?
@@ -155,9 +166,10 @@ public struct AttemptReport: Sendable, Equatable {
     /// An endpoint failing since before this date is disabled by this failure (`notify.disable_after`).
     public var disableIfFailingSince: Date?
 
-    public init(deliveryID: Int64, attemptedAt: Date, httpStatus: Int?, latencyMilliseconds: Int?, response: String?,
+    public init(deliveryID: Int64, round: Int, attemptedAt: Date, httpStatus: Int?, latencyMilliseconds: Int?, response: String?,
                 error: String?, verdict: AttemptVerdict, disableIfFailingSince: Date?) {
         self.deliveryID = deliveryID
+        self.round = round
         self.attemptedAt = attemptedAt
         self.httpStatus = httpStatus
         self.latencyMilliseconds = latencyMilliseconds

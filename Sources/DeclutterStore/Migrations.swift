@@ -144,8 +144,9 @@ extension Migrations {
     CREATE INDEX messages_by_created ON messages(created_at);
 
     -- Local apps that receive messages as signed webhooks.
+    -- AUTOINCREMENT here and below: an attempt still in flight for a deleted row must never land on a new one.
     CREATE TABLE endpoints (
-        id                   INTEGER PRIMARY KEY,
+        id                   INTEGER PRIMARY KEY AUTOINCREMENT,
         url                  TEXT NOT NULL,
         description          TEXT,
         types                TEXT,                         -- JSON array of message types; NULL: every type
@@ -161,12 +162,13 @@ extension Migrations {
 
     -- One message for one endpoint: pending until delivered, failed (a dead letter) after its last try.
     CREATE TABLE deliveries (
-        id               INTEGER PRIMARY KEY,
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
         message          INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
         endpoint         INTEGER NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
         status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
         attempts         INTEGER NOT NULL DEFAULT 0,       -- made so far, across replays
-        round_attempts   INTEGER NOT NULL DEFAULT 0,       -- made since it was queued or replayed: the schedule's step
+        round            INTEGER NOT NULL DEFAULT 1,       -- 1 when queued, one more at each replay
+        round_attempts   INTEGER NOT NULL DEFAULT 0,       -- made in this round: the schedule's step
         next_attempt_at  TEXT,                             -- NULL unless pending
         last_attempt_at  TEXT,
         last_http_status INTEGER,
@@ -178,6 +180,7 @@ extension Migrations {
     CREATE INDEX deliveries_due ON deliveries(endpoint, next_attempt_at) WHERE status = 'pending';
     CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint, status, id);
     CREATE INDEX deliveries_by_status ON deliveries(status, id);
+    CREATE INDEX deliveries_pending_by_message ON deliveries(message) WHERE status = 'pending';
 
     -- Every attempt, as a person reads it: when, what came back, how long it took.
     CREATE TABLE delivery_attempts (

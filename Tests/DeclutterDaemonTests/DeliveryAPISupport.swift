@@ -18,9 +18,9 @@ enum DeliveryViewSamples {
 
         let message = MessageRecord(id: 12, type: .generationSucceeded, generation: 7, version: 4, createdAt: now, body: "{}")
         let quota = MessageRecord(id: 13, type: .quotaLow, generation: nil, version: nil, createdAt: now, body: "{}")
-        let pending = DeliveryRecord(id: 3, message: 12, endpoint: 1, status: .pending, attempts: 2, roundAttempts: 2, nextAttemptAt: now + 5,
+        let pending = DeliveryRecord(id: 3, message: 12, endpoint: 1, status: .pending, attempts: 2, round: 1, roundAttempts: 2, nextAttemptAt: now + 5,
                                      lastAttemptAt: now, lastHTTPStatus: 503, lastError: "HTTP 503", createdAt: now, updatedAt: now)
-        let fresh = DeliveryRecord(id: 4, message: 13, endpoint: 2, status: .failed, attempts: 0, roundAttempts: 0, nextAttemptAt: nil,
+        let fresh = DeliveryRecord(id: 4, message: 13, endpoint: 2, status: .failed, attempts: 0, round: 1, roundAttempts: 0, nextAttemptAt: nil,
                                    lastAttemptAt: nil, lastHTTPStatus: nil, lastError: nil, createdAt: now, updatedAt: now)
         let attempts = [
             DeliveryAttemptRecord(id: 1, delivery: 3, message: 12, endpoint: 1, attempt: 1, attemptedAt: now, httpStatus: 503,

@@ -219,7 +219,7 @@ struct DeliverySeed {
         // oldest (rows[0]) failed, middle (rows[1]) delivered, newest (rows[2]) failed
         for (index, verdict, status) in [(0, AttemptVerdict.failed, 502), (1, .delivered, 204), (2, .failed, 500)] {
             _ = try await harness.database.recordAttempt(AttemptReport(
-                deliveryID: deliveries[index], attemptedAt: Date(), httpStatus: status, latencyMilliseconds: 3, response: "r",
+                deliveryID: deliveries[index], round: 1, attemptedAt: Date(), httpStatus: status, latencyMilliseconds: 3, response: "r",
                 error: verdict == .delivered ? nil : "HTTP \(status)", verdict: verdict, disableIfFailingSince: nil))
         }
         return DeliverySeed(all: all, succeededOnly: succeededOnly, recentGeneration: uuids[2], recentRow: rows[2], recentAt: tomorrow + 86_400,

@@ -141,3 +141,51 @@ extension AppDatabase {
         try await messages(matching: MessageFilter(generation: row))
     }
 }
+
+@Suite("Deliveries: attempts as the store records them")
+struct DeliveryRecordTests {
+    @Test("an attempt that ends after its delivery was replayed is kept, and the replay's new round stands")
+    func replayDuringAnAttemptStands() async throws {
+        try await withTemporaryDatabase { database, _ in
+            _ = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/app", description: nil, types: nil,
+                                                                 secret: "whsec_a", createdAt: t0))
+            let submitted = try await database.submitted(remaining: 500)
+            let listing = try #require(try await database.deliveries(matching: DeliveryFilter(generation: submitted.row)).last)
+            let delivery = try #require(listing.delivery.id)
+            // Given an attempt in flight (the worker read round 0), when an operator replays the message meanwhile
+            _ = try await database.redeliver(message: listing.message.sequence, at: t0.plus(1))
+            _ = try await database.recordAttempt(AttemptReport(deliveryID: delivery, round: 1, attemptedAt: t0.plus(2),
+                                                               httpStatus: 500, latencyMilliseconds: 5, response: nil, error: "HTTP 500",
+                                                               verdict: .retry(at: t0.plus(60)), disableIfFailingSince: nil))
+            // Then the attempt is a row, and the replay is still due now, at the start of its round
+            let after = try #require(try await database.delivery(delivery))
+            #expect(after.attempts.map(\.httpStatus) == [500])
+            #expect(after.delivery.status == .pending)
+            #expect(after.delivery.nextAttemptAt == t0.plus(1))
+            #expect(after.delivery.roundAttempts == 0 && after.delivery.round == 2)
+
+            // An attempt of the current round moves it on.
+            _ = try await database.recordAttempt(AttemptReport(deliveryID: delivery, round: 2, attemptedAt: t0.plus(3),
+                                                               httpStatus: 204, latencyMilliseconds: 5, response: nil, error: nil,
+                                                               verdict: .delivered, disableIfFailingSince: nil))
+            let delivered = try #require(try await database.delivery(delivery))
+            #expect(delivered.delivery.status == .delivered && delivered.delivery.roundAttempts == 1 && delivered.attempts.count == 2)
+        }
+    }
+
+    @Test("a delivery id is never given again once its row is gone")
+    func idsAreNotReused() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let first = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/a", description: nil, types: nil,
+                                                                         secret: "whsec_a", createdAt: t0))
+            _ = try await database.submitted(remaining: 500)
+            let before = try await database.deliveries(matching: DeliveryFilter()).compactMap(\.delivery.id).max() ?? 0
+            #expect(try await database.deleteEndpoint(try #require(first.id)))
+            let second = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/b", description: nil, types: nil,
+                                                                          secret: "whsec_b", createdAt: t0))
+            #expect(try #require(second.id) > (first.id ?? 0))
+            _ = try await database.submitted(at: t0.plus(1), remaining: 500)
+            #expect(try await database.deliveries(matching: DeliveryFilter()).allSatisfy { ($0.delivery.id ?? 0) > before })
+        }
+    }
+}

@@ -129,7 +129,7 @@ public final class DeliveryWorker: Service, Sendable {
         let latency = started.duration(to: clock.now)
         let verdict = schedule.verdict(for: result.answer, roundAttempts: due.delivery.roundAttempts, at: attemptedAt, jitter: jitter())
         let report = AttemptReport(
-            deliveryID: id, attemptedAt: attemptedAt, httpStatus: result.httpStatus,
+            deliveryID: id, round: due.delivery.round, attemptedAt: attemptedAt, httpStatus: result.httpStatus,
             latencyMilliseconds: Int((latency.seconds * 1000).rounded()), response: result.response, error: result.error,
             verdict: verdict, disableIfFailingSince: attemptedAt - configuration.disableAfter.seconds)
         let logger = self.logger.with(due)
