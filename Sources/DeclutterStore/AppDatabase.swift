@@ -7,8 +7,11 @@ public struct AppDatabase: Sendable {
     let reader: any DatabaseReader
     let groupWriter: GroupCommitWriter
     private let writer: any DatabaseWriter
-    /// Pokes its listeners once a group commit is durable: new messages may be there to read.
+    /// Pokes its listeners after each commit that changed `messages`, `deliveries` or `endpoints`: the delivery
+    /// worker and the event streams read then, and sleep otherwise.
     public let commits: CommitSignal
+    /// Keeps the observation behind `commits` alive.
+    private let outboxObservation: AnyDatabaseCancellable
     /// When `quota.low` goes out.
     public var outboxPolicy = OutboxPolicy()
 
@@ -59,7 +62,10 @@ public struct AppDatabase: Sendable {
         self.reader = writer
         let commits = CommitSignal()
         self.commits = commits
-        self.groupWriter = GroupCommitWriter(writer: writer, onCommit: { commits.poke() })
+        self.groupWriter = GroupCommitWriter(writer: writer)
+        // Called on the writer once such a commit is done (durable: synchronous=FULL), before any later write.
+        outboxObservation = try DatabaseRegionObservation(tracking: Table("messages"), Table("deliveries"), Table("endpoints"))
+            .start(in: writer, onError: { _ in }, onChange: { _ in commits.poke() })
     }
 
     /// A fresh in-memory database, for tests of logic that needs no file.

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Tells whoever listens that a group commit is durable, so the delivery worker and the event streams read
-/// new messages when there are some, instead of scanning on a timer. A listener that is busy when several
+/// Tells whoever listens that a commit changed the outbox (messages, deliveries, endpoints), so the delivery
+/// worker and the event streams read when there is something new, instead of scanning on a timer. A listener that is busy when several
 /// commits happen hears of them once: it reads everything newer than what it has.
 public final class CommitSignal: Sendable {
     private struct Listeners {

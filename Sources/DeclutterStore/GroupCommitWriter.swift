@@ -30,15 +30,12 @@ final class GroupCommitWriter: Sendable {
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
     private let maximumBatch: Int
-    private let onCommit: @Sendable () -> Void
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    /// `onCommit` runs after each durable commit, once its callers have their answers.
-    init(writer: any DatabaseWriter, maximumBatch: Int = 1024, onCommit: @escaping @Sendable () -> Void = {}) {
+    init(writer: any DatabaseWriter, maximumBatch: Int = 1024) {
         self.writer = writer
         self.maximumBatch = maximumBatch
-        self.onCommit = onCommit
         (wakeUps, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -142,7 +139,6 @@ final class GroupCommitWriter: Sendable {
             }
             for deliver in deliveries { deliver() }
             for (pending, error) in failures { pending.fail(error) }
-            onCommit()
         } catch {
             for pending in batch { pending.fail(error) }
         }
