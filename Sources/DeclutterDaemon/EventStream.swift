@@ -103,13 +103,17 @@ struct EventStream: Sendable {
     private func follow(_ writer: inout any ResponseBodyWriter) async throws {
         let bell = lease.bell
         var cursor = start
+        // Where the stream starts, before any event: a client that loses the connection before its first event
+        // resumes from here with Last-Event-ID, and misses nothing committed in between.
+        try await write("id: \(start)\n\n", to: &writer)
         var lastWrite = clock.now
         while !bell.isStopped {
             bell.rearm()
             // Read before the page: a generation settled then has its terminal message in the page or before it.
             let settled = try await generationSettled()
-            let page = try await database.messages(matching: MessageFilter(
-                after: cursor, generation: generation, types: generation == nil ? types : nil, limit: Self.pageSize))
+            // Types are filtered here, not in SQL: the cursor then moves past what is left out, so a rare type
+            // never makes each wake read everything since the stream began.
+            let page = try await database.messages(matching: MessageFilter(after: cursor, generation: generation, limit: Self.pageSize))
             var chunk = ""
             var ended = false
             for message in page {

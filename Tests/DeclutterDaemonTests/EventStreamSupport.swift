@@ -37,6 +37,8 @@ final class RawEventStream {
 
     var keepAlives: Int { body.components(separatedBy: EventStream.keepAliveComment).count - 1 }
     var ids: [Int64] { events.compactMap { $0.id.flatMap { Int64($0) } } }
+    /// The last `id:` read, the stream's opening one included.
+    var lastEventID: String? { parser.lastEventID }
 
     /// Reads until `condition` holds or nothing more can come; `timeout` of real time bounds a failing test.
     @discardableResult

@@ -24,6 +24,9 @@ struct EventStreamTests {
             #expect(await first?.head() == 200)
             #expect(first?.headers["content-type"] == "text/event-stream")
             #expect(first?.headers["cache-control"] == "no-store")
+            // It opens by saying where it starts: after the one message committed before it
+            #expect(await first?.read { $0.lastEventID != nil } == true)
+            #expect(first?.lastEventID == "\(try await harness.messages(after: 0).last?.sequence ?? -1)")
             for _ in 0..<3 { _ = try await harness.recordSubmission() }
             #expect(await first?.read { $0.events.count == 3 } == true, "\(first?.body ?? "")")
             let seen = try #require(first?.ids.last)
@@ -257,6 +260,10 @@ struct EventStreamParserTests {
         #expect(EventStream.event(message) == "id: 12\nevent: generation.succeeded\ndata: {\"type\":\"generation.succeeded\"}\n\n")
         var parser = EventStreamParser()
         #expect(parser.feed(Array(EventStream.event(message).utf8)) == [LocalStreamEvent(id: "12", type: "generation.succeeded", data: message.body)])
+        // The opening `id:` block is no event, but it is where a client resumes from.
+        var opening = EventStreamParser()
+        #expect(opening.feed(Array("id: 41\n\n: keep-alive\n\n".utf8)).isEmpty)
+        #expect(opening.lastEventID == "41")
     }
 }
 

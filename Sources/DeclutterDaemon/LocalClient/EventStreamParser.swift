@@ -31,6 +31,9 @@ public struct EventStreamParser: Sendable {
 
     public init() {}
 
+    /// The last `id:` read, with an event or on its own (the stream opens with one): where to resume from.
+    public var lastEventID: String? { id }
+
     /// The events completed by `bytes`.
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [LocalStreamEvent] {
         var events: [LocalStreamEvent] = []

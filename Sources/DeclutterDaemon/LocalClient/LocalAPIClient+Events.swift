@@ -60,8 +60,7 @@ extension LocalAPIClient {
         while true {
             let reason: String
             do {
-                let ended = try await streamOnce(request, lastID: lastID) { event in
-                    if let id = event.id { lastID = id }
+                let ended = try await streamOnce(request, lastID: lastID, onPosition: { lastID = $0 ?? lastID }) { event in
                     try onEvent(event)
                 }
                 connected = true
@@ -85,7 +84,7 @@ extension LocalAPIClient {
 
     /// One connection: true when it ended on a followed generation's terminal event, false when the daemon closed
     /// the stream otherwise. Transport failures are `.unreachable` (`connection_lost` once the stream was open).
-    private func streamOnce(_ request: EventStreamRequest, lastID: String?,
+    private func streamOnce(_ request: EventStreamRequest, lastID: String?, onPosition: (String?) -> Void,
                             onEvent: (LocalStreamEvent) throws -> Void) async throws -> Bool {
         var query: [(String, String)] = []
         if let generation = request.generation { query.append(("generation_id", generation)) }
@@ -110,9 +109,11 @@ extension LocalAPIClient {
         do {
             for try await buffer in response.body {
                 for event in parser.feed(buffer.readableBytesView) {
+                    onPosition(event.id)
                     try onEvent(event)
                     if request.generation != nil, event.endsGeneration { return true }
                 }
+                onPosition(parser.lastEventID)
             }
         } catch let error where !(error is LocalClientError) && Self.isTransportError(error) {
             throw LocalClientError(.unreachable, code: "connection_lost", message: "the event stream dropped: \(Self.reason(error))")
