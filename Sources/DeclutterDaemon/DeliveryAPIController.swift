@@ -68,6 +68,7 @@ struct DeliveryAPIController: Sendable {
         let edit = EndpointEdit(url: try body.url("url"), description: try Self.description(body), types: try Self.types(body))
         let date = now()
         guard let endpoint = try await database.editEndpoint(id, edit, at: date) else { throw Self.noEndpoint }
+        context.logger.info("endpoint updated", metadata: ["endpoint": "\(id)", "url": "\(endpoint.url)"])
         return try LocalAPIController.json(.ok, EndpointView(endpoint, now: date))
     }
 

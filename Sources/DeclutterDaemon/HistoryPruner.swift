@@ -37,7 +37,12 @@ struct HistoryPruner: Service {
     /// One round: everything past the retention at `now`, a batch at a time.
     func prune(at now: Date) async throws -> (events: Int, messages: Int) {
         let events = try await drain { try await database.pruneEvents(receivedBefore: now.addingTimeInterval(-retention.events.seconds), batch: batch) }
-        let messages = try await drain { try await database.pruneMessages(createdBefore: now.addingTimeInterval(-retention.messages.seconds), batch: batch) }
+        let cutoff = now.addingTimeInterval(-retention.messages.seconds)
+        // A message's deletion takes its deliveries and their attempts with it: those go first, in batches of
+        // their own, so that no delete of a batch of messages cascades over thousands of rows.
+        _ = try await drain { try await database.pruneAttempts(madeBefore: cutoff, batch: batch) }
+        _ = try await drain { try await database.pruneDeliveries(createdBefore: cutoff, batch: batch) }
+        let messages = try await drain { try await database.pruneMessages(createdBefore: cutoff, batch: batch) }
         return (events, messages)
     }
 

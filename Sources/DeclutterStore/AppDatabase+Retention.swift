@@ -27,6 +27,16 @@ extension AppDatabase {
         try await pruneHead(of: "messages", timeColumn: "created_at", before: cutoff, batch: batch)
     }
 
+    /// Deletes up to `batch` of the oldest delivery attempts made before `cutoff`.
+    public func pruneAttempts(madeBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: "delivery_attempts", timeColumn: "attempted_at", before: cutoff, batch: batch)
+    }
+
+    /// Deletes up to `batch` of the oldest deliveries queued before `cutoff` (their attempts with them).
+    public func pruneDeliveries(createdBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: "deliveries", timeColumn: "created_at", before: cutoff, batch: batch)
+    }
+
     /// Looks at the first `batch` rows by id only (ids grow with time), so a round costs the same whether the
     /// table holds a thousand rows or a hundred million, and holds the write lock for one small delete.
     private func pruneHead(of table: String, timeColumn: String, before cutoff: Date, batch: Int) async throws -> Int {
