@@ -148,9 +148,10 @@ extension AppDatabase {
                 WHERE endpoint = ? AND status = 'pending' AND next_attempt_at <= ? \(Self.notIn(busy))
                 ORDER BY next_attempt_at LIMIT ?
                 """, arguments: [endpoint, StoreFormat.timestamp(now), limit])
-            return try deliveries.compactMap { delivery in
-                guard let message = try MessageRecord.fetchOne(db, key: delivery.message) else { return nil }
-                return DueDelivery(delivery: delivery, message: message, endpoint: endpointRecord)
+            let messages = Dictionary(try MessageRecord.fetchAll(db, keys: deliveries.map(\.message)).map { ($0.sequence, $0) },
+                                      uniquingKeysWith: { first, _ in first })
+            return deliveries.compactMap { delivery in
+                messages[delivery.message].map { DueDelivery(delivery: delivery, message: $0, endpoint: endpointRecord) }
             }
         }
     }
