@@ -119,14 +119,14 @@ extension EndpointRecord {
         } else {
             if failingSince == nil { failingSince = report.attemptedAt }
             if report.verdict == .gone {
-                change = .disabled("the endpoint answered 410 Gone")
+                change = .endpointDisabled(reason: "the endpoint answered 410 Gone")
             } else if let cutoff = report.disableIfFailingSince, let since = failingSince, since <= cutoff {
-                change = .disabled("failing since \(StoreFormat.timestamp(since))")
+                change = .endpointDisabled(reason: "failing since \(StoreFormat.timestamp(since))")
             }
-            if case .disabled(let reason) = change, enabled {
+            if case .endpointDisabled(let reason) = change, enabled {
                 enabled = false
                 disabledReason = reason
-            } else if case .disabled = change {
+            } else if case .endpointDisabled = change {
                 change = .none  // already disabled
             }
         }

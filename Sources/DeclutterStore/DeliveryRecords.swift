@@ -184,5 +184,5 @@ public struct AttemptReport: Sendable, Equatable {
 public enum EndpointChange: Sendable, Equatable {
     case none
     /// Disabled, with the reason.
-    case disabled(String)
+    case endpointDisabled(reason: String)
 }

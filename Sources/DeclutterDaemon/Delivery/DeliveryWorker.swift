@@ -137,7 +137,7 @@ public final class DeliveryWorker: Service, Sendable {
             let change = try await database.recordAttempt(report)
             metrics.delivery(DeliveryResult(verdict))
             log(verdict, result, logger: logger)
-            if case .disabled(let reason) = change {
+            if case .endpointDisabled(let reason) = change {
                 metrics.endpointDisabled(verdict == .gone ? .gone : .failing)
                 logger.warning("endpoint disabled", metadata: ["url": "\(due.endpoint.url)", "reason": "\(reason)"])
             }
