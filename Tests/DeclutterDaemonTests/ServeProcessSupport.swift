@@ -60,10 +60,10 @@ final class NotifySocket: Sendable {
 
 /// `declutterd serve` as a child process, configured by environment, its stderr collected.
 final class ServeProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     let databasePath: String
-    private let errorOutput = Mutex("")
-    private let exited = Mutex<Int32?>(nil)
+    /// Where its standard error goes, read as it grows.
+    private let errorFile: URL
 
     /// Starts `serve` against `sandbox` with the database at `databasePath` (a fresh one by default); ports are
     /// picked by the kernel.
@@ -89,24 +89,15 @@ final class ServeProcess: Sendable {
             "DECLUTTERD_LOG_LEVEL": "info",
         ]
         environment.merge(extraEnvironment) { $1 }
-        process = Process()
-        process.executableURL = try CLI.executable()
-        process.arguments = ["serve"]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-            let data = handle.availableData
-            if !data.isEmpty { errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        process.terminationHandler = { [self] process in exited.withLock { $0 = process.terminationStatus } }
-        try process.run()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-serve-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        errorFile = scratch.appendingPathComponent("stderr")
+        process = try ChildProcess(try CLI.executable(), ["serve"], environment: environment, directory: scratch,
+                                   stdout: URL(fileURLWithPath: "/dev/null"), stderr: errorFile)
     }
 
-    var stderr: String { errorOutput.withLock { $0 } }
-    var exitStatus: Int32? { exited.withLock { $0 } }
+    var stderr: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+    var exitStatus: Int32? { process.exitStatus }
 
     /// The listeners' URLs, from the "ready" log line.
     func listeners(timeout: Duration = .seconds(60)) async throws -> (callbacks: String, local: String) {
@@ -122,7 +113,7 @@ final class ServeProcess: Sendable {
         return String(stderr[range.upperBound...].prefix { !$0.isWhitespace })
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { process.signal(number) }
 
     /// Waits for the process to end; nil if it did not within `timeout` (it is then killed).
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32? {

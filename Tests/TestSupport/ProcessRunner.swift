@@ -20,25 +20,15 @@ public enum ProcessRunner {
         guard FileManager.default.createFile(atPath: out.path, contents: nil), FileManager.default.createFile(atPath: err.path, contents: nil) else {
             throw TestSupportError("cannot create output files in \(scratch.path)")
         }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = directory ?? scratch.url
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.continuation.finish() }
-        try process.run()
+        let process = try ChildProcess(executable, arguments, environment: environment, directory: directory ?? scratch.url,
+                                       stdout: out, stderr: err)
         let watchdog = Task {
             try await Task.sleep(for: timeout)
-            process.terminate()
+            process.signal(SIGTERM)
         }
-        for await _ in exited.stream {}
+        let status = await process.waitForExit()
         watchdog.cancel()
-        return Run(status: process.terminationStatus,
+        return Run(status: status,
                    stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
                    stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
     }
