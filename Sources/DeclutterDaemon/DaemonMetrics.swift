@@ -67,10 +67,14 @@ public final class DaemonMetrics: Sendable {
     static let messagesPending = Family("messages_pending", "Deliveries waiting for an attempt")
     static let oldestPending = Family("oldest_pending_message_age", unit: "seconds", "Age of the oldest message with a pending delivery")
     static let endpoints = Family("endpoints", "Endpoints by state", label: "state", EndpointState.self)
+    static let eventStreamsOpen = Family("event_streams_open", "GET /v1/events streams open now")
+    static let eventStreamsDropped = Family("event_streams_dropped", unit: "total", "Event streams refused or disconnected, by reason",
+                                            label: "reason", EventStreamDrop.self)
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
-                             connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints]
+                             connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints,
+                             eventStreamsOpen, eventStreamsDropped]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
@@ -126,6 +130,10 @@ public final class DaemonMetrics: Sendable {
     func delivery(_ result: DeliveryResult) { count(Self.deliveries, result) }
 
     func endpointDisabled(_ reason: EndpointDisableReason) { count(Self.endpointsDisabled, reason) }
+
+    func eventStreamsOpen(_ count: Int) { set(Self.eventStreamsOpen, Double(count)) }
+
+    func eventStreamDropped(_ reason: EventStreamDrop) { count(Self.eventStreamsDropped, reason) }
 
     /// The delivery gauges, read from the store at scrape time.
     func record(_ stats: DeliveryStats, now: Date) {

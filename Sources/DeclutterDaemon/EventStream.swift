@@ -66,6 +66,7 @@ struct EventStream: Sendable {
     /// The connection, closed when a write times out.
     let channel: any Channel
     let logger: Logger
+    let metrics: DaemonMetrics
     /// The sequence number after which the stream starts.
     let start: Int64
     /// `generations.id` of the generation followed: the stream ends after its terminal message.
@@ -153,13 +154,14 @@ struct EventStream: Sendable {
     /// client is not taking it) the connection is closed, which ends the write with an error.
     private func write(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
         let deadline = clock.now.advanced(by: configuration.writeTimeout)
-        let (bell, channel, clock, logger) = (lease.bell, channel, clock, logger)
+        let (bell, channel, clock, logger, metrics) = (lease.bell, channel, clock, logger, metrics)
         let timeout = configuration.writeTimeout
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 let stopped = await bell.waitForStop(until: deadline, on: clock)
                 guard !Task.isCancelled else { return }
                 if !stopped {
+                    metrics.eventStreamDropped(.slowClient)
                     logger.warning("event stream client took no write within the write timeout; disconnected (it resumes with Last-Event-ID)",
                                    metadata: ["write_timeout": "\(DurationText.format(timeout))"])
                 }

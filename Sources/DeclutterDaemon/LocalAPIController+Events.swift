@@ -20,12 +20,14 @@ extension LocalAPIController {
         var start = query.after ?? 0
         if query.after == nil, row == nil { start = try await database.latestMessageSequence() }
         guard let lease = streams.open() else {
+            metrics.eventStreamDropped(.overCapacity)
             throw APIError(.serviceUnavailable, code: "too_many_streams",
                            message: "\(streams.capacity) event streams are open already (local.max_event_streams); retry shortly",
                            headers: [.retryAfter: "\(Self.streamRetryAfter)"])
         }
         let stream = EventStream(database: database, lease: lease, configuration: streams.configuration, clock: streams.clock,
-                                 channel: context.channel, logger: context.logger, start: start, generation: row, types: query.types)
+                                 channel: context.channel, logger: context.logger, metrics: metrics, start: start, generation: row,
+                                 types: query.types)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.run(&writer) })
     }
 

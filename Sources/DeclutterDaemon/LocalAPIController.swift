@@ -46,6 +46,7 @@ struct LocalAPIController: Sendable {
         if let stats = try? await database.stats() { metrics.record(stats) }
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
         metrics.pollsInFlight(poller.pollsInFlight)
+        metrics.eventStreamsOpen(streams.openCount)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
 

@@ -95,3 +95,9 @@ public enum EndpointDisableReason: String, CaseIterable, Sendable {
 public enum EndpointState: String, CaseIterable, Sendable {
     case enabled, disabled
 }
+
+/// Why an event stream was refused or cut: over `local.max_event_streams`, or a client too slow to take a write.
+public enum EventStreamDrop: String, CaseIterable, Sendable {
+    case overCapacity = "over_capacity"
+    case slowClient = "slow_client"
+}

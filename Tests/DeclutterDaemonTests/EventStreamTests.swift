@@ -168,6 +168,8 @@ struct EventStreamTests {
             let back = try RawEventStream(harness, headers: ["Last-Event-ID": "\(complete.last ?? start)"])
             #expect(await back.read(timeout: .seconds(60)) { $0.events.count == produced.count - complete.count })
             #expect(complete + back.ids == produced.map(\.sequence))
+            let metrics = try await harness.local("GET", "/metrics").text
+            #expect(metrics.contains(#"declutterd_event_streams_dropped_total{reason="slow_client"} 1"#), "\(metrics)")
         }
     }
 
@@ -200,6 +202,9 @@ struct EventStreamTests {
             let third = try RawEventStream(harness)
             #expect(await third.head() == 200)
             #expect(streams.openCount == 2)
+            let metrics = try await harness.local("GET", "/metrics").text
+            #expect(metrics.contains(#"declutterd_event_streams_dropped_total{reason="over_capacity"} 1"#), "\(metrics)")
+            #expect(metrics.contains("declutterd_event_streams_open 2"), "\(metrics)")
         }
     }
 
