@@ -54,9 +54,20 @@ extension AppDatabase {
         }
     }
 
-    /// Deletes an endpoint with its deliveries and their attempts; false when there was none.
-    public func deleteEndpoint(_ id: Int64) async throws -> Bool {
-        try await write { db in try EndpointRecord.deleteOne(db, key: id) }
+    /// Deletes an endpoint with its deliveries and their attempts; false when there was none. It is disabled
+    /// first (nothing more is queued or sent to it), then its history goes `batch` deliveries (with their
+    /// attempts) per write, so that a long history never holds the write lock for one long delete.
+    public func deleteEndpoint(_ id: Int64, batch: Int = 200) async throws -> Bool {
+        let found = try await write { db in
+            try db.execute(sql: "UPDATE endpoints SET enabled = 0 WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+        guard found else { return false }
+        while try await write({ db in
+            try db.execute(sql: "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE endpoint = ? LIMIT ?)", arguments: [id, batch])
+            return db.changesCount
+        }) == batch {}
+        return try await write { db in try EndpointRecord.deleteOne(db, key: id) }
     }
 
     private func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord? {

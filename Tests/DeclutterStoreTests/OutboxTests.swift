@@ -189,3 +189,28 @@ struct DeliveryRecordTests {
         }
     }
 }
+
+@Suite("Endpoints: deleting one with its history")
+struct EndpointDeletionTests {
+    @Test("an endpoint is deleted with every delivery and attempt of its own, a batch at a time; others keep theirs")
+    func deleteInBatches() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let doomed = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/a", description: nil, types: nil,
+                                                                          secret: "whsec_a", createdAt: t0))
+            let kept = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/b", description: nil, types: nil,
+                                                                        secret: "whsec_b", createdAt: t0))
+            for index in 0..<5 { _ = try await database.submitted(at: t0.plus(Double(index)), remaining: 500) }
+            for listing in try await database.deliveries(matching: DeliveryFilter(endpoint: doomed.id)) {
+                _ = try await database.recordAttempt(AttemptReport(deliveryID: listing.delivery.id ?? 0, round: 1, attemptedAt: t0.plus(9),
+                                                                   httpStatus: 500, latencyMilliseconds: 1, response: nil, error: "HTTP 500",
+                                                                   verdict: .retry(at: t0.plus(60)), disableIfFailingSince: nil))
+            }
+            #expect(try await database.deleteEndpoint(try #require(doomed.id), batch: 3))
+            #expect(try await database.endpoint(try #require(doomed.id)) == nil)
+            #expect(try await database.count("delivery_attempts") == 0)
+            #expect(try await database.deliveries(matching: DeliveryFilter(endpoint: doomed.id)).isEmpty)
+            #expect(try await database.deliveries(matching: DeliveryFilter(endpoint: kept.id)).count == 10)
+            #expect(try await database.deleteEndpoint(try #require(doomed.id)) == false)
+        }
+    }
+}
