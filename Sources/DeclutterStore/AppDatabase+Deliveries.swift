@@ -117,17 +117,19 @@ extension EndpointRecord {
             guard failingSince != nil else { return .none }
             failingSince = nil
         } else {
-            if failingSince == nil { failingSince = report.attemptedAt }
-            if report.verdict == .gone {
-                change = .endpointDisabled(reason: "the endpoint answered 410 Gone")
-            } else if let cutoff = report.disableIfFailingSince, let since = failingSince, since <= cutoff {
-                change = .endpointDisabled(reason: "failing since \(StoreFormat.timestamp(since))")
+            let since = failingSince ?? report.attemptedAt
+            failingSince = since
+            let reason: String? = if report.verdict == .gone {
+                "the endpoint answered 410 Gone"
+            } else if let cutoff = report.disableIfFailingSince, since <= cutoff {
+                "failing since \(StoreFormat.timestamp(since))"
+            } else {
+                nil
             }
-            if case .endpointDisabled(let reason) = change, enabled {
+            if let reason, enabled {
                 enabled = false
                 disabledReason = reason
-            } else if case .endpointDisabled = change {
-                change = .none  // already disabled
+                change = .endpointDisabled(reason: reason)
             }
         }
         updatedAt = report.attemptedAt
@@ -208,8 +210,8 @@ extension AppDatabase {
             let oldest = try String.fetchOne(db, sql: """
                 SELECT created_at FROM messages WHERE id = (SELECT min(message) FROM deliveries WHERE status = 'pending')
                 """).flatMap(StoreFormat.date(fromTimestamp:))
-            let enabled = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints WHERE enabled = 1") ?? 0
-            let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoints") ?? 0
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS all_, total(enabled) AS enabled FROM endpoints")
+            let all: Int = row?["all_"] ?? 0, enabled = Int(row?["enabled"] as Double? ?? 0)
             return DeliveryStats(pending: pending, oldestPendingCreatedAt: oldest, enabledEndpoints: enabled, disabledEndpoints: all - enabled)
         }
     }

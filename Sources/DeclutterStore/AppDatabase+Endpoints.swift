@@ -1,14 +1,14 @@
 import Foundation
 import GRDB
 
-/// The parts of an endpoint an update may change; nil leaves a part as it is.
-public struct EndpointChanges: Sendable, Equatable {
+/// An edit of an endpoint: nil leaves a part as it is; `.some(nil)` clears the description, or makes the
+/// endpoint take every type.
+public struct EndpointEdit: Sendable, Equatable {
     public var url: String?
-    public var description: String?
-    /// `.some(nil)`: every type.
+    public var description: String??
     public var types: [MessageType]??
 
-    public init(url: String? = nil, description: String? = nil, types: [MessageType]?? = nil) {
+    public init(url: String? = nil, description: String?? = nil, types: [MessageType]?? = nil) {
         self.url = url
         self.description = description
         self.types = types
@@ -18,20 +18,22 @@ public struct EndpointChanges: Sendable, Equatable {
 // MARK: - Writes: endpoints
 
 extension AppDatabase {
-    public func createEndpoint(_ endpoint: EndpointRecord) async throws -> EndpointRecord {
+    /// Inserts an endpoint unless `limit` endpoints exist already (counted in the same transaction); nil then.
+    public func createEndpoint(_ endpoint: EndpointRecord, limit: Int = .max) async throws -> EndpointRecord? {
         try await write { db in
+            guard try EndpointRecord.fetchCount(db) < limit else { return nil }
             var endpoint = endpoint
             try endpoint.insert(db)
             return endpoint
         }
     }
 
-    /// Nil when there is no such endpoint.
-    public func updateEndpoint(_ id: Int64, _ changes: EndpointChanges, at date: Date) async throws -> EndpointRecord? {
+    /// Applies `edit`; nil when there is no such endpoint.
+    public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
         try await changeEndpoint(id, at: date) { endpoint in
-            if let url = changes.url { endpoint.url = url }
-            if let description = changes.description { endpoint.description = description }
-            if let types = changes.types { endpoint.types = types }
+            if let url = edit.url { endpoint.url = url }
+            if let description = edit.description { endpoint.description = description }
+            if let types = edit.types { endpoint.types = types }
         }
     }
 

@@ -1,19 +1,17 @@
 import Foundation
 import GRDB
 
-/// Which messages `messages(matching:)` reads: after a sequence number, oldest first.
+/// Which messages `messages(matching:)` reads: after a sequence number, oldest first. (Types are filtered by
+/// the reader, past its cursor: there is no index on `type`, and none is needed.)
 public struct MessageFilter: Sendable, Equatable {
     public var after: Int64
     /// `generations.id`.
     public var generation: Int64?
-    /// Nil: every type.
-    public var types: [MessageType]?
     public var limit: Int
 
-    public init(after: Int64 = 0, generation: Int64? = nil, types: [MessageType]? = nil, limit: Int = 100) {
+    public init(after: Int64 = 0, generation: Int64? = nil, limit: Int = 100) {
         self.after = after
         self.generation = generation
-        self.types = types
         self.limit = limit
     }
 }
@@ -25,7 +23,6 @@ extension AppDatabase {
         try await read { db in
             var request = MessageRecord.filter(Column("id") > filter.after)
             if let generation = filter.generation { request = request.filter(Column("generation") == generation) }
-            if let types = filter.types { request = request.filter(types.map(\.rawValue).contains(Column("type"))) }
             return try request.order(Column("id")).limit(filter.limit).fetchAll(db)
         }
     }

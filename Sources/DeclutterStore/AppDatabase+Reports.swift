@@ -39,15 +39,13 @@ extension AppDatabase {
         if report.source == .poll {
             generation.notePoll(at: report.receivedAt, answered: violation == nil)
         }
-        let message = generation.versionForChange(from: before, outcome: event.outcome)
         // An invalid callback is no news about the generation: it must not put off its fallback poll,
         // nor touch its row at all; only its event is written.
         if violation == nil || report.source == .poll {
             generation.reschedule(report.rescheduleIfPending)
             generation.updatedAt = report.receivedAt
-            try generation.update(db)
+            try generation.save(changeFrom: before, outcome: event.outcome, at: report.receivedAt, in: db)
         }
-        if let message { try Outbox.publish(message, about: generation, at: report.receivedAt, in: db) }
         if event.outcome != .applied, let retention = report.retention {
             // A callback that changed nothing (invalid, duplicate, stale, conflict): its trail is bounded, in
             // number and in size, so a leaked callback URL cannot fill the disk.

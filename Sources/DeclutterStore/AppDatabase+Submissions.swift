@@ -198,9 +198,7 @@ extension AppDatabase {
             generation.statusReason = reason
             generation.nextPollAt = nextPollAt
             generation.updatedAt = date
-            let message = generation.versionForChange(from: before, outcome: outcome)
-            try generation.update(db)
-            if let message { try Outbox.publish(message, about: generation, at: date, in: db) }
+            try generation.save(changeFrom: before, outcome: outcome, at: date, in: db)
             // A refusal spent nothing: its Idempotency-Key is released, so a retry under it may try again.
             if status == .rejected, let key = generation.idempotencyKey, let row = generation.id {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])

@@ -129,11 +129,12 @@ extension GenerationRecord {
         try Outbox.publish(.generationCreated, about: self, at: date, in: db)
     }
 
-    /// Bumps the version for the message a change writes; returns that message's type, or nil when the
-    /// write changed no state.
-    mutating func versionForChange(from before: GenerationState, outcome: EventOutcome) -> MessageType? {
-        guard outcome == .applied, status != before else { return nil }
-        version += 1
-        return MessageType.change(to: status)
+    /// Writes the row; when `outcome` applied a change of state (from `before`), with its message and the
+    /// version that message carries. The one place where a change and its message meet.
+    mutating func save(changeFrom before: GenerationState, outcome: EventOutcome, at date: Date, in db: Database) throws {
+        let announced = outcome == .applied && status != before
+        if announced { version += 1 }
+        try update(db)
+        if announced { try Outbox.publish(MessageType.change(to: status), about: self, at: date, in: db) }
     }
 }

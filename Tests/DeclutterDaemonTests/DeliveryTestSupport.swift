@@ -159,7 +159,7 @@ struct DeliveryRig: Sendable {
 
     @discardableResult
     func endpoint(_ url: String, secret: String = DeliveryRig.secret) async throws -> Int64 {
-        try #require(try await database.createEndpoint(EndpointRecord(url: url, description: nil, types: nil, secret: secret, createdAt: now)).id)
+        try #require(try await database.createEndpoint(EndpointRecord(url: url, description: nil, types: nil, secret: secret, createdAt: now))?.id)
     }
 
     /// A new generation, so a `generation.created` message for every enabled endpoint.

@@ -83,12 +83,9 @@ struct OutboxTests {
     @Test("a message is queued for each enabled endpoint whose filter takes its type, in the same commit")
     func fanOutFollowsFilters() async throws {
         try await withTemporaryDatabase { database, _ in
-            let all = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/all", description: nil, types: nil,
-                                                                       secret: "whsec_a", createdAt: t0))
-            let finals = try await database.createEndpoint(EndpointRecord(
-                url: "http://127.0.0.1:9/final", description: nil, types: [.generationSucceeded, .generationFailed], secret: "whsec_b", createdAt: t0))
-            let off = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/off", description: nil, types: nil,
-                                                                       secret: "whsec_c", createdAt: t0))
+            let all = try await database.addEndpoint("all")
+            let finals = try await database.addEndpoint("final", types: [.generationSucceeded, .generationFailed])
+            let off = try await database.addEndpoint("off")
             _ = try await database.setEndpointEnabled(try #require(off.id), false, reason: "by hand", at: t0)
 
             let submitted = try await database.submitted(remaining: 500)
@@ -111,7 +108,7 @@ struct OutboxTests {
             for remaining in [7, 6, 5, 4, 9, 3] {
                 _ = try await database.submitted(remaining: remaining)
             }
-            let lows = try await database.messages(matching: MessageFilter(types: [.quotaLow]))
+            let lows = try await database.messages(matching: MessageFilter()).filter { $0.type == .quotaLow }
             let remaining = try lows.map { message in
                 let body = try JSONSerialization.jsonObject(with: Data(message.body.utf8)) as? [String: Any]
                 return (body?["data"] as? [String: Any])?["remaining_photos"] as? Int
@@ -147,8 +144,7 @@ struct DeliveryRecordTests {
     @Test("an attempt that ends after its delivery was replayed is kept, and the replay's new round stands")
     func replayDuringAnAttemptStands() async throws {
         try await withTemporaryDatabase { database, _ in
-            _ = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/app", description: nil, types: nil,
-                                                                 secret: "whsec_a", createdAt: t0))
+            _ = try await database.addEndpoint("app")
             let submitted = try await database.submitted(remaining: 500)
             let listing = try #require(try await database.deliveries(matching: DeliveryFilter(generation: submitted.row)).last)
             let delivery = try #require(listing.delivery.id)
@@ -176,13 +172,11 @@ struct DeliveryRecordTests {
     @Test("a delivery id is never given again once its row is gone")
     func idsAreNotReused() async throws {
         try await withTemporaryDatabase { database, _ in
-            let first = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/a", description: nil, types: nil,
-                                                                         secret: "whsec_a", createdAt: t0))
+            let first = try await database.addEndpoint("a")
             _ = try await database.submitted(remaining: 500)
             let before = try await database.deliveries(matching: DeliveryFilter()).compactMap(\.delivery.id).max() ?? 0
             #expect(try await database.deleteEndpoint(try #require(first.id)))
-            let second = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/b", description: nil, types: nil,
-                                                                          secret: "whsec_b", createdAt: t0))
+            let second = try await database.addEndpoint("b")
             #expect(try #require(second.id) > (first.id ?? 0))
             _ = try await database.submitted(at: t0.plus(1), remaining: 500)
             #expect(try await database.deliveries(matching: DeliveryFilter()).allSatisfy { ($0.delivery.id ?? 0) > before })
@@ -195,10 +189,8 @@ struct EndpointDeletionTests {
     @Test("an endpoint is deleted with every delivery and attempt of its own, a batch at a time; others keep theirs")
     func deleteInBatches() async throws {
         try await withTemporaryDatabase { database, _ in
-            let doomed = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/a", description: nil, types: nil,
-                                                                          secret: "whsec_a", createdAt: t0))
-            let kept = try await database.createEndpoint(EndpointRecord(url: "http://127.0.0.1:9/b", description: nil, types: nil,
-                                                                        secret: "whsec_b", createdAt: t0))
+            let doomed = try await database.addEndpoint("a")
+            let kept = try await database.addEndpoint("b")
             for index in 0..<5 { _ = try await database.submitted(at: t0.plus(Double(index)), remaining: 500) }
             for listing in try await database.deliveries(matching: DeliveryFilter(endpoint: doomed.id)) {
                 _ = try await database.recordAttempt(AttemptReport(deliveryID: listing.delivery.id ?? 0, round: 1, attemptedAt: t0.plus(9),

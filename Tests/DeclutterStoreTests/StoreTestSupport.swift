@@ -53,6 +53,13 @@ extension AppDatabase {
         return row
     }
 
+    /// An endpoint at `http://127.0.0.1:9/<path>` (nothing listens there), taking `types` (nil: every type).
+    func addEndpoint(_ path: String, types: [MessageType]? = nil, at date: Date = t0) async throws -> EndpointRecord {
+        let record = EndpointRecord(url: "http://127.0.0.1:9/" + path, description: nil, types: types, secret: "whsec_" + path, createdAt: date)
+        guard let endpoint = try await createEndpoint(record) else { throw StoreError.closed }
+        return endpoint
+    }
+
     func count(_ table: String) async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
