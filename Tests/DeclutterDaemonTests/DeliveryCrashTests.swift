@@ -11,10 +11,7 @@ import Glibc
 struct DeliveryCrashTests {
     @Test("kill -9 after callbacks were acknowledged and before their messages were delivered: after a restart every message reaches the receiver")
     func killNineThenEveryMessageArrives() async throws {
-        var configuration = SandboxConfiguration.fast()
-        configuration.completionTime = 3600...3600  // the sandbox sends nothing itself: the test does
-        configuration.callbackOnProgress = false
-        let sandbox = try await Sandbox(configuration: configuration).start()
+        let sandbox = try await Sandbox(configuration: E2E.silentSandbox).start()  // it sends nothing itself: the test does
         // Given a receiver that takes requests but answers none, registered before the daemon starts
         let receiver = await WebhookReceiver.start(holding: true)
         let directory = try TemporaryDirectory(prefix: "declutterd-crash")

@@ -53,10 +53,7 @@ struct ServeProcessTests {
 
     @Test("SIGTERM while callbacks are being sent: every callback that got a 2xx is in the database, exit 0")
     func sigtermUnderLoad() async throws {
-        var configuration = SandboxConfiguration.fast()
-        configuration.completionTime = 3600...3600  // the sandbox sends nothing itself: the test does
-        configuration.callbackOnProgress = false
-        let sandbox = try await Sandbox(configuration: configuration).start()
+        let sandbox = try await Sandbox(configuration: E2E.silentSandbox).start()  // it sends nothing itself: the test does
         let serve = try ServeProcess(sandbox: sandbox)
         let (callbacks, local) = try await serve.listeners()
 
