@@ -142,18 +142,19 @@ extension EndpointRecord {
 
 extension AppDatabase {
     /// Up to `limit` pending deliveries of `endpoint` due at `now`, earliest first, leaving out `busy` ones.
-    public func dueDeliveries(endpoint: Int64, at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [DueDelivery] {
-        try await read { db in
-            guard let endpointRecord = try EndpointRecord.fetchOne(db, key: endpoint), endpointRecord.enabled else { return [] }
+    /// The endpoint is as the caller read it (`enabledEndpoints()`): one read per wake, not one per endpoint.
+    public func dueDeliveries(to endpoint: EndpointRecord, at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [DueDelivery] {
+        guard let id = endpoint.id else { return [] }
+        return try await read { db in
             let deliveries = try DeliveryRecord.fetchAll(db, sql: """
                 SELECT * FROM deliveries INDEXED BY deliveries_due
                 WHERE endpoint = ? AND status = 'pending' AND next_attempt_at <= ? \(Self.notIn(busy))
                 ORDER BY next_attempt_at LIMIT ?
-                """, arguments: [endpoint, StoreFormat.timestamp(now), limit])
+                """, arguments: [id, StoreFormat.timestamp(now), limit])
             let messages = Dictionary(try MessageRecord.fetchAll(db, keys: deliveries.map(\.message)).map { ($0.sequence, $0) },
                                       uniquingKeysWith: { first, _ in first })
             return deliveries.compactMap { delivery in
-                messages[delivery.message].map { DueDelivery(delivery: delivery, message: $0, endpoint: endpointRecord) }
+                messages[delivery.message].map { DueDelivery(delivery: delivery, message: $0, endpoint: endpoint) }
             }
         }
     }
@@ -171,9 +172,9 @@ extension AppDatabase {
         }
     }
 
-    /// The enabled endpoints' ids.
-    public func enabledEndpointIDs() async throws -> [Int64] {
-        try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id") }
+    /// The enabled endpoints, by id.
+    public func enabledEndpoints() async throws -> [EndpointRecord] {
+        try await read { db in try EndpointRecord.filter(Column("enabled") == true).order(Column("id")).fetchAll(db) }
     }
 
     /// Deliveries with their messages, newest first.

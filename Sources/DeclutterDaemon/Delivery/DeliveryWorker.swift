@@ -71,17 +71,17 @@ public final class DeliveryWorker: Service, Sendable {
     /// (nil: until woken).
     private func startDueAttempts(in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
         do {
-            let endpoints = try await database.enabledEndpointIDs()
+            let endpoints = try await database.enabledEndpoints()
             let now = clock.date()
             let first = endpoints.isEmpty ? 0 : turn % endpoints.count
             for endpoint in endpoints[first...] + endpoints[..<first] {
-                let (room, busy) = room(for: endpoint)
+                let (room, busy) = room(for: endpoint.id ?? 0)
                 guard room > 0 else { continue }
-                for due in try await database.dueDeliveries(endpoint: endpoint, at: now, excluding: busy, limit: room) {
+                for due in try await database.dueDeliveries(to: endpoint, at: now, excluding: busy, limit: room) {
                     start(due, in: &group, request: request)
                 }
             }
-            return try await napLength(endpoints: endpoints)
+            return try await napLength(endpoints: endpoints.compactMap(\.id))
         } catch {
             logger.error("cannot read the deliveries due", metadata: ["error": "\(error)"])
             return Self.afterStoreError
