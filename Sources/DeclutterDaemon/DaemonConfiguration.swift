@@ -96,8 +96,10 @@ public struct DaemonConfiguration: Sendable {
     public var outboxPolicy = OutboxPolicy()
     /// `GET /v1/events`.
     public var eventStreams = EventStreamConfiguration()
-    /// How long events and messages are kept.
+    /// How long events, messages and archived images are kept.
     public var retention = HistoryRetention()
+    /// The result archive and uploads.
+    public var archive = ArchiveConfiguration()
 
     public init(upstream: DeclutterClientConfiguration) {
         self.upstream = upstream

@@ -30,7 +30,7 @@ extension LocalAPIController {
         let rows = try await database.generations(matching: filter)
         let shown = Array(rows.prefix(page.limit))
         let next = rows.count > page.limit ? shown.last?.id.map(String.init) : nil
-        return try Self.json(.ok, GenerationListView(generations: shown.map(GenerationView.init), nextCursor: next))
+        return try Self.json(.ok, GenerationListView(generations: shown.map { GenerationView($0) }, nextCursor: next))
     }
 
     func show(_ request: Request, _ context: LocalContext) async throws -> Response {
@@ -41,7 +41,7 @@ extension LocalAPIController {
             }
             generation = try await waitForTerminal(generation, upTo: seconds)
         }
-        return try Self.json(.ok, GenerationView(generation))
+        return try Self.json(.ok, try await view(of: generation))
     }
 
     /// Holds until the generation is no longer pending, `seconds` pass, or the daemon stops; then answers with
@@ -87,7 +87,7 @@ extension LocalAPIController {
             throw APIError(.notFound, code: "not_found", message: "no such project")
         }
         return try Self.json(.ok, ProjectView(id: StoreFormat.uuid(project.id), createdAt: StoreFormat.timestamp(project.createdAt),
-                                              variationsCount: project.variationsCount, generations: generations.map(GenerationView.init)))
+                                              variationsCount: project.variationsCount, generations: generations.map { GenerationView($0) }))
     }
 
     /// `?limit=` (1 to 500) and `?cursor=` (an id from a previous page's `next_cursor`), for every paged route.

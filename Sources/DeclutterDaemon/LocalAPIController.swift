@@ -91,7 +91,7 @@ struct LocalAPIController: Sendable {
     private func launched(_ launch: LaunchRequest) async throws -> Response {
         do {
             let (record, replayed) = try await submitter.launch(launch)
-            var response = try Self.json(.accepted, GenerationView(record))
+            var response = try Self.json(.accepted, try await view(of: record))
             if replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
             return response
         } catch SubmissionRefusal.noPublicBaseURL {
@@ -108,7 +108,7 @@ struct LocalAPIController: Sendable {
         guard let generationID = try body.uuid("generation_id") else { throw APIError.invalidField("generation_id", "is required") }
         let (record, created) = try await database.track(generationID: generationID, at: now(), firstPollAt: now())
         if created { poller.wake() }
-        return try Self.json(created ? .accepted : .ok, GenerationView(record))
+        return try Self.json(created ? .accepted : .ok, try await view(of: record))
     }
 
     private func refresh(_ request: Request, _ context: LocalContext) async throws -> Response {
@@ -117,10 +117,16 @@ struct LocalAPIController: Sendable {
             throw APIError(.conflict, code: "not_pollable", message: "the generation has no upstream generation_id to poll")
         }
         guard let polled = try await poller.pollNow(row: row) else { throw Self.notFound }
-        return try Self.json(.ok, GenerationView(polled))
+        return try Self.json(.ok, try await view(of: polled))
     }
 
     // MARK: - Helpers
+
+    /// One generation as its own answer shows it: with its archived images and uploaded inputs.
+    func view(of record: GenerationRecord) async throws -> GenerationView {
+        guard let row = record.id else { return GenerationView(record, files: GenerationFiles()) }
+        return GenerationView(record, files: try await database.files(ofRow: row))
+    }
 
     /// `{id}`: the local id, or the upstream generation UUID.
     func generation(_ context: LocalContext) async throws -> GenerationRecord {

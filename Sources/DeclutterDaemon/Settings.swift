@@ -62,11 +62,7 @@ extension Setting {
         .bool("callbacks.verify", "Confirm a terminal callback with one retrieval call before applying it.", at: \.verifyCallbacks),
         Setting("callbacks.allow_from", "Source addresses allowed to call back, as CIDR ranges; empty allows any.", at: \.allowFrom,
                 expecting: "comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,::1",
-                parse: { text in
-                    let ranges = Setting.list(text)
-                    let parsed = ranges.compactMap(CIDR.init)
-                    return parsed.count == ranges.count ? parsed : nil
-                },
+                parse: Setting.ranges,
                 show: { $0.isEmpty ? nil : $0.map(\.description).joined(separator: ",") }),
         .duration("callbacks.token_ttl", "A finished generation's callback URL is accepted this long after it ended; then it answers 404.",
                   at: \.callbackRetention.tokenTTL, minimum: .seconds(60)),
@@ -112,14 +108,8 @@ extension Setting {
                   minimum: .milliseconds(100)),
         .duration("http.idle_timeout", "A kept-alive connection must send its next whole request head within this.", at: \.connections.idleTimeout,
                   minimum: .milliseconds(100)),
-        Setting("notify.retry_schedule", "When each delivery attempt is made: the first at once (0s), each next this long after the one before; after the last the message is failed for that endpoint.",
-                at: \.delivery.retrySchedule, expecting: "comma-separated durations, 1 to 20 of them, the first 0s (the first attempt is immediate), e.g. 0s, 5s, 5m",
-                parse: { text in
-                    let steps = Setting.list(text).map(DurationText.parse)
-                    guard (1...20).contains(steps.count), steps.allSatisfy({ $0 != nil }), steps.first == .zero else { return nil }
-                    return steps.compactMap { $0 }
-                },
-                show: { $0.map(DurationText.format).joined(separator: ", ") }),
+        .schedule("notify.retry_schedule", "When each delivery attempt is made: the first at once (0s), each next this long after the one before; after the last the message is failed for that endpoint.",
+                  at: \.delivery.retrySchedule),
         .duration("notify.timeout", "One delivery attempt waits this long for an answer.", at: \.delivery.timeout, minimum: .milliseconds(100)),
         .duration("notify.disable_after", "An endpoint failing this long without one delivery is disabled.", at: \.delivery.disableAfter,
                   minimum: .seconds(60)),
@@ -138,6 +128,33 @@ extension Setting {
         .duration("retention.events", "Events (the audit trail) older than this are pruned.", at: \.retention.events, minimum: .seconds(3600)),
         .duration("retention.messages", "Messages older than this are pruned with their deliveries and attempts.", at: \.retention.messages,
                   minimum: .seconds(3600)),
+        Setting("retention.images", "Archived images and uploads of generations that ended longer ago than this are deleted from the archive; keep: never.",
+                at: \.retention.images, expecting: DurationText.expected + ", at least 1h, or keep",
+                parse: { $0 == "keep" ? .some(nil) : DurationText.parse($0).flatMap { $0 >= .seconds(3600) ? .some($0) : nil } },
+                show: { $0.map(DurationText.format) ?? "keep" }),
+        .text("archive.dir", "Where result images and uploads are kept, named by their SHA-256 (unset: an images folder beside database.path).",
+              at: \.archive.directory, expecting: "a path"),
+        Setting("archive.max_bytes", "The largest image kept, downloaded or uploaded, in bytes; a larger one is cut off while it streams.",
+                at: \.archive.maxBytes, expecting: "a whole number of bytes, at least 1024",
+                parse: { Int($0).flatMap { $0 >= 1024 ? $0 : nil } }, show: { String($0) }),
+        .duration("archive.timeout", "One download, redirects included, must finish within this.", at: \.archive.timeout, minimum: .milliseconds(100)),
+        .schedule("archive.retry_schedule", "When each download attempt of a result image is made: the first at once (0s), each next this long after the one before; after the last the image is failed.",
+                  at: \.archive.retrySchedule),
+        .count("archive.max_in_flight", "Downloads running at once, whole daemon.", at: \.archive.maxInFlight, minimum: 1),
+        .bool("archive.allow_private", "Download from loopback, private, link-local and unique-local addresses too (tests, the demo; never on a server facing untrusted callbacks).",
+              at: \.archive.allowPrivate),
+        Setting("archive.allow_hosts", "Host names result images may come from (*.example.com for its subdomains); empty: any public host.",
+                at: \.archive.allowHosts, expecting: "comma-separated host names, e.g. cdn.example.com,*.example.net",
+                parse: { text in
+                    let names = Setting.list(text).map { $0.lowercased() }
+                    return names.allSatisfy { !$0.contains(where: { $0 == "/" || $0 == " " || $0 == ":" || $0 == "@" }) } ? names : nil
+                },
+                show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
+        Setting("archive.allow_networks", "Address ranges result images may come from even though private (an internal image store), as CIDR ranges.",
+                at: \.archive.allowNetworks, expecting: "comma-separated addresses or CIDR ranges, e.g. 10.20.0.0/16",
+                parse: Setting.ranges, show: { $0.isEmpty ? nil : $0.map(\.description).joined(separator: ",") }),
+        .duration("archive.input_grace", "An uploaded photo is served to the service until its generation ends plus this; then its URL answers 404.",
+                  at: \.archive.inputGrace, minimum: .seconds(1)),
         Setting("log.level", flag: "log-level", "The least severe log level written.", at: \.logLevel,
                 expecting: "one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))",
                 parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
@@ -200,6 +217,24 @@ extension Setting {
 
     static func listen(_ key: String, flag: String?, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, ListenAddress> & Sendable) -> Setting {
         Setting(key, flag: flag, doc, at: path, expecting: ListenAddress.expected, parse: ListenAddress.init(parsing:), show: \.description)
+    }
+
+    /// Durations, 1 to 20 of them, the first 0s: a retry schedule.
+    static func schedule(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, [Duration]> & Sendable) -> Setting {
+        Setting(key, doc, at: path, expecting: "comma-separated durations, 1 to 20 of them, the first 0s (the first attempt is immediate), e.g. 0s, 5s, 5m",
+                parse: { text in
+                    let steps = Setting.list(text).map(DurationText.parse)
+                    guard (1...20).contains(steps.count), steps.allSatisfy({ $0 != nil }), steps.first == .zero else { return nil }
+                    return steps.compactMap { $0 }
+                },
+                show: { $0.map(DurationText.format).joined(separator: ", ") })
+    }
+
+    /// `10.0.0.0/8, ::1` → CIDR ranges; nil when any is malformed.
+    static func ranges(_ text: String) -> [CIDR]? {
+        let ranges = Setting.list(text)
+        let parsed = ranges.compactMap(CIDR.init)
+        return parsed.count == ranges.count ? parsed : nil
     }
 
     static func parseBool(_ text: String) -> Bool? {

@@ -14,9 +14,13 @@ public struct SubmissionRequest: Sendable, Equatable {
     public var projectID: UUID?
     public var callbackTokenHash: String?
     public var idempotencyKey: String?
+    /// Files uploaded with the request, already in the archive; `imageURL`/`maskURL` hold their references
+    /// (`UploadedInput.reference`), so the fingerprint tells two uploads apart by their bytes.
+    public var uploads: [UploadedInput]
 
     public init(kind: GenerationKind, imageURL: String?, maskURL: String? = nil, auto: Bool? = nil,
-                parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil) {
+                parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil,
+                uploads: [UploadedInput] = []) {
         self.kind = kind
         self.imageURL = imageURL
         self.maskURL = maskURL
@@ -25,6 +29,7 @@ public struct SubmissionRequest: Sendable, Equatable {
         self.projectID = projectID
         self.callbackTokenHash = callbackTokenHash
         self.idempotencyKey = idempotencyKey
+        self.uploads = uploads
     }
 
     /// What makes two requests under one Idempotency-Key "the same request".
@@ -79,7 +84,7 @@ extension AppDatabase {
             generation.projectID = request.projectID
             generation.callbackTokenHash = request.callbackTokenHash
             generation.idempotencyKey = request.idempotencyKey
-            try generation.insertAnnounced(at: date, in: db)
+            try generation.insertAnnounced(with: request.uploads, at: date, in: db)
             if let key = request.idempotencyKey {
                 _ = try IdempotencyRecord(key: key, requestFingerprint: request.fingerprint, generation: try generation.requireID(), createdAt: date).inserted(db)
             }

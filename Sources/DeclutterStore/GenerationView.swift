@@ -29,6 +29,10 @@ public struct GenerationView: Codable, Sendable, Equatable {
     public let pollAttempts: Int
     /// Grows with each message about the generation.
     public let version: Int
+    /// Its result images in the archive; nil in lists (read one generation to see them).
+    public let archive: [ArchivedImageView]?
+    /// The photo and mask uploaded with it; nil in lists.
+    public let inputs: [InputView]?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, auto, images, variations, refunded
@@ -36,9 +40,11 @@ public struct GenerationView: Codable, Sendable, Equatable {
         case statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url"
         case remainingPhotos = "remaining_photos", resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
         case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at", pollAttempts = "poll_attempts", version
+        case archive, inputs
     }
 
-    public init(_ record: GenerationRecord) {
+    /// With `files`, the view of one generation (archive and inputs listed); without, a line of a list.
+    public init(_ record: GenerationRecord, files: GenerationFiles? = nil) {
         id = record.id ?? 0
         generationID = record.generationID.map(StoreFormat.uuid)
         projectID = record.projectID.map(StoreFormat.uuid)
@@ -61,6 +67,8 @@ public struct GenerationView: Codable, Sendable, Equatable {
         nextPollAt = record.nextPollAt.map(StoreFormat.timestamp)
         pollAttempts = record.pollAttempts
         version = record.version
+        archive = files.map { $0.images.map(ArchivedImageView.init) }
+        inputs = files.map { $0.uploads.map(InputView.init) }
     }
 }
 

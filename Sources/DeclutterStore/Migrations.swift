@@ -14,6 +14,9 @@ enum Migrations {
         migrator.registerMigration("v3: outbox messages, webhook endpoints, deliveries and their attempts") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4: the result archive and uploaded photos") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
 

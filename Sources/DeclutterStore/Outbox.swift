@@ -10,6 +10,8 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case generationFailed = "generation.failed"
     case generationRejected = "generation.rejected"
     case generationLost = "generation.lost"
+    /// Every result image of a SUCCEEDED generation has settled in the archive: archived, or failed for good.
+    case generationArchived = "generation.archived"
     /// `remaining_photos` fell to the configured threshold (`notify.quota_low_threshold`).
     case quotaLow = "quota.low"
 
@@ -99,7 +101,8 @@ public struct QuotaLowView: Codable, Sendable, Equatable {
 enum Outbox {
     /// A message about `generation`, whose `version` the caller bumped before writing the row.
     static func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date, in db: Database) throws {
-        let body = MessageBody(type: type.rawValue, timestamp: StoreFormat.timestamp(date), data: GenerationView(generation))
+        let files = try generation.id.map { try GenerationFiles.read(of: $0, in: db) }
+        let body = MessageBody(type: type.rawValue, timestamp: StoreFormat.timestamp(date), data: GenerationView(generation, files: files))
         try insert(type, generation: generation.id, version: generation.version, body: body, at: date, in: db)
     }
 
@@ -122,19 +125,25 @@ enum Outbox {
 }
 
 extension GenerationRecord {
-    /// Inserts a new generation with its `generation.created` message.
-    mutating func insertAnnounced(at date: Date, in db: Database) throws {
+    /// Inserts a new generation, with the files uploaded for it, and its `generation.created` message.
+    mutating func insertAnnounced(with uploads: [UploadedInput] = [], at date: Date, in db: Database) throws {
         version = 1
         try insert(db)
+        for input in uploads {
+            var upload = UploadRecord(generation: try requireID(), role: input.role, tokenHash: input.tokenHash, file: input.file, createdAt: date)
+            try upload.insert(db)
+        }
         try Outbox.publish(.generationCreated, about: self, at: date, in: db)
     }
 
     /// Writes the row; when `outcome` applied a change of state (from `before`), with its message and the
-    /// version that message carries. The one place where a change and its message meet.
+    /// version that message carries, and, for SUCCEEDED, the archive's queue of its result images. The one place
+    /// where a change and what follows from it meet.
     mutating func save(changeFrom before: GenerationState, outcome: EventOutcome, at date: Date, in db: Database) throws {
         let announced = outcome == .applied && status != before
         if announced { version += 1 }
         try update(db)
+        if announced, status == .succeeded { try ImageRecord.queue(resultsOf: self, at: date, in: db) }
         if announced { try Outbox.publish(MessageType.change(to: status), about: self, at: date, in: db) }
     }
 }

@@ -137,7 +137,8 @@ struct OpenAPITests {
         let (fullEndpoint, bareEndpoint, fullDelivery, bareDelivery) = DeliveryViewSamples.records(now: now)
         let fullListing = DeliveryListing(delivery: fullDelivery.delivery, message: fullDelivery.message, attempts: fullDelivery.attempts)
         let cases: [(schema: String, full: Data, bare: Data)] = [
-            ("Generation", try APIJSON.encode(GenerationView(full)), try APIJSON.encode(GenerationView(bare))),
+            ("Generation", try APIJSON.encode(GenerationView(full, files: ArchiveViewSamples.files(of: full, now: now))),
+             try APIJSON.encode(GenerationView(bare))),
             ("Event", try APIJSON.encode(EventView(fullEvent)), try APIJSON.encode(EventView(bareEvent))),
             ("GenerationList", try APIJSON.encode(GenerationListView(generations: [GenerationView(full), GenerationView(bare)], nextCursor: "8")),
              try APIJSON.encode(GenerationListView(generations: [], nextCursor: nil))),

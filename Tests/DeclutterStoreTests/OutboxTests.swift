@@ -22,7 +22,7 @@ struct OutboxTests {
             #expect(body?["type"] as? String == "generation.succeeded")
             #expect(body?["timestamp"] as? String == StoreFormat.timestamp(t0.plus(5)))
             // `data` is exactly the generation as the local API shows it now.
-            let shown = try PublicJSON.encode(GenerationView(try await database.row(submitted.row)))
+            let shown = try PublicJSON.encode(GenerationView(try await database.row(submitted.row), files: try await database.files(ofRow: submitted.row)))
             let data = try JSONSerialization.data(withJSONObject: body?["data"] as Any, options: [.sortedKeys, .withoutEscapingSlashes])
             #expect(try JSONSerialization.jsonObject(with: data) as? NSDictionary == JSONSerialization.jsonObject(with: shown) as? NSDictionary)
             #expect(try await database.row(submitted.row).version == 4)

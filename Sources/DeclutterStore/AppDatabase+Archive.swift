@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+
+/// What one download attempt of a result image came to, as the archiver hands it to the store.
+public enum ImageAttemptResult: Sendable, Equatable {
+    case archived(ArchivedFileFacts)
+    /// Failed; tried again at `retryAt`.
+    case retry(reason: String, httpStatus: Int?, retryAt: Date)
+    /// Failed for good: no attempt left, or retrying cannot help.
+    case failed(reason: String, httpStatus: Int?)
+}
+
+/// How many result images stand in each state, and the bytes the archived ones take.
+public struct ArchiveCounts: Sendable, Equatable {
+    public var pending = 0
+    public var archived = 0
+    public var failed = 0
+    public var pruned = 0
+    public var archivedBytes: Int64 = 0
+
+    public init() {}
+}
+
+// MARK: - The archive queue
+
+extension AppDatabase {
+    /// Pending images whose attempt is due at `now`, leaving out `busy` ones (downloads in flight), oldest due first.
+    public func dueImages(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [ImageRecord] {
+        try await read { db in
+            try ImageRecord.fetchAll(db, sql: """
+                SELECT * FROM images WHERE state = 'pending' AND next_attempt_at <= ? \(Self.notIn(busy))
+                ORDER BY next_attempt_at LIMIT ?
+                """, arguments: [StoreFormat.timestamp(now), limit])
+        }
+    }
+
+    /// The nearest attempt of a pending image not in `busy`, for the archiver to sleep until (the `images_due` index).
+    public func nextImageAttemptDate(excluding busy: Set<Int64>) async throws -> Date? {
+        try await read { db in
+            try String.fetchOne(db, sql: """
+                SELECT next_attempt_at FROM images WHERE state = 'pending' \(Self.notIn(busy)) ORDER BY next_attempt_at LIMIT 1
+                """).flatMap(StoreFormat.date(fromTimestamp:))
+        }
+    }
+
+    /// Records an attempt on a pending image. Once none of its generation's images is pending any more, the
+    /// generation's `generation.archived` message goes out in the same transaction. Returns the image as it now
+    /// stands; nil when it is not pending (already settled, or gone).
+    @discardableResult
+    public func recordImageAttempt(_ id: Int64, _ result: ImageAttemptResult, at date: Date) async throws -> ImageRecord? {
+        try await write { db in
+            guard var image = try ImageRecord.fetchOne(db, key: id), image.state == .pending else { return nil }
+            image.attempts += 1
+            image.updatedAt = date
+            switch result {
+            case .archived(let file):
+                image.state = .archived
+                image.sha256 = file.sha256
+                image.bytes = file.bytes
+                image.contentType = file.contentType
+                image.width = file.width
+                image.height = file.height
+                image.archivedAt = date
+                image.nextAttemptAt = nil
+                image.lastError = nil
+            case .retry(let reason, let status, let retryAt):
+                image.nextAttemptAt = retryAt
+                image.lastError = reason
+                image.lastHTTPStatus = status
+            case .failed(let reason, let status):
+                image.state = .failed
+                image.nextAttemptAt = nil
+                image.lastError = reason
+                image.lastHTTPStatus = status
+            }
+            try image.update(db)
+            try Self.announceIfArchived(generation: image.generation, at: date, in: db)
+            return image
+        }
+    }
+
+    /// `generation.archived` once every image of the generation has settled (archived or failed).
+    private static func announceIfArchived(generation row: Int64, at date: Date, in db: Database) throws {
+        let pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM images WHERE generation = ? AND state = 'pending')",
+                                        arguments: [row]) ?? true
+        guard !pending, var generation = try GenerationRecord.fetchOne(db, key: row) else { return }
+        generation.version += 1
+        generation.updatedAt = date
+        try generation.update(db)
+        try Outbox.publish(.generationArchived, about: generation, at: date, in: db)
+    }
+
+    public func archiveCounts() async throws -> ArchiveCounts {
+        try await read { db in
+            var counts = ArchiveCounts()
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n, coalesce(sum(bytes), 0) AS b FROM images GROUP BY state") {
+                let n: Int = row["n"]
+                switch ImageState(rawValue: row["state"]) {
+                case .pending: counts.pending = n
+                case .archived: counts.archived = n; counts.archivedBytes = row["b"]
+                case .failed: counts.failed = n
+                case .pruned: counts.pruned = n
+                case nil: break
+                }
+            }
+            return counts
+        }
+    }
+}
+
+// MARK: - Reads: a generation's files
+
+extension AppDatabase {
+    /// The archived images and uploaded inputs of one generation, in order.
+    public func files(ofRow row: Int64) async throws -> GenerationFiles {
+        try await read { db in try GenerationFiles.read(of: row, in: db) }
+    }
+
+    /// The image at `index` (from 0) of a generation, in any state.
+    public func image(ofRow row: Int64, index: Int) async throws -> ImageRecord? {
+        try await read { db in
+            try ImageRecord.filter(Column("generation") == row && Column("position") == index).fetchOne(db)
+        }
+    }
+
+    /// A generation's uploaded photo or mask.
+    public func upload(ofRow row: Int64, role: UploadRole) async throws -> UploadRecord? {
+        try await read { db in
+            try UploadRecord.filter(Column("generation") == row && Column("role") == role.rawValue).fetchOne(db)
+        }
+    }
+
+    /// The upload a capability token's hash opens, with its generation (whose state says whether it is still served).
+    public func upload(tokenHash: String) async throws -> (UploadRecord, GenerationRecord)? {
+        try await read { db in
+            guard let upload = try UploadRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
+                  let generation = try GenerationRecord.fetchOne(db, key: upload.generation) else { return nil }
+            return (upload, generation)
+        }
+    }
+
+    /// A file the archive keeps for an upload: the facts of any upload with this SHA-256 (a variation that reuses
+    /// its parent's uploaded photo mints a new token for the same file).
+    public func uploadedFile(sha256: String) async throws -> ArchivedFileFacts? {
+        try await read { db in
+            try UploadRecord.filter(Column("sha256") == sha256 && Column("pruned_at") == nil).fetchOne(db)?.file
+        }
+    }
+}
+
+extension GenerationFiles {
+    static func read(of row: Int64, in db: Database) throws -> GenerationFiles {
+        GenerationFiles(
+            images: try ImageRecord.filter(Column("generation") == row).order(Column("position")).fetchAll(db),
+            uploads: try UploadRecord.filter(Column("generation") == row).order(Column("role")).fetchAll(db))
+    }
+}
+
+extension ImageRecord {
+    /// Queues the download of every result image of a generation that just became SUCCEEDED (a revived one
+    /// keeps what it already has).
+    static func queue(resultsOf generation: GenerationRecord, at date: Date, in db: Database) throws {
+        guard let row = generation.id else { return }
+        for (position, url) in (generation.images ?? []).enumerated() {
+            var image = ImageRecord(generation: row, position: position, sourceURL: url, at: date)
+            try image.insert(db, onConflict: .ignore)
+        }
+    }
+}
