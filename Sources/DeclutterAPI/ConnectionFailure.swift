@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// Recognises the errors that prove a request never left this machine.
-enum ConnectionFailure {
-    static func isConnectFailure(_ error: any Error) -> Bool {
+public enum ConnectionFailure {
+    public static func isConnectFailure(_ error: any Error) -> Bool {
         switch error {
         case let error as HTTPClientError:
             return error == .connectTimeout

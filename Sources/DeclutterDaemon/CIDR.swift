@@ -26,7 +26,13 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
 
     /// True when `address` (textual IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4) is in the range.
     public func contains(_ address: String) -> Bool {
-        guard var bytes = CIDR.bytes(of: address) else { return false }
+        guard let bytes = CIDR.bytes(of: address) else { return false }
+        return contains(bytes: bytes)
+    }
+
+    /// `contains` for an address already parsed: 4 or 16 bytes, network order.
+    func contains(bytes: [UInt8]) -> Bool {
+        var bytes = bytes
         if network.count == 4, bytes.count == 16, bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] {
             bytes = Array(bytes.suffix(4))
         }

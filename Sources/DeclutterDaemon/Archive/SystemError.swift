@@ -1,0 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// errno as words, for reasons shown to operators.
+enum SystemError {
+    /// `strerror`'s text ("No space left on device"), with the symbolic name where operators search for it.
+    static func text(_ code: Int32) -> String {
+        let message = String(cString: strerror(code))
+        switch code {
+        case ENOSPC: return "\(message) (ENOSPC)"
+        case EDQUOT: return "\(message) (EDQUOT)"
+        case EROFS: return "\(message) (EROFS)"
+        default: return message
+        }
+    }
+}
