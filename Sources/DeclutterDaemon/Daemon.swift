@@ -15,6 +15,9 @@ public final class Daemon: Sendable {
     public let database: AppDatabase
     public let poller: Poller
     public let deliveryWorker: DeliveryWorker
+    public let archiver: ImageArchiver
+    /// Where result images and uploads are kept.
+    public let archiveDirectory: ArchiveDirectory
     public let metrics: DaemonMetrics
     public let readiness: Readiness
     /// The open `GET /v1/events` streams.
@@ -59,7 +62,9 @@ public final class Daemon: Sendable {
         connectionLimits = limits
         callbackConnections = ConnectionRegistry(listener: .callbacks, capacity: limits.callbackConnections, metrics: metrics)
         localConnections = ConnectionRegistry(listener: .local, capacity: limits.localConnections, metrics: metrics)
-        self.readiness = Readiness()
+        let archiveDirectory = ArchiveDirectory(root: configuration.archive.directory(besideDatabaseAt: configuration.databasePath))
+        self.archiveDirectory = archiveDirectory
+        self.readiness = Readiness(archive: ArchiveHealth(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes))
         self.eventStreams = EventStreams(configuration: configuration.eventStreams, clock: clock)
         self.httpClient = DeclutterClient.makeHTTPClient()
         var pollingUpstream = configuration.upstream
@@ -70,6 +75,8 @@ public final class Daemon: Sendable {
             logger: logger, clock: clock)
         self.deliveryWorker = DeliveryWorker(database: database, configuration: configuration.delivery, metrics: metrics,
                                              logger: logger, clock: clock)
+        self.archiver = ImageArchiver(database: database, configuration: configuration.archive, directory: archiveDirectory,
+                                      metrics: metrics, logger: logger, clock: clock)
     }
 
     /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once
@@ -130,9 +137,10 @@ public final class Daemon: Sendable {
         let becameBound: @Sendable () async -> Void = { [readiness] in
             if readiness.listenersBound, announceReady.claim() { await onReady() }
         }
-        // The delivery worker stops (abandoning its attempts) after the listeners and the poller, before the store closes.
-        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, poller,
-                                       HistoryPruner(database: database, retention: configuration.retention, logger: logger, clock: clock)]
+        // The delivery worker and the archiver stop (abandoning their attempts) after the listeners and the poller,
+        // before the store closes.
+        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, archiver, poller,
+                                       HistoryPruner(database: database, retention: configuration.retention, archive: archiveDirectory, logger: logger, clock: clock)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)
         let callbackAddress = configuration.callbacksListen

@@ -70,11 +70,16 @@ public final class DaemonMetrics: Sendable {
     static let eventStreamsOpen = Family("event_streams_open", "GET /v1/events streams open now")
     static let eventStreamsDropped = Family("event_streams_dropped", unit: "total", "Event streams refused or disconnected, by reason",
                                             label: "reason", EventStreamDrop.self)
+    static let archiveDownloads = Family("archive_downloads", unit: "total", "Result image downloads, by where they left the image",
+                                         label: "result", ArchiveResult.self)
+    static let archiveBytes = Family("archive_bytes", unit: "total", "Bytes of result images archived")
+    static let archiveImages = Family("archive_images", "Result images by archive state", label: "state", ImageState.self)
+    static let archiveWritable = Family("archive_writable", "1 when the archive directory takes a file and has room for the largest image, else 0")
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
                              connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints,
-                             eventStreamsOpen, eventStreamsDropped]
+                             eventStreamsOpen, eventStreamsDropped, archiveDownloads, archiveBytes, archiveImages, archiveWritable]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
@@ -134,6 +139,20 @@ public final class DaemonMetrics: Sendable {
     func eventStreamsOpen(_ count: Int) { set(Self.eventStreamsOpen, Double(count)) }
 
     func eventStreamDropped(_ reason: EventStreamDrop) { count(Self.eventStreamsDropped, reason) }
+
+    /// One download attempt, by where it left its image; an archived one adds its bytes.
+    func archiveDownload(_ result: ArchiveResult, bytes: Int64 = 0) {
+        count(Self.archiveDownloads, result)
+        if bytes > 0 { counters[Self.archiveBytes.name]?[""]?.increment(by: Int64(bytes)) }
+    }
+
+    /// The archive gauges, read at scrape time.
+    func record(_ counts: ArchiveCounts, writable: Bool) {
+        for (state, value) in [(ImageState.pending, counts.pending), (.archived, counts.archived), (.failed, counts.failed), (.pruned, counts.pruned)] {
+            set(Self.archiveImages, Double(value), label: state.rawValue)
+        }
+        set(Self.archiveWritable, writable ? 1 : 0)
+    }
 
     /// The delivery gauges, read from the store at scrape time.
     func record(_ stats: DeliveryStats, now: Date) {

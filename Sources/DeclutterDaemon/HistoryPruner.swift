@@ -4,12 +4,15 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Keeps `events` and `messages` (with their deliveries and attempts) within `retention.*`: a round at start and
+/// Keeps `events`, `messages` (with their deliveries and attempts) and, when `retention.images` is set, the
+/// archive's files within `retention.*`: a round at start and
 /// then every `interval`, each a series of small deletes, so the write lock is only ever held for one of them
 /// and the callbacks' group commits go on in between.
 struct HistoryPruner: Service {
     let database: AppDatabase
     let retention: HistoryRetention
+    /// Where the files `retention.images` prunes are.
+    var archive: ArchiveDirectory?
     let logger: Logger
     let clock: DaemonClock
     var interval: Duration = .seconds(3600)
@@ -21,8 +24,9 @@ struct HistoryPruner: Service {
             while !Task.isCancelled {
                 do {
                     let pruned = try await prune(at: clock.date())
-                    if pruned.events + pruned.messages > 0 {
-                        logger.info("history pruned", metadata: ["events": "\(pruned.events)", "messages": "\(pruned.messages)"])
+                    if pruned.events + pruned.messages + pruned.files > 0 {
+                        logger.info("history pruned", metadata: [
+                            "events": "\(pruned.events)", "messages": "\(pruned.messages)", "files": "\(pruned.files)"])
                     }
                 } catch is CancellationError {
                     return
@@ -35,7 +39,7 @@ struct HistoryPruner: Service {
     }
 
     /// One round: everything past the retention at `now`, a batch at a time.
-    func prune(at now: Date) async throws -> (events: Int, messages: Int) {
+    func prune(at now: Date) async throws -> (events: Int, messages: Int, files: Int) {
         let events = try await drain { try await database.pruneEvents(receivedBefore: now.addingTimeInterval(-retention.events.seconds), batch: batch) }
         let cutoff = now.addingTimeInterval(-retention.messages.seconds)
         // A message's deletion takes its deliveries and their attempts with it: those go first, in batches of
@@ -43,7 +47,27 @@ struct HistoryPruner: Service {
         _ = try await drain { try await database.pruneAttempts(madeBefore: cutoff, batch: batch) }
         _ = try await drain { try await database.pruneDeliveries(createdBefore: cutoff, batch: batch) }
         let messages = try await drain { try await database.pruneMessages(createdBefore: cutoff, batch: batch) }
-        return (events, messages)
+        return (events, messages, try await pruneFiles(at: now))
+    }
+
+    /// The archived images and uploads of generations that ended before `retention.images`: rows marked pruned,
+    /// then the files no kept row refers to deleted. Returns how many files went.
+    private func pruneFiles(at now: Date) async throws -> Int {
+        guard let keep = retention.images, let archive else { return 0 }
+        var files = 0
+        while true {
+            try Task.checkCancellation()
+            let pruned = try await database.pruneImages(endedBefore: now.addingTimeInterval(-keep.seconds), batch: batch, at: now)
+            for sha256 in pruned.unreferenced {
+                do {
+                    try archive.remove(sha256: sha256)
+                    files += 1
+                } catch {
+                    logger.warning("an archived file could not be deleted", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                }
+            }
+            if pruned.rows == 0 { return files }
+        }
     }
 
     /// Runs `step` until it deletes less than a full batch; returns the total.

@@ -47,6 +47,7 @@ struct LocalAPIController: Sendable {
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
         metrics.pollsInFlight(poller.pollsInFlight)
         metrics.eventStreamsOpen(streams.openCount)
+        if let counts = try? await database.archiveCounts() { metrics.record(counts, writable: readiness.archive?.problem() == nil) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
 

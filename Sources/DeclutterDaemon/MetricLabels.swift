@@ -101,3 +101,12 @@ public enum EventStreamDrop: String, CaseIterable, Sendable {
     case overCapacity = "over_capacity"
     case slowClient = "slow_client"
 }
+
+/// Where a download attempt left its image.
+public enum ArchiveResult: String, CaseIterable, Sendable {
+    case archived
+    /// Failed; another attempt is scheduled.
+    case retrying
+    /// Failed for good.
+    case failed
+}

@@ -9,6 +9,12 @@ public final class Readiness: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Checked at each question: a directory fills up or loses its permissions without telling anyone.
+    let archive: ArchiveHealth?
+
+    init(archive: ArchiveHealth? = nil) {
+        self.archive = archive
+    }
 
     func callbackListenerBound() { state.withLock { $0.callbacksBound = true } }
     func localListenerBound() { state.withLock { $0.localBound = true } }
@@ -22,6 +28,10 @@ public final class Readiness: Sendable {
 
     /// Why the daemon is not ready, empty when it is (the store is checked separately).
     public var problems: [String] {
+        listenerAndCredentialProblems + (archive?.problem().map { [$0] } ?? [])
+    }
+
+    private var listenerAndCredentialProblems: [String] {
         state.withLock { state in
             var problems: [String] = []
             if !state.callbacksBound { problems.append("callback listener not bound") }

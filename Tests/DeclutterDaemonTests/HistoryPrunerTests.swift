@@ -40,7 +40,7 @@ struct HistoryPrunerTests {
             #expect(kept.count == 6 && kept.allSatisfy { $0.message.createdAt > now.addingTimeInterval(-20 * day) })
             let attempts = try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery_attempts") }
             #expect(attempts == 6)
-            #expect(try await pruner.prune(at: now) == (0, 0))
+            #expect(try await pruner.prune(at: now) == (0, 0, 0))
         }
     }
 }

@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import DeclutterStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Downloads the result images of SUCCEEDED generations into the archive (docs/archive.md): starts the due ones
+/// there is room for (`archive.max_in_flight`), records each attempt with what the retry schedule decides, and
+/// sleeps until the next due attempt, a commit, or a download's end. Its queue is the `images` table, filled in
+/// the transaction that made a generation SUCCEEDED: after a restart it carries on from the database, and a
+/// download cut short leaves only a temporary file, removed at start.
+///
+/// It runs beside the callbacks and the poller and shares nothing with them but the store's group commit: a
+/// slow or failing download delays neither.
+public final class ImageArchiver: Service, Sendable {
+    let database: AppDatabase
+    let configuration: ArchiveConfiguration
+    let directory: ArchiveDirectory
+    let metrics: DaemonMetrics
+    let logger: Logger
+    let clock: DaemonClock
+    private let wakeSignal: WakeSignal
+    /// The images being downloaded.
+    private let inFlight = Mutex<Set<Int64>>([])
+    /// How long the loop waits before reading the store again after a read failed.
+    static let afterStoreError: Duration = .seconds(5)
+
+    public init(database: AppDatabase, configuration: ArchiveConfiguration, directory: ArchiveDirectory, metrics: DaemonMetrics,
+                logger: Logger, clock: DaemonClock) {
+        self.database = database
+        self.configuration = configuration
+        self.directory = directory
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        self.wakeSignal = WakeSignal(clock: clock)
+    }
+
+    /// Downloads running now.
+    public var downloadsInFlight: Int { inFlight.withLock { $0.count } }
+
+    /// Runs until a graceful shutdown, which abandons the downloads in flight at once (their temporary files go,
+    /// their images stay due and are downloaded again after the restart).
+    public func run() async throws {
+        do {
+            try directory.prepare()
+            let leftovers = directory.removeLeftovers()
+            if leftovers > 0 { logger.notice("partial downloads of the previous run removed", metadata: ["count": "\(leftovers)"]) }
+        } catch {
+            logger.error("the archive directory cannot be prepared; downloads will fail until it can",
+                         metadata: ["directory": "\(directory.root)", "error": "\(error)"])
+        }
+        let client = ImageDownloader.makeClient()
+        let downloader = ImageDownloader(
+            client: client, policy: DownloadPolicy(configuration), directory: directory, maxBytes: configuration.maxBytes,
+            timeout: configuration.timeout, clock: clock)
+        let commits = database.commits.subscribe()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { [wakeSignal] in
+                    for await _ in commits { wakeSignal.signal() }
+                }
+                while !stopping.withLock({ $0 }), !Task.isCancelled {
+                    let nap = await startDueDownloads(in: &group, downloader: downloader)
+                    await wakeSignal.wait(timeout: nap)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wakeSignal] in
+            stopping.withLock { $0 = true }
+            wakeSignal.signal()
+        }
+        try await client.shutdown()
+    }
+
+    /// Starts the due downloads there is room for; returns how long to sleep afterwards (nil: until woken).
+    private func startDueDownloads(in group: inout DiscardingTaskGroup, downloader: ImageDownloader) async -> Duration? {
+        do {
+            let busy = inFlight.withLock { $0 }
+            let room = configuration.maxInFlight - busy.count
+            if room > 0 {
+                for image in try await database.dueImages(at: clock.date(), excluding: busy, limit: room) {
+                    start(image, in: &group, downloader: downloader)
+                }
+            }
+            return try await napLength()
+        } catch {
+            logger.error("cannot read the images due", metadata: ["error": "\(error)"])
+            return Self.afterStoreError
+        }
+    }
+
+    private func start(_ image: ImageRecord, in group: inout DiscardingTaskGroup, downloader: ImageDownloader) {
+        guard let id = image.id else { return }
+        inFlight.withLock { _ = $0.insert(id) }
+        group.addTask { [self] in
+            await attempt(image, downloader: downloader)
+            inFlight.withLock { _ = $0.remove(id) }
+            wakeSignal.signal()
+        }
+    }
+
+    /// Until the next attempt that could start; nil with every slot taken or nothing pending.
+    private func napLength() async throws -> Duration? {
+        let busy = inFlight.withLock { $0 }
+        guard busy.count < configuration.maxInFlight, let next = try await database.nextImageAttemptDate(excluding: busy) else { return nil }
+        // Rounded up to the millisecond, so the loop never wakes just before the attempt is due.
+        let milliseconds = (next.timeIntervalSince(clock.date()) * 1000).rounded(.up)
+        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
+    }
+
+    /// One download, recorded with the schedule's verdict; nothing is recorded when a stop cuts it short.
+    func attempt(_ image: ImageRecord, downloader: ImageDownloader) async {
+        guard let id = image.id else { return }
+        let outcome = await downloader.download(image.sourceURL)
+        guard !Task.isCancelled else { return }
+        let result = verdict(on: outcome, attemptsBefore: image.attempts, at: clock.date())
+        var logger = self.logger
+        logger[metadataKey: "generation"] = "\(image.generation)"
+        logger[metadataKey: "image"] = "\(image.position)"
+        do {
+            try await database.recordImageAttempt(id, result, at: clock.date())
+        } catch {
+            logger.error("image attempt not recorded", metadata: ["error": "\(error)"])
+            return
+        }
+        switch result {
+        case .archived(let file):
+            metrics.archiveDownload(.archived, bytes: file.bytes)
+            logger.debug("image archived", metadata: ["sha256": "\(file.sha256)", "bytes": "\(file.bytes)"])
+        case .retry(let reason, _, let retryAt):
+            metrics.archiveDownload(.retrying)
+            logger.notice("image download failed; retrying",
+                          metadata: ["reason": "\(reason)", "next_attempt_at": "\(StoreFormat.timestamp(retryAt))"])
+        case .failed(let reason, _):
+            metrics.archiveDownload(.failed)
+            logger.warning("image not archived: no attempt left", metadata: ["reason": "\(reason)", "url": "\(image.sourceURL)"])
+        }
+    }
+
+    /// What the store records of a download: archived; retried after the schedule's next step; or failed, when
+    /// the schedule is spent or retrying cannot help.
+    func verdict(on outcome: DownloadOutcome, attemptsBefore: Int, at date: Date) -> ImageAttemptResult {
+        switch outcome {
+        case .archived(let file):
+            return .archived(ArchivedFileFacts(sha256: file.sha256, bytes: file.bytes, contentType: file.format.contentType,
+                                               width: file.dimensions.width, height: file.dimensions.height))
+        case .failed(let reason, let status, let permanent):
+            let next = attemptsBefore + 1
+            guard !permanent, next < configuration.retrySchedule.count else { return .failed(reason: reason, httpStatus: status) }
+            return .retry(reason: reason, httpStatus: status, retryAt: date + configuration.retrySchedule[next].seconds)
+        }
+    }
+}
+
+extension DownloadPolicy {
+    init(_ configuration: ArchiveConfiguration) {
+        self.init(allowPrivate: configuration.allowPrivate, allowHosts: configuration.allowHosts, allowNetworks: configuration.allowNetworks)
+    }
+}
