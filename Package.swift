@@ -119,7 +119,9 @@ let package = Package(
             dependencies: [
                 "DeclutterAPI", "DeclutterSandbox", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

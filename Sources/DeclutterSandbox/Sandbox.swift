@@ -54,6 +54,7 @@ public final class Sandbox: Sendable {
         let lifecycle = GenerationLifecycle(state: state, httpClient: DeclutterClient.sharedHTTPClient) { [self] in baseURL ?? "" }
         let router = Router()
         SandboxRoutes(state: state, lifecycle: lifecycle).register(on: router)
+        ImageRoutes(state: state).register(on: router)
         let host = configuration.host
         let app = Application(
             router: router,

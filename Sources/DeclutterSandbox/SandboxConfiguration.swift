@@ -58,6 +58,10 @@ public struct SandboxConfiguration: Sendable {
     /// `webhook`, so by default a variation is never called back, whatever the request carried.
     public var variationCallbacks = false
     public var faults = SandboxFaults()
+    /// The size of every result image.
+    public var resultImage = ResultImageShape.small
+    /// Result images served broken, on request.
+    public var imageFaults = ImageFaults()
 
     public init(apiKey: String, userID: UUID) {
         self.apiKey = apiKey
@@ -74,5 +78,14 @@ public struct SandboxConfiguration: Sendable {
         configuration.faults.hang = .milliseconds(500)
         configuration.faults.retryAfter = "0.02"
         return configuration
+    }
+}
+
+extension SandboxConfiguration {
+    /// The PNG served as image `imageNumber` (1 or 2) of the `generationIndex`-th generation (counting from 0):
+    /// the same bytes for the same seed, different for another seed, generation or image.
+    public func resultPNG(generationIndex: UInt64, imageNumber: Int) -> PNGStream {
+        let imageSeed = SeededDraws(seed: seed).bits(.resultImage, generationIndex, UInt64(imageNumber))
+        return PNGStream(pixels: SeededPixels(shape: resultImage, seed: imageSeed))
     }
 }

@@ -32,11 +32,6 @@ struct SandboxRoutes: Sendable {
                 return await state.payload(of: generation).encoded()
             }
         }
-        router.get("/images/{generation}/{file}") { _, context in
-            guard let id = context.parameters.get("generation").flatMap(UUID.init(uuidString:)),
-                  await state.generation(id)?.status == .succeeded else { throw HTTPError(.notFound) }
-            return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: Self.onePixelPNG)))
-        }
         router.get("/sandbox/counters") { _, _ in
             let data = try WireFormat.encode(await state.counters)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -135,14 +130,6 @@ struct SandboxRoutes: Sendable {
         default: "not a JSON object"
         }
     }
-
-    static let onePixelPNG: [UInt8] = [
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-        0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
-        0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-        0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ]
 }
 
 /// A refusal the sandbox answers with.

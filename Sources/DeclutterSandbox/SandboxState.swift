@@ -24,6 +24,14 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
     public var callbacksMalformed = 0
     /// Callback deliveries that got no 2xx (or no answer).
     public var callbackDeliveryFailures = 0
+    /// GET requests under `/images/`, known or not.
+    public var imageRequests = 0
+    /// GET requests per result-image URL, as the retrieval payload lists it.
+    public var imageRequestsByURL: [String: Int] = [:]
+    /// Result images served whole (counted when the answer starts).
+    public var imagesServed = 0
+    /// Result-image requests answered with an `ImageFault`.
+    public var imageFaults = 0
 
     enum CodingKeys: String, CodingKey {
         case generateCalls = "generate_calls", variationCalls = "variation_calls", retrievalCalls = "retrieval_calls"
@@ -33,6 +41,8 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
         case callbacksDropped = "callbacks_dropped", callbacksDuplicated = "callbacks_duplicated"
         case callbacksReordered = "callbacks_reordered", callbacksDelayed = "callbacks_delayed"
         case callbacksMalformed = "callbacks_malformed", callbackDeliveryFailures = "callback_delivery_failures"
+        case imageRequests = "image_requests", imageRequestsByURL = "image_requests_by_url"
+        case imagesServed = "images_served", imageFaults = "image_faults"
     }
 }
 
@@ -169,6 +179,22 @@ actor SandboxState {
 
     func generation(_ id: UUID) -> SandboxGeneration? { generations[id] }
 
+    /// How to answer a request for `file` of `generation`: nil (404) unless the generation SUCCEEDED and
+    /// lists that file. A GET is counted and may meet the configured fault; a HEAD only describes the image.
+    func answerImageRequest(generation: String, file: String, isGet: Bool) -> ImageAnswer? {
+        if isGet { counters.imageRequests += 1 }
+        guard let id = UUID(uuidString: generation), let generation = generations[id], generation.status == .succeeded,
+              let listed = generation.images.firstIndex(where: { $0.hasSuffix("/images/\(id.lowercaseString)/\(file)") })
+        else { return nil }
+        let png = configuration.resultPNG(generationIndex: generation.index, imageNumber: listed + 1)
+        guard isGet else { return ImageAnswer(png: png, fault: nil) }
+        let url = generation.images[listed]
+        counters.imageRequestsByURL[url, default: 0] += 1
+        let fault = configuration.imageFaults.fault(forRequest: counters.imageRequestsByURL[url] ?? 0)
+        if fault == nil { counters.imagesServed += 1 } else { counters.imageFaults += 1 }
+        return ImageAnswer(png: png, fault: fault)
+    }
+
     var webhooks: [UUID: String] { generations.compactMapValues(\.webhook) }
 
     func payload(of generation: SandboxGeneration) -> RetrievalPayload {
@@ -201,6 +227,12 @@ actor SandboxState {
         if fate.reordered { counters.callbacksReordered += 1 }
         return fate
     }
+}
+
+/// A result image to serve, and the fault to serve instead, if any.
+struct ImageAnswer: Sendable {
+    let png: PNGStream
+    let fault: ImageFault?
 }
 
 /// A fault injected into an API call.

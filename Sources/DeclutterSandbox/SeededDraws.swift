@@ -5,8 +5,12 @@ struct SeededDraws: Sendable {
 
     /// A uniform number in 0..<1.
     func unit(_ stream: Stream, _ index: UInt64, _ salt: UInt64 = 0) -> Double {
-        let bits = Self.mix(seed ^ Self.mix(stream.rawValue &* 0x9E37_79B9_7F4A_7C15 ^ index) ^ Self.mix(salt &+ 0xA5A5))
-        return Double(bits >> 11) / Double(UInt64(1) << 53)
+        Double(bits(stream, index, salt) >> 11) / Double(UInt64(1) << 53)
+    }
+
+    /// 64 uniform bits.
+    func bits(_ stream: Stream, _ index: UInt64, _ salt: UInt64 = 0) -> UInt64 {
+        Self.mix(seed ^ Self.mix(stream.rawValue &* 0x9E37_79B9_7F4A_7C15 ^ index) ^ Self.mix(salt &+ 0xA5A5))
     }
 
     /// True with probability `ratio`.
@@ -30,7 +34,7 @@ struct SeededDraws: Sendable {
     }
 
     enum Stream: UInt64 {
-        case apiFault = 1, generation = 2, callback = 3, project = 4, generationID = 5
+        case apiFault = 1, generation = 2, callback = 3, project = 4, generationID = 5, resultImage = 6
     }
 
     /// SplitMix64's finaliser.

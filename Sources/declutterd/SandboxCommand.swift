@@ -31,6 +31,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "How long a timed-out call is held, in milliseconds.") var hangMs = 30000
     @Option(help: "Ratio of generations that end FAILED (and are refunded).") var failure = 0.0
     @Flag(help: "Call back for variations too (the service's documentation promises no callback for them).") var variationCallbacks = false
+    @Option(help: "Result image size: WIDTHxHEIGHT, or a byte count for a square PNG of about that size.",
+            transform: Self.imageShape) var imageSize = ResultImageShape.small
+    @Option(help: "Serve result images broken: not-found, html, slow:MS, oversized:BYTES, redirect:URL or truncated.",
+            transform: Self.imageFault) var imageFault: ImageFault?
+    @Option(help: "Only the first N requests of each image meet --image-fault, later ones are served whole.") var imageFailFirst: Int?
 
     func validate() throws {
         let ratios = [("drop", drop), ("duplicate", duplicate), ("reorder", reorder), ("delayed", delayed), ("malformed", malformed),
@@ -46,6 +51,27 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         if let userId, UUID(uuidString: userId) == nil { throw ValidationError("--user-id must be a UUID") }
+        if let imageFailFirst, imageFailFirst < 0 { throw ValidationError("--image-fail-first must be at least 0") }
+    }
+
+    static func imageShape(_ text: String) throws -> ResultImageShape {
+        let sides = text.split(separator: "x").compactMap { Int($0) }
+        if sides.count == 2, sides.allSatisfy({ (1...16384).contains($0) }) { return ResultImageShape(width: sides[0], height: sides[1]) }
+        if sides.count == 1, !text.contains("x"), (100...(1 << 30)).contains(sides[0]) { return .square(ofAboutBytes: sides[0]) }
+        throw ValidationError("--image-size must be WIDTHxHEIGHT (sides 1 to 16384) or a byte count (100 to 1073741824)")
+    }
+
+    static func imageFault(_ text: String) throws -> ImageFault {
+        let (name, value) = text.firstIndex(of: ":").map { (text[..<$0], String(text[text.index(after: $0)...])) } ?? (text[...], "")
+        switch (name, Int(value)) {
+        case ("not-found", _): return .notFound
+        case ("html", _): return .html
+        case ("truncated", _): return .truncated
+        case ("slow", let milliseconds?) where milliseconds >= 0: return .slow(.milliseconds(milliseconds))
+        case ("oversized", let bytes?) where bytes > 8: return .oversized(bytes: bytes)
+        case ("redirect", _) where !value.isEmpty: return .redirect(to: value)
+        default: throw ValidationError("--image-fault must be not-found, html, slow:MS, oversized:BYTES, redirect:URL or truncated")
+        }
     }
 
     func run() async throws {
@@ -83,6 +109,8 @@ struct SandboxCommand: AsyncParsableCommand {
         faults.hang = .milliseconds(hangMs)
         faults.failure = failure
         configuration.faults = faults
+        configuration.resultImage = imageSize
+        configuration.imageFaults = ImageFaults(imageFault, failFirst: imageFailFirst)
         return configuration
     }
 }
