@@ -49,6 +49,9 @@ struct Harness: Sendable {
         configuration.publicBaseURLFromListener = true
         configuration.databasePath = databasePath
         configuration.polling = polling
+        // The sandbox serves its result images on 127.0.0.1; retries in milliseconds.
+        configuration.archive.allowPrivate = true
+        configuration.archive.retrySchedule = [.zero, .milliseconds(20), .milliseconds(40)]
         return configuration
     }
 
