@@ -1,8 +1,9 @@
 import Crypto
-import DeclutterDaemon
+@testable import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import Logging
 import TestSupport
 import Testing
 
@@ -141,6 +142,43 @@ struct EndToEndArchiveTests {
             let error = archive.first?["error"] as? String ?? ""
             #expect(error.contains("169.254.169.254"), "\(error)")
             #expect(await harness.sandbox.sandbox.counters().imageRequests == 2, "the first hop was made, the second not")
+        }
+    }
+
+    @Test("retention.images deletes the files of generations that ended before it, and marks their images pruned")
+    func retentionPrunesFiles() async throws {
+        try await Harness.with(sandbox: Self.sandbox { _ in }) { harness in
+            let id = try #require(try await harness.submit()["id"] as? Int)
+            _ = try await Self.settledArchive(harness, id)
+            #expect(Self.archivedFiles(harness).count == 2)
+            var retention = HistoryRetention()
+            retention.images = .seconds(3600)
+            let pruner = HistoryPruner(database: harness.database, retention: retention, archive: harness.daemon.daemon.archiveDirectory,
+                                       logger: Logger(label: "test"), clock: .system)
+            #expect(try await pruner.prune(at: Date()).files == 0, "ended just now: kept")
+            #expect(try await pruner.prune(at: Date().addingTimeInterval(7200)).files == 2)
+            #expect(Self.archivedFiles(harness).isEmpty)
+            let archive = try await harness.local("GET", "/v1/generations/\(id)").json["archive"] as? [[String: Any]] ?? []
+            #expect(archive.map { $0["state"] as? String } == ["pruned", "pruned"])
+            #expect(archive.allSatisfy { $0["sha256"] is String && $0["url"] == nil }, "the row keeps what the file was")
+        }
+    }
+
+    @Test("an archive directory that cannot take a file shows in /readyz and the metric, never in callback answers")
+    func unwritableArchiveInReadiness() async throws {
+        let scratch = try TemporaryDirectory(prefix: "declutterd-archive-blocked")
+        defer { scratch.remove() }
+        let blocked = try scratch.write("not-a-directory", "a file where the archive folder should be")
+        try await Harness.with(sandbox: Self.sandbox { _ in }, adjust: { $0.archive.directory = blocked }) { harness in
+            let ready = try await harness.local("GET", "/readyz")
+            #expect(ready.status == 503)
+            let reasons = ready.json["reasons"] as? [String] ?? []
+            #expect(reasons.contains { $0.contains("archive directory") && $0.contains(blocked) }, "\(reasons)")
+            #expect(try await harness.local("GET", "/metrics").text.contains("declutterd_archive_writable 0"))
+            // The generation still resolves by callback (204s); only its downloads fail.
+            let id = try #require(try await harness.submit()["id"] as? Int)
+            #expect(try await harness.waitTerminal(id)["status"] as? String == "SUCCEEDED")
+            #expect(await harness.sandbox.sandbox.counters().callbackDeliveryFailures == 0)
         }
     }
 }
