@@ -49,11 +49,14 @@ def wait_for(predicate, timeout, what):
     sys.exit(f"timed out waiting for {what}")
 
 
-def start_sandbox(binary, work, image_size):
+def start_sandbox(binary, work, image_size, completion_ms):
+    """Every generation completes `completion_ms` after its submission: long enough for all submissions to be made
+    first, so that the archive's queue fills at once and the window measures the archive, not the submissions."""
     port = free_port()
     log = open(os.path.join(work, "sandbox.log"), "w")
     process = subprocess.Popen([binary, "sandbox", "--port", str(port), "--api-key", KEY, "--user-id", USER, "--quota", "100000",
-                                "--start-ms", "1", "--min-completion-ms", "5", "--max-completion-ms", "10", "--image-size", str(image_size)],
+                                "--start-ms", "1", "--min-completion-ms", str(completion_ms), "--max-completion-ms", str(completion_ms + 100),
+                                "--image-size", str(image_size)],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wait_for(lambda: "listening" in open(log.name).read(), 30, "the sandbox")
     return process, f"http://127.0.0.1:{port}"
@@ -132,7 +135,7 @@ def baseline(sandbox_url, base, seconds=8):
 
 def run(binary, generations, image_size, sample_memory):
     work = tempfile.mkdtemp(prefix="declutterd-archive-bench-")
-    sandbox, sandbox_url = start_sandbox(binary, work, image_size)
+    sandbox, sandbox_url = start_sandbox(binary, work, image_size, completion_ms=2000 + 40 * generations)
     serve, base = start_serve(binary, work, sandbox_url)
     try:
         time.sleep(1)
