@@ -193,14 +193,17 @@ public struct DeclutterClient: Sendable {
         return text.isEmpty ? "(empty body)" : withoutCallbackTokens(text)
     }
 
-    /// `…/callbacks/<token>` becomes `…/callbacks/…`: tokens are capabilities and stay out of logs.
+    /// `…/callbacks/<token>` becomes `…/callbacks/…`, and `…/inputs/<token>.png` becomes `…/inputs/….png`: tokens
+    /// are capabilities and stay out of logs.
     static func withoutCallbackTokens(_ text: String) -> String {
-        var result = ""
-        var rest = Substring(text)
-        while let range = rest.range(of: "/callbacks/") {
-            result += rest[..<range.upperBound] + "…"
-            rest = rest[range.upperBound...].drop { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        ["/callbacks/", "/inputs/"].reduce(text) { text, marker in
+            var result = ""
+            var rest = Substring(text)
+            while let range = rest.range(of: marker) {
+                result += rest[..<range.upperBound] + "…"
+                rest = rest[range.upperBound...].drop { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+            }
+            return result + rest
         }
-        return result + rest
     }
 }

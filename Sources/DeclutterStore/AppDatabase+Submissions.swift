@@ -71,11 +71,7 @@ extension AppDatabase {
     /// or returns the first result of an Idempotency-Key already seen.
     public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
         try await write { db in
-            if let key = request.idempotencyKey, let seen = try IdempotencyRecord.fetchOne(db, key: key) {
-                guard seen.requestFingerprint == request.fingerprint else { throw StoreError.idempotencyKeyReused(key: key) }
-                guard let first = try GenerationRecord.fetchOne(db, key: seen.generation) else { throw StoreError.generationNotFound }
-                return .replay(first)
-            }
+            if let first = try Self.firstResult(of: request, in: db) { return .replay(first) }
             var generation = GenerationRecord(kind: request.kind, status: .submitting, createdAt: date)
             generation.imageURL = request.imageURL
             generation.maskURL = request.maskURL
@@ -90,6 +86,21 @@ extension AppDatabase {
             }
             return .new(generation)
         }
+    }
+
+    /// What `beginSubmission` would replay for `request`, without writing: the first result of its Idempotency-Key,
+    /// or nil when the key is new (or absent). Throws `idempotencyKeyReused` for a different request. For an upload,
+    /// asked before its file is kept, so a replayed or refused upload leaves no file.
+    public func replay(of request: SubmissionRequest) async throws -> GenerationRecord? {
+        try await read { db in try Self.firstResult(of: request, in: db) }
+    }
+
+    /// The generation an Idempotency-Key already produced, if the key was seen, for the same request.
+    private static func firstResult(of request: SubmissionRequest, in db: Database) throws -> GenerationRecord? {
+        guard let key = request.idempotencyKey, let seen = try IdempotencyRecord.fetchOne(db, key: key) else { return nil }
+        guard seen.requestFingerprint == request.fingerprint else { throw StoreError.idempotencyKeyReused(key: key) }
+        guard let first = try GenerationRecord.fetchOne(db, key: seen.generation) else { throw StoreError.generationNotFound }
+        return first
     }
 
     /// Stores the upstream answer of a submission: ids, project, quota, and the first poll date

@@ -40,6 +40,13 @@ public final class ArchiveFileWriter {
     /// How many bytes were written so far.
     public var bytesWritten: Int { count }
 
+    /// The format the first bytes show, once they show one: an upload refuses a format it cannot use before the
+    /// rest of the body arrives, and before `finish` keeps the file.
+    public var recognisedFormat: ImageFormat? { format ?? ImageFormat.sniff(head) }
+
+    /// The SHA-256 (lowercase hex) of the bytes written so far: what the file will be named once finished.
+    public var sha256: String { Self.hex(hasher.finalize()) }
+
     /// Appends the buffer's readable bytes (not copied). Throws `ArchiveRefusal` (too large, not an image) or
     /// `ArchiveStorageError`; the writer is abandoned then.
     public func write(_ buffer: ByteBuffer) throws {

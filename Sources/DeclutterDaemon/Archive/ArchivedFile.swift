@@ -1,3 +1,5 @@
+import DeclutterStore
+
 /// An image safely in the archive: what the store records about it.
 public struct ArchivedFile: Sendable, Equatable {
     /// Lowercase hex SHA-256 of the bytes: the file's name (`ArchiveDirectory.path(forSHA256:)`).
@@ -14,4 +16,11 @@ public struct ArchivedFile: Sendable, Equatable {
     }
 
     public var contentType: String { format.contentType }
+}
+
+extension ArchivedFile {
+    /// What the store records about a kept file.
+    var facts: ArchivedFileFacts {
+        ArchivedFileFacts(sha256: sha256, bytes: bytes, contentType: format.contentType, width: dimensions.width, height: dimensions.height)
+    }
 }

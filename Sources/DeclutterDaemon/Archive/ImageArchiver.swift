@@ -127,8 +127,7 @@ public final class ImageArchiver: Service, Sendable {
     func verdict(on outcome: DownloadOutcome, attemptsBefore: Int, at date: Date) -> ImageAttemptResult {
         switch outcome {
         case .archived(let file):
-            return .archived(ArchivedFileFacts(sha256: file.sha256, bytes: file.bytes, contentType: file.format.contentType,
-                                               width: file.dimensions.width, height: file.dimensions.height))
+            return .archived(file.facts)
         case .failed(let reason, let status, let permanent):
             let next = attemptsBefore + 1
             guard !permanent, next < configuration.retrySchedule.count else { return .failed(reason: reason, httpStatus: status) }
