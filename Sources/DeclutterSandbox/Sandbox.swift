@@ -53,7 +53,8 @@ public final class Sandbox: Sendable {
     private func makeServiceGroup(signals: [UnixSignal], onListening: @escaping @Sendable (String) async -> Void) -> ServiceGroup {
         let lifecycle = GenerationLifecycle(state: state, httpClient: DeclutterClient.sharedHTTPClient) { [self] in baseURL ?? "" }
         let router = Router()
-        SandboxRoutes(state: state, lifecycle: lifecycle).register(on: router)
+        SandboxRoutes(state: state, lifecycle: lifecycle, inputs: InputFetcher(httpClient: DeclutterClient.sharedHTTPClient, state: state))
+            .register(on: router)
         ImageRoutes(state: state).register(on: router)
         let host = configuration.host
         let app = Application(

@@ -62,6 +62,10 @@ public struct SandboxConfiguration: Sendable {
     public var resultImage = ResultImageShape.small
     /// Result images served broken, on request.
     public var imageFaults = ImageFaults()
+    /// Fetch each generate's `image_url` (and each variation's `original_url`) before accepting it, as the service
+    /// does: a photo that cannot be fetched is refused (400, nothing spent); what was fetched is in
+    /// `SandboxCounters.inputsFetched`.
+    public var fetchInputs = false
 
     public init(apiKey: String, userID: UUID) {
         self.apiKey = apiKey

@@ -7,20 +7,23 @@ import NIOCore
 struct SandboxRoutes: Sendable {
     let state: SandboxState
     let lifecycle: GenerationLifecycle
+    let inputs: InputFetcher
 
     func register(on router: Router<BasicRequestContext>) {
         router.post(RouterPath(Endpoint.generate.rawValue)) { request, _ in
             try await handle(request, .generate, counting: \.generateCalls) { (body: GenerateRequest) in
                 guard body.auto == true || body.maskURL != nil else { throw SandboxError.badRequest("either auto=true or mask_url is required") }
                 try requireImageURL(body.imageURL, name: "image_url")
-                return try await launch(webhook: body.webhook, variationOf: nil)
+                let input = try await inputs.fetchIfAsked(body.imageURL, field: "image_url")
+                return try await launch(webhook: body.webhook, variationOf: nil, input: input.map { ("image_url", body.imageURL, $0) })
             }
         }
         router.post(RouterPath(Endpoint.generateVariation.rawValue)) { request, _ in
             try await handle(request, .generateVariation, counting: \.variationCalls) { (body: GenerateVariationRequest) in
                 try requireImageURL(body.originalURL, name: "original_url")
+                let input = try await inputs.fetchIfAsked(body.originalURL, field: "original_url")
                 let webhook = state.configuration.variationCallbacks ? body.webhook : nil
-                return try await launch(webhook: webhook, variationOf: body.generationID)
+                return try await launch(webhook: webhook, variationOf: body.generationID, input: input.map { ("original_url", body.originalURL, $0) })
             }
         }
         router.post(RouterPath(Endpoint.get.rawValue)) { request, _ in
@@ -38,9 +41,16 @@ struct SandboxRoutes: Sendable {
         }
     }
 
-    private func launch(webhook: String?, variationOf parent: UUID?) async throws -> Data {
+    /// `input`: the photo fetched for it, if the sandbox fetches inputs.
+    private func launch(webhook: String?, variationOf parent: UUID?,
+                        input: (field: String, url: String, fetched: (sha256: String, bytes: Int))? = nil) async throws -> Data {
         do {
             let (generation, remaining) = try await state.createGeneration(webhook: webhook, variationOf: parent)
+            if let input {
+                let fetched = FetchedInput(generationID: generation.id.lowercaseString, field: input.field, url: input.url,
+                                           sha256: input.fetched.sha256, bytes: input.fetched.bytes)
+                await state.count { $0.inputsFetched.append(fetched) }
+            }
             if state.configuration.callbackBeforeAnswer, generation.webhook != nil {
                 // The first callback is delivered (and answered) before the generate response leaves.
                 let progress = await lifecycle.progress(generation)

@@ -32,6 +32,10 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
     public var imagesServed = 0
     /// Result-image requests answered with an `ImageFault`.
     public var imageFaults = 0
+    /// With `fetchInputs`: the photo each generation was given, as fetched, in the order they were accepted.
+    public var inputsFetched: [FetchedInput] = []
+    /// With `fetchInputs`: photos that could not be fetched (each refused with 400).
+    public var inputFetchFailures = 0
 
     enum CodingKeys: String, CodingKey {
         case generateCalls = "generate_calls", variationCalls = "variation_calls", retrievalCalls = "retrieval_calls"
@@ -43,6 +47,7 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
         case callbacksMalformed = "callbacks_malformed", callbackDeliveryFailures = "callback_delivery_failures"
         case imageRequests = "image_requests", imageRequestsByURL = "image_requests_by_url"
         case imagesServed = "images_served", imageFaults = "image_faults"
+        case inputsFetched = "inputs_fetched", inputFetchFailures = "input_fetch_failures"
     }
 }
 

@@ -31,6 +31,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "How long a timed-out call is held, in milliseconds.") var hangMs = 30000
     @Option(help: "Ratio of generations that end FAILED (and are refunded).") var failure = 0.0
     @Flag(help: "Call back for variations too (the service's documentation promises no callback for them).") var variationCallbacks = false
+    @Flag(help: "Fetch each generate's image_url (and variation's original_url) as the service does; refuse (400) one that cannot be fetched.")
+    var fetchInputs = false
     @Option(help: "Result image size: WIDTHxHEIGHT, or a byte count for a square PNG of about that size.",
             transform: Self.imageShape) var imageSize = ResultImageShape.small
     @Option(help: "Serve result images broken: not-found, html, slow:MS, oversized:BYTES, redirect:URL or truncated.",
@@ -90,6 +92,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.seed = seed
         configuration.variationCallbacks = variationCallbacks
+        configuration.fetchInputs = fetchInputs
         configuration.initialQuota = quota
         configuration.freeVariationsPerProject = freeVariations
         configuration.startDelay = .milliseconds(startMs)
