@@ -122,13 +122,16 @@ public final class Daemon: Sendable {
             database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
             allowFrom: configuration.allowFrom, retention: configuration.callbackRetention, schedule: schedule, metrics: metrics, watch: poller.watch,
             unknownTokenLog: RateLimitedLog(), now: now).endpoints)
+        callbackRouter.addRoutes(InputController(database: database, directory: archiveDirectory, grace: configuration.archive.inputGrace,
+                                                 unknownTokenLog: RateLimitedLog(), now: now).endpoints)
         callbackRouter.answerWrongMethods()
         let localRouter = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
         localRouter.add(middleware: APIErrorMiddleware())
         localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, streams: eventStreams, now: now).endpoints)
+            watch: poller.watch, readiness: readiness, streams: eventStreams,
+            uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
         localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }

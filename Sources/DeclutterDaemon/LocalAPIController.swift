@@ -14,6 +14,8 @@ struct LocalAPIController: Sendable {
     let watch: GenerationWatch
     let readiness: Readiness
     let streams: EventStreams
+    /// Reads photos sent as files into the archive.
+    let uploads: UploadReader
     let now: @Sendable () -> Date
 
     static let maximumWait = 60.0
@@ -65,6 +67,9 @@ struct LocalAPIController: Sendable {
     // MARK: - Submissions
 
     private func submit(_ request: Request, _ context: LocalContext) async throws -> Response {
+        if let upload = request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
+            return try await submitUpload(request, as: upload)
+        }
         let body = try await JSONBody.read(request)
         guard let imageURL = try body.url("image_url") else { throw APIError.invalidField("image_url", "is required") }
         let auto = try body.bool("auto")
@@ -85,16 +90,28 @@ struct LocalAPIController: Sendable {
                            message: "the parent generation has no image_url on record (it was tracked): give original_url")
         }
         let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url("mask_url"), parent: parent,
-                                   idempotencyKey: try Self.idempotencyKey(request))
+                                   idempotencyKey: try Self.idempotencyKey(request), inputs: try await reusedInputs(original: original))
         return try await launched(launch)
     }
 
     private func launched(_ launch: LaunchRequest) async throws -> Response {
-        do {
+        try await answeringRefusals {
             let (record, replayed) = try await submitter.launch(launch)
-            var response = try Self.json(.accepted, try await view(of: record))
-            if replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
-            return response
+            return try await accepted(record, replayed: replayed)
+        }
+    }
+
+    /// 202 with the record; a replay says so in `Idempotent-Replayed`.
+    func accepted(_ record: GenerationRecord, replayed: Bool) async throws -> Response {
+        var response = try Self.json(.accepted, try await view(of: record))
+        if replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
+        return response
+    }
+
+    /// Runs a launch, answering the submitter's refusals with their documented errors.
+    func answeringRefusals(_ launch: () async throws -> Response) async throws -> Response {
+        do {
+            return try await launch()
         } catch SubmissionRefusal.noPublicBaseURL {
             throw APIError(.serviceUnavailable, code: "no_public_base_url", message: "callbacks.public_base_url is not configured: the service would have no callback URL")
         } catch SubmissionRefusal.parentNotSubmitted {

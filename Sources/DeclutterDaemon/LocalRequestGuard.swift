@@ -8,7 +8,10 @@ import Hummingbird
 ///   rebinding (a foreign name resolving to 127.0.0.1); the unix socket is trusted whatever its `Host`;
 /// - a request from another origin (`Origin` not this API's own, or `Sec-Fetch-Site: cross-site`) is refused (403);
 /// - a body on a state-changing request must be `application/json` (415): the types a page can send
-///   cross-site without asking first (`text/plain`, forms) never reach a handler.
+///   cross-site without asking first (`text/plain`, forms) never reach a handler. The one exception is the upload
+///   route, `POST /v1/generations`, which also takes `multipart/form-data` and `image/jpeg`/`image/png` bodies: a
+///   page can send a form there without asking, so for it the `Origin` and `Sec-Fetch-Site` checks above are the
+///   protection (a browser sends them with every cross-site POST).
 ///
 /// It runs before any handler, so a refused request writes nothing.
 struct LocalRequestGuard: RouterMiddleware {
@@ -33,7 +36,7 @@ struct LocalRequestGuard: RouterMiddleware {
         if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: host) {
             throw Self.crossOrigin
         }
-        if Self.changesState(request.method), let problem = Self.bodyProblem(request.headers) {
+        if Self.changesState(request.method), let problem = Self.bodyProblem(request.headers, takesUploads: Self.takesUploads(request)) {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: problem)
         }
         return try await next(request, context)
@@ -52,14 +55,21 @@ struct LocalRequestGuard: RouterMiddleware {
         ![.get, .head, .options].contains(method)
     }
 
-    /// Why the body of a state-changing request is refused, or nil: a `Content-Type` must say JSON, and a body
-    /// must have one.
-    static func bodyProblem(_ headers: HTTPFields) -> String? {
+    /// Why the body of a state-changing request is refused, or nil: a `Content-Type` must say JSON (or, on the
+    /// upload route, one of the upload types), and a body must have one.
+    static func bodyProblem(_ headers: HTTPFields, takesUploads: Bool = false) -> String? {
         if let type = headers[.contentType] {
-            return MediaType.isJSON(type) ? nil : "the body must be application/json (got \(type.prefix(100)))"
+            if MediaType.isJSON(type) || (takesUploads && UploadMediaType(contentType: type) != nil) { return nil }
+            return "the body must be \(takesUploads ? UploadMediaType.accepted : "application/json") (got \(type.prefix(100)))"
         }
         let length = headers[.contentLength].flatMap(Int.init) ?? 0
         return length > 0 || headers[.transferEncoding] != nil ? "a body needs Content-Type: application/json" : nil
+    }
+
+    /// `POST /v1/generations`, the one route that takes a photo as a file (as the router matches it: empty path
+    /// components do not count).
+    static func takesUploads(_ request: Request) -> Bool {
+        request.method == .post && request.uri.path.split(separator: "/") == ["v1", "generations"]
     }
 
     /// A loopback name with or without a port, or a configured name.

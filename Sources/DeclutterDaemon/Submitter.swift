@@ -11,6 +11,15 @@ public struct LaunchRequest: Sendable {
     /// For a variation: the parent generation, as stored.
     public var parent: GenerationRecord?
     public var idempotencyKey: String?
+    /// Files kept in the archive for this request; `imageURL`/`maskURL` hold their references (`upload:<sha256>`),
+    /// and the service is given a capability URL for each instead.
+    public var inputs: [LaunchInput] = []
+}
+
+/// A file in the archive that a launch hands to the service: an upload, or the parent's upload for a variation.
+public struct LaunchInput: Sendable, Equatable {
+    public var role: UploadRole
+    public var file: ArchivedFileFacts
 }
 
 /// Why a submission could not start.
@@ -41,10 +50,10 @@ struct Submitter: Sendable {
         guard let publicBaseURL = publicBaseURL() else { throw SubmissionRefusal.noPublicBaseURL }
         if let parent = request.parent, parent.generationID == nil { throw SubmissionRefusal.parentNotSubmitted }
         let token = CallbackToken.random()
-        let submission = SubmissionRequest(
-            kind: request.parent == nil ? .generation : .variation, imageURL: request.imageURL, maskURL: request.maskURL,
-            auto: request.auto, parentGenerationID: request.parent?.generationID, projectID: request.parent?.projectID,
-            callbackTokenHash: token.hash, idempotencyKey: request.idempotencyKey)
+        // A token per file, never stored: only its hash goes in with the row.
+        let inputTokens = request.inputs.map { (input: $0, token: InputToken.random()) }
+        var submission = Self.submission(request, callbackTokenHash: token.hash)
+        submission.uploads = inputTokens.map { UploadedInput(role: $0.input.role, tokenHash: $0.token.hash, file: $0.input.file) }
         let generation: GenerationRecord
         switch try await database.beginSubmission(submission, at: now()) {
         case .replay(let first):
@@ -58,8 +67,13 @@ struct Submitter: Sendable {
         // The service documents no callback for variations: unless told otherwise, send none and poll instead.
         let expectsCallback = request.parent == nil || variationWebhook
         let webhook = expectsCallback ? token.url(publicBaseURL: publicBaseURL) : nil
+        var outgoing = request
+        for (input, token) in inputTokens {
+            let url = token.url(publicBaseURL: publicBaseURL, contentType: input.file.contentType)
+            if input.role == .image { outgoing.imageURL = url } else { outgoing.maskURL = url }
+        }
         do {
-            let answer = try await call(request, webhook: webhook)
+            let answer = try await call(outgoing, webhook: webhook)
             // Logged before the write: should the store fail now, the spent generation is still findable.
             logger.with(row: row).info("accepted upstream", metadata: [
                 "generation_id": "\(StoreFormat.uuid(answer.generationID))", "remaining_photos": "\(answer.remainingPhotos)"])
@@ -71,6 +85,23 @@ struct Submitter: Sendable {
         } catch let error as UpstreamError {
             return (try await record(error, row: row), false)
         }
+    }
+
+    /// The first result of an earlier request under the same Idempotency-Key, or nil when the key is new (or
+    /// absent); throws `StoreError.idempotencyKeyReused` for a different request. Asked before an upload is kept,
+    /// so a refused or replayed upload leaves no file behind.
+    func replay(of request: LaunchRequest) async throws -> GenerationRecord? {
+        let first = try await database.replay(of: Self.submission(request, callbackTokenHash: nil))
+        if first != nil { metrics.submission(.replayed) }
+        return first
+    }
+
+    /// The row a launch records (without its uploads, which need their tokens).
+    private static func submission(_ request: LaunchRequest, callbackTokenHash: String?) -> SubmissionRequest {
+        SubmissionRequest(
+            kind: request.parent == nil ? .generation : .variation, imageURL: request.imageURL, maskURL: request.maskURL,
+            auto: request.auto, parentGenerationID: request.parent?.generationID, projectID: request.parent?.projectID,
+            callbackTokenHash: callbackTokenHash, idempotencyKey: request.idempotencyKey)
     }
 
     private func call(_ request: LaunchRequest, webhook: String?) async throws(UpstreamError) -> SubmissionAnswer {

@@ -11,7 +11,9 @@ struct CrossSiteGuardTests {
     @Test("what a page can send cross-site without asking is refused, with no row written", arguments: [
         (["Content-Type": "text/plain"], 415, "unsupported_media_type"),
         (["Content-Type": "application/x-www-form-urlencoded"], 415, "unsupported_media_type"),
-        (["Content-Type": "multipart/form-data; boundary=x"], 415, "unsupported_media_type"),
+        (["Content-Type": "image/webp"], 415, "unsupported_media_type"),
+        (["Content-Type": "multipart/form-data; boundary=x", "Origin": "https://evil.example"], 403, "cross_origin_refused"),
+        (["Content-Type": "multipart/form-data; boundary=x", "Sec-Fetch-Site": "cross-site"], 403, "cross_origin_refused"),
         (["Origin": "https://evil.example"], 403, "cross_origin_refused"),
         (["Origin": "null"], 403, "cross_origin_refused"),
         (["Origin": "http://localhost:3000"], 403, "cross_origin_refused"),
@@ -29,6 +31,49 @@ struct CrossSiteGuardTests {
             #expect(E2E.errorCode(reply) == code)
             #expect(try await harness.rowCounts() == before, "a refused request wrote something")
             #expect(await harness.sandbox.sandbox.counters().generateCalls == 0, "a refused request reached the service")
+        }
+    }
+
+    @Test("a photo upload from a foreign page (a form a page may post without asking) is refused before a byte is kept", arguments: [
+        ["Origin": "https://evil.example"], ["Origin": "null"], ["Sec-Fetch-Site": "cross-site"], ["Sec-Fetch-Site": "same-site"],
+        ["Host": "rebound.attacker.example"],
+    ])
+    func foreignUploads(headers: [String: String]) async throws {
+        try await Harness.with { harness in
+            let before = try await harness.rowCounts()
+            let png = Uploads.png()
+            for reply in [try await harness.upload([.file("image", png), .text("auto", "true")], headers: headers),
+                          try await harness.upload(raw: png, headers: headers)] {
+                #expect([403, 421].contains(reply.status), "\(headers): \(reply.status) \(reply.text)")
+                #expect(["cross_origin_refused", "host_not_allowed"].contains(E2E.errorCode(reply) ?? ""), "\(reply.text)")
+            }
+            #expect(try await harness.rowCounts() == before, "a refused upload wrote something")
+            #expect(try await harness.uploadRows() == 0)
+            let files = try await harness.archiveFiles()
+            #expect(files.kept.isEmpty && files.temporary.isEmpty, "\(files)")
+            #expect(await harness.sandbox.sandbox.counters().generateCalls == 0, "a refused upload reached the service")
+        }
+    }
+
+    @Test("upload bodies are taken by POST /v1/generations only: every other route stays JSON-only")
+    func uploadsOnOneRoute() async throws {
+        try await Harness.with { harness in
+            let submitted = try await harness.submitted()
+            let form = Uploads.form([.file("image", Uploads.png()), .text("auto", "true")])
+            for path in ["/v1/generations/\(submitted.row)/variations", "/v1/track", "/v1/endpoints", "/v1/generations/\(submitted.row)/refresh"] {
+                for type in [Uploads.formType, "image/png", "image/jpeg"] {
+                    let reply = try await Harness.send("POST", harness.daemon.localURL + path, body: form, headers: ["Content-Type": type])
+                    #expect(reply.status == 415 && E2E.errorCode(reply) == "unsupported_media_type", "\(path) \(type): \(reply.text)")
+                    #expect(E2E.errorMessage(reply)?.contains("must be application/json") == true, "\(reply.text)")
+                }
+            }
+            let other = try await harness.local("POST", "/v1/generations", json: "x", headers: ["Content-Type": "text/plain"])
+            #expect(E2E.errorMessage(other)?.contains("application/json, multipart/form-data, image/jpeg or image/png") == true, "\(other.text)")
+            // The API's own origin may upload, as the command line does (with no Origin at all).
+            let port = try #require(URL(string: harness.daemon.localURL)?.port)
+            let own = try await harness.upload([.file("image", Uploads.png()), .text("auto", "true")],
+                                               headers: ["Origin": "http://127.0.0.1:\(port)", "Sec-Fetch-Site": "same-origin"])
+            #expect(own.status == 202, "\(own.text)")
         }
     }
 
