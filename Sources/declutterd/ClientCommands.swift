@@ -24,9 +24,12 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Submit an image for decluttering: the whole room (--auto) or the parts a mask marks.",
         discussion: "Prints the new record (202 Accepted); with --wait, follows it until it settles.\n\n" + ClientExitCode.help)
 
-    @Argument(help: "The image to declutter (an absolute http(s) URL).") var imageURL: String
+    @Argument(help: ArgumentHelp("The image to declutter: an absolute http(s) URL, or a JPEG or PNG file, which the daemon keeps and hands to the service.",
+                                 valueName: "image"))
+    var image: String
     @Flag(help: "Let the service find the clutter itself.") var auto = false
-    @Option(name: .customLong("mask"), help: ArgumentHelp("A mask image marking what to remove.", valueName: "url")) var maskURL: String?
+    @Option(name: .customLong("mask"), help: ArgumentHelp("A mask image marking what to remove: a URL, or a file when IMAGE is a file.", valueName: "mask"))
+    var mask: String?
     @Flag(help: "Show progress and wait until the generation succeeds or fails.") var wait = false
     @Option(help: ArgumentHelp(
         "Makes a retried submission return the first one instead of spending another photo (default: a new cli-<uuid>, shown on stderr).",
@@ -35,13 +38,27 @@ struct SubmitCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
-        guard auto != (maskURL != nil) else { throw ValidationError("give either --auto or --mask URL (one of them)") }
+        guard auto != (mask != nil) else { throw ValidationError("give either --auto or --mask MASK (one of them)") }
+        let mask = mask.map(PhotoSource.init)
+        switch PhotoSource(image) {
+        case .file(let path):
+            try ClientArguments.validateFile(path, argument: "IMAGE")
+            if case .file(let maskPath)? = mask { try ClientArguments.validateFile(maskPath, argument: "--mask") }
+        case .url:
+            if case .file? = mask { throw ValidationError("--mask must be a URL when IMAGE is a URL (a mask file goes with an image file)") }
+        }
     }
 
     func run() async throws {
         let key = client.idempotencyKey(given: idempotencyKey)
         try await client.withClient { api in
-            let reply = try await api.submit(imageURL: imageURL, auto: auto, maskURL: maskURL, idempotencyKey: key)
+            let reply: LocalReply<LocalGeneration>
+            switch PhotoSource(image) {
+            case .url(let url):
+                reply = try await api.submit(imageURL: url, auto: auto, maskURL: mask, idempotencyKey: key)
+            case .file(let path):
+                reply = try await api.submit(imageFile: path, auto: auto, mask: mask.map(PhotoSource.init), idempotencyKey: key)
+            }
             try await client.followUp(reply, wait: wait, api: api, keyGenerated: idempotencyKey == nil)
         }
     }

@@ -83,8 +83,13 @@ enum ClientOutput {
     }
 }
 
-/// Validation shared by commands that take a generation: a local id or a generation UUID.
+/// Validation shared by client commands.
 enum ClientArguments {
+    /// A file to send must be there and readable: a usage error (64) naming it otherwise, before anything is sent.
+    static func validateFile(_ path: String, argument: String) throws {
+        do { _ = try LocalFileError.regularFileSize(path) } catch { throw ValidationError("\(argument): \(error)") }
+    }
+
     static func validateID(_ id: String) throws {
         if let row = Int64(id), row > 0 { return }
         guard UUID(uuidString: id) != nil else { throw ValidationError("ID must be a local id (a positive number) or a generation UUID, not `\(id)`") }

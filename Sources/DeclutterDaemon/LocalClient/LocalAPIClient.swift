@@ -47,13 +47,13 @@ public struct LocalAPIClient: Sendable {
     /// is sent again under the same key (`launchRetry`).
     public func submit(imageURL: String, auto: Bool, maskURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
         let body = SubmitBody(imageURL: imageURL, auto: auto ? true : nil, maskURL: maskURL)
-        return try await launch("/v1/generations", body: Self.json(body), idempotencyKey: idempotencyKey)
+        return try await launch("/v1/generations", body: .json(Self.json(body)), idempotencyKey: idempotencyKey)
     }
 
     /// `POST /v1/generations/{id}/variations`; the daemon defaults `originalURL` to the parent's image. Retried
     /// like `submit` when it carries an `idempotencyKey`.
     public func vary(_ id: String, maskURL: String?, originalURL: String?, idempotencyKey: String? = nil) async throws -> LocalReply<LocalGeneration> {
-        try await launch("/v1/generations/\(Self.escaped(id))/variations", body: Self.json(VaryBody(maskURL: maskURL, originalURL: originalURL)),
+        try await launch("/v1/generations/\(Self.escaped(id))/variations", body: .json(Self.json(VaryBody(maskURL: maskURL, originalURL: originalURL))),
                          idempotencyKey: idempotencyKey)
     }
 
@@ -65,13 +65,13 @@ public struct LocalAPIClient: Sendable {
     /// A launching POST. Sent with a key, it is sent again (same body, same key) when no answer came back
     /// although the request may have arrived: the daemon then returns the first attempt's generation, so
     /// nothing is spent twice. Without a key it is sent once.
-    private func launch(_ path: String, body: Data, idempotencyKey: String?) async throws(LocalClientError) -> LocalReply<LocalGeneration> {
-        guard let idempotencyKey else { return try await call(.POST, path, body: body) }
+    func launch(_ path: String, body: OutgoingBody, idempotencyKey: String?) async throws(LocalClientError) -> LocalReply<LocalGeneration> {
+        guard let idempotencyKey else { return try await call(.POST, path, sending: body) }
         var attempt = 1
         var pause = launchRetry.backoff
         while true {
             do throws(LocalClientError) {
-                return try await call(.POST, path, body: body, idempotencyKey: idempotencyKey)
+                return try await call(.POST, path, sending: body, idempotencyKey: idempotencyKey)
             } catch where error.code == LocalClientError.noAnswer {
                 guard attempt < launchRetry.attempts, !Task.isCancelled else {
                     throw LocalClientError(error.kind, code: error.code, message: error.message
@@ -132,6 +132,12 @@ public struct LocalAPIClient: Sendable {
     func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                                                    body: Data? = nil, idempotencyKey: String? = nil,
                                                    extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
+        try await call(method, path, query: query, sending: body.map(OutgoingBody.json), idempotencyKey: idempotencyKey, extraTime: extraTime)
+    }
+
+    func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                                                   sending body: OutgoingBody?, idempotencyKey: String? = nil,
+                                                   extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
         let pathAndQuery = query.isEmpty ? path : path + "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&")
         var request = HTTPClientRequest(url: endpoint.url(pathAndQuery))
         request.method = method
@@ -139,8 +145,8 @@ public struct LocalAPIClient: Sendable {
         request.headers.add(name: "User-Agent", value: "declutterd-cli")
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: body))
+            request.headers.add(name: "Content-Type", value: body.contentType)
+            request.body = body.make()
         }
 
         let status: Int
@@ -243,6 +249,16 @@ public struct LaunchRetry: Sendable, Equatable {
 }
 
 // MARK: - Bodies
+
+/// A request body as the client sends it: its type, and a fresh body for each attempt (a file is read again).
+struct OutgoingBody: Sendable {
+    let contentType: String
+    let make: @Sendable () -> HTTPClientRequest.Body
+
+    static func json(_ data: Data) -> OutgoingBody {
+        OutgoingBody(contentType: "application/json") { .bytes(ByteBuffer(data: data)) }
+    }
+}
 
 private struct ErrorEnvelope: Decodable {
     struct Detail: Decodable {
