@@ -67,8 +67,10 @@ struct LocalAPIController: Sendable {
     // MARK: - Submissions
 
     private func submit(_ request: Request, _ context: LocalContext) async throws -> Response {
+        // `?auto` and `?mask_url` go with a photo sent as the body; a wrong one is refused whatever the body.
+        let queryOptions = try UploadReader.QueryOptions(request)
         if let upload = request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
-            return try await submitUpload(request, as: upload)
+            return try await submitUpload(request, as: upload, options: queryOptions)
         }
         let body = try await JSONBody.read(request)
         guard let imageURL = try body.url("image_url") else { throw APIError.invalidField("image_url", "is required") }

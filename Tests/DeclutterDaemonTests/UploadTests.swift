@@ -216,6 +216,9 @@ struct UploadTests {
                 let reply = try await harness.upload(raw: png, query: query)
                 #expect(reply.status == 400 && E2E.errorCode(reply) == code, "\(query): \(reply.text)")
             }
+            // The query's options are checked whatever the body: a JSON submission with a wrong one is refused too.
+            let json = try await harness.local("POST", "/v1/generations?mask_url=nope", json: #"{"image_url": "https://images.example/a.jpg", "auto": true}"#)
+            #expect(json.status == 400 && E2E.errorCode(json) == "invalid_mask_url", "\(json.text)")
             let noBoundary = try await Harness.send("POST", harness.daemon.localURL + "/v1/generations", body: Uploads.form([.file("image", png)]),
                                                     headers: ["Content-Type": "multipart/form-data"])
             #expect(noBoundary.status == 400 && E2E.errorCode(noBoundary) == "invalid_multipart", "\(noBoundary.text)")

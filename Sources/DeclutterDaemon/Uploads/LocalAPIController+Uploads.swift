@@ -6,12 +6,12 @@ import Hummingbird
 extension LocalAPIController {
     /// A form, or the photo as the body: every refusal comes before a file is kept, so a refused upload leaves
     /// neither a row nor a file (the temporary files go with their writers).
-    func submitUpload(_ request: Request, as type: UploadMediaType) async throws -> Response {
+    func submitUpload(_ request: Request, as type: UploadMediaType, options: UploadReader.QueryOptions) async throws -> Response {
         try await answeringRefusals {
             // The cheap refusals first, before a byte is read.
             guard submitter.publicBaseURL() != nil else { throw SubmissionRefusal.noPublicBaseURL }
             let key = try Self.idempotencyKey(request)
-            let form = try await uploads.read(request, as: type)
+            let form = try await uploads.read(request, as: type, options: options)
             guard let image = form.image else { throw APIError.invalidForm("the form has no `image` file part") }
             var launch = LaunchRequest(imageURL: image.reference, auto: form.auto, maskURL: form.mask?.reference ?? form.maskURL,
                                        parent: nil, idempotencyKey: key)

@@ -32,25 +32,36 @@ struct UploadReader: Sendable {
     static let fileParts: [String: UploadRole] = ["image": .image, "mask": .mask]
     static let textParts: Set<String> = ["auto", "mask_url"]
 
-    func read(_ request: Request, as type: UploadMediaType) async throws -> UploadForm {
+    /// `options`: the query's, for a photo sent as the body.
+    func read(_ request: Request, as type: UploadMediaType, options: QueryOptions) async throws -> UploadForm {
         switch type {
-        case .rawImage: try await readImageBody(request)
+        case .rawImage: try await readImageBody(request, options: options)
         case .form(let boundary): try await readForm(request, boundary: boundary)
         }
     }
 
-    /// The photo is the body; `?auto=true` or `?mask_url=…` say what to remove, checked before a byte is stored.
-    private func readImageBody(_ request: Request) async throws -> UploadForm {
+    /// The options of a photo sent as the body, `?auto=true` or `?mask_url=…`.
+    struct QueryOptions {
+        var auto: Bool?
+        var maskURL: String?
+
+        /// Checked on every submission, whatever its body, so a wrong one is never silently ignored.
+        init(_ request: Request) throws {
+            let query = request.uri.queryParameters
+            auto = try UploadReader.auto(query["auto"].map(String.init))
+            maskURL = try UploadReader.maskURL(query["mask_url"].map(String.init))
+        }
+    }
+
+    /// The photo is the body, its options in the query. The photo is read first: what the options lack is only
+    /// worth saying about a photo the service could take.
+    private func readImageBody(_ request: Request, options: QueryOptions) async throws -> UploadForm {
         if let length = Self.declaredLength(request), length > maxBytes { throw APIError.uploadTooLarge("the image", limit: maxBytes) }
-        let query = request.uri.queryParameters
-        var form = UploadForm()
-        form.auto = try Self.auto(query["auto"].map(String.init))
-        form.maskURL = try Self.maskURL(query["mask_url"].map(String.init))
-        try Self.requireMask(form)
         let image = try makeFile(.image)
         for try await buffer in request.body { try image.write(buffer) }
         try await image.check()
-        form.image = image
+        let form = UploadForm(image: image, auto: options.auto, maskURL: options.maskURL)
+        try Self.requireMask(form)
         return form
     }
 
