@@ -128,7 +128,7 @@ public final class Daemon: Sendable {
         localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, streams: eventStreams, now: now).endpoints)
+            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory, now: now).endpoints)
         localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }
