@@ -119,6 +119,8 @@ struct EventStream: Sendable {
             var ended = false
             for message in page {
                 cursor = message.sequence
+                // A followed generation's story ends with its terminal message; its archive's message comes after.
+                if generation != nil, message.type == .generationArchived { continue }
                 if types?.contains(message.type) ?? true { chunk += Self.event(message) }
                 if generation != nil, message.type.endsGeneration {
                     ended = true

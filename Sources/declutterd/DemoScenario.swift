@@ -39,6 +39,8 @@ struct DemoScenario {
         configuration.polling.maxInterval = .seconds(3)
         configuration.polling.giveUpAfter = .seconds(45)
         configuration.polling.maxPerSecond = 10
+        // The sandbox serves its result images on 127.0.0.1, which the archive refuses by default.
+        configuration.archive.allowPrivate = true
         return configuration
     }
 
@@ -53,11 +55,13 @@ struct DemoScenario {
         Terminal.line("daemon   callbacks \(daemon.callbackBaseURL)   local API \(daemon.localURL)")
         Terminal.line("app      \(receiver.url)   (a webhook endpoint: every change of state is pushed to it, signed)")
         Terminal.line("database \(databasePath)\n")
-        let (resolved, pending) = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
+        let (resolved, archive, pending) = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
             let endpoint = try await api.addEndpoint(url: receiver.url, types: nil, description: "the demo's app").value
             receiver.trust(endpoint.secret)
             let resolved = try await submitAndFollow(api)
-            return (resolved, try await deliveriesSettled(api))
+            // The archive's messages (generation.archived) come after the results: the deliveries settle last.
+            let archive = try await archiveSettled(daemon.daemon.database)
+            return (resolved, archive, try await deliveriesSettled(api))
         }
         let counters = await sandbox.sandbox.counters()
         let remaining = await sandbox.sandbox.remainingPhotos()
@@ -65,7 +69,18 @@ struct DemoScenario {
         await receiver.stop()
         await sandbox.stop()
         DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, arrivals: receiver.arrivals, deliveriesPending: pending,
-                    elapsed: ContinuousClock.now - started, databasePath: databasePath).print()
+                    elapsed: ContinuousClock.now - started, databasePath: databasePath,
+                    archive: archive, archiveDirectory: daemon.daemon.archiveDirectory.root).print()
+    }
+
+    /// Waits (up to 5 s) until no result image is waiting for its download; returns the archive's counts.
+    private func archiveSettled(_ database: AppDatabase) async throws -> ArchiveCounts {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let counts = try await database.archiveCounts()
+            if counts.pending == 0 || ContinuousClock.now >= deadline { return counts }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Waits (up to 5 s) until no delivery is pending; returns how many still are.

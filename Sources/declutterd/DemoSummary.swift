@@ -1,5 +1,6 @@
 import DeclutterDaemon
 import DeclutterSandbox
+import DeclutterStore
 import Foundation
 
 /// The demo's closing table and figures.
@@ -11,6 +12,8 @@ struct DemoSummary {
     let deliveriesPending: Int
     let elapsed: Duration
     let databasePath: String
+    let archive: ArchiveCounts
+    let archiveDirectory: String
 
     func print() {
         Terminal.line("\n  id  kind        generation  status     resolved by  retrieval calls  seconds")
@@ -34,12 +37,15 @@ struct DemoSummary {
         \(calls(byPoll)) for the \(byPoll.count) resolved by poll (\(String(format: "%.2f", perPoll)) each)
         photos: \(counters.photosSpent) spent, \(counters.photosRefunded) refunded, \(remainingPhotos) remaining
         webhooks: \(webhookLine)
+        archive: \(archive.archived) result images kept (\(String(format: "%.1f", Double(archive.archivedBytes) / 1e6)) MB), \
+        \(archive.failed) failed, \(archive.pending) pending, in \(archiveDirectory)
         took \(String(format: "%.1f", elapsed.seconds)) s
 
         Look inside:
           sqlite3 \(databasePath) 'SELECT * FROM generation_overview;'
           sqlite3 \(databasePath) 'SELECT generation, source, outcome, reason FROM events ORDER BY id;'
           sqlite3 \(databasePath) 'SELECT * FROM delivery_overview;'
+          sqlite3 \(databasePath) 'SELECT generation, position, state, bytes, sha256 FROM image_overview;'
         """)
     }
 

@@ -49,6 +49,11 @@ struct Harness: Sendable {
         configuration.publicBaseURLFromListener = true
         configuration.databasePath = databasePath
         configuration.polling = polling
+        // The sandbox serves its result images on 127.0.0.1; made-up image hosts (cdn.example) are refused without
+        // a DNS lookup; retries in milliseconds.
+        configuration.archive.allowPrivate = true
+        configuration.archive.allowHosts = ["127.0.0.1"]
+        configuration.archive.retrySchedule = [.zero, .milliseconds(20), .milliseconds(40)]
         return configuration
     }
 

@@ -22,5 +22,10 @@ struct DemoTests {
             try await database.latestMessageSequence()
         }
         #expect(Int64(messages) == committed, "every committed message reached the app")
+        // `archive: 4 result images kept (0.0 MB), 0 failed, 0 pending, in /…/images`
+        let archive = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("archive: ") }, "\(run.stdout)")
+        let counts = archive.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(counts.first.map { $0 >= 2 } == true && archive.contains(" 0 failed, 0 pending, in \(directory.path)/images"), "\(archive)")
+        #expect(run.stdout.contains("image_overview"))
     }
 }

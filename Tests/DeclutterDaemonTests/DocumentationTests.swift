@@ -110,7 +110,8 @@ struct DocumentationTests {
         for metric in DaemonMetrics.all where metric.unit == "total" {
             for pairs in metric.combinations {
                 let labels = pairs.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
-                #expect(text.contains("\(metric.fullName){\(labels)} 0"), "\(metric.fullName){\(labels)}")
+                let series = labels.isEmpty ? metric.fullName : "\(metric.fullName){\(labels)}"
+                #expect(text.contains("\(series) 0\n"), "\(series)")
             }
         }
     }

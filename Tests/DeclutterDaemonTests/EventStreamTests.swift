@@ -74,7 +74,8 @@ struct EventStreamTests {
             // Then it received this generation's three messages only, and the response ended
             #expect(await stream.read { $0.ended }, "\(stream.body)")
             #expect(stream.events.map(\.type) == ["generation.created", "generation.updated", "generation.succeeded"])
-            #expect(stream.ids == (try await harness.messages(generation: row)).map(\.sequence))
+            // (Its generation.archived, which comes later, is not part of the story the stream follows.)
+            #expect(stream.ids == (try await harness.messages(generation: row)).filter { $0.type != .generationArchived }.map(\.sequence))
             // And a stream opened afterwards (by its UUID) replays them and ends; after the last one it ends at once
             let replay = try RawEventStream(harness, "/v1/events?generation_id=\(generationID.uuidString.lowercased())")
             #expect(await replay.read { $0.ended })
@@ -338,7 +339,9 @@ struct EventStreamClientTests {
             _ = try await restarted.daemon.database.beginSubmission(SubmissionRequest(kind: .generation, imageURL: "https://images.example/b.jpg", auto: true), at: Date())
             // Then the client reconnected and received the second message only
             try await eventually("the second message") { seen.withLock { $0.count } >= 2 }
-            #expect(seen.withLock { $0 } == ["1", "2"])
+            // (On a loaded machine the restarted daemon may give up on the first generation meanwhile: a third message.)
+            let received = seen.withLock { $0 }
+            #expect(Array(received.prefix(2)) == ["1", "2"] && Set(received).count == received.count, "\(received)")
             #expect(reconnections.withLock { $0 } >= 1)
             watching.cancel()
             _ = await watching.result

@@ -20,7 +20,7 @@ final class ImageServer: Sendable {
     /// What `/huge` would send in all: far more than any cap in the tests, and than the socket buffers between the
     /// two ends can hold (up to tens of MB on loopback with autotuning), so a client that stops reading stops it well
     /// before the end.
-    static let hugeLength = 256 << 20
+    static let hugeLength = 8 << 30  // far more than loopback moves in the seconds a loaded machine may take to cut it off
     static let chunkLength = 64 << 10
 
     private let server: LoopbackServer

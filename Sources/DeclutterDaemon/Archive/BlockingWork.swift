@@ -16,12 +16,13 @@ enum BlockingWork {
     /// Runs `work` on the thread pool; a cancelled task stops waiting at once (`CancellationError`), while `work`
     /// ends on its own and its result is dropped: for a lookup that may hang for seconds (getaddrinfo), which a
     /// timeout must not wait for.
-    static func runAbandoningOnCancel<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    static func runAbandoningOnCancel<T: Sendable>(on pool: NIOThreadPool = .singleton,
+                                                   _ work: @escaping @Sendable () throws -> T) async throws -> T {
         let waiter = Waiter<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 guard waiter.wait(continuation) else { return }
-                NIOThreadPool.singleton.submit { _ in waiter.resume(with: Result(catching: work)) }
+                pool.submit { _ in waiter.resume(with: Result(catching: work)) }
             }
         } onCancel: {
             waiter.resume(with: .failure(CancellationError()))

@@ -1,3 +1,4 @@
+import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,13 +17,21 @@ public struct ResolutionError: Error, CustomStringConvertible, Sendable, Equatab
     public init(_ description: String) { self.description = description }
 }
 
-/// The system's resolver (`getaddrinfo`: /etc/hosts, then DNS), called on NIO's thread pool because it blocks,
-/// sometimes for seconds. A cancelled caller stops waiting at once; the lookup ends on its own.
+/// The system's resolver (`getaddrinfo`: /etc/hosts, then DNS), called on threads of its own because it blocks,
+/// sometimes for seconds: a name server that does not answer then holds these, never the thread pool that
+/// syncs archived files and serves them. A cancelled caller stops waiting at once; the lookup ends on its own.
 public struct SystemResolver: HostResolver {
+    /// As many as downloads usually run at once; more lookups wait their turn.
+    static let lookups: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
     public init() {}
 
     public func resolve(host: String, port: Int) async throws -> [String] {
-        try await BlockingWork.runAbandoningOnCancel { try Self.lookUp(host: host, port: port) }
+        try await BlockingWork.runAbandoningOnCancel(on: Self.lookups) { try Self.lookUp(host: host, port: port) }
     }
 
     static func lookUp(host: String, port: Int) throws -> [String] {

@@ -20,7 +20,7 @@ public final class ImageArchiver: Service, Sendable {
     let metrics: DaemonMetrics
     let logger: Logger
     let clock: DaemonClock
-    private let wakeSignal: WakeSignal
+    private let loop: CommitDrivenLoop
     /// The images being downloaded.
     private let inFlight = Mutex<Set<Int64>>([])
     /// How long the loop waits before reading the store again after a read failed.
@@ -34,7 +34,7 @@ public final class ImageArchiver: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
-        self.wakeSignal = WakeSignal(clock: clock)
+        self.loop = CommitDrivenLoop(commits: database.commits, clock: clock)
     }
 
     /// Downloads running now.
@@ -55,23 +55,7 @@ public final class ImageArchiver: Service, Sendable {
         let downloader = ImageDownloader(
             client: client, policy: DownloadPolicy(configuration), directory: directory, maxBytes: configuration.maxBytes,
             timeout: configuration.timeout, clock: clock)
-        let commits = database.commits.subscribe()
-        let stopping = Mutex(false)
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { [wakeSignal] in
-                    for await _ in commits { wakeSignal.signal() }
-                }
-                while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    let nap = await startDueDownloads(in: &group, downloader: downloader)
-                    await wakeSignal.wait(timeout: nap)
-                }
-                group.cancelAll()
-            }
-        } onGracefulShutdown: { [wakeSignal] in
-            stopping.withLock { $0 = true }
-            wakeSignal.signal()
-        }
+        await loop.run { group in await startDueDownloads(in: &group, downloader: downloader) }
         try await client.shutdown()
     }
 
@@ -98,7 +82,7 @@ public final class ImageArchiver: Service, Sendable {
         group.addTask { [self] in
             await attempt(image, downloader: downloader)
             inFlight.withLock { _ = $0.remove(id) }
-            wakeSignal.signal()
+            loop.wake()
         }
     }
 
@@ -106,9 +90,7 @@ public final class ImageArchiver: Service, Sendable {
     private func napLength() async throws -> Duration? {
         let busy = inFlight.withLock { $0 }
         guard busy.count < configuration.maxInFlight, let next = try await database.nextImageAttemptDate(excluding: busy) else { return nil }
-        // Rounded up to the millisecond, so the loop never wakes just before the attempt is due.
-        let milliseconds = (next.timeIntervalSince(clock.date()) * 1000).rounded(.up)
-        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
+        return CommitDrivenLoop.nap(until: next, now: clock.date())
     }
 
     /// One download, recorded with the schedule's verdict; nothing is recorded when a stop cuts it short.

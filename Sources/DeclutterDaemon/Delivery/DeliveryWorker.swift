@@ -18,7 +18,7 @@ public final class DeliveryWorker: Service, Sendable {
     let clock: DaemonClock
     /// A draw in 0...1 that stretches each retry's wait.
     let jitter: @Sendable () -> Double
-    private let wakeSignal: WakeSignal
+    private let loop: CommitDrivenLoop
     /// The deliveries being attempted, each with its endpoint.
     private let inFlight = Mutex<[Int64: Int64]>([:])
     /// How long the loop waits before reading the store again after a read failed.
@@ -33,7 +33,7 @@ public final class DeliveryWorker: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.jitter = jitter
-        self.wakeSignal = WakeSignal(clock: clock)
+        self.loop = CommitDrivenLoop(commits: database.commits, clock: clock)
     }
 
     /// Attempts running now.
@@ -44,24 +44,10 @@ public final class DeliveryWorker: Service, Sendable {
     public func run() async throws {
         let client = WebhookRequest.makeClient(configuration)
         let request = WebhookRequest(client: client, clock: clock, timeout: configuration.timeout)
-        let commits = database.commits.subscribe()
-        let stopping = Mutex(false)
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { [wakeSignal] in
-                    for await _ in commits { wakeSignal.signal() }
-                }
-                var turn = 0
-                while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    let nap = await startDueAttempts(in: &group, request: request, turn: turn)
-                    turn &+= 1
-                    await wakeSignal.wait(timeout: nap)
-                }
-                group.cancelAll()
-            }
-        } onGracefulShutdown: { [wakeSignal] in
-            stopping.withLock { $0 = true }
-            wakeSignal.signal()
+        var turn = 0
+        await loop.run { group in
+            defer { turn &+= 1 }
+            return await startDueAttempts(in: &group, request: request, turn: turn)
         }
         try await client.shutdown()
     }
@@ -103,7 +89,7 @@ public final class DeliveryWorker: Service, Sendable {
         group.addTask { [self] in
             await attempt(due, request: request)
             inFlight.withLock { _ = $0.removeValue(forKey: id) }
-            wakeSignal.signal()
+            loop.wake()
         }
     }
 
@@ -115,9 +101,7 @@ public final class DeliveryWorker: Service, Sendable {
         guard busy.count < configuration.maxInFlight else { return nil }
         let open = endpoints.filter { endpoint in busy.values.count { $0 == endpoint } < configuration.maxPerEndpoint }
         guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return nil }
-        // Rounded up to the millisecond, so the loop never wakes just before the attempt is due.
-        let milliseconds = (next.timeIntervalSince(clock.date()) * 1000).rounded(.up)
-        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
+        return CommitDrivenLoop.nap(until: next, now: clock.date())
     }
 
     /// One attempt, recorded with the verdict of the schedule; nothing is recorded when a stop cuts it short.

@@ -1,0 +1,49 @@
+import DeclutterStore
+import Foundation
+import ServiceLifecycle
+import Synchronization
+
+/// The loop of a worker whose queue is in the store (the delivery worker, the archiver): start the work that is
+/// due, then sleep until the next due time, a commit, or a piece of work's end (`wake`). It never scans on a
+/// timer; with nothing due it sets no timer at all. A graceful shutdown ends it at once, cancelling the work in
+/// flight (which records nothing, and is due again after the restart).
+struct CommitDrivenLoop: Sendable {
+    let commits: CommitSignal
+    let wakeSignal: WakeSignal
+
+    init(commits: CommitSignal, clock: DaemonClock) {
+        self.commits = commits
+        self.wakeSignal = WakeSignal(clock: clock)
+    }
+
+    /// Ends the current (or next) sleep: a piece of work ended, and its slot is free.
+    func wake() { wakeSignal.signal() }
+
+    /// Runs until a graceful shutdown. `startDue` adds the due work to the group and says how long to sleep
+    /// afterwards (nil: until woken).
+    func run(_ startDue: (inout DiscardingTaskGroup) async -> Duration?) async {
+        let commits = commits.subscribe()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { [wakeSignal] in
+                    for await _ in commits { wakeSignal.signal() }
+                }
+                while !stopping.withLock({ $0 }), !Task.isCancelled {
+                    let nap = await startDue(&group)
+                    await wakeSignal.wait(timeout: nap)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wakeSignal] in
+            stopping.withLock { $0 = true }
+            wakeSignal.signal()
+        }
+    }
+
+    /// The sleep until `date`, rounded up to the millisecond so the loop never wakes just before it, at least 1 ms.
+    static func nap(until date: Date, now: Date) -> Duration {
+        let milliseconds = (date.timeIntervalSince(now) * 1000).rounded(.up)
+        return .milliseconds(Int64(min(max(milliseconds, 1), DurationText.maximum.seconds * 1000)))
+    }
+}
