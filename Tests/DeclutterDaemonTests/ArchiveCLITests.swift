@@ -9,7 +9,7 @@ import Testing
 struct ArchiveCLITests {
     @Test("fetch writes each archived image as <id>-<n>.png, its SHA-256 the listed one; --json lists them; show tables them")
     func fetchArchived() async throws {
-        try await Harness.with(adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with { harness in
             let url = harness.daemon.localURL
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
@@ -49,7 +49,7 @@ struct ArchiveCLITests {
     @Test("images that are not archived are reported with their error, and fetch exits 1; show lists the error")
     func fetchFailed() async throws {
         let failing = E2E.sandbox { $0.imageFaults = ImageFaults(.notFound) }
-        try await Harness.with(sandbox: failing, adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with(sandbox: failing) { harness in
             let url = harness.daemon.localURL
             let row = try E2E.row(try await harness.settledInArchive())
             let output = try TemporaryDirectory()

@@ -6,15 +6,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// What the tests of the archive's file routes share: a daemon that downloads the sandbox's images, a generation
-/// whose images have settled in the archive, and a generation with an uploaded photo.
+/// What the tests of the archive's file routes share (the harness's daemon downloads the sandbox's images): a
+/// generation whose images have settled in the archive, and a generation with an uploaded photo.
 enum ArchiveServing {
-    /// The daemon may download from the sandbox on 127.0.0.1; a failed download is not retried (one attempt).
-    static func archiving(_ configuration: inout DaemonConfiguration) {
-        configuration.archive.allowPrivate = true
-        configuration.archive.retrySchedule = [.zero]
-    }
-
     /// Lowercase hex SHA-256.
     static func sha256(_ data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()

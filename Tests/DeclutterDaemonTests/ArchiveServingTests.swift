@@ -15,7 +15,7 @@ struct ArchiveServingTests {
 
     @Test("an archived image: its bytes, ETag, HEAD, 304, ranges, 416, If-Range, and 404/400 around it")
     func archivedImage() async throws {
-        try await Harness.with(adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with { harness in
             // Given a generation whose images are archived
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
@@ -98,7 +98,7 @@ struct ArchiveServingTests {
 
     @Test("a row that says archived without its file is a 500 file_missing, and the daemon serves on; pruned is 410")
     func missingAndPruned() async throws {
-        try await Harness.with(adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with { harness in
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
             let entries = try #require(record["archive"] as? [[String: Any]])
@@ -128,19 +128,20 @@ struct ArchiveServingTests {
     @Test("a failed image is a 409 not_archived that says why; so is a pending one")
     func notArchived() async throws {
         let failing = E2E.sandbox { $0.imageFaults = ImageFaults(.notFound) }
-        try await Harness.with(sandbox: failing, adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with(sandbox: failing) { harness in
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
             let reply = try await harness.local("GET", "/v1/generations/\(row)/images/0")
             #expect(reply.status == 409 && E2E.errorCode(reply) == "not_archived", "\(reply.text)")
             let message = E2E.errorMessage(reply) ?? ""
-            #expect(message.contains("failed after 1 attempt") && message.contains("HTTP 404"), "\(message)")
+            let attempts = harness.daemon.daemon.configuration.archive.retrySchedule.count
+            #expect(message.contains("failed after \(attempts) attempts") && message.contains("HTTP 404"), "\(message)")
             OpenAPITests.expectDocumented(Self.imageRoute, reply)
             #expect(try await harness.local("HEAD", "/v1/generations/\(row)/images/0").status == 409)
         }
         // The sandbox holds every image back for a minute: the downloads stay in flight, the images pending.
         let slow = E2E.sandbox { $0.imageFaults = ImageFaults(.slow(.seconds(60))) }
-        try await Harness.with(sandbox: slow, adjust: ArchiveServing.archiving) { harness in
+        try await Harness.with(sandbox: slow) { harness in
             let row = try E2E.row(try await harness.submit())
             _ = try await harness.waitSettled(row, timeout: .seconds(60))
             let reply = try await harness.local("GET", "/v1/generations/\(row)/images/1")
