@@ -71,8 +71,10 @@ struct ArchiveCLITests {
 
             let unknown = try await CLI.run(["fetch", "999999", "--url", url])
             #expect(unknown.status == 66, "\(unknown)")
-            let pending = try await CLI.run(["fetch", "\(try E2E.row(try await harness.local("POST", "/v1/track", json: #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#).json))", "--url", url])
-            #expect(pending.status == 1 && pending.stderr.contains("(no_images)"), "\(pending)")
+            // A tracked generation the service does not know never has result images.
+            let tracked = try await harness.local("POST", "/v1/track", json: #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#)
+            let none = try await CLI.run(["fetch", "\(try E2E.row(tracked.json))", "--url", url])
+            #expect(none.status == 1 && none.stderr.contains("(no_images)"), "\(none)")
         }
     }
 }
