@@ -80,6 +80,8 @@ user_id=$(sed -nE 's/.* user_id=([^ ]+).*/\1/p' <<<"$line")
 
 # The daemon. The callback listener's port is picked here (the callback URL sent upstream names it, so it
 # must be known before start); a port taken in between makes serve exit 75, and it is tried again.
+# archive.allow_private lets it download the sandbox's result images (served on 127.0.0.1), so the file
+# routes answer with real files.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 for attempt in 1 2 3; do
   callbacks_port=$(free_port)
@@ -96,6 +98,7 @@ for attempt in 1 2 3; do
     DECLUTTERD_POLLING_MAX_INTERVAL=2s \
     DECLUTTERD_POLLING_MAX_PER_SECOND=50 \
     DECLUTTERD_POLLING_MAX_IN_FLIGHT=8 \
+    DECLUTTERD_ARCHIVE_ALLOW_PRIVATE=true \
     DECLUTTERD_LOG_LEVEL=info \
     "$binary" serve --set local.listen=127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" </dev/null &
   serve_pid=$!

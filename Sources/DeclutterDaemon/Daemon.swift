@@ -130,7 +130,7 @@ public final class Daemon: Sendable {
         localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         localRouter.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, streams: eventStreams,
+            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory,
             uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
         localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         let served = localRouter.answerWrongMethods()

@@ -14,6 +14,8 @@ struct LocalAPIController: Sendable {
     let watch: GenerationWatch
     let readiness: Readiness
     let streams: EventStreams
+    /// Where archived images and uploads are kept: the file routes serve them from there.
+    let archive: ArchiveDirectory
     /// Reads photos sent as files into the archive.
     let uploads: UploadReader
     let now: @Sendable () -> Date
@@ -33,6 +35,8 @@ struct LocalAPIController: Sendable {
         routes.get("/v1/generations", use: list)
         routes.get("/v1/generations/{id}", use: show)
         routes.get("/v1/generations/{id}/events", use: events)
+        routes.get("/v1/generations/{id}/images/{n}", use: image)
+        routes.get("/v1/generations/{id}/inputs/{role}", use: input)
         routes.post("/v1/generations/{id}/variations", use: vary)
         routes.post("/v1/generations/{id}/refresh", use: refresh)
         routes.post("/v1/track", use: track)

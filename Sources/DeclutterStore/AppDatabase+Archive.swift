@@ -54,15 +54,7 @@ extension AppDatabase {
             image.updatedAt = date
             switch result {
             case .archived(let file):
-                image.state = .archived
-                image.sha256 = file.sha256
-                image.bytes = file.bytes
-                image.contentType = file.contentType
-                image.width = file.width
-                image.height = file.height
-                image.archivedAt = date
-                image.nextAttemptAt = nil
-                image.lastError = nil
+                image.keep(file, at: date)
             case .retry(let reason, let status, let retryAt):
                 image.nextAttemptAt = retryAt
                 image.lastError = reason

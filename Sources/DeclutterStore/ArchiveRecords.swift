@@ -72,6 +72,19 @@ public struct ImageRecord: StoreRecord, Sendable, Equatable {
         self.updatedAt = date
     }
 
+    /// Archived: `file` is in the archive since `date`.
+    public mutating func keep(_ file: ArchivedFileFacts, at date: Date) {
+        state = .archived
+        sha256 = file.sha256
+        bytes = file.bytes
+        contentType = file.contentType
+        width = file.width
+        height = file.height
+        archivedAt = date
+        nextAttemptAt = nil
+        lastError = nil
+    }
+
     /// The file's facts, once archived (or pruned: what it was).
     public var file: ArchivedFileFacts? {
         guard let sha256, let bytes, let contentType else { return nil }

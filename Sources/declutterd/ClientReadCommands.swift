@@ -46,7 +46,7 @@ struct ListCommand: AsyncParsableCommand {
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one generation, and with --events its audit trail.",
+        abstract: "Show one generation with its archived images, and with --events its audit trail.",
         discussion: "With --json and --events, two JSON documents: the record, then the events.\n\n" + ClientExitCode.help)
 
     @Argument(help: "A local id or a generation UUID.") var id: String
@@ -60,7 +60,7 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await client.withClient { api in
-            client.emit(try await api.generation(id), people: ClientReport.detail)
+            client.emit(try await api.generation(id)) { ClientReport.detailWithArchive($0, link: api.endpoint.url) }
             guard events else { return }
             let trail = try await api.events(id, cursor: eventsAfter)
             if !client.json { Terminal.line("") }

@@ -7,15 +7,8 @@ enum ArchiveViewSamples {
         let row = generation.id ?? 1
         let file = ArchivedFileFacts(sha256: String(repeating: "ab", count: 32), bytes: 1_048_576, contentType: "image/png", width: 640, height: 480)
         var archived = ImageRecord(generation: row, position: 0, sourceURL: "https://cdn.example.com/out/1.png", at: now)
-        archived.state = .archived
-        archived.sha256 = file.sha256
-        archived.bytes = file.bytes
-        archived.contentType = file.contentType
-        archived.width = file.width
-        archived.height = file.height
-        archived.archivedAt = now
+        archived.keep(file, at: now)
         archived.attempts = 1
-        archived.nextAttemptAt = nil
         var failed = ImageRecord(generation: row, position: 1, sourceURL: "https://cdn.example.com/out/2.png", at: now)
         failed.state = .failed
         failed.attempts = 6

@@ -35,6 +35,9 @@ struct UploadTests {
                 #expect(input["role"] as? String == "image" && input["sha256"] as? String == sha)
                 #expect(input["bytes"] as? Int == png.count && input["content_type"] as? String == "image/png")
                 #expect(input["width"] as? Int != nil && input["height"] as? Int != nil)
+                // The local API serves it back, as it was sent.
+                let local = try await harness.local("GET", try #require(input["url"] as? String))
+                #expect(local.status == 200 && Array(local.body) == png && local.header("etag") == "\"\(sha)\"", "\(local.status)")
             }
             // The service fetched each photo from its own capability URL, and got exactly the bytes sent.
             let fetched = await harness.fetchedInputs()
@@ -46,6 +49,8 @@ struct UploadTests {
                 let served = try await Harness.send("GET", input.url)
                 #expect(served.status == 200 && Array(served.body) == png)
                 #expect(served.header("content-type") == "image/png" && served.header("content-length") == "\(png.count)")
+                let slice = try await Harness.send("GET", input.url, headers: ["Range": "bytes=0-7"])
+                #expect(slice.status == 206 && Array(slice.body) == Array(png.prefix(8)), "the service may fetch it in ranges")
             }
             // One file in the archive for both, and no token in the database.
             #expect(try await harness.archiveFiles().kept == [sha])

@@ -16,27 +16,23 @@ struct InputController: Sendable {
     /// HEAD comes from the router's `.autoGenerateHeadEndpoints`: the same head, no body.
     var endpoints: RouteCollection<CallbackContext> {
         let routes = RouteCollection(context: CallbackContext.self)
-        routes.get("/inputs/{file}") { _, context in try await serve(context) }
+        routes.get("/inputs/{file}") { request, context in try await serve(request, context) }
         return routes
     }
 
-    private func serve(_ context: CallbackContext) async throws -> Response {
+    private func serve(_ request: Request, _ context: CallbackContext) async throws -> Response {
         guard let (token, fileExtension) = InputToken.parse(context.parameters.get("file") ?? ""),
               let (upload, generation) = try await database.upload(tokenHash: token.hash),
               InputToken.fileExtension(contentType: upload.contentType) == fileExtension, upload.prunedAt == nil,
               Self.isServed(generation, at: now(), grace: grace)
         else { return unknown(context) }
-        // Streamed from the archive file in chunks, with its length. (A minimal responder: the local API's file
-        // responder, with ETag and Range, is being built beside this; the service needs neither.)
-        let body: ResponseBody
+        // The local API's file responder: the same headers, ETag and Range rules for every file the daemon serves.
         do {
-            body = try await FileIO().loadFile(path: directory.path(forSHA256: upload.sha256), context: context)
-        } catch {
+            return try await FileResponder.response(serving: ServedFile(upload.file, in: directory), to: request.headers, logger: context.logger)
+        } catch let error as APIError where error.code == "file_missing" {
+            // Logged by the responder; to the outside, a token whose file is gone opens nothing, like any other.
             return unknown(context)
         }
-        return Response(status: .ok, headers: [
-            .contentType: upload.contentType, .cacheControl: "private, no-store", .init("X-Content-Type-Options")!: "nosniff",
-        ], body: body)
     }
 
     /// While the generation is pending, and until it ended (or was given up, LOST) plus `grace`.
