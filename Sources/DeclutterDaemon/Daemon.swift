@@ -199,10 +199,20 @@ public final class Daemon: Sendable {
         listeners.withLock { ($0.local == nil ? 0 : 1) + ($0.socket == nil ? 0 : 1) }
     }
 
-    /// Before anything listens: submissions a previous run left without an answer get their give-up date.
+    /// Before anything listens: submissions a previous run left without an answer get their give-up date, and the
+    /// archive folder is ready, without the partial files of a previous run.
     func prepare() async throws {
         let orphans = try await database.scheduleOrphanedSubmissions(giveUpAfter: configuration.polling.giveUpAfter)
         if orphans > 0 { logger.warning("submissions left unanswered by the previous run", metadata: ["count": "\(orphans)"]) }
+        // Before anything listens: an upload that had begun streaming into tmp/ would lose its file.
+        do {
+            try archiveDirectory.prepare()
+            let leftovers = archiveDirectory.removeLeftovers()
+            if leftovers > 0 { logger.notice("partial downloads of the previous run removed", metadata: ["count": "\(leftovers)"]) }
+        } catch {
+            logger.error("the archive directory cannot be prepared; downloads and uploads fail until it can",
+                         metadata: ["directory": "\(archiveDirectory.root)", "error": "\(error)"])
+        }
     }
 
     /// Starts in the background and returns once both listeners are bound: for tests and the demo.

@@ -58,12 +58,17 @@ struct HistoryPruner: Service {
         while true {
             try Task.checkCancellation()
             let pruned = try await database.pruneImages(endedBefore: now.addingTimeInterval(-keep.seconds), batch: batch, at: now)
-            for sha256 in pruned.unreferenced {
+            for sha256 in pruned.unreferenced where try await !database.isFileKept(sha256: sha256) {
                 do {
                     try archive.remove(sha256: sha256)
                     files += 1
                 } catch {
                     logger.warning("an archived file could not be deleted", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                }
+                // The same bytes downloaded again in the instant before the deletion: download them once more.
+                if try await database.isFileKept(sha256: sha256) {
+                    let requeued = try await database.requeueImages(sha256: sha256, at: now)
+                    logger.notice("a pruned file was wanted again; its images are downloaded anew", metadata: ["sha256": "\(sha256)", "images": "\(requeued)"])
                 }
             }
             if pruned.rows == 0 { return files }

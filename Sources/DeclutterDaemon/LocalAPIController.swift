@@ -53,14 +53,14 @@ struct LocalAPIController: Sendable {
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
         metrics.pollsInFlight(poller.pollsInFlight)
         metrics.eventStreamsOpen(streams.openCount)
-        if let counts = try? await database.archiveCounts() { metrics.record(counts, writable: readiness.archive?.problem() == nil) }
+        if let counts = try? await database.archiveCounts() { metrics.record(counts, writable: await readiness.archive?.problem() == nil) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
 
     // MARK: - Health
 
     private func ready() async throws -> Response {
-        var problems = readiness.problems
+        var problems = await readiness.problems()
         do { try await database.checkWritable() } catch { problems.append("store not writable: \(error)") }
         guard problems.isEmpty else {
             return try Self.json(.serviceUnavailable, ReadinessView(status: "not_ready", reasons: problems))

@@ -27,8 +27,9 @@ public final class Readiness: Sendable {
     public var listenersBound: Bool { state.withLock { $0.callbacksBound && $0.localBound } }
 
     /// Why the daemon is not ready, empty when it is (the store is checked separately).
-    public var problems: [String] {
-        listenerAndCredentialProblems + (archive?.problem().map { [$0] } ?? [])
+    public func problems() async -> [String] {
+        let archiveProblem = await archive?.problem()
+        return listenerAndCredentialProblems + (archiveProblem.map { [$0] } ?? [])
     }
 
     private var listenerAndCredentialProblems: [String] {

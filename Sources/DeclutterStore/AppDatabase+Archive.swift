@@ -43,14 +43,25 @@ extension AppDatabase {
         }
     }
 
-    /// Records an attempt on a pending image. Once none of its generation's images is pending any more, the
+    /// Counts an attempt as made before it is made, and puts the image's next try at `retryAt`: a download that
+    /// kills the process (or is cut by a stop) then uses up its attempt, and no URL can hold the archive in a
+    /// loop across restarts. Returns false, having written nothing, when the image is no longer pending.
+    public func beginImageAttempt(_ id: Int64, at date: Date, retryAt: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE images SET attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'
+                """, arguments: [StoreFormat.timestamp(retryAt), StoreFormat.timestamp(date), id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Records how an attempt begun with `beginImageAttempt` ended. Once none of its generation's images is pending any more, the
     /// generation's `generation.archived` message goes out in the same transaction. Returns the image as it now
     /// stands; nil when it is not pending (already settled, or gone).
     @discardableResult
     public func recordImageAttempt(_ id: Int64, _ result: ImageAttemptResult, at date: Date) async throws -> ImageRecord? {
         try await write { db in
             guard var image = try ImageRecord.fetchOne(db, key: id), image.state == .pending else { return nil }
-            image.attempts += 1
             image.updatedAt = date
             switch result {
             case .archived(let file):
@@ -155,7 +166,16 @@ extension ImageRecord {
         guard let row = generation.id else { return }
         for (position, url) in (generation.images ?? []).enumerated() {
             var image = ImageRecord(generation: row, position: position, sourceURL: url, at: date)
+            if position >= maximumPerGeneration {
+                // A callback body holds thousands of URLs: one leaked callback URL must not fill the disk.
+                image.state = .failed
+                image.nextAttemptAt = nil
+                image.lastError = "not archived: only the first \(maximumPerGeneration) images of a generation are"
+            }
             try image.insert(db, onConflict: .ignore)
         }
     }
+
+    /// The result images of one generation that are downloaded; the service returns a handful.
+    public static let maximumPerGeneration = 16
 }

@@ -94,10 +94,28 @@ extension AppDatabase {
         }
     }
 
+    /// Whether an archived image or an unpruned upload refers to the file now.
+    public func isFileKept(sha256: String) async throws -> Bool {
+        try await read { db in try Self.isKept(sha256, in: db) }
+    }
+
+    /// Puts the archived images of a file back in the queue, due at once: for a file deleted by retention just as
+    /// a new download of the same bytes was recorded. Returns how many.
+    public func requeueImages(sha256: String, at date: Date) async throws -> Int {
+        try await write { db in
+            let now = StoreFormat.timestamp(date)
+            try db.execute(sql: """
+                UPDATE images SET state = 'pending', attempts = 0, next_attempt_at = ?, archived_at = NULL, updated_at = ?
+                WHERE sha256 = ? AND state = 'archived'
+                """, arguments: [now, now, sha256])
+            return db.changesCount
+        }
+    }
+
     /// Whether an archived image or an unpruned upload still refers to the file.
     static func isKept(_ sha256: String, in db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ? AND state IN ('archived', 'pending'))
+            SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ? AND state = 'archived')
                 OR EXISTS (SELECT 1 FROM uploads WHERE sha256 = ? AND pruned_at IS NULL)
             """, arguments: [sha256, sha256]) ?? true
     }

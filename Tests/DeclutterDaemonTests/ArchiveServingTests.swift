@@ -146,7 +146,7 @@ struct ArchiveServingTests {
             _ = try await harness.waitSettled(row, timeout: .seconds(60))
             let reply = try await harness.local("GET", "/v1/generations/\(row)/images/1")
             #expect(reply.status == 409 && E2E.errorCode(reply) == "not_archived", "\(reply.text)")
-            #expect(E2E.errorMessage(reply)?.contains("pending after 0 attempts") == true, "\(reply.text)")
+            #expect(E2E.errorMessage(reply)?.contains("pending after") == true, "\(reply.text)")  // its attempt begun, or not yet
             OpenAPITests.expectDocumented(Self.imageRoute, reply)
         }
     }

@@ -73,6 +73,8 @@ struct DownloadPolicyTests {
         ("http://[fe80::1%25eth0]/a.png", #"refused: the host "fe80::1%eth0" is not a plain name or address"#),
         ("http://%31%32%37.0.0.1/a.png", nil),  // plainly 127.0.0.1 once decoded: its address is checked next
         ("http:///a.png", "refused: the URL has no host"),
+        ("http://cdn.example.com:65536/a.png", "refused: port 65536 is not a TCP port"),
+        ("http://cdn.example.com:0/a.png", "refused: port 0 is not a TCP port"),
     ] as [(String, String?)])
     func urls(_ text: String, _ expected: String?) throws {
         let url = try #require(URL(string: text))

@@ -135,6 +135,9 @@ struct ImageDownloaderTests {
         ("http://internal.example/x.png", "refused: 10.1.2.3 is a private address (archive.allow_private is off)"),
         ("http://[::ffff:192.168.0.1]/x.png", "refused: ::ffff:192.168.0.1 is a private address (archive.allow_private is off)"),
         ("ftp://127.0.0.1/x.png", "refused: ftp URLs are not downloaded (only http and https)"),
+        // A port past 16 bits would trap in the HTTP client: refused like any other bad hop.
+        ("http://127.0.0.1:65536/x.png", "refused: port 65536 is not a TCP port"),
+        ("http://public.example:99999/x.png", "refused: port 99999 is not a TCP port"),
     ])
     func redirectRefused(_ target: String, _ reason: String) async throws {
         let resolver = StubResolver(["internal.example": ["10.1.2.3"]])

@@ -44,6 +44,9 @@ struct ArchiveStoreTests {
             let (first, second) = (try #require(images[0].id), try #require(images[1].id))
             let version = try await database.row(submitted.row).version
 
+            #expect(try await database.beginImageAttempt(first, at: t0.plus(5), retryAt: t0.plus(15)))
+            #expect(try await database.beginImageAttempt(second, at: t0.plus(5), retryAt: t0.plus(15)))
+            #expect(try await database.dueImages(at: t0.plus(10), excluding: [], limit: 10).isEmpty, "an attempt begun is not due again")
             try await database.recordImageAttempt(first, .archived(Self.file("a")), at: t0.plus(6))
             try await database.recordImageAttempt(second, .retry(reason: "HTTP 404", httpStatus: 404, retryAt: t0.plus(16)), at: t0.plus(6))
             #expect(try await database.generationMessages(of: submitted.row).last?.type == .generationSucceeded, "one image still pending")
@@ -52,11 +55,13 @@ struct ArchiveStoreTests {
             #expect(try await database.nextImageAttemptDate(excluding: [second]) == nil)
             #expect(try await database.dueImages(at: t0.plus(16), excluding: [], limit: 10).map(\.id) == [second])
 
+            #expect(try await database.beginImageAttempt(second, at: t0.plus(16), retryAt: t0.plus(26)))
             let failed = try await database.recordImageAttempt(second, .failed(reason: "HTTP 404", httpStatus: 404), at: t0.plus(16))
             #expect(failed?.state == .failed)
             #expect(failed?.attempts == 2)
             #expect(failed?.lastError == "HTTP 404")
             #expect(try await database.recordImageAttempt(second, .archived(Self.file("b")), at: t0.plus(17)) == nil, "settled images stay as they are")
+            #expect(try await database.beginImageAttempt(second, at: t0.plus(17), retryAt: t0.plus(27)) == false)
 
             let messages = try await database.generationMessages(of: submitted.row)
             #expect(messages.filter { $0.type == .generationArchived }.count == 1)
@@ -116,6 +121,19 @@ struct ArchiveStoreTests {
             let created = try #require(try await database.generationMessages(of: row).first)
             #expect(created.body.contains(#""role":"image""#))
             #expect(!created.body.contains("token-hash"), "the token's hash is not shown")
+        }
+    }
+
+    @Test("a generation's images past the first 16 are recorded failed, never downloaded")
+    func imagesPerGenerationCapped() async throws {
+        try await withTemporaryDatabase { database, _ in
+            let submitted = try await database.submitted()
+            let urls = (0..<20).map { #""https://cdn.example.com/out/\#($0).png""# }.joined(separator: ", ")
+            _ = try await database.apply(report(#"{"status": "SUCCEEDED", "images": [\#(urls)]}"#, at: t0.plus(5)), to: submitted.byToken)
+            let images = try await database.files(ofRow: submitted.row).images
+            #expect(images.count == 20)
+            #expect(images.filter { $0.state == .pending }.count == ImageRecord.maximumPerGeneration)
+            #expect(images.suffix(4).allSatisfy { $0.state == .failed && $0.lastError?.contains("first 16") == true })
         }
     }
 }

@@ -88,6 +88,9 @@ public struct ArchiveDirectory: Sendable {
         try FileSystem.makeDirectories(directory)
         if FileSystem.isRegularFile(final) {
             unlink(temporary)
+            // Another download may have renamed it in a moment ago without syncing the directory yet: this caller
+            // records it as archived too, so the name must be durable before it returns.
+            try FileSystem.syncDirectory(directory)
             return
         }
         guard rename(temporary, final) == 0 else {

@@ -4,8 +4,12 @@ struct ArchiveHealth: Sendable {
     let directory: ArchiveDirectory
     let maxBytes: Int
 
-    /// Why the next file could not be kept, or nil.
-    func problem() -> String? {
+    /// Why the next file could not be kept, or nil: a probe file written and synced, on the thread pool.
+    func problem() async -> String? {
+        (try? await BlockingWork.run { probe() }) ?? nil
+    }
+
+    private func probe() -> String? {
         if let problem = directory.writableProblem() { return problem }
         if let free = directory.freeBytes(), free < Int64(maxBytes) {
             return "archive directory \(directory.root) is full: \(free) bytes free, less than archive.max_bytes (\(maxBytes))"

@@ -32,6 +32,7 @@ public struct DownloadPolicy: Sendable {
         guard url.user(percentEncoded: true) == nil, url.password(percentEncoded: true) == nil else {
             return "refused: the URL carries credentials"
         }
+        if let port = url.port, !(1...65_535).contains(port) { return "refused: port \(port) is not a TCP port" }
         guard let host = Self.host(of: url) else { return "refused: the URL has no host" }
         guard Self.isPlain(host) else { return "refused: the host \(host.debugDescription) is not a plain name or address" }
         guard allowsHost(host) else { return "refused: host \(host) is not in \(Self.allowHostsSetting)" }

@@ -9,7 +9,7 @@ import Synchronization
 /// there is room for (`archive.max_in_flight`), records each attempt with what the retry schedule decides, and
 /// sleeps until the next due attempt, a commit, or a download's end. Its queue is the `images` table, filled in
 /// the transaction that made a generation SUCCEEDED: after a restart it carries on from the database, and a
-/// download cut short leaves only a temporary file, removed at start.
+/// download cut short leaves only a temporary file, which the daemon removes before it listens (`Daemon.prepare`).
 ///
 /// It runs beside the callbacks and the poller and shares nothing with them but the store's group commit: a
 /// slow or failing download delays neither.
@@ -25,6 +25,9 @@ public final class ImageArchiver: Service, Sendable {
     private let inFlight = Mutex<Set<Int64>>([])
     /// How long the loop waits before reading the store again after a read failed.
     static let afterStoreError: Duration = .seconds(5)
+    /// How long the loop waits before looking at the free space again, when there is too little.
+    static let whileFull: Duration = .seconds(30)
+    private let fullDiskLog = RateLimitedLog()
 
     public init(database: AppDatabase, configuration: ArchiveConfiguration, directory: ArchiveDirectory, metrics: DaemonMetrics,
                 logger: Logger, clock: DaemonClock) {
@@ -43,14 +46,6 @@ public final class ImageArchiver: Service, Sendable {
     /// Runs until a graceful shutdown, which abandons the downloads in flight at once (their temporary files go,
     /// their images stay due and are downloaded again after the restart).
     public func run() async throws {
-        do {
-            try directory.prepare()
-            let leftovers = directory.removeLeftovers()
-            if leftovers > 0 { logger.notice("partial downloads of the previous run removed", metadata: ["count": "\(leftovers)"]) }
-        } catch {
-            logger.error("the archive directory cannot be prepared; downloads will fail until it can",
-                         metadata: ["directory": "\(directory.root)", "error": "\(error)"])
-        }
         let client = ImageDownloader.makeClient()
         let downloader = ImageDownloader(
             client: client, policy: DownloadPolicy(configuration), directory: directory, maxBytes: configuration.maxBytes,
@@ -62,6 +57,12 @@ public final class ImageArchiver: Service, Sendable {
     /// Starts the due downloads there is room for; returns how long to sleep afterwards (nil: until woken).
     private func startDueDownloads(in group: inout DiscardingTaskGroup, downloader: ImageDownloader) async -> Duration? {
         do {
+            if let free = directory.freeBytes(), free < Int64(configuration.maxBytes) {
+                // No download starts without room for the largest image: a full disk costs no attempt, and the
+                // database beside the archive keeps its room for callbacks. /readyz says so meanwhile.
+                fullDiskLog.log(logger, "archive directory full: downloads wait", metadata: ["free_bytes": "\(free)"])
+                return Self.whileFull
+            }
             let busy = inFlight.withLock { $0 }
             let room = configuration.maxInFlight - busy.count
             if room > 0 {
@@ -93,20 +94,36 @@ public final class ImageArchiver: Service, Sendable {
         return CommitDrivenLoop.nap(until: next, now: clock.date())
     }
 
-    /// One download, recorded with the schedule's verdict; nothing is recorded when a stop cuts it short.
+    /// One download: counted as made before it starts (so a download that kills the process uses up its
+    /// attempt), then recorded with the schedule's verdict; a stop that cuts it short records nothing more.
     func attempt(_ image: ImageRecord, downloader: ImageDownloader) async {
         guard let id = image.id else { return }
-        let outcome = await downloader.download(image.sourceURL)
-        guard !Task.isCancelled else { return }
-        let result = verdict(on: outcome, attemptsBefore: image.attempts, at: clock.date())
         var logger = self.logger
         logger[metadataKey: "generation"] = "\(image.generation)"
         logger[metadataKey: "image"] = "\(image.position)"
+        let result: ImageAttemptResult
+        if image.attempts >= configuration.retrySchedule.count {
+            // Its last attempt began and never ended: the daemon stopped or died during it.
+            result = .failed(reason: "the daemon stopped during its last attempt", httpStatus: nil)
+        } else {
+            let startedAt = clock.date()
+            let next = image.attempts + 1
+            let ifCutShort = next < configuration.retrySchedule.count ? configuration.retrySchedule[next] : configuration.timeout
+            do {
+                guard try await database.beginImageAttempt(id, at: startedAt, retryAt: startedAt + ifCutShort.seconds) else { return }
+            } catch {
+                logger.error("image attempt not begun", metadata: ["error": "\(error)"])
+                return await holdSlotAfterStoreError()
+            }
+            let outcome = await downloader.download(image.sourceURL)
+            guard !Task.isCancelled else { return }
+            result = verdict(on: outcome, attemptsBefore: image.attempts, at: clock.date())
+        }
         do {
             try await database.recordImageAttempt(id, result, at: clock.date())
         } catch {
             logger.error("image attempt not recorded", metadata: ["error": "\(error)"])
-            return
+            return await holdSlotAfterStoreError()
         }
         switch result {
         case .archived(let file):
@@ -120,6 +137,12 @@ public final class ImageArchiver: Service, Sendable {
             metrics.archiveDownload(.failed)
             logger.warning("image not archived: no attempt left", metadata: ["reason": "\(reason)", "url": "\(image.sourceURL)"])
         }
+    }
+
+    /// A store that cannot write would otherwise see the same image started again at once, over and over: the
+    /// slot stays taken a while instead.
+    private func holdSlotAfterStoreError() async {
+        try? await clock.sleep(for: Self.afterStoreError)
     }
 
     /// What the store records of a download: archived; retried after the schedule's next step; or failed, when
