@@ -133,6 +133,8 @@ public final class Daemon: Sendable {
             watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory,
             uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
         localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
+        // The dashboard's pages: on the local router only, never the public listener.
+        localRouter.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
         let served = localRouter.answerWrongMethods()
         localRoutes.withLock { $0 = served }
 

@@ -6,13 +6,17 @@ public struct GenerationFilter: Sendable, Equatable {
     public var status: GenerationState?
     public var projectID: UUID?
     public var since: Date?
+    /// Only generations of this kind (the dashboard's list filters on it; the JSON list does not).
+    public var kind: GenerationKind?
     public var before: Int64?
     public var limit: Int
 
-    public init(status: GenerationState? = nil, projectID: UUID? = nil, since: Date? = nil, before: Int64? = nil, limit: Int = 50) {
+    public init(status: GenerationState? = nil, projectID: UUID? = nil, since: Date? = nil, kind: GenerationKind? = nil,
+                before: Int64? = nil, limit: Int = 50) {
         self.status = status
         self.projectID = projectID
         self.since = since
+        self.kind = kind
         self.before = before
         self.limit = limit
     }
@@ -51,6 +55,7 @@ extension AppDatabase {
             if let status = filter.status { request = request.filter(GenerationRecord.Columns.status == status.rawValue) }
             if let projectID = filter.projectID { request = request.filter(GenerationRecord.Columns.projectID == StoreFormat.uuid(projectID)) }
             if let since = filter.since { request = request.filter(GenerationRecord.Columns.createdAt >= StoreFormat.timestamp(since)) }
+            if let kind = filter.kind { request = request.filter(Column("kind") == kind.rawValue) }
             if let before = filter.before { request = request.filter(GenerationRecord.Columns.id < before) }
             return try request.order(GenerationRecord.Columns.id.desc).limit(filter.limit).fetchAll(db)
         }

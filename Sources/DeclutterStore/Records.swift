@@ -18,7 +18,7 @@ extension StoreRecord {
 }
 
 /// How a generation came to be tracked.
-public enum GenerationKind: String, Codable, Sendable {
+public enum GenerationKind: String, Codable, Sendable, CaseIterable {
     case generation, variation, tracked
 }
 
