@@ -297,6 +297,12 @@ struct OpenAPITests {
                 "POST /v1/messages/{id}/redeliver": ("/v1/messages/1/redeliver", "", 202),
                 // A followed generation's stream ends after its terminal message.
                 "GET /v1/events": ("/v1/events?generation_id=\(id)", nil, 200),
+                "GET /": ("/", nil, 200),
+                "GET /generations": ("/generations?status=succeeded&kind=generation&since=2026-01-01T00:00:00Z", nil, 200),
+                "GET /generations/{id}": ("/generations/\(archived)", nil, 200),
+                "GET /endpoints": ("/endpoints", nil, 200),
+                "GET /dashboard/app.css": ("/dashboard/app.css", nil, 200),
+                "GET /dashboard/app.js": ("/dashboard/app.js", nil, 200),
             ]
             let served = harness.daemon.daemon.servedLocalRoutes
             #expect(Set(calls.keys) == Set(served), "a call for every served route")
@@ -537,7 +543,7 @@ struct OpenAPITests {
             let calls: [(method: String, path: String, status: Int)] = [
                 ("DELETE", "/v1/generations/1", 405), ("GET", "/v1/admin", 404), ("POST", "/callbacks/x", 404),
                 ("GET", "/v1/generations/1/secret", 404), ("PUT", "/v1/stats", 405), ("PATCH", "/v1/generations", 405),
-                ("GET", "/v1/track", 405), ("POST", "/healthz", 405), ("GET", "/v1/projects", 404), ("GET", "/", 404),
+                ("GET", "/v1/track", 405), ("POST", "/healthz", 405), ("GET", "/v1/projects", 404), ("GET", "/dashboard", 404), ("POST", "/", 405),
                 ("GET", "/v2/generations", 404), ("QUERY", "/v1/stats", 405), ("QUERY", "/v1/generations/7/events", 405),
                 ("QUERY", "/v1/nowhere", 404), ("PROPFIND", "/v1/generations", 405),
             ]

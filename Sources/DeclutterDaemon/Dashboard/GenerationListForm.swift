@@ -14,7 +14,8 @@ struct GenerationListForm: Sendable {
 
     init(_ query: Parameters) {
         for name in ["status", "kind", "project_id", "since", "cursor"] {
-            if let value = query[Substring(name)].map(String.init)?.trimmingCharacters(in: .whitespaces), !value.isEmpty { text[name] = value }
+            // An empty field (the form sends every field) filters nothing; a value is taken as typed, as the JSON list takes it.
+            if let value = query[Substring(name)].map(String.init), !value.isEmpty { text[name] = value }
         }
         if let status = text["status"] {
             if let state = GenerationState(rawValue: status.uppercased()) { filter.status = state } else { problems.append("status: no such state") }
