@@ -4,12 +4,15 @@ import DeclutterStore
 import DeclutterSandbox
 import Foundation
 import Logging
+import UnixSignals
 
 /// The demo's script: sandbox and daemon in one process, submissions through the real local API.
 struct DemoScenario {
     let seed: UInt64
     let generations: Int
     let databasePath: String
+    /// After the summary, serve on (dashboard included) until SIGINT or SIGTERM.
+    var keepServing = false
 
     var sandboxConfiguration: SandboxConfiguration {
         var configuration = SandboxConfiguration(apiKey: "demo-key-" + UUID().uuidString.prefix(8).lowercased(), userID: UUID())
@@ -53,6 +56,7 @@ struct DemoScenario {
         let receiver = await DemoReceiver.start()
         Terminal.line("sandbox  \(sandbox.baseURL)   (seed \(seed): drops ~1/3 of callbacks, duplicates, delays and reorders others, fails ~1 in 10)")
         Terminal.line("daemon   callbacks \(daemon.callbackBaseURL)   local API \(daemon.localURL)")
+        Terminal.line("dashboard \(daemon.localURL)/")
         Terminal.line("app      \(receiver.url)   (a webhook endpoint: every change of state is pushed to it, signed)")
         Terminal.line("database \(databasePath)\n")
         let (resolved, archive, pending) = try await LocalAPIClient.with(try LocalEndpoint(daemon.localURL)) { api in
@@ -65,12 +69,23 @@ struct DemoScenario {
         }
         let counters = await sandbox.sandbox.counters()
         let remaining = await sandbox.sandbox.remainingPhotos()
+        let summary = DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, arrivals: receiver.arrivals,
+                                  deliveriesPending: pending, elapsed: ContinuousClock.now - started, databasePath: databasePath,
+                                  archive: archive, archiveDirectory: daemon.daemon.archiveDirectory.root)
+        if keepServing {
+            summary.print()
+            Terminal.line("\nserving on: the dashboard is at \(daemon.localURL)/ (Ctrl-C to stop)")
+            await Self.waitForStopSignal()
+        }
         await daemon.stop()
         await receiver.stop()
         await sandbox.stop()
-        DemoSummary(records: resolved, counters: counters, remainingPhotos: remaining, arrivals: receiver.arrivals, deliveriesPending: pending,
-                    elapsed: ContinuousClock.now - started, databasePath: databasePath,
-                    archive: archive, archiveDirectory: daemon.daemon.archiveDirectory.root).print()
+        if !keepServing { summary.print() }
+    }
+
+    /// Returns at the first SIGINT or SIGTERM.
+    private static func waitForStopSignal() async {
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
     }
 
     /// Waits (up to 5 s) until no result image is waiting for its download; returns the archive's counts.
