@@ -48,11 +48,12 @@ enum DashboardStyle {
         @keyframes fresh { from { background: #fff6d6; } to { background: #fff; } }
         .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
         .side-by-side { display: flex; flex-wrap: wrap; gap: 1rem; }
-        .side-by-side figure { margin: 0; flex: 1 1 16rem; }
+        .side-by-side figure { margin: 0; flex: 1 1 16rem; max-width: 30rem; }
+        .side-by-side img { width: 100%; background: #eceff1; }
         img { max-width: 100%; height: auto; }
-        .compare { position: relative; display: inline-block; max-width: 100%; margin-top: 1rem; line-height: 0; }
-        .compare img { display: block; max-width: 100%; }
-        .compare #after { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; clip-path: inset(0 0 0 var(--split)); }
+        .compare { position: relative; width: 100%; max-width: 40rem; aspect-ratio: 4 / 3; margin-top: 1rem; background: #eceff1; overflow: hidden; }
+        .compare img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain; }
+        .compare #after { clip-path: inset(0 0 0 var(--split)); border-left: 2px solid #fff; }
         #slider { display: block; width: 100%; max-width: 40rem; }
         .slider-label { display: block; margin-top: .5rem; color: var(--muted); }
         .thumbnails { display: flex; flex-wrap: wrap; gap: .75rem; padding: 0; list-style: none; }

@@ -32,6 +32,7 @@ enum DashboardTemplates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{$title}}declutterd{{/title}} · declutterd</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/dashboard/app.css">
         <script src="/dashboard/app.js" defer></script>
         </head>
