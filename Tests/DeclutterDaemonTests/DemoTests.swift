@@ -27,5 +27,8 @@ struct DemoTests {
         let counts = archive.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         #expect(counts.first.map { $0 >= 2 } == true && archive.contains(" 0 failed, 0 pending, in \(directory.path)/images"), "\(archive)")
         #expect(run.stdout.contains("image_overview"))
+        // The dashboard's address is printed; with a pipe for stdout the demo ends after its summary (no serving on).
+        #expect(run.stdout.split(separator: "\n").contains { $0.hasPrefix("dashboard http://127.0.0.1:") && $0.hasSuffix("/") }, "\(run.stdout)")
+        #expect(!run.stdout.contains("serving on"))
     }
 }
