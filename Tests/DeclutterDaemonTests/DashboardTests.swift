@@ -26,6 +26,9 @@ struct DashboardTests {
                 }
                 #expect(!html.contains("<script>") && !html.contains("style="), "\(path): no inline script or style")
             }
+            // The tables a script or a browser test looks for are there even when empty.
+            #expect(try await harness.local("GET", "/endpoints").text.contains(#"<table id="endpoints">"#))
+            #expect(try await harness.local("GET", "/generations/\(row)").text.contains(#"<table id="deliveries">"#))
             for (path, type) in [("/dashboard/app.css", "text/css"), ("/dashboard/app.js", "application/javascript")] {
                 let reply = try await harness.local("GET", path)
                 #expect(reply.status == 200)

@@ -167,7 +167,7 @@ enum DashboardScript {
               var endpoint = Number(button.getAttribute('data-endpoint-id'));
               if (!message) return;
               post('/v1/messages/' + encodeURIComponent(message) + '/redeliver', endpoint ? { endpoint_id: endpoint } : {}).then(function (answer) {
-                notice('Message ' + message + ' queued again (' + answer.queued + ' delivery).');
+                notice('Message ' + message + ' queued again: ' + answer.queued + ' queued.');
               }).catch(failed);
             });
             listen(function (type, generation) {

@@ -43,7 +43,6 @@ struct EndpointsPage: Sendable {
         {{$title}}Endpoints{{/title}}
         {{$main}}
         <h1>Endpoints</h1>
-        {{#hasRows}}
         <div class="field"><label for="recover-since">Recover failed deliveries of messages since</label>
         <input id="recover-since" name="since" value="{{recoverSince}}" autocomplete="off"></div>
         <div class="table-wrap">
@@ -65,7 +64,6 @@ struct EndpointsPage: Sendable {
         {{/rows}}</tbody>
         </table>
         </div>
-        {{/hasRows}}
         {{^hasRows}}<p id="no-endpoints">No endpoints. Add one with <code>declutterd endpoints add URL</code> or <code>POST /v1/endpoints</code>.</p>{{/hasRows}}
         {{/main}}
         {{/layout}}

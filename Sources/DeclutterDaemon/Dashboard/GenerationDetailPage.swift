@@ -174,13 +174,13 @@ struct GenerationDetailPage: Sendable {
         </section>
         <section aria-labelledby="deliveries-heading">
         <h2 id="deliveries-heading">Deliveries</h2>
-        {{#hasDeliveries}}<div class="table-wrap"><table id="deliveries">
+        <div class="table-wrap"><table id="deliveries">
         <thead><tr><th scope="col">Endpoint</th><th scope="col">Message</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last HTTP status</th><th scope="col">Last error</th><th scope="col">Action</th></tr></thead>
         <tbody>
         {{#deliveries}}<tr data-endpoint-id="{{endpointID}}" data-message-id="{{messageID}}"><td>{{endpointID}}</td><td>{{messageID}}</td><td>{{type}}</td><td class="status">{{status}}</td><td>{{attempts}}</td><td>{{lastHTTPStatus}}</td><td>{{lastError}}</td>
         <td><button class="redeliver" type="button" data-message-id="{{messageID}}" data-endpoint-id="{{endpointID}}">Redeliver</button></td></tr>
         {{/deliveries}}</tbody>
-        </table></div>{{/hasDeliveries}}
+        </table></div>
         {{^hasDeliveries}}<p id="no-deliveries">No deliveries.</p>{{/hasDeliveries}}
         </section>
         </article>
