@@ -108,10 +108,12 @@ struct DashboardTests {
             #expect(onlyTracked.contains(#"data-live="false""#))
             #expect(onlyTracked.contains(#"<option value="tracked" selected>"#))
 
-            let status = try #require(try await harness.local("GET", "/v1/generations/\(submitted)").json["status"] as? String)
-            let byStatus = try await harness.local("GET", "/generations?status=\(status.lowercased())").text
-            #expect(byStatus.contains(#"<tr data-generation-id="\#(submitted)" data-status="\#(status)">"#))
-            #expect(byStatus.contains(#"<td class="status">\#(status)</td>"#))
+            // A generation never sent upstream stays SUBMITTING: nothing races the filter.
+            let waiting = try await harness.generationWithUpload(ArchiveServing.png())
+            let byStatus = try await harness.local("GET", "/generations?status=submitting").text
+            #expect(byStatus.contains(#"<tr data-generation-id="\#(waiting)" data-status="SUBMITTING">"#))
+            #expect(byStatus.contains(#"<td class="status">SUBMITTING</td>"#))
+            #expect(byStatus.components(separatedBy: #"<td class="status">"#).dropFirst().allSatisfy { $0.hasPrefix("SUBMITTING<") })
 
             let none = try await harness.local("GET", "/generations?project_id=\(UUID().uuidString)").text
             #expect(!none.contains("<tr data-generation-id=") && none.contains(#"id="empty""#))

@@ -117,7 +117,7 @@ enum DashboardScript {
             time.textContent = generation.created_at || '';
             created.appendChild(time);
             row.appendChild(created);
-            row.appendChild(cell(generation.project_id || '', 'project'));
+            row.appendChild(cell(String(generation.project_id || '').slice(0, 8), 'project'));
             row.appendChild(cell(generation.image_url || '', 'url'));
             localTimes(row);
             return row;

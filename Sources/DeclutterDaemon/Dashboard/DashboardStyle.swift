@@ -40,7 +40,8 @@ enum DashboardStyle {
         table { border-collapse: collapse; width: 100%; background: #fff; }
         caption { text-align: left; color: var(--muted); padding: .25rem 0; }
         th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-        td.url { overflow-wrap: anywhere; max-width: 24rem; }
+        td.url { overflow-wrap: anywhere; max-width: 24rem; min-width: 10rem; }
+        td.project, td.status { white-space: nowrap; }
         [data-status="SUCCEEDED"] .status, #status[data-status="SUCCEEDED"] { color: var(--ok); font-weight: 600; }
         [data-status="FAILED"] .status, [data-status="REJECTED"] .status, [data-status="LOST"] .status,
         #status[data-status="FAILED"], #status[data-status="REJECTED"], #status[data-status="LOST"] { color: var(--bad); font-weight: 600; }

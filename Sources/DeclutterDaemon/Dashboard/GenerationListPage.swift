@@ -9,6 +9,8 @@ struct GenerationListPage: Sendable {
         let kind: String
         let generationID: String
         let projectID: String
+        /// The first block of the project's UUID: enough to tell projects apart in a narrow column.
+        let projectShort: String
         let hasProject: Bool
         let createdAt: String
         let imageURL: String
@@ -36,7 +38,7 @@ struct GenerationListPage: Sendable {
     init(_ form: GenerationListForm, generations: [GenerationView], nextCursor: String?) {
         rows = generations.map {
             Row(id: $0.id, status: $0.status, kind: $0.kind, generationID: $0.generationID ?? "", projectID: $0.projectID ?? "",
-                hasProject: $0.projectID != nil, createdAt: $0.createdAt, imageURL: $0.imageURL ?? "")
+                projectShort: String(($0.projectID ?? "").prefix(8)), hasProject: $0.projectID != nil, createdAt: $0.createdAt, imageURL: $0.imageURL ?? "")
         }
         hasRows = !rows.isEmpty
         statusOptions = GenerationState.allCases.map { Option(value: $0.rawValue, selected: form.filter.status == $0) }
@@ -81,7 +83,7 @@ struct GenerationListPage: Sendable {
         <td class="status">{{status}}</td>
         <td class="kind">{{kind}}</td>
         <td><time datetime="{{createdAt}}">{{createdAt}}</time></td>
-        <td class="project">{{#hasProject}}<a href="/generations?project_id={{projectID}}">{{projectID}}</a>{{/hasProject}}</td>
+        <td class="project">{{#hasProject}}<a href="/generations?project_id={{projectID}}" title="{{projectID}}">{{projectShort}}</a>{{/hasProject}}</td>
         <td class="url">{{imageURL}}</td>
         </tr>
         {{/rows}}</tbody>
