@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""The dashboard in a real browser: Debian's chromium, headless, driven by Selenium through /usr/bin/chromedriver,
+against a real `declutterd serve` and `declutterd sandbox` on loopback.
+
+It uploads photos (so that every image on the pages is served by the daemon itself: the machine has no internet),
+waits for the first generation to be archived, then checks: every page loads with no console error and no failed
+request; the list shows the seeded generations; the detail page's before and after images are really loaded
+(naturalWidth > 0); the slider moves; a generation submitted while the list is open appears in it and changes
+state there without a reload; the refresh button makes a retrieval call. It saves screenshots under the build
+folder and prints their paths.
+
+Usage: scripts/check_dashboard.py [path/to/declutterd] [--screenshots DIR]
+"""
+
+import argparse
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = "dashboard-key"
+USER = "00000000-0000-4000-8000-00000000da5b"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    sys.exit(f"FAIL: timed out waiting for {what}")
+
+
+def png(width, height, seed):
+    """A real RGB PNG: a gradient, different for each seed."""
+    rows = b"".join(b"\x00" + bytes(value for x in range(width) for value in (x * 255 // width, y * 255 // height, seed * 97 % 256))
+                    for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def request(method, url, body=None, content_type="application/json"):
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    headers = {"Content-Type": content_type} if data is not None else {}
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30) as response:
+        return json.loads(response.read() or b"{}")
+
+
+class Servers:
+    def __init__(self, binary, work):
+        self.work = work
+        sandbox_port, callbacks, local = free_port(), free_port(), free_port()
+        self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        self.base = f"http://127.0.0.1:{local}"
+        log = open(os.path.join(work, "sandbox.log"), "w")
+        self.sandbox = subprocess.Popen(
+            [binary, "sandbox", "--port", str(sandbox_port), "--api-key", KEY, "--user-id", USER, "--start-ms", "300",
+             "--min-completion-ms", "2500", "--max-completion-ms", "3500", "--image-size", "320x240"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_for(lambda: "listening" in open(log.name).read(), 30, "the sandbox")
+        environment = {
+            "PATH": os.environ.get("PATH", ""), "HOME": work,
+            "DECLUTTERD_API_KEY": KEY, "DECLUTTERD_UPSTREAM_USER_ID": USER, "DECLUTTERD_UPSTREAM_BASE_URL": self.sandbox_url,
+            "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
+            "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks}",
+            "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks}",
+            "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local}",
+            "DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true",
+            "DECLUTTERD_LOG_LEVEL": "warning",
+        }
+        self.serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
+                                      stderr=open(os.path.join(work, "serve.log"), "w"), stdin=subprocess.DEVNULL)
+        wait_for(self.ready, 60, "declutterd serve")
+
+    def ready(self):
+        try:
+            with urllib.request.urlopen(self.base + "/readyz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def upload(self, seed):
+        return request("POST", self.base + "/v1/generations?auto=true", png(320, 240, seed), content_type="image/png")
+
+    def generation(self, row):
+        return request("GET", f"{self.base}/v1/generations/{row}")
+
+    def retrieval_calls(self):
+        return request("GET", self.sandbox_url + "/sandbox/counters")["retrieval_calls"]
+
+    def stop(self):
+        for process in (self.serve, self.sandbox):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+
+
+class Check:
+    def __init__(self, driver, base):
+        self.driver, self.base, self.failures = driver, base, []
+
+    def expect(self, condition, what):
+        print(("ok    " if condition else "FAIL  ") + what)
+        if not condition:
+            self.failures.append(what)
+
+    def problems(self):
+        """Console errors and failed requests (Chrome logs a failed load as a SEVERE console entry) since the last call."""
+        return [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+    def load(self, path):
+        self.driver.get(self.base + path)
+        WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        time.sleep(0.5)  # let app.js run and any late request fail (a failure is what this waits to see, not a success)
+        problems = self.problems()
+        self.expect(not problems, f"{path}: loads with no console error and no failed request {problems if problems else ''}")
+        self.expect(bool(self.driver.title) and self.driver.find_elements(By.CSS_SELECTOR, "main"), f"{path}: has a title and a main landmark")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/debug/declutterd"))
+    parser.add_argument("--screenshots", default=os.path.join(ROOT, ".build/dashboard-screenshots"))
+    options = parser.parse_args()
+    os.makedirs(options.screenshots, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="declutterd-dashboard-")
+    servers = Servers(options.binary, work)
+    driver = None
+    try:
+        seeded = [servers.upload(seed)["id"] for seed in (1, 2, 3)]
+        request("POST", servers.base + "/v1/endpoints", {"url": "http://127.0.0.1:9/hook", "description": "the check's app"})
+        first = seeded[0]
+        wait_for(lambda: all(entry.get("state") == "archived" for entry in servers.generation(first).get("archive") or [{}]),
+                 60, "the first generation's results archived")
+        driver = browser()
+        check = Check(driver, servers.base)
+
+        for path in ("/", "/generations", f"/generations/{first}", "/endpoints"):
+            check.load(path)
+            if path in ("/", f"/generations/{first}"):
+                name = os.path.join(options.screenshots, "overview.png" if path == "/" else "generation.png")
+                driver.save_screenshot(name)
+                print(f"screenshot: {name}")
+
+        check.load("/generations")
+        rows = {row.get_attribute("data-generation-id") for row in driver.find_elements(By.CSS_SELECTOR, "#generations tr[data-generation-id]")}
+        check.expect({str(row) for row in seeded} <= rows, f"the list shows the seeded generations {seeded} (rows: {sorted(rows)})")
+
+        # Live: a generation submitted while the list is open appears, then changes state, without a reload.
+        driver.execute_script("window.notReloaded = true")
+        live = servers.upload(4)["id"]
+        selector = f"#generations tr[data-generation-id='{live}']"
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+        check.expect(True, f"generation {live}, submitted while the list was open, appears in it")
+        WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, selector).get_attribute("data-status") == "SUCCEEDED")
+        check.expect(driver.execute_script("return window.notReloaded === true"), f"its row turns SUCCEEDED without a reload")
+
+        check.load(f"/generations/{first}")
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+            "return ['before', 'after'].every(id => { const i = document.getElementById(id); return i && i.complete; })"))
+        widths = driver.execute_script("return ['before', 'after'].map(id => document.getElementById(id).naturalWidth)")
+        check.expect(all(width > 0 for width in widths), f"before and after images really loaded (naturalWidth {widths})")
+        compare = driver.find_element(By.ID, "compare")
+        slider = driver.find_element(By.ID, "slider")
+        looks = lambda: (compare.get_attribute("style"), driver.find_element(By.ID, "after").get_attribute("style"), slider.get_attribute("value"))
+        before = looks()
+        slider.send_keys(Keys.HOME)
+        for _ in range(5):
+            slider.send_keys(Keys.ARROW_RIGHT)
+        after = looks()
+        check.expect(before[:2] != after[:2] and before[2] != after[2], f"the slider moves the comparison ({before} → {after})")
+
+        calls = servers.retrieval_calls()
+        driver.find_element(By.ID, "refresh").click()
+        wait_for(lambda: servers.retrieval_calls() > calls, 20, "the refresh button's retrieval call")
+        check.expect(True, "the refresh button makes a retrieval call")
+        time.sleep(0.5)
+        problems = check.problems()
+        check.expect(not problems, f"no console error after the actions {problems if problems else ''}")
+
+        # At phone width: the list, for people to look at.
+        driver.set_window_size(390, 844)
+        check.load("/generations")
+        name = os.path.join(options.screenshots, "generations-phone.png")
+        driver.save_screenshot(name)
+        print(f"screenshot: {name}")
+        check.expect(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                     "at phone width (390 px) nothing scrolls sideways")
+
+        if check.failures:
+            sys.exit(f"{len(check.failures)} dashboard check(s) failed")
+        print("dashboard: every check passed")
+    finally:
+        if driver:
+            driver.quit()
+        servers.stop()
+
+
+if __name__ == "__main__":
+    main()
