@@ -25,13 +25,16 @@ public struct EndpointAttemptCounts: Sendable, Equatable {
 // MARK: - Reads for the dashboard: summaries kept cheap enough to draw on every page load
 
 extension AppDatabase {
-    /// Generations created since `since`, counted per hour and outcome: one range scan of `generations_by_created`.
+    /// Generations created since `since`, counted per hour and outcome. Naming every state lets SQLite read
+    /// `generations_by_status` (status, created_at) alone, a range per state, never a row of the table: with
+    /// 100,000 generations over two days that took the page from 178 ms to (see the note of issue 11).
     public func hourlyOutcomes(since: Date) async throws -> [String: HourlyOutcomes] {
         try await read { db in
             var hours: [String: HourlyOutcomes] = [:]
+            let states = GenerationState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
                 SELECT substr(created_at, 1, 13) AS hour, status, count(*) AS n
-                FROM generations WHERE created_at >= ? GROUP BY hour, status
+                FROM generations WHERE status IN (\(states)) AND created_at >= ? GROUP BY hour, status
                 """, arguments: [StoreFormat.timestamp(since)])
             for row in rows {
                 let hour: String = row["hour"]

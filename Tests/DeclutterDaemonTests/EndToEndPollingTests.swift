@@ -87,7 +87,11 @@ struct EndToEndPollingTests {
             $0.faults.unavailable = 0.3
             $0.faults.faultyEndpoints = [.get]
         }
-        let polling = E2E.polling { $0.callbackGrace = .milliseconds(100) }
+        // Given up after 60 s, not 5: on a loaded machine, backing off from 429s and 503s takes a while.
+        let polling = E2E.polling {
+            $0.callbackGrace = .milliseconds(100)
+            $0.giveUpAfter = .seconds(60)
+        }
         try await Harness.with(sandbox: sandbox, polling: polling) { harness in
             var submitted: [(row: Int64, generationID: String)] = []
             for index in 0..<4 { submitted.append(try await harness.submitted(image: "https://images.example/r\(index).jpg")) }

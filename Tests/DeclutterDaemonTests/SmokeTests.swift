@@ -9,7 +9,8 @@ struct SmokeTests {
     func resolvedByCallback() async throws {
         try await Harness.with { harness in
             let record = try await harness.submit()
-            #expect(record["status"] as? String == "STARTING")
+            // (A PROCESSING callback can beat the answer on a loaded machine.)
+            #expect(["STARTING", "PROCESSING"].contains(record["status"] as? String ?? ""))
             let done = try await harness.waitTerminal(record["id"]!)
             #expect(done["status"] as? String == "SUCCEEDED")
             #expect(done["resolved_by"] as? String == "callback")

@@ -110,7 +110,7 @@ def main():
         base = f"http://127.0.0.1:{local}"
         for path in ("/", "/generations", "/healthz"):
             timed(base + path, 10)
-        results = {path: timed(base + path, options.requests) for path in ("/healthz", "/", "/generations")}
+        results = {path: timed(base + path, options.requests) for path in ("/healthz", "/v1/stats", "/", "/generations")}
         bare = results["/healthz"][0]
         print(f"{options.generations} generations in the database, {options.requests} sequential requests each (after a warm-up)")
         for path, (median, p95, size) in results.items():
