@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Callback ingest against the framework's own speed, in one run on one build.
+
+Starts `declutterd serve` on a fresh database (migrating it), stops it, writes N generations in STARTING with
+known callback tokens, starts it again, then, with the same wrk settings: the bare route (`GET /healthz` on the
+public listener of the same process) and the callback route (`POST /callbacks/{token}`, valid SUCCEEDED bodies,
+tokens taken in turn: the first pass applies, later ones are duplicates); then the callback route paced at half
+its measured peak on one kept-alive connection, timing each answer. Prints req/s of both, the ratio, p50/p99,
+the daemon's CPU time per callback (from /proc), its peak RSS, and what the database holds afterwards.
+
+Usage: scripts/bench/ingest.py [path/to/declutterd] [--generations 2000] [--duration 8] [--connections 64] [--smoke]
+Needs wrk. Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
+"""
+
+import argparse
+import base64
+import http.client
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outbox_cost as shared  # noqa: E402  (serve, seeding and wrk helpers)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) / 1024
+
+
+def wrk_requests(output):
+    return int(re.search(r"(\d+) requests in", output).group(1))
+
+
+def run_wrk(url, duration, connections, lua=None, tokens_file=None):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"] + (["-s", lua] if lua else []) + [url]
+    output = subprocess.run(command, env=dict(os.environ, TOKENS_FILE=tokens_file or ""), capture_output=True, text=True,
+                            check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+    def latency(label):
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output).groups()
+        return float(value) / 1000 if unit == "us" else float(value) * 1000 if unit == "s" else float(value)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rate": rate, "p50": latency("50%"), "p99": latency("99%"), "requests": wrk_requests(output),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def paced(port, tokens, rate, seconds):
+    """SUCCEEDED callbacks at `rate` per second for `seconds` on one kept-alive connection; each answer timed (ms)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
+    latencies, started = [], time.monotonic()
+    for index in range(int(rate * seconds)):
+        delay = started + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sent = time.perf_counter()
+        connection.request("POST", "/callbacks/" + tokens[index % len(tokens)], body=body, headers={"Content-Type": "application/json"})
+        connection.getresponse().read()
+        latencies.append((time.perf_counter() - sent) * 1000)
+    connection.close()
+    latencies.sort()
+    return latencies
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/release/declutterd"))
+    parser.add_argument("--generations", type=int, default=2000)
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--smoke", action="store_true", help="one-second runs: checks the script works, measures nothing")
+    options = parser.parse_args()
+    if options.smoke:
+        options.duration, options.generations = 1, 200
+    work = tempfile.mkdtemp(prefix="declutterd-ingest-bench.")
+    database = os.path.join(work, "declutterd.sqlite")
+    port = shared.free_port()
+    shared.stop(shared.start_serve(os.path.abspath(options.binary), work, database, port))  # migrates the fresh database
+    tokens = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(options.generations)]
+    shared.seed(database, tokens, None)
+    tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
+    with open(tokens_file, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    with open(lua_file, "w") as f:
+        f.write(shared.LUA)
+    serve = shared.start_serve(os.path.abspath(options.binary), work, database, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        bare = run_wrk(base + "/healthz", options.duration, options.connections)
+        before = cpu_seconds(serve.pid)
+        callbacks = run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
+        cpu = cpu_seconds(serve.pid) - before
+        half = max(1.0, callbacks["rate"] / 2)
+        latencies = paced(port, tokens, half, 1 if options.smoke else options.duration)
+        applied = shared.count(database, "SELECT count(*) FROM events WHERE source = 'callback' AND outcome = 'applied'")
+        events = shared.count(database, "SELECT count(*) FROM events")
+        print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
+        print(f"POST /callbacks/{{token}}: {callbacks['rate']:9.0f} req/s  p50 {callbacks['p50']:.2f} ms  p99 {callbacks['p99']:.2f} ms  "
+              f"non-2xx {callbacks['non2xx']}  ({callbacks['rate'] / bare['rate']:.3f}x the bare route)")
+        print(f"paced at {half:.0f}/s (half the peak): {len(latencies)} callbacks  "
+              f"p50 {shared.percentile(latencies, 0.5):.2f} ms  p99 {shared.percentile(latencies, 0.99):.2f} ms")
+        print(f"daemon CPU per callback under wrk: {cpu / max(callbacks['requests'], 1) * 1e6:.0f} µs "
+              f"({cpu:.1f} s for {callbacks['requests']} callbacks); peak RSS {peak_rss_mib(serve.pid):.1f} MiB")
+        print(f"database: {applied} callbacks applied (one per generation), {events} events kept "
+              f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s)")
+    finally:
+        shared.stop(serve)
+        subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()
