@@ -94,6 +94,17 @@ def finals_of(received):
     return {json.loads(body)["data"]["id"] for _, body in received if json.loads(body)["type"] in FINAL}
 
 
+def archived_of(received):
+    """Generations whose archive has settled: their generation.archived comes after their final message."""
+    return {json.loads(body)["data"]["id"] for _, body in received if json.loads(body)["type"] == "generation.archived"}
+
+
+def settled(ids, received):
+    """Every message of these generations is in: the final one, and for a SUCCEEDED one its generation.archived."""
+    succeeded = {json.loads(body)["data"]["id"] for _, body in received if json.loads(body)["type"] == "generation.succeeded"}
+    return set(ids) <= finals_of(received) and (succeeded & set(ids)) <= archived_of(received)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/declutterd"))
     work = tempfile.mkdtemp(prefix="declutterd-webhooks.")
@@ -144,7 +155,9 @@ def main():
         def submit(count):
             ids = [call(base, "POST", "/v1/generations", {"image_url": f"https://example.com/room-{time.time_ns()}-{n}.jpg",
                                                           "auto": True})["id"] for n in range(count)]
-            wait_for(f"the final message of generations {ids}", lambda: set(ids) <= finals_of(deliveries()))
+            # Their last messages too (generation.archived comes after the final one), so that none of this batch is
+            # still on its way when the secret is rotated.
+            wait_for(f"the last messages of generations {ids}", lambda: settled(ids, deliveries()))
             return ids
 
         submit(3)
