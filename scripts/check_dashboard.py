@@ -15,7 +15,6 @@ Usage: scripts/check_dashboard.py [path/to/declutterd] [--screenshots DIR]
 import argparse
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -30,25 +29,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from loopback import free_port, wait_for  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "dashboard-key"
 USER = "00000000-0000-4000-8000-00000000da5b"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    sys.exit(f"FAIL: timed out waiting for {what}")
 
 
 def png(width, height, seed):

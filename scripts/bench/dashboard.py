@@ -12,7 +12,6 @@ Use a release build (swift build -c release): debug figures say little.
 import argparse
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -23,13 +22,10 @@ import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from loopback import free_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(binary, work, local):
