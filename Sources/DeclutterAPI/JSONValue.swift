@@ -22,23 +22,11 @@ public enum JSONValue: Sendable, Equatable {
     var isNull: Bool { self == .null }
 }
 
-extension JSONValue: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
+extension JSONValue {
+    /// Parses a JSON text (strict RFC 8259, UTF-8: `JSONParser`); nil when it is not one.
+    public static func parse(_ body: some Collection<UInt8>) -> JSONValue? {
+        let bytes = Array(body)
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        return try? JSONParser.parse(bytes)
     }
 }

@@ -39,42 +39,11 @@ public enum RetrievalPayloadValidator {
         guard body.count <= maximumBodySize else {
             throw PayloadViolation(.bodyTooLarge, detail: "got \(body.count) bytes")
         }
-        let data = Data(body)
-        guard String(validating: data, as: UTF8.self) != nil else { throw PayloadViolation(.bodyNotUTF8) }
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw PayloadViolation(.bodyNotJSON)
-        }
-        guard !hasTrailingComma(data) else { throw PayloadViolation(.bodyNotJSON, detail: "trailing comma") }
+        let bytes = Array(body)
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw PayloadViolation(.bodyNotUTF8) }
+        guard let value = try? JSONParser.parse(bytes) else { throw PayloadViolation(.bodyNotJSON) }
         guard case .object(let object) = value else { throw PayloadViolation(.bodyNotObject) }
         return object
-    }
-
-    /// Foundation's JSON parser forgives a comma before `}` or `]`; RFC 8259 (and the schema's corpus) does not.
-    static func hasTrailingComma(_ data: Data) -> Bool {
-        var inString = false, escaped = false, afterComma = false
-        for byte in data {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
-            case UInt8(ascii: "\""): inString = true
-            default: break
-            }
-            afterComma = byte == UInt8(ascii: ",")
-        }
-        return false
     }
 
     static func status(in object: [String: JSONValue]) throws(PayloadViolation) -> UpstreamStatus {

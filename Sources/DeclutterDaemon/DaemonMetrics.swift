@@ -1,6 +1,7 @@
 import DeclutterStore
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The daemon's Prometheus metrics, one registry per daemon. Each metric is declared once below (`Self.all`):
 /// the counters are made from it at start, and the README's metric table is checked against it.
@@ -75,15 +76,21 @@ public final class DaemonMetrics: Sendable {
     static let archiveBytes = Family("archive_bytes", unit: "total", "Bytes of result images archived")
     static let archiveImages = Family("archive_images", "Result images by archive state", label: "state", ImageState.self)
     static let archiveWritable = Family("archive_writable", "1 when the archive directory takes a file and has room for the largest image, else 0")
+    static let storeCommits = Family("store_commits", unit: "total", "Transactions the store's group commit made durable")
+    static let storeWrites = Family("store_writes", unit: "total", "Writes those transactions held (writes / commits: the batching)")
+    static let storeSynchronous = Family("store_synchronous", "PRAGMA synchronous on the store's writer connection (2: FULL)")
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
                              connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints,
-                             eventStreamsOpen, eventStreamsDropped, archiveDownloads, archiveBytes, archiveImages, archiveWritable]
+                             eventStreamsOpen, eventStreamsDropped, archiveDownloads, archiveBytes, archiveImages, archiveWritable,
+                             storeCommits, storeWrites, storeSynchronous]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
     private let gauges: [String: [String: Gauge]]
+    /// The store's write totals as last recorded: counters move by the difference.
+    private let writesRecorded = Mutex(WriteTotals())
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -167,6 +174,17 @@ public final class DaemonMetrics: Sendable {
         for state in GenerationState.allCases { set(Self.generations, Double(stats.countsByState[state] ?? 0), label: state.rawValue) }
         if let quota = stats.latestQuota { set(Self.remainingPhotos, Double(quota.remainingPhotos)) }
         set(Self.unknownOutcomes, Double(stats.unknownOutcomes))
+    }
+
+    /// The store's commit counters and its durability setting, read at scrape time.
+    func record(_ totals: WriteTotals, synchronous: Int) {
+        let before = writesRecorded.withLock { recorded in
+            defer { recorded = totals }
+            return recorded
+        }
+        counters[Self.storeCommits.name]?[""]?.increment(by: Int64(max(0, totals.commits - before.commits)))
+        counters[Self.storeWrites.name]?[""]?.increment(by: Int64(max(0, totals.writes - before.writes)))
+        set(Self.storeSynchronous, Double(synchronous))
     }
 
     /// The text exposition format.

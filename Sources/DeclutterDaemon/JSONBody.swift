@@ -13,7 +13,7 @@ struct JSONBody {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "the body must be at most \(maximumSize) bytes")
         }
         if buffer.readableBytes == 0, allowEmpty { return JSONBody(object: [:]) }
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
+        guard case .object(let object)? = JSONValue.parse(buffer.readableBytesView) else {
             throw APIError(.badRequest, code: "invalid_json", message: "the body must be a JSON object")
         }
         return JSONBody(object: object)

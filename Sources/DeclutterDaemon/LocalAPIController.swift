@@ -51,6 +51,7 @@ struct LocalAPIController: Sendable {
     private func metricsText() async -> Response {
         if let stats = try? await database.stats() { metrics.record(stats) }
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
+        metrics.record(database.writeTotals, synchronous: database.synchronous)
         metrics.pollsInFlight(poller.pollsInFlight)
         metrics.eventStreamsOpen(streams.openCount)
         if let counts = try? await database.archiveCounts() { metrics.record(counts, writable: await readiness.archive?.problem() == nil) }

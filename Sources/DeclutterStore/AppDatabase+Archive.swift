@@ -154,8 +154,10 @@ extension AppDatabase {
 extension GenerationFiles {
     static func read(of row: Int64, in db: Database) throws -> GenerationFiles {
         GenerationFiles(
-            images: try ImageRecord.filter(Column("generation") == row).order(Column("position")).fetchAll(db),
-            uploads: try UploadRecord.filter(Column("generation") == row).order(Column("role")).fetchAll(db))
+            images: try ImageRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM images WHERE generation = ? ORDER BY position"),
+                                             arguments: [row]),
+            uploads: try UploadRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM uploads WHERE generation = ? ORDER BY role"),
+                                               arguments: [row]))
     }
 }
 

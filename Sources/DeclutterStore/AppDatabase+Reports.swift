@@ -12,11 +12,13 @@ extension AppDatabase {
         try await write { db in
             guard var generation = try GenerationRecord.find(locator, in: db) else { return nil }
             if let retention = report.retention, generation.tokenExpired(at: report.receivedAt, after: retention.tokenTTL) { return nil }
-            return try Self.apply(report, to: &generation, in: db)
+            return try Self.apply(report, to: &generation, storedAs: generation, in: db)
         }
     }
 
-    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, in db: Database) throws -> WriteResult {
+    /// `stored`: the row as read, before the caller changed anything; the row is written only when it differs.
+    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, storedAs stored: GenerationRecord,
+                      in db: Database) throws -> WriteResult {
         let before = generation.status
         var event = EventRecord(
             generation: try generation.requireID(), source: report.source, receivedAt: report.receivedAt,
@@ -43,8 +45,11 @@ extension AppDatabase {
         // nor touch its row at all; only its event is written.
         if violation == nil || report.source == .poll {
             generation.reschedule(report.rescheduleIfPending)
-            generation.updatedAt = report.receivedAt
-            try generation.save(changeFrom: before, outcome: event.outcome, at: report.receivedAt, in: db)
+            // A report that changes nothing (a duplicate of a final state, say) leaves the row as it was.
+            if generation != stored {
+                generation.updatedAt = report.receivedAt
+                try generation.save(changeFrom: before, outcome: event.outcome, at: report.receivedAt, in: db)
+            }
         }
         if event.outcome != .applied, let retention = report.retention {
             // A callback that changed nothing (invalid, duplicate, stale, conflict): its trail is bounded, in
@@ -73,9 +78,9 @@ extension RetrievalPayload {
 extension EventRecord {
     /// Callbacks kept for a generation that changed nothing, counted up to `limit` (an index-only count).
     static func unappliedCallbacks(of generation: Int64, upTo limit: Int, in db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: """
+        try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM (SELECT 1 FROM events WHERE generation = ? AND source = 'callback' AND outcome != 'applied' LIMIT ?)
-            """, arguments: [generation, limit]) ?? 0
+            """), arguments: [generation, limit]) ?? 0
     }
 }
 
@@ -86,11 +91,15 @@ extension GenerationRecord {
         return date.timeIntervalSince(completedAt ?? updatedAt) > ttl.seconds  // completed_at: set on every final state
     }
 
+    /// One statement per locator, compiled once per connection: a callback's lookup is the writer's hottest read.
     static func find(_ locator: GenerationLocator, in db: Database) throws -> GenerationRecord? {
         switch locator {
-        case .row(let id): try GenerationRecord.fetchOne(db, key: id)
-        case .callbackTokenHash(let hash): try GenerationRecord.filter(Columns.callbackTokenHash == hash).fetchOne(db)
-        case .generationID(let id): try GenerationRecord.filter(Columns.generationID == StoreFormat.uuid(id)).fetchOne(db)
+        case .row(let id):
+            try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE id = ?"), arguments: [id])
+        case .callbackTokenHash(let hash):
+            try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE callback_token_hash = ?"), arguments: [hash])
+        case .generationID(let id):
+            try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE generation_id = ?"), arguments: [id.column])
         }
     }
 
@@ -138,14 +147,12 @@ extension GenerationRecord {
 
 extension ProjectRecord {
     static func ensure(_ id: UUID, in db: Database, at date: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (?, ?, ?, 0) ON CONFLICT(id) DO NOTHING",
-            arguments: [StoreFormat.uuid(id), StoreFormat.timestamp(date), StoreFormat.timestamp(date)])
+        try db.cachedStatement(sql: "INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (?, ?, ?, 0) ON CONFLICT(id) DO NOTHING")
+            .execute(arguments: [id.column, date.column, date.column])
     }
 
     static func raiseVariations(of id: UUID, to count: Int, in db: Database, at date: Date) throws {
-        try db.execute(
-            sql: "UPDATE projects SET variations_count = max(variations_count, ?), updated_at = ? WHERE id = ?",
-            arguments: [count, StoreFormat.timestamp(date), StoreFormat.uuid(id)])
+        try db.cachedStatement(sql: "UPDATE projects SET variations_count = max(variations_count, ?), updated_at = ? WHERE id = ?")
+            .execute(arguments: [count, date.column, id.column])
     }
 }

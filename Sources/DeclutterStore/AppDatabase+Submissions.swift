@@ -107,10 +107,11 @@ extension AppDatabase {
     /// (`created + callback_grace`). A callback that came first keeps the state it brought.
     public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
         try await write { db in
-            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            guard let stored = try GenerationRecord.find(.row(row), in: db) else { throw StoreError.generationNotFound }
             if let other = try GenerationRecord.find(.generationID(answer.generationID), in: db), other.id != row {
                 throw StoreError.generationIDTaken(answer.generationID)
             }
+            var generation = stored
             generation.generationID = answer.generationID
             generation.remainingPhotos = answer.remainingPhotos
             generation.submittedAt = date
@@ -132,7 +133,7 @@ extension AppDatabase {
             let report = StatusReport(
                 source: .submission, receivedAt: date, httpStatus: answer.httpStatus, rawBody: answer.rawBody,
                 payload: .success(RetrievalPayload(status: .starting)), rescheduleIfPending: .atLeast(firstPollAt))
-            return try Self.apply(report, to: &generation, in: db)
+            return try Self.apply(report, to: &generation, storedAs: stored, in: db)
         }
     }
 

@@ -12,6 +12,9 @@ public struct AppDatabase: Sendable {
     public let commits: CommitSignal
     /// Keeps the observation behind `commits` alive.
     private let outboxObservation: AnyDatabaseCancellable
+    /// `PRAGMA synchronous` on the writer connection, read when the store was opened: 2 (FULL) means a commit is
+    /// on disk before any caller hears of it.
+    public let synchronous: Int
     /// When `quota.low` goes out.
     public var outboxPolicy = OutboxPolicy()
 
@@ -63,6 +66,7 @@ public struct AppDatabase: Sendable {
         let commits = CommitSignal()
         self.commits = commits
         self.groupWriter = GroupCommitWriter(writer: writer)
+        self.synchronous = try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } ?? -1
         // Called on the writer once such a commit is done (durable: synchronous=FULL), before any later write.
         outboxObservation = try DatabaseRegionObservation(tracking: Table("messages"), Table("deliveries"), Table("endpoints"))
             .start(in: writer, onError: { _ in }, onChange: { _ in commits.poke() })
@@ -117,6 +121,9 @@ public struct AppDatabase: Sendable {
             try String.fetchOne(db, sql: "PRAGMA \(name)")
         }
     }
+
+    /// How the writes were grouped so far: commits made and the writes they held.
+    public var writeTotals: WriteTotals { groupWriter.totals }
 
     /// Proves the store takes a durable write: used by readiness and the watchdog.
     public func checkWritable(at date: Date = Date()) async throws {

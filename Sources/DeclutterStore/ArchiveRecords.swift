@@ -30,8 +30,9 @@ public struct ArchivedFileFacts: Sendable, Equatable {
     }
 }
 
-/// One result image of a SUCCEEDED generation: a row of `images`.
-public struct ImageRecord: StoreRecord, Sendable, Equatable {
+/// One result image of a SUCCEEDED generation: a row of `images` (read and written column by column:
+/// `RecordRows.swift`).
+public struct ImageRecord: Sendable, Equatable {
     public static let databaseTableName = "images"
 
     public var id: Int64?
@@ -53,12 +54,6 @@ public struct ImageRecord: StoreRecord, Sendable, Equatable {
     public var lastError: String?
     public var createdAt: Date
     public var updatedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id, generation, position, sourceURL = "source_url", state, sha256, bytes, contentType = "content_type"
-        case width, height, archivedAt = "archived_at", attempts, nextAttemptAt = "next_attempt_at"
-        case lastHTTPStatus = "last_http_status", lastError = "last_error", createdAt = "created_at", updatedAt = "updated_at"
-    }
 
     /// A pending image, due at `date`.
     public init(generation: Int64, position: Int, sourceURL: String, at date: Date) {
@@ -89,10 +84,6 @@ public struct ImageRecord: StoreRecord, Sendable, Equatable {
     public var file: ArchivedFileFacts? {
         guard let sha256, let bytes, let contentType else { return nil }
         return ArchivedFileFacts(sha256: sha256, bytes: bytes, contentType: contentType, width: width, height: height)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 }
 

@@ -1,6 +1,15 @@
 import GRDB
 import Synchronization
 
+/// Commits the group-commit writer made since the store was opened, and the writes they held: their ratio is
+/// how well the writes are grouped.
+public struct WriteTotals: Sendable, Equatable {
+    public var commits = 0
+    public var writes = 0
+
+    public init() {}
+}
+
 /// Runs writes from many callers through one writer, grouping whatever is waiting into one transaction
 /// (one fsync). Each write runs in its own savepoint, so one that throws leaves the others intact;
 /// no caller hears of success before the commit that holds its write is durable.
@@ -29,6 +38,7 @@ final class GroupCommitWriter: Sendable {
 
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
+    private let counted = Mutex(WriteTotals())
     private let maximumBatch: Int
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -96,6 +106,9 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// Commits made so far, and the writes they held.
+    var totals: WriteTotals { counted.withLock { $0 } }
+
     /// Writes waiting for a commit now.
     var waitingCount: Int { queue.withLock { $0.waiting.count } }
 
@@ -103,6 +116,21 @@ final class GroupCommitWriter: Sendable {
     func finish() {
         queue.withLock { $0.finished = true }
         wake.finish()
+    }
+
+    /// Runs `body` in a savepoint, undone if it throws. The three statements are compiled once per connection
+    /// (GRDB's `inSavepoint` compiles them at each call): every write of every batch pays for them.
+    private static func inSavepoint<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "SAVEPOINT write").execute()
+        do {
+            let value = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            return value
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT write").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            throw error
+        }
     }
 
     private func takeBatch() -> [Pending]? {
@@ -123,12 +151,7 @@ final class GroupCommitWriter: Sendable {
                 try db.inTransaction {
                     for pending in batch {
                         do {
-                            var delivery: (@Sendable () -> Void)?
-                            try db.inSavepoint {
-                                delivery = try pending.perform(db)
-                                return .commit
-                            }
-                            if let delivery { deliveries.append(delivery) }
+                            deliveries.append(try Self.inSavepoint(db) { try pending.perform(db) })
                         } catch {
                             failures.append((pending, error))
                         }
@@ -136,6 +159,10 @@ final class GroupCommitWriter: Sendable {
                     return .commit
                 }
                 return (deliveries, failures)
+            }
+            counted.withLock { totals in
+                totals.commits += 1
+                totals.writes += batch.count
             }
             for deliver in deliveries { deliver() }
             for (pending, error) in failures { pending.fail(error) }

@@ -33,8 +33,9 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// One message of the outbox: a row of `messages`. Its `body` is the JSON every receiver gets.
-public struct MessageRecord: StoreRecord, Sendable, Equatable {
+/// One message of the outbox: a row of `messages`. Its `body` is the JSON every receiver gets. (Read and written
+/// column by column: `RecordRows.swift`.)
+public struct MessageRecord: Sendable, Equatable {
     public static let databaseTableName = "messages"
 
     public var id: Int64?
@@ -45,19 +46,11 @@ public struct MessageRecord: StoreRecord, Sendable, Equatable {
     public var createdAt: Date
     public var body: String
 
-    enum CodingKeys: String, CodingKey {
-        case id, type, generation, version, createdAt = "created_at", body
-    }
-
     /// The sequence number: the event stream's `id:`, ordered as the messages were committed.
     public var sequence: Int64 { id ?? 0 }
 
     /// The Standard Webhooks `webhook-id`: the same for every attempt and replay of this message.
     public var webhookID: String { "msg_\(sequence)" }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// What the outbox decides on its own: when `quota.low` is sent.
@@ -115,12 +108,12 @@ enum Outbox {
         let json = String(decoding: try PublicJSON.encode(body), as: UTF8.self)
         var message = MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)
         try message.insert(db)
-        let now = StoreFormat.timestamp(date)
-        try db.execute(sql: """
+        let now = date.column
+        try db.cachedStatement(sql: """
             INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
             SELECT ?, id, 'pending', ?, ?, ? FROM endpoints
             WHERE enabled = 1 AND (types IS NULL OR EXISTS (SELECT 1 FROM json_each(endpoints.types) WHERE value = ?))
-            """, arguments: [message.id, now, now, now, type.rawValue])
+            """).execute(arguments: [message.id, now, now, now, type.rawValue])
     }
 }
 

@@ -27,8 +27,8 @@ public enum Resolution: String, Codable, Sendable {
     case callback, poll
 }
 
-/// One generation: a row of `generations`.
-public struct GenerationRecord: StoreRecord, Sendable, Equatable {
+/// One generation: a row of `generations` (read and written column by column: `RecordRows.swift`).
+public struct GenerationRecord: Sendable, Equatable {
     public static let databaseTableName = "generations"
 
     public var id: Int64?
@@ -59,23 +59,14 @@ public struct GenerationRecord: StoreRecord, Sendable, Equatable {
     /// Bumped with each message about this generation: a receiver drops a message older than one it has.
     public var version: Int
 
-    enum CodingKeys: String, CodingKey {
-        case id, generationID = "generation_id", projectID = "project_id", parentGenerationID = "parent_generation_id"
-        case kind, status, statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url", auto, images, variations
-        case callbackTokenHash = "callback_token_hash", idempotencyKey = "idempotency_key", remainingPhotos = "remaining_photos"
-        case refunded, resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
-        case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at"
-        case pollAttempts = "poll_attempts", pollFailures = "poll_failures", lastPolledAt = "last_polled_at", version
-    }
-
     public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let generationID = Column(CodingKeys.generationID)
-        public static let projectID = Column(CodingKeys.projectID)
-        public static let status = Column(CodingKeys.status)
-        public static let callbackTokenHash = Column(CodingKeys.callbackTokenHash)
-        public static let createdAt = Column(CodingKeys.createdAt)
-        public static let nextPollAt = Column(CodingKeys.nextPollAt)
+        public static let id = Column("id")
+        public static let generationID = Column("generation_id")
+        public static let projectID = Column("project_id")
+        public static let status = Column("status")
+        public static let callbackTokenHash = Column("callback_token_hash")
+        public static let createdAt = Column("created_at")
+        public static let nextPollAt = Column("next_poll_at")
     }
 
     public init(kind: GenerationKind, status: GenerationState, createdAt: Date) {
@@ -88,10 +79,6 @@ public struct GenerationRecord: StoreRecord, Sendable, Equatable {
         self.pollFailures = 0
         self.version = 0
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// Where an event came from.
@@ -101,8 +88,9 @@ public enum EventSource: String, Codable, Sendable {
     case giveup
 }
 
-/// One inbound answer or local decision about a generation: a row of `events`, the audit trail.
-public struct EventRecord: StoreRecord, Sendable, Equatable {
+/// One inbound answer or local decision about a generation: a row of `events`, the audit trail (read and
+/// written column by column: `RecordRows.swift`).
+public struct EventRecord: Sendable, Equatable {
     public static let databaseTableName = "events"
 
     public var id: Int64?
@@ -116,25 +104,16 @@ public struct EventRecord: StoreRecord, Sendable, Equatable {
     public var statusBefore: GenerationState?
     public var statusReported: UpstreamStatus?
 
-    enum CodingKeys: String, CodingKey {
-        case id, generation, source, receivedAt = "received_at", httpStatus = "http_status", rawBody = "raw_body"
-        case outcome, reason, statusBefore = "status_before", statusReported = "status_reported"
-    }
-
     public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let generation = Column(CodingKeys.generation)
-        public static let source = Column(CodingKeys.source)
-        public static let outcome = Column(CodingKeys.outcome)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
+        public static let id = Column("id")
+        public static let generation = Column("generation")
+        public static let source = Column("source")
+        public static let outcome = Column("outcome")
     }
 }
 
 /// A raw body as received: stored as TEXT when it is UTF-8 (readable in `sqlite3`), as a BLOB otherwise.
-public struct RawBody: Codable, Sendable, Equatable, DatabaseValueConvertible {
+public struct RawBody: Sendable, Equatable, DatabaseValueConvertible {
     public var bytes: Data
 
     public init(_ bytes: Data) { self.bytes = bytes }

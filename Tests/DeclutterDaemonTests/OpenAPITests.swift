@@ -167,8 +167,8 @@ struct OpenAPITests {
             let schema = try #require(Self.document["components"]?["schemas"]?[name])
             let properties = Set(schema["properties"]?.keys ?? [])
             let required = Set(schema["required"]?.strings ?? [])
-            let fullValue = try JSONDecoder().decode(JSONValue.self, from: fullBody)
-            let bareValue = try JSONDecoder().decode(JSONValue.self, from: bareBody)
+            let fullValue = try #require(JSONValue.parse(fullBody))
+            let bareValue = try #require(JSONValue.parse(bareBody))
             #expect(Self.objectKeys(fullValue) == properties, "\(name): every field of the view, and only those, documented")
             #expect(Self.objectKeys(bareValue) == required, "\(name): required = the fields always present")
             #expect(OpenAPISchemaCheck.issues(fullValue, schema).isEmpty, "\(name): \(OpenAPISchemaCheck.issues(fullValue, schema))")
@@ -188,7 +188,7 @@ struct OpenAPITests {
     func requestURLsFollowTheRule() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let data = try Data(contentsOf: root.appendingPathComponent("config/retrieval.schema.json"))
-        let retrieval = try JSONDecoder().decode(JSONValue.self, from: data)
+        let retrieval = try #require(JSONValue.parse(data))
         guard case .object(let top) = retrieval, case .object(let definitions)? = top["$defs"], case .object(let imageURL)? = definitions["imageUrl"],
               case .array(let parts)? = imageURL["allOf"] else {
             Issue.record("no $defs/imageUrl with allOf in config/retrieval.schema.json")
@@ -554,7 +554,7 @@ struct OpenAPITests {
                 #expect(Self.errorCode(reply) == (status == 404 ? "not_found" : "method_not_allowed"), "\(method) \(path): \(reply.text)")
                 #expect((reply.header("Allow") != nil) == (status == 405), "\(method) \(path): Allow \(reply.header("Allow") ?? "-")")
                 #expect(reply.header("content-type")?.hasPrefix("application/json") == true, "\(method) \(path)")
-                let value = try? JSONDecoder().decode(JSONValue.self, from: reply.body)
+                let value = JSONValue.parse(reply.body)
                 #expect(value.map { OpenAPISchemaCheck.issues($0, errorSchema).isEmpty } == true, "\(method) \(path): \(reply.text)")
             }
         }
@@ -646,7 +646,7 @@ struct OpenAPITests {
         }
         if let schema = content["application/json"]?["schema"] {
             #expect(reply.header("content-type")?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
-            guard let value = try? JSONDecoder().decode(JSONValue.self, from: reply.body) else {
+            guard let value = JSONValue.parse(reply.body) else {
                 Issue.record("\(route) \(reply.status): not JSON: \(reply.text.prefix(300))", sourceLocation: sourceLocation)
                 return
             }

@@ -9,7 +9,8 @@ its measured peak on one kept-alive connection, timing each answer. Prints req/s
 the daemon's CPU time per callback (from /proc), its peak RSS, and what the database holds afterwards.
 
 Usage: scripts/bench/ingest.py [path/to/declutterd] [--generations 2000] [--duration 8] [--connections 64] [--smoke]
-Needs wrk. Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
+                               [--profile perf.data]
+Needs wrk (and perf for --profile: the callback run is recorded, and its top entries printed). Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
 """
 
 import argparse
@@ -17,6 +18,7 @@ import base64
 import http.client
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,22 @@ def run_wrk(url, duration, connections, lua=None, tokens_file=None):
             "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def start_profile(pid, output):
+    recorder = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o", output],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # perf attaches before wrk starts
+    return recorder
+
+
+def print_profile(data):
+    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio", "--percent-limit", "1.5",
+                             "-g", "none"], capture_output=True, text=True).stdout
+    print("\nperf, the callback run (self time, entries over 1.5%):")
+    for line in report.splitlines():
+        if line.strip() and not line.startswith("#"):
+            print("  " + line.strip()[:150])
+
+
 def paced(port, tokens, rate, seconds):
     """SUCCEEDED callbacks at `rate` per second for `seconds` on one kept-alive connection; each answer timed (ms)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -82,6 +100,7 @@ def main():
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--smoke", action="store_true", help="one-second runs: checks the script works, measures nothing")
+    parser.add_argument("--profile", metavar="PERF_DATA", help="record the callback run with perf into this file")
     options = parser.parse_args()
     if options.smoke:
         options.duration, options.generations = 1, 200
@@ -100,9 +119,13 @@ def main():
     try:
         base = f"http://127.0.0.1:{port}"
         bare = run_wrk(base + "/healthz", options.duration, options.connections)
+        recorder = start_profile(serve.pid, options.profile) if options.profile else None
         before = cpu_seconds(serve.pid)
         callbacks = run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
         half = max(1.0, callbacks["rate"] / 2)
         latencies = paced(port, tokens, half, 1 if options.smoke else options.duration)
         applied = shared.count(database, "SELECT count(*) FROM events WHERE source = 'callback' AND outcome = 'applied'")
@@ -119,6 +142,8 @@ def main():
     finally:
         shared.stop(serve)
         subprocess.run(["rm", "-rf", work])
+    if options.profile:
+        print_profile(options.profile)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,218 @@
+import DeclutterAPI
+import Foundation
+import GRDB
+
+// The records every callback touches on the writer (generations, events, messages, images) are read from and
+// written to their rows column by column, by name: no Codable on that path, and dates and UUIDs written the way
+// `StoreFormat` says, as everywhere else.
+
+extension GenerationState: DatabaseValueConvertible {}
+extension GenerationKind: DatabaseValueConvertible {}
+extension Resolution: DatabaseValueConvertible {}
+extension EventSource: DatabaseValueConvertible {}
+extension EventOutcome: DatabaseValueConvertible {}
+extension MessageType: DatabaseValueConvertible {}
+extension ImageState: DatabaseValueConvertible {}
+extension UpstreamStatus: DatabaseValueConvertible {}
+
+extension Row {
+    /// A timestamp column (`StoreFormat.timestamp`).
+    func date(_ column: String) -> Date? {
+        (self[column] as String?).flatMap(StoreFormat.date(fromTimestamp:))
+    }
+
+    /// A UUID column.
+    func uuid(_ column: String) -> UUID? {
+        (self[column] as String?).flatMap(UUID.init(uuidString:))
+    }
+}
+
+extension Date {
+    /// How a date column holds it.
+    var column: String { StoreFormat.timestamp(self) }
+}
+
+extension UUID {
+    /// How a UUID column holds it.
+    var column: String { StoreFormat.uuid(self) }
+}
+
+extension GenerationRecord: FetchableRecord, MutablePersistableRecord {
+    public init(row: Row) {
+        id = row["id"]
+        generationID = row.uuid("generation_id")
+        projectID = row.uuid("project_id")
+        parentGenerationID = row.uuid("parent_generation_id")
+        kind = row["kind"]
+        status = row["status"]
+        statusReason = row["status_reason"]
+        imageURL = row["image_url"]
+        maskURL = row["mask_url"]
+        auto = row["auto"]
+        images = (row["images"] as String?).flatMap(ResultURLs.decode)
+        variations = row["variations"]
+        callbackTokenHash = row["callback_token_hash"]
+        idempotencyKey = row["idempotency_key"]
+        remainingPhotos = row["remaining_photos"]
+        refunded = row["refunded"]
+        resolvedBy = row["resolved_by"]
+        createdAt = row.date("created_at") ?? .distantPast
+        submittedAt = row.date("submitted_at")
+        updatedAt = row.date("updated_at") ?? .distantPast
+        completedAt = row.date("completed_at")
+        nextPollAt = row.date("next_poll_at")
+        pollAttempts = row["poll_attempts"]
+        pollFailures = row["poll_failures"]
+        lastPolledAt = row.date("last_polled_at")
+        version = row["version"]
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["generation_id"] = generationID?.column
+        container["project_id"] = projectID?.column
+        container["parent_generation_id"] = parentGenerationID?.column
+        container["kind"] = kind
+        container["status"] = status
+        container["status_reason"] = statusReason
+        container["image_url"] = imageURL
+        container["mask_url"] = maskURL
+        container["auto"] = auto
+        container["images"] = images.map(ResultURLs.encode)
+        container["variations"] = variations
+        container["callback_token_hash"] = callbackTokenHash
+        container["idempotency_key"] = idempotencyKey
+        container["remaining_photos"] = remainingPhotos
+        container["refunded"] = refunded
+        container["resolved_by"] = resolvedBy
+        container["created_at"] = createdAt.column
+        container["submitted_at"] = submittedAt?.column
+        container["updated_at"] = updatedAt.column
+        container["completed_at"] = completedAt?.column
+        container["next_poll_at"] = nextPollAt?.column
+        container["poll_attempts"] = pollAttempts
+        container["poll_failures"] = pollFailures
+        container["last_polled_at"] = lastPolledAt?.column
+        container["version"] = version
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// `generations.images`: the result URLs as a JSON array of strings, slashes unescaped so `sqlite3` shows them
+/// as they are.
+enum ResultURLs {
+    static func encode(_ urls: [String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(urls)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func decode(_ text: String) -> [String]? {
+        try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+    }
+}
+
+extension EventRecord: FetchableRecord, MutablePersistableRecord {
+    public init(row: Row) {
+        id = row["id"]
+        generation = row["generation"]
+        source = row["source"]
+        receivedAt = row.date("received_at") ?? .distantPast
+        httpStatus = row["http_status"]
+        rawBody = row["raw_body"]
+        outcome = row["outcome"]
+        reason = row["reason"]
+        statusBefore = row["status_before"]
+        statusReported = row["status_reported"]
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["generation"] = generation
+        container["source"] = source
+        container["received_at"] = receivedAt.column
+        container["http_status"] = httpStatus
+        container["raw_body"] = rawBody
+        container["outcome"] = outcome
+        container["reason"] = reason
+        container["status_before"] = statusBefore
+        container["status_reported"] = statusReported
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+extension MessageRecord: FetchableRecord, MutablePersistableRecord {
+    public init(row: Row) {
+        id = row["id"]
+        type = row["type"]
+        generation = row["generation"]
+        version = row["version"]
+        createdAt = row.date("created_at") ?? .distantPast
+        body = row["body"]
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["type"] = type
+        container["generation"] = generation
+        container["version"] = version
+        container["created_at"] = createdAt.column
+        container["body"] = body
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+extension ImageRecord: FetchableRecord, MutablePersistableRecord {
+    public init(row: Row) {
+        id = row["id"]
+        generation = row["generation"]
+        position = row["position"]
+        sourceURL = row["source_url"]
+        state = row["state"]
+        sha256 = row["sha256"]
+        bytes = row["bytes"]
+        contentType = row["content_type"]
+        width = row["width"]
+        height = row["height"]
+        archivedAt = row.date("archived_at")
+        attempts = row["attempts"]
+        nextAttemptAt = row.date("next_attempt_at")
+        lastHTTPStatus = row["last_http_status"]
+        lastError = row["last_error"]
+        createdAt = row.date("created_at") ?? .distantPast
+        updatedAt = row.date("updated_at") ?? .distantPast
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["generation"] = generation
+        container["position"] = position
+        container["source_url"] = sourceURL
+        container["state"] = state
+        container["sha256"] = sha256
+        container["bytes"] = bytes
+        container["content_type"] = contentType
+        container["width"] = width
+        container["height"] = height
+        container["archived_at"] = archivedAt?.column
+        container["attempts"] = attempts
+        container["next_attempt_at"] = nextAttemptAt?.column
+        container["last_http_status"] = lastHTTPStatus
+        container["last_error"] = lastError
+        container["created_at"] = createdAt.column
+        container["updated_at"] = updatedAt.column
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
