@@ -96,9 +96,10 @@ extension AppDatabase {
     public func archiveCounts() async throws -> ArchiveCounts {
         try await read { db in
             var counts = ArchiveCounts()
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n, coalesce(sum(bytes), 0) AS b FROM images GROUP BY state") {
+            // The tallies the triggers keep (migration v5): no scan of `images` per scrape.
+            for row in try Row.fetchAll(db, sql: "SELECT key, count AS n, bytes AS b FROM tallies WHERE subject = 'images.state'") {
                 let n: Int = row["n"]
-                switch ImageState(rawValue: row["state"]) {
+                switch ImageState(rawValue: row["key"]) {
                 case .pending: counts.pending = n
                 case .archived: counts.archived = n; counts.archivedBytes = row["b"]
                 case .failed: counts.failed = n

@@ -17,6 +17,9 @@ enum Migrations {
         migrator.registerMigration("v4: the result archive and uploaded photos") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5: tallies kept by triggers, indexes for the state list and refunds") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
 

@@ -111,7 +111,11 @@ enum ResultURLs {
     }
 
     static func decode(_ text: String) -> [String]? {
-        try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+        guard case .array(let elements)? = JSONValue.parse(text.utf8) else { return nil }
+        return elements.compactMap { element in
+            guard case .string(let url) = element else { return nil }
+            return url
+        }
     }
 }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The local API's summary reads with many generations: a filtered list page, /v1/stats and /metrics.
+
+Starts `declutterd serve` once on a fresh database (to migrate it), stops it, writes N generations straight into
+the file with sqlite3 (a share of them STARTING, the rest spread over the other states, one archived image per
+SUCCEEDED one), starts it again and times, sequentially after a warm-up, GET /healthz of the same listener (the
+bare route, the baseline), GET /v1/generations?status=STARTING&limit=50, GET /v1/stats and GET /metrics.
+
+Usage: scripts/bench/reads.py [path/to/declutterd] [--generations 1000000] [--starting 0.1] [--requests 100]
+Use a release build (swift build -c release): debug figures say little.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dashboard import ROOT, free_port, stamp, start, stop, timed  # noqa: E402
+
+PATHS = ["/healthz", "/v1/generations?status=STARTING&limit=50", "/v1/stats", "/metrics"]
+
+
+def seed(database, count, starting_share):
+    now = datetime.now(timezone.utc)
+    others = ["SUCCEEDED"] * 85 + ["FAILED"] * 8 + ["PROCESSING"] * 3 + ["LOST"] * 2 + ["REJECTED"] * 2
+    random.seed(7)
+
+    def rows():
+        for index in range(count):
+            created = now - timedelta(seconds=(count - index) * 0.5)
+            status = "STARTING" if random.random() < starting_share else random.choice(others)
+            done = status in ("SUCCEEDED", "FAILED", "REJECTED", "LOST")
+            yield (index + 1, str(uuid.uuid4()), status, stamp(created), stamp(created),
+                   stamp(created + timedelta(minutes=3)) if done else None,
+                   None if done else stamp(created + timedelta(minutes=10)),
+                   "callback" if status in ("SUCCEEDED", "FAILED") else None, 1 if status == "FAILED" else 0,
+                   '["https://cdn.example/out.png"]' if status == "SUCCEEDED" else None)
+
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA synchronous = OFF")
+        db.executemany("""
+            INSERT INTO generations (id, generation_id, kind, status, image_url, auto, created_at, updated_at, completed_at,
+                                     next_poll_at, resolved_by, refunded, images, version)
+            VALUES (?, ?, 'generation', ?, 'https://images.example/room.jpg', 1, ?, ?, ?, ?, ?, ?, ?, 1)""", rows())
+        db.execute("""
+            INSERT INTO images (generation, position, source_url, state, sha256, bytes, content_type, width, height, archived_at,
+                                attempts, created_at, updated_at)
+            SELECT id, 0, 'https://cdn.example/out.png', 'archived', printf('%064x', id), 1048576, 'image/png', 1024, 768,
+                   completed_at, 1, completed_at, completed_at
+            FROM generations WHERE status = 'SUCCEEDED'""")
+        db.execute("INSERT INTO quota_history (recorded_at, remaining_photos) VALUES (?, 500)", (stamp(now),))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/release/declutterd"))
+    parser.add_argument("--generations", type=int, default=1_000_000)
+    parser.add_argument("--starting", type=float, default=0.1, help="share of the generations in STARTING")
+    parser.add_argument("--requests", type=int, default=100)
+    options = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="declutterd-reads-bench-")
+    local = free_port()
+    try:
+        stop(start(options.binary, work, local))
+        seeding = time.monotonic()
+        seed(os.path.join(work, "declutterd.sqlite"), options.generations, options.starting)
+        seeded = time.monotonic() - seeding
+        server = start(options.binary, work, local)
+        try:
+            base = f"http://127.0.0.1:{local}"
+            for path in PATHS:
+                timed(base + path, 5)
+            results = {path: timed(base + path, options.requests) for path in PATHS}
+        finally:
+            stop(server)
+        bare = results["/healthz"][0]
+        print(f"{options.generations} generations ({options.starting:.0%} STARTING, seeded in {seeded:.0f} s), "
+              f"{options.requests} sequential requests each after a warm-up")
+        for path, (median, p95, size) in results.items():
+            print(f"  GET {path:<42} {size:>7} bytes   median {median:7.2f} ms   p95 {p95:7.2f} ms   {median / bare:6.1f}x the bare route")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
