@@ -9,8 +9,9 @@ its measured peak on one kept-alive connection, timing each answer. Prints req/s
 the daemon's CPU time per callback (from /proc), its peak RSS, and what the database holds afterwards.
 
 Usage: scripts/bench/ingest.py [path/to/declutterd] [--generations 2000] [--duration 8] [--connections 64] [--smoke]
-                               [--profile perf.data]
-Needs wrk (and perf for --profile: the callback run is recorded, and its top entries printed). Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
+                               [--profile perf.data] [--total 1000000]
+Needs wrk (and perf for --profile: the callback run is recorded, and its top entries printed). --total N: after the
+measurements, more callbacks under wrk until about N have been sent in all, then the daemon's RSS. Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
 """
 
 import argparse
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import outbox_cost as shared  # noqa: E402  (serve, seeding and wrk helpers)
@@ -39,6 +41,18 @@ def cpu_seconds(pid):
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as status:
         return int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) / 1024
+
+
+def current_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
+
+
+def metric(port, name):
+    """One unlabelled value from the daemon's /metrics on its local listener."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return float(re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE).group(1))
 
 
 def wrk_requests(output):
@@ -101,6 +115,7 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--smoke", action="store_true", help="one-second runs: checks the script works, measures nothing")
     parser.add_argument("--profile", metavar="PERF_DATA", help="record the callback run with perf into this file")
+    parser.add_argument("--total", type=int, default=0, help="then send callbacks until about this many in all; print RSS")
     options = parser.parse_args()
     if options.smoke:
         options.duration, options.generations = 1, 200
@@ -115,19 +130,32 @@ def main():
         f.write("\n".join(tokens) + "\n")
     with open(lua_file, "w") as f:
         f.write(shared.LUA)
-    serve = shared.start_serve(os.path.abspath(options.binary), work, database, port)
+    local = shared.free_port()
+    serve = shared.start_serve(os.path.abspath(options.binary), work, database, port, local)
     try:
+        synchronous = metric(local, "declutterd_store_synchronous")
+        if synchronous != 2:
+            sys.exit(f"PRAGMA synchronous on the writer is {synchronous:.0f}, not 2 (FULL): the figures would not be durable ones")
         base = f"http://127.0.0.1:{port}"
         bare = run_wrk(base + "/healthz", options.duration, options.connections)
         recorder = start_profile(serve.pid, options.profile) if options.profile else None
         before = cpu_seconds(serve.pid)
+        commits_before, writes_before = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
         callbacks = run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
+        commits = metric(local, "declutterd_store_commits_total") - commits_before
+        writes = metric(local, "declutterd_store_writes_total") - writes_before
         if recorder:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(timeout=60)
         half = max(1.0, callbacks["rate"] / 2)
         latencies = paced(port, tokens, half, 1 if options.smoke else options.duration)
+        sent = callbacks["requests"] + len(latencies)
+        if options.total > sent:
+            more = run_wrk(base, max(1, int((options.total - sent) / callbacks["rate"])), options.connections, lua=lua_file,
+                           tokens_file=tokens_file)
+            sent += more["requests"]
+        rss_now = current_rss_mib(serve.pid)
         applied = shared.count(database, "SELECT count(*) FROM events WHERE source = 'callback' AND outcome = 'applied'")
         events = shared.count(database, "SELECT count(*) FROM events")
         print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
@@ -137,6 +165,10 @@ def main():
               f"p50 {shared.percentile(latencies, 0.5):.2f} ms  p99 {shared.percentile(latencies, 0.99):.2f} ms")
         print(f"daemon CPU per callback under wrk: {cpu / max(callbacks['requests'], 1) * 1e6:.0f} µs "
               f"({cpu:.1f} s for {callbacks['requests']} callbacks); peak RSS {peak_rss_mib(serve.pid):.1f} MiB")
+        if options.total:
+            print(f"after {sent} callbacks in all: RSS {rss_now:.1f} MiB now, peak {peak_rss_mib(serve.pid):.1f} MiB")
+        print(f"store under wrk: {commits:.0f} commits held {writes:.0f} writes ({writes / max(commits, 1):.1f} per commit); "
+              f"PRAGMA synchronous on the writer: {synchronous:.0f} (FULL)")
         print(f"database: {applied} callbacks applied (one per generation), {events} events kept "
               f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s)")
     finally:

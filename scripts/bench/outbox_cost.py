@@ -107,7 +107,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_serve(binary, work, database, callbacks_port):
+def start_serve(binary, work, database, callbacks_port, local_port=0):
     environment = {
         "PATH": os.environ.get("PATH", ""), "HOME": work,
         "DECLUTTERD_API_KEY": "bench-key", "DECLUTTERD_UPSTREAM_USER_ID": "00000000-0000-4000-8000-000000000001",
@@ -116,7 +116,7 @@ def start_serve(binary, work, database, callbacks_port):
         "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks_port}",
         "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks_port}",
         "DECLUTTERD_CALLBACKS_MAX_CONNECTIONS": "256",
-        "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:0",
+        "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local_port}",
         "DECLUTTERD_LOG_LEVEL": "warning",
     }
     err = open(os.path.join(work, "serve.err"), "a")
