@@ -13,6 +13,7 @@ enum HostNames {
 enum MediaType {
     /// `application/json`, or any `+json` type, with or without parameters.
     static func isJSON(_ contentType: String) -> Bool {
+        if contentType == "application/json" { return true }  // what nearly every caller sends: no parsing
         let type = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         return type == "application/json" || type.hasSuffix("+json")
     }

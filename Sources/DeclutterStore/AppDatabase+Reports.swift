@@ -63,7 +63,7 @@ extension AppDatabase {
                     .compactMap { $0 }.joined(separator: "; ")
             }
         }
-        try event.insert(db)
+        try event.insertRow(db)
         return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
     }
 }

@@ -224,7 +224,7 @@ extension AppDatabase {
         var event = EventRecord(
             generation: try generation.requireID(), source: source, receivedAt: date, httpStatus: httpStatus,
             rawBody: rawBody.map(RawBody.init), outcome: outcome, reason: reason, statusBefore: before)
-        try event.insert(db)
+        try event.insertRow(db)
         return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
     }
 

@@ -25,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func run() async throws {
+        MemoryTuning.keepFreedHeapForReuse()
         let report = try settings.reportOrExit()
         let configuration = report.configuration
         DaemonLogging.bootstrap(level: configuration.logLevel)
