@@ -49,10 +49,11 @@ def current_rss_mib(pid):
 
 
 def metric(port, name):
-    """One unlabelled value from the daemon's /metrics on its local listener."""
+    """One unlabelled value from the daemon's /metrics on its local listener; None when this build has no such metric."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
-    return float(re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE).group(1))
+    found = re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else None
 
 
 def wrk_requests(output):
@@ -80,13 +81,19 @@ def start_profile(pid, output):
     return recorder
 
 
-def print_profile(data):
-    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio", "--percent-limit", "1.5",
-                             "-g", "none"], capture_output=True, text=True).stdout
-    print("\nperf, the callback run (self time, entries over 1.5%):")
-    for line in report.splitlines():
-        if line.strip() and not line.startswith("#"):
-            print("  " + line.strip()[:150])
+def print_profile(data, binary):
+    def report(*options):
+        lines = subprocess.run(["perf", "report", "-i", data, "--stdio", "-g", "none", *options], capture_output=True, text=True).stdout
+        return [line.strip()[:150] for line in lines.splitlines() if line.strip() and not line.startswith("#")]
+    print("\nperf, the callback run: by thread")
+    for line in report("--no-children", "--sort", "comm"):
+        print("  " + line)
+    print("perf: self time, entries over 1.5%")
+    for line in report("--no-children", "--sort", "symbol", "--percent-limit", "1.5"):
+        print("  " + line)
+    print("perf: the daemon's own functions and its libraries', with what they call, entries over 4%")
+    for line in report("--children", "--sort", "symbol", "--percent-limit", "4", "--dsos", os.path.basename(binary)):
+        print("  " + line)
 
 
 def paced(port, tokens, rate, seconds):
@@ -134,7 +141,9 @@ def main():
     serve = shared.start_serve(os.path.abspath(options.binary), work, database, port, local)
     try:
         synchronous = metric(local, "declutterd_store_synchronous")
-        if synchronous != 2:
+        if synchronous is None:
+            print("(this build has no declutterd_store_synchronous nor commit counters: neither is checked nor printed)")
+        elif synchronous != 2:
             sys.exit(f"PRAGMA synchronous on the writer is {synchronous:.0f}, not 2 (FULL): the figures would not be durable ones")
         base = f"http://127.0.0.1:{port}"
         bare = run_wrk(base + "/healthz", options.duration, options.connections)
@@ -143,8 +152,7 @@ def main():
         commits_before, writes_before = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
         callbacks = run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
-        commits = metric(local, "declutterd_store_commits_total") - commits_before
-        writes = metric(local, "declutterd_store_writes_total") - writes_before
+        commits_after, writes_after = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
         if recorder:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(timeout=60)
@@ -167,15 +175,17 @@ def main():
               f"({cpu:.1f} s for {callbacks['requests']} callbacks); peak RSS {peak_rss_mib(serve.pid):.1f} MiB")
         if options.total:
             print(f"after {sent} callbacks in all: RSS {rss_now:.1f} MiB now, peak {peak_rss_mib(serve.pid):.1f} MiB")
-        print(f"store under wrk: {commits:.0f} commits held {writes:.0f} writes ({writes / max(commits, 1):.1f} per commit); "
-              f"PRAGMA synchronous on the writer: {synchronous:.0f} (FULL)")
+        if synchronous is not None:
+            commits, writes = commits_after - commits_before, writes_after - writes_before
+            print(f"store under wrk: {commits:.0f} commits held {writes:.0f} writes ({writes / max(commits, 1):.1f} per commit); "
+                  f"PRAGMA synchronous on the writer: {synchronous:.0f} (FULL)")
         print(f"database: {applied} callbacks applied (one per generation), {events} events kept "
               f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s)")
     finally:
         shared.stop(serve)
         subprocess.run(["rm", "-rf", work])
     if options.profile:
-        print_profile(options.profile)
+        print_profile(options.profile, options.binary)
 
 
 if __name__ == "__main__":
