@@ -52,49 +52,42 @@ struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(SyntaxError) -> [String: JSONValue] {
-        try expect(UInt8(ascii: "{"))
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if current == UInt8(ascii: "}") {
-            index += 1
-            return members
+        try items(from: UInt8(ascii: "{"), to: UInt8(ascii: "}")) { parser throws(SyntaxError) in
+            let key = try parser.string()
+            parser.skipWhitespace()
+            try parser.expect(UInt8(ascii: ":"))
+            parser.skipWhitespace()
+            members[key] = try parser.value(depth: depth)
         }
-        while true {
-            skipWhitespace()
-            let key = try string()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"))
-            skipWhitespace()
-            members[key] = try value(depth: depth)
-            skipWhitespace()
-            if current == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            try expect(UInt8(ascii: "}"))
-            return members
-        }
+        return members
     }
 
     private mutating func array(depth: Int) throws(SyntaxError) -> [JSONValue] {
-        try expect(UInt8(ascii: "["))
         var elements: [JSONValue] = []
+        try items(from: UInt8(ascii: "["), to: UInt8(ascii: "]")) { parser throws(SyntaxError) in
+            elements.append(try parser.value(depth: depth))
+        }
+        return elements
+    }
+
+    /// `open`, then nothing or items separated by commas (no trailing one), then `close`.
+    private mutating func items(from open: UInt8, to close: UInt8,
+                                _ item: (inout JSONParser) throws(SyntaxError) -> Void) throws(SyntaxError) {
+        try expect(open)
         skipWhitespace()
-        if current == UInt8(ascii: "]") {
+        if current == close {
             index += 1
-            return elements
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try value(depth: depth))
+            try item(&self)
             skipWhitespace()
-            if current == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            try expect(UInt8(ascii: "]"))
-            return elements
+            guard current == UInt8(ascii: ",") else { break }
+            index += 1
         }
+        try expect(close)
     }
 
     private mutating func literal(_ word: StaticString) throws(SyntaxError) {
