@@ -76,10 +76,12 @@ struct DeliveryWorkerTests {
     func refused() async throws {
         let receiver = await WebhookReceiver.start()
         try await DeliveryRig.with(DeliveryRig.configuration(), stopping: receiver) { rig in
-            try await rig.endpoint("http://127.0.0.1:\(try freeLoopbackPort())/hooks")
+            let closed = try RefusingLoopbackPort()
+            try await rig.endpoint("http://127.0.0.1:\(closed.port)/hooks")
             try await rig.message()
             let attempt = try #require(try await rig.attempts(1, count: 1).first)
-            #expect(attempt.error == "connection refused")
+            #expect(attempt.error == "connection refused", "\(attempt)")
+            withExtendedLifetime(closed) {}
             #expect(try await rig.delivery(1).delivery.status == .pending)
         }
     }
