@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -14,9 +15,9 @@ public struct WriteTotals: Sendable, Equatable {
 /// (one fsync). Each write runs in its own savepoint, so one that throws leaves the others intact;
 /// no caller hears of success before the commit that holds its write is durable.
 ///
-/// The commits happen in `run()`, which its owner runs in a structured task (the daemon's ServiceGroup, a
-/// test's task group): no task outlives it. `finish()` refuses new writes and lets `run()` commit what
-/// waits, then return.
+/// The commits happen while `run()` runs, which its owner runs in a structured task (the daemon's ServiceGroup,
+/// a test's task group), on a thread `run()` starts and waits for: neither outlives it. `finish()` refuses new
+/// writes and lets `run()` commit what waits, then return.
 final class GroupCommitWriter: Sendable {
     private struct Pending: Sendable {
         /// Runs the write; returns the closure that hands its result to the waiting caller.
@@ -40,13 +41,12 @@ final class GroupCommitWriter: Sendable {
     private let queue = Mutex(Queue())
     private let counted = Mutex(WriteTotals())
     private let maximumBatch: Int
-    private let wakeUps: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    /// Signalled once per write queued, and by `finish()`: the commit thread waits on it.
+    private let wake = DispatchSemaphore(value: 0)
 
     init(writer: any DatabaseWriter, maximumBatch: Int = 1024) {
         self.writer = writer
         self.maximumBatch = maximumBatch
-        (wakeUps, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Runs `body` inside a group commit and returns its result once that commit is durable.
@@ -63,12 +63,16 @@ final class GroupCommitWriter: Sendable {
                 queue.waiting.append(pending)
                 return true
             }
-            if accepted { wake.yield() } else { pending.fail(StoreError.closed) }
+            if accepted { wake.signal() } else { pending.fail(StoreError.closed) }
         }
     }
 
     /// Commits batches as writes arrive, until `finish()` or cancellation; then commits what still waits
     /// (or fails it, if the commit cannot be made) and returns. Runs once: a second call returns at once.
+    ///
+    /// The commits run on a thread of their own, not in a task: a task would wait its turn on Swift's pool behind
+    /// every request handler, and under load each commit came late by that much (the writer sat mostly idle
+    /// while callbacks queued for it). The thread sleeps while no write waits.
     func run() async {
         let first = queue.withLock { queue in
             guard case .notStarted = queue.drain else { return false }
@@ -76,15 +80,17 @@ final class GroupCommitWriter: Sendable {
             return true
         }
         guard first else { return }
-        for await _ in wakeUps {
-            while let batch = takeBatch() {
-                await commit(batch)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    commitUntilFinished()
+                    ended.resume()
+                }
+                thread.name = "declutterd-store-writer"
+                thread.start()
             }
-        }
-        // Finished or cancelled: nothing new joins the queue from here, and what waits gets an answer.
-        finish()
-        while let batch = takeBatch() {
-            await commit(batch)
+        } onCancel: {
+            finish()
         }
         let waiters = queue.withLock { queue -> [CheckedContinuation<Void, Never>] in
             defer { queue.drain = .ended }
@@ -92,6 +98,21 @@ final class GroupCommitWriter: Sendable {
             return []
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// The commit thread: commits what waits each time it is woken, until `finish()`; then what still waits.
+    private func commitUntilFinished() {
+        while true {
+            wake.wait()
+            while let batch = takeBatch() {
+                commit(batch)
+            }
+            if queue.withLock({ $0.finished }) { break }
+        }
+        // Finished: nothing new joins the queue from here, and what waits gets an answer.
+        while let batch = takeBatch() {
+            commit(batch)
+        }
     }
 
     /// Returns once `run()` has returned (at once if it never started).
@@ -115,7 +136,7 @@ final class GroupCommitWriter: Sendable {
     /// No new writes: `run()` commits those already waiting, then returns.
     func finish() {
         queue.withLock { $0.finished = true }
-        wake.finish()
+        wake.signal()
     }
 
     /// Runs `body` in a savepoint, undone if it throws. The three statements are compiled once per connection
@@ -143,9 +164,9 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    private func commit(_ batch: [Pending]) async {
+    private func commit(_ batch: [Pending]) {
         do {
-            let (deliveries, failures) = try await writer.writeWithoutTransaction { db in
+            let (deliveries, failures) = try writer.writeWithoutTransaction { db in
                 var deliveries: [@Sendable () -> Void] = []
                 var failures: [(Pending, any Error)] = []
                 try db.inTransaction {
