@@ -86,7 +86,7 @@ final class GroupCommitWriter: Sendable {
                     commitUntilFinished()
                     ended.resume()
                 }
-                thread.name = "declutterd-store-writer"
+                thread.name = "store-writer"  // at most 15 bytes, or Linux keeps the name of the thread that made it
                 thread.start()
             }
         } onCancel: {

@@ -81,19 +81,29 @@ def start_profile(pid, output):
     return recorder
 
 
+def demangled(line):
+    """`swift demangle --simplified` on a perf line, when the toolchain is there."""
+    try:
+        return subprocess.run(["swift", "demangle", "--simplified", "--compact"], input=line, capture_output=True, text=True,
+                              timeout=30).stdout.strip()[:150] or line[:150]
+    except (OSError, subprocess.SubprocessError):
+        return line[:150]
+
+
 def print_profile(data, binary):
     def report(*options):
         lines = subprocess.run(["perf", "report", "-i", data, "--stdio", "-g", "none", *options], capture_output=True, text=True).stdout
-        return [line.strip()[:150] for line in lines.splitlines() if line.strip() and not line.startswith("#")]
+        return [line.strip() for line in lines.splitlines() if line.strip() and not line.startswith("#")]
     print("\nperf, the callback run: by thread")
     for line in report("--no-children", "--sort", "comm"):
-        print("  " + line)
+        print("  " + line[:150])
     print("perf: self time, entries over 1.5%")
     for line in report("--no-children", "--sort", "symbol", "--percent-limit", "1.5"):
-        print("  " + line)
-    print("perf: the daemon's own functions and its libraries', with what they call, entries over 4%")
-    for line in report("--children", "--sort", "symbol", "--percent-limit", "4", "--dsos", os.path.basename(binary)):
-        print("  " + line)
+        print("  " + line[:150])
+    print("perf: the daemon's own functions, with what they call, entries over 1%")
+    for line in report("--children", "--sort", "symbol", "--percent-limit", "1"):
+        if "Declutter" in line:
+            print("  " + demangled(line))
 
 
 def paced(port, tokens, rate, seconds):
