@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""No acknowledged callback is lost when `declutterd serve` is killed with SIGKILL under load.
+
+Seeds N generations in STARTING with known callback tokens, starts the daemon, sends one SUCCEEDED callback per
+token from several threads (each on its own kept-alive connection), kills the daemon with SIGKILL at a random
+moment, then reads the database: every callback answered 204 before the kill must have left its generation
+SUCCEEDED with its event. Repeats for --rounds rounds. Exit 1, naming the lost tokens' rows, otherwise.
+
+Usage: scripts/check_kill9_ingest.py [path/to/declutterd] [--rounds 3] [--generations 3000] [--threads 16]
+"""
+
+import argparse
+import base64
+import hashlib
+import http.client
+import os
+import random
+import signal
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+import outbox_cost as shared  # noqa: E402
+
+BODY = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
+
+
+def sender(port, tokens, acknowledged, lock):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    for token in tokens:
+        try:
+            connection.request("POST", "/callbacks/" + token, body=BODY, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            return  # the daemon is gone
+        if status == 204:
+            with lock:
+                acknowledged.append(token)
+
+
+def one_round(binary, number, generations, threads):
+    work = tempfile.mkdtemp(prefix="declutterd-kill9-")
+    database = os.path.join(work, "declutterd.sqlite")
+    port = shared.free_port()
+    shared.stop(shared.start_serve(binary, work, database, port))
+    tokens = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(generations)]
+    shared.seed(database, tokens, None)
+    serve = shared.start_serve(binary, work, database, port)
+    acknowledged, lock = [], threading.Lock()
+    workers = [threading.Thread(target=sender, args=(port, tokens[index::threads], acknowledged, lock)) for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(random.uniform(0.3, 1.5))
+    serve.send_signal(signal.SIGKILL)
+    serve.wait()
+    for worker in workers:
+        worker.join()
+    db = sqlite3.connect(database)
+    lost = []
+    for token in acknowledged:
+        row = db.execute("""
+            SELECT g.id, g.status, (SELECT count(*) FROM events e WHERE e.generation = g.id AND e.outcome = 'applied' AND e.source = 'callback')
+            FROM generations g WHERE g.callback_token_hash = ?""", (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+        if row is None or row[1] != "SUCCEEDED" or row[2] != 1:
+            lost.append(row)
+    db.close()
+    print(f"round {number}: SIGKILL after {len(acknowledged)} acknowledged callbacks; lost: {len(lost)}")
+    return lost
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/debug/declutterd"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--generations", type=int, default=3000)
+    parser.add_argument("--threads", type=int, default=16)
+    options = parser.parse_args()
+    lost = [row for number in range(1, options.rounds + 1)
+            for row in one_round(os.path.abspath(options.binary), number, options.generations, options.threads)]
+    if lost:
+        sys.exit(f"acknowledged callbacks lost: {lost[:10]}")
+    print("ok: every acknowledged callback survived SIGKILL")
+
+
+if __name__ == "__main__":
+    main()
