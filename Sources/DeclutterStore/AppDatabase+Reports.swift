@@ -99,7 +99,7 @@ extension GenerationRecord {
         case .callbackTokenHash(let hash):
             try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE callback_token_hash = ?"), arguments: [hash])
         case .generationID(let id):
-            try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE generation_id = ?"), arguments: [id.column])
+            try fetchOne(db.cachedStatement(sql: "SELECT * FROM generations WHERE generation_id = ?"), arguments: [StoreFormat.uuid(id)])
         }
     }
 
@@ -148,11 +148,11 @@ extension GenerationRecord {
 extension ProjectRecord {
     static func ensure(_ id: UUID, in db: Database, at date: Date) throws {
         try db.cachedStatement(sql: "INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (?, ?, ?, 0) ON CONFLICT(id) DO NOTHING")
-            .execute(arguments: [id.column, date.column, date.column])
+            .execute(arguments: [StoreFormat.uuid(id), StoreFormat.timestamp(date), StoreFormat.timestamp(date)])
     }
 
     static func raiseVariations(of id: UUID, to count: Int, in db: Database, at date: Date) throws {
         try db.cachedStatement(sql: "UPDATE projects SET variations_count = max(variations_count, ?), updated_at = ? WHERE id = ?")
-            .execute(arguments: [count, date.column, id.column])
+            .execute(arguments: [count, StoreFormat.timestamp(date), StoreFormat.uuid(id)])
     }
 }

@@ -108,7 +108,7 @@ enum Outbox {
         let json = String(decoding: try PublicJSON.encode(body), as: UTF8.self)
         var message = MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)
         try message.insert(db)
-        let now = date.column
+        let now = StoreFormat.timestamp(date)
         try db.cachedStatement(sql: """
             INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
             SELECT ?, id, 'pending', ?, ?, ? FROM endpoints

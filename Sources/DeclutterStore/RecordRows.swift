@@ -28,13 +28,13 @@ extension Row {
 }
 
 extension Date {
-    /// How a date column holds it.
-    var column: String { StoreFormat.timestamp(self) }
+    /// How a date column holds it (`StoreFormat.timestamp`), for the row mappings below.
+    fileprivate var column: String { StoreFormat.timestamp(self) }
 }
 
 extension UUID {
-    /// How a UUID column holds it.
-    var column: String { StoreFormat.uuid(self) }
+    /// How a UUID column holds it (`StoreFormat.uuid`), for the row mappings below.
+    fileprivate var column: String { StoreFormat.uuid(self) }
 }
 
 extension GenerationRecord: FetchableRecord, MutablePersistableRecord {
