@@ -178,8 +178,11 @@ public final class DaemonMetrics: Sendable {
 
     /// The store's commit counters and its durability setting, read at scrape time.
     func record(_ totals: WriteTotals, synchronous: Int) {
+        // Two scrapes at once may arrive in either order: the counters only move up to the larger totals seen.
         let before = writesRecorded.withLock { recorded in
-            defer { recorded = totals }
+            defer {
+                recorded = WriteTotals(commits: max(recorded.commits, totals.commits), writes: max(recorded.writes, totals.writes))
+            }
             return recorded
         }
         counters[Self.storeCommits.name]?[""]?.increment(by: Int64(max(0, totals.commits - before.commits)))

@@ -8,7 +8,10 @@ public struct WriteTotals: Sendable, Equatable {
     public var commits = 0
     public var writes = 0
 
-    public init() {}
+    public init(commits: Int = 0, writes: Int = 0) {
+        self.commits = commits
+        self.writes = writes
+    }
 }
 
 /// Runs writes from many callers through one writer, grouping whatever is waiting into one transaction
@@ -147,11 +150,21 @@ final class GroupCommitWriter: Sendable {
             let value = try body()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
             return value
-        } catch {
-            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT write").execute()
-            try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
-            throw error
+        } catch let writeError {
+            do {
+                try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT write").execute()
+                try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            } catch {
+                // SQLite rolled the whole transaction back (a full disk, say): no savepoint is left to return to.
+                throw TransactionLost(cause: writeError)
+            }
+            throw writeError
         }
+    }
+
+    /// A write failed in a way that ended the transaction itself; `cause` is the write's own error.
+    private struct TransactionLost: Error {
+        let cause: any Error
     }
 
     private func takeBatch() -> [Pending]? {
@@ -173,6 +186,8 @@ final class GroupCommitWriter: Sendable {
                     for pending in batch {
                         do {
                             deliveries.append(try Self.inSavepoint(db) { try pending.perform(db) })
+                        } catch let lost as TransactionLost {
+                            throw lost.cause  // out of the transaction: every write of the batch fails with it
                         } catch {
                             failures.append((pending, error))
                         }

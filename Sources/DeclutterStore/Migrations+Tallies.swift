@@ -1,7 +1,9 @@
 extension Migrations {
     /// Counts kept up to date by triggers, so that `/v1/stats`, `/metrics` and the dashboard read a handful of rows
     /// instead of scanning `generations` and `images` (a million rows: tens of milliseconds per scrape). Triggers
-    /// rather than code: every write path, and an operator's own UPDATE at the sqlite3 prompt, keeps them exact.
+    /// rather than code: every write path, and an operator's own INSERT, UPDATE or DELETE at the sqlite3 prompt,
+    /// keeps them exact. (Not `INSERT OR REPLACE` over an existing row: SQLite fires no delete trigger for the row
+    /// it replaces. The daemon never replaces these rows.)
     static let v5 = """
     CREATE TABLE tallies (
         subject TEXT NOT NULL,                  -- 'generations.status', 'generations.resolved_by', 'images.state'

@@ -4,7 +4,8 @@ import GRDB
 
 // The records every callback touches on the writer (generations, events, messages, images) are read from and
 // written to their rows column by column, by name: no Codable on that path, and dates and UUIDs written the way
-// `StoreFormat` says, as everywhere else.
+// `StoreFormat` says, as everywhere else. A value a column cannot hold (a message type written by something else,
+// say) is a thrown error, as it was with Codable, not a crash.
 
 extension GenerationState: DatabaseValueConvertible {}
 extension GenerationKind: DatabaseValueConvertible {}
@@ -17,13 +18,13 @@ extension UpstreamStatus: DatabaseValueConvertible {}
 
 extension Row {
     /// A timestamp column (`StoreFormat.timestamp`).
-    func date(_ column: String) -> Date? {
-        (self[column] as String?).flatMap(StoreFormat.date(fromTimestamp:))
+    func date(_ column: String) throws -> Date? {
+        (try decode(forColumn: column) as String?).flatMap(StoreFormat.date(fromTimestamp:))
     }
 
     /// A UUID column.
-    func uuid(_ column: String) -> UUID? {
-        (self[column] as String?).flatMap(UUID.init(uuidString:))
+    func uuid(_ column: String) throws -> UUID? {
+        (try decode(forColumn: column) as String?).flatMap(UUID.init(uuidString:))
     }
 }
 
@@ -38,33 +39,33 @@ extension UUID {
 }
 
 extension GenerationRecord: FetchableRecord, MutablePersistableRecord {
-    public init(row: Row) {
-        id = row["id"]
-        generationID = row.uuid("generation_id")
-        projectID = row.uuid("project_id")
-        parentGenerationID = row.uuid("parent_generation_id")
-        kind = row["kind"]
-        status = row["status"]
-        statusReason = row["status_reason"]
-        imageURL = row["image_url"]
-        maskURL = row["mask_url"]
-        auto = row["auto"]
-        images = (row["images"] as String?).flatMap(ResultURLs.decode)
-        variations = row["variations"]
-        callbackTokenHash = row["callback_token_hash"]
-        idempotencyKey = row["idempotency_key"]
-        remainingPhotos = row["remaining_photos"]
-        refunded = row["refunded"]
-        resolvedBy = row["resolved_by"]
-        createdAt = row.date("created_at") ?? .distantPast
-        submittedAt = row.date("submitted_at")
-        updatedAt = row.date("updated_at") ?? .distantPast
-        completedAt = row.date("completed_at")
-        nextPollAt = row.date("next_poll_at")
-        pollAttempts = row["poll_attempts"]
-        pollFailures = row["poll_failures"]
-        lastPolledAt = row.date("last_polled_at")
-        version = row["version"]
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        generationID = try row.uuid("generation_id")
+        projectID = try row.uuid("project_id")
+        parentGenerationID = try row.uuid("parent_generation_id")
+        kind = try row.decode(forColumn: "kind")
+        status = try row.decode(forColumn: "status")
+        statusReason = try row.decode(forColumn: "status_reason")
+        imageURL = try row.decode(forColumn: "image_url")
+        maskURL = try row.decode(forColumn: "mask_url")
+        auto = try row.decode(forColumn: "auto")
+        images = (try row.decode(forColumn: "images") as String?).flatMap(ResultURLs.decode)
+        variations = try row.decode(forColumn: "variations")
+        callbackTokenHash = try row.decode(forColumn: "callback_token_hash")
+        idempotencyKey = try row.decode(forColumn: "idempotency_key")
+        remainingPhotos = try row.decode(forColumn: "remaining_photos")
+        refunded = try row.decode(forColumn: "refunded")
+        resolvedBy = try row.decode(forColumn: "resolved_by")
+        createdAt = try row.date("created_at") ?? .distantPast
+        submittedAt = try row.date("submitted_at")
+        updatedAt = try row.date("updated_at") ?? .distantPast
+        completedAt = try row.date("completed_at")
+        nextPollAt = try row.date("next_poll_at")
+        pollAttempts = try row.decode(forColumn: "poll_attempts")
+        pollFailures = try row.decode(forColumn: "poll_failures")
+        lastPolledAt = try row.date("last_polled_at")
+        version = try row.decode(forColumn: "version")
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -120,17 +121,17 @@ enum ResultURLs {
 }
 
 extension EventRecord: FetchableRecord, MutablePersistableRecord {
-    public init(row: Row) {
-        id = row["id"]
-        generation = row["generation"]
-        source = row["source"]
-        receivedAt = row.date("received_at") ?? .distantPast
-        httpStatus = row["http_status"]
-        rawBody = row["raw_body"]
-        outcome = row["outcome"]
-        reason = row["reason"]
-        statusBefore = row["status_before"]
-        statusReported = row["status_reported"]
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        generation = try row.decode(forColumn: "generation")
+        source = try row.decode(forColumn: "source")
+        receivedAt = try row.date("received_at") ?? .distantPast
+        httpStatus = try row.decode(forColumn: "http_status")
+        rawBody = try row.decode(forColumn: "raw_body")
+        outcome = try row.decode(forColumn: "outcome")
+        reason = try row.decode(forColumn: "reason")
+        statusBefore = try row.decode(forColumn: "status_before")
+        statusReported = try row.decode(forColumn: "status_reported")
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -162,13 +163,13 @@ extension EventRecord: FetchableRecord, MutablePersistableRecord {
 }
 
 extension MessageRecord: FetchableRecord, MutablePersistableRecord {
-    public init(row: Row) {
-        id = row["id"]
-        type = row["type"]
-        generation = row["generation"]
-        version = row["version"]
-        createdAt = row.date("created_at") ?? .distantPast
-        body = row["body"]
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        type = try row.decode(forColumn: "type")
+        generation = try row.decode(forColumn: "generation")
+        version = try row.decode(forColumn: "version")
+        createdAt = try row.date("created_at") ?? .distantPast
+        body = try row.decode(forColumn: "body")
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -186,24 +187,24 @@ extension MessageRecord: FetchableRecord, MutablePersistableRecord {
 }
 
 extension ImageRecord: FetchableRecord, MutablePersistableRecord {
-    public init(row: Row) {
-        id = row["id"]
-        generation = row["generation"]
-        position = row["position"]
-        sourceURL = row["source_url"]
-        state = row["state"]
-        sha256 = row["sha256"]
-        bytes = row["bytes"]
-        contentType = row["content_type"]
-        width = row["width"]
-        height = row["height"]
-        archivedAt = row.date("archived_at")
-        attempts = row["attempts"]
-        nextAttemptAt = row.date("next_attempt_at")
-        lastHTTPStatus = row["last_http_status"]
-        lastError = row["last_error"]
-        createdAt = row.date("created_at") ?? .distantPast
-        updatedAt = row.date("updated_at") ?? .distantPast
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        generation = try row.decode(forColumn: "generation")
+        position = try row.decode(forColumn: "position")
+        sourceURL = try row.decode(forColumn: "source_url")
+        state = try row.decode(forColumn: "state")
+        sha256 = try row.decode(forColumn: "sha256")
+        bytes = try row.decode(forColumn: "bytes")
+        contentType = try row.decode(forColumn: "content_type")
+        width = try row.decode(forColumn: "width")
+        height = try row.decode(forColumn: "height")
+        archivedAt = try row.date("archived_at")
+        attempts = try row.decode(forColumn: "attempts")
+        nextAttemptAt = try row.date("next_attempt_at")
+        lastHTTPStatus = try row.decode(forColumn: "last_http_status")
+        lastError = try row.decode(forColumn: "last_error")
+        createdAt = try row.date("created_at") ?? .distantPast
+        updatedAt = try row.date("updated_at") ?? .distantPast
     }
 
     public func encode(to container: inout PersistenceContainer) {

@@ -15,6 +15,12 @@ public enum StoreFormat {
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            // Outside four digits (a far-off date typed into a filter): the slow, general form.
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                          Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(milliseconds.floorModulo(by: 1000)))
+        }
         // By hand rather than String(format:): every row the writer touches carries a few of these.
         var text = [UInt8]()
         text.reserveCapacity(24)
@@ -27,7 +33,7 @@ public enum StoreFormat {
             }
             text.append(separator.asciiValue!)
         }
-        digits(Int(parts.tm_year) + 1900, 4, then: "-")
+        digits(year, 4, then: "-")
         digits(Int(parts.tm_mon) + 1, 2, then: "-")
         digits(Int(parts.tm_mday), 2, then: "T")
         digits(Int(parts.tm_hour), 2, then: ":")

@@ -143,6 +143,44 @@ struct GroupCommitTests {
         }
     }
 
+    @Test("a write that ends the transaction itself fails its batch with its own error; no caller is told of a write not kept")
+    func aWriteThatEndsTheTransactionFailsItsBatch() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await database.write { db in try db.execute(sql: "CREATE TABLE marks (n INTEGER PRIMARY KEY)") }
+            // Write 7 rolls the whole transaction back, as SQLite does on a full disk, and throws.
+            let results = await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+                for n in 0..<20 {
+                    group.addTask {
+                        do {
+                            try await database.write { db in
+                                try db.execute(sql: "INSERT INTO marks (n) VALUES (?)", arguments: [n])
+                                if n == 7 {
+                                    try db.execute(sql: "ROLLBACK")
+                                    throw Refused(batch: 7)
+                                }
+                            }
+                            return (n, .success(()))
+                        } catch {
+                            return (n, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let marks = Set(try await database.read { db in try Int.fetchAll(db, sql: "SELECT n FROM marks") })
+            let told = Set(results.filter { if case .success = $0.1 { true } else { false } }.map(\.0))
+            #expect(marks == told, "kept \(marks.sorted()), told \(told.sorted())")
+            let seven = try #require(results.first { $0.0 == 7 }?.1)
+            if case .failure(let error) = seven {
+                #expect((error as? Refused)?.batch == 7, "write 7 failed with \(error), not its own error")
+            } else {
+                Issue.record("write 7 was told it succeeded")
+            }
+            // The store goes on: a later write commits.
+            try await database.write { db in try db.execute(sql: "INSERT INTO marks (n) VALUES (100)") }
+        }
+    }
+
     @Test("the drain belongs to whoever runs it: writes wait for it, finishing commits what waits, later writes are refused")
     func drainIsOwned() async throws {
         let directory = try TemporaryDirectory(prefix: "declutterd-drain")

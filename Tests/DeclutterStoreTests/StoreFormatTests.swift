@@ -11,6 +11,9 @@ struct StoreFormatTests {
         (1_800_000_000.1239, "2027-01-15T08:00:00.123Z"),
         (-0.001, "1969-12-31T23:59:59.999Z"),
         (951_782_400, "2000-02-29T00:00:00.000Z"),
+        (253_402_300_799.999, "9999-12-31T23:59:59.999Z"),
+        (253_402_300_800, "10000-01-01T00:00:00.000Z"),
+        (-62_167_219_200.001, "-001-12-31T23:59:59.999Z"),
     ] as [(TimeInterval, String)])
     func format(_ seconds: TimeInterval, _ text: String) {
         #expect(StoreFormat.timestamp(Date(timeIntervalSince1970: seconds)) == text)
