@@ -17,14 +17,14 @@ extension ImageState: DatabaseValueConvertible {}
 extension UpstreamStatus: DatabaseValueConvertible {}
 
 extension Row {
-    /// A timestamp column (`StoreFormat.timestamp`).
-    func date(_ column: String) throws -> Date? {
-        (try decode(forColumn: column) as String?).flatMap(StoreFormat.date(fromTimestamp:))
+    /// A timestamp column (`StoreFormat.timestamp`); nil when NULL or not a timestamp.
+    func date(_ column: String) -> Date? {
+        (self[column] as String?).flatMap(StoreFormat.date(fromTimestamp:))
     }
 
-    /// A UUID column.
-    func uuid(_ column: String) throws -> UUID? {
-        (try decode(forColumn: column) as String?).flatMap(UUID.init(uuidString:))
+    /// A UUID column; nil when NULL or not a UUID.
+    func uuid(_ column: String) -> UUID? {
+        (self[column] as String?).flatMap(UUID.init(uuidString:))
     }
 }
 
@@ -39,33 +39,35 @@ extension UUID {
 }
 
 extension GenerationRecord: FetchableRecord, MutablePersistableRecord {
+    /// The hottest read of the writer: GRDB's plain subscripts, which cannot fail here (every enum column of
+    /// `generations` has a CHECK that admits only the values its type knows).
     public init(row: Row) throws {
-        id = try row.decode(forColumn: "id")
-        generationID = try row.uuid("generation_id")
-        projectID = try row.uuid("project_id")
-        parentGenerationID = try row.uuid("parent_generation_id")
-        kind = try row.decode(forColumn: "kind")
-        status = try row.decode(forColumn: "status")
-        statusReason = try row.decode(forColumn: "status_reason")
-        imageURL = try row.decode(forColumn: "image_url")
-        maskURL = try row.decode(forColumn: "mask_url")
-        auto = try row.decode(forColumn: "auto")
-        images = (try row.decode(forColumn: "images") as String?).flatMap(ResultURLs.decode)
-        variations = try row.decode(forColumn: "variations")
-        callbackTokenHash = try row.decode(forColumn: "callback_token_hash")
-        idempotencyKey = try row.decode(forColumn: "idempotency_key")
-        remainingPhotos = try row.decode(forColumn: "remaining_photos")
-        refunded = try row.decode(forColumn: "refunded")
-        resolvedBy = try row.decode(forColumn: "resolved_by")
-        createdAt = try row.date("created_at") ?? .distantPast
-        submittedAt = try row.date("submitted_at")
-        updatedAt = try row.date("updated_at") ?? .distantPast
-        completedAt = try row.date("completed_at")
-        nextPollAt = try row.date("next_poll_at")
-        pollAttempts = try row.decode(forColumn: "poll_attempts")
-        pollFailures = try row.decode(forColumn: "poll_failures")
-        lastPolledAt = try row.date("last_polled_at")
-        version = try row.decode(forColumn: "version")
+        id = row["id"]
+        generationID = row.uuid("generation_id")
+        projectID = row.uuid("project_id")
+        parentGenerationID = row.uuid("parent_generation_id")
+        kind = row["kind"]
+        status = row["status"]
+        statusReason = row["status_reason"]
+        imageURL = row["image_url"]
+        maskURL = row["mask_url"]
+        auto = row["auto"]
+        images = (row["images"] as String?).flatMap(ResultURLs.decode)
+        variations = row["variations"]
+        callbackTokenHash = row["callback_token_hash"]
+        idempotencyKey = row["idempotency_key"]
+        remainingPhotos = row["remaining_photos"]
+        refunded = row["refunded"]
+        resolvedBy = row["resolved_by"]
+        createdAt = row.date("created_at") ?? .distantPast
+        submittedAt = row.date("submitted_at")
+        updatedAt = row.date("updated_at") ?? .distantPast
+        completedAt = row.date("completed_at")
+        nextPollAt = row.date("next_poll_at")
+        pollAttempts = row["poll_attempts"]
+        pollFailures = row["poll_failures"]
+        lastPolledAt = row.date("last_polled_at")
+        version = row["version"]
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -125,7 +127,7 @@ extension EventRecord: FetchableRecord, MutablePersistableRecord {
         id = try row.decode(forColumn: "id")
         generation = try row.decode(forColumn: "generation")
         source = try row.decode(forColumn: "source")
-        receivedAt = try row.date("received_at") ?? .distantPast
+        receivedAt = row.date("received_at") ?? .distantPast
         httpStatus = try row.decode(forColumn: "http_status")
         rawBody = try row.decode(forColumn: "raw_body")
         outcome = try row.decode(forColumn: "outcome")
@@ -168,7 +170,7 @@ extension MessageRecord: FetchableRecord, MutablePersistableRecord {
         type = try row.decode(forColumn: "type")
         generation = try row.decode(forColumn: "generation")
         version = try row.decode(forColumn: "version")
-        createdAt = try row.date("created_at") ?? .distantPast
+        createdAt = row.date("created_at") ?? .distantPast
         body = try row.decode(forColumn: "body")
     }
 
@@ -198,13 +200,13 @@ extension ImageRecord: FetchableRecord, MutablePersistableRecord {
         contentType = try row.decode(forColumn: "content_type")
         width = try row.decode(forColumn: "width")
         height = try row.decode(forColumn: "height")
-        archivedAt = try row.date("archived_at")
+        archivedAt = row.date("archived_at")
         attempts = try row.decode(forColumn: "attempts")
-        nextAttemptAt = try row.date("next_attempt_at")
+        nextAttemptAt = row.date("next_attempt_at")
         lastHTTPStatus = try row.decode(forColumn: "last_http_status")
         lastError = try row.decode(forColumn: "last_error")
-        createdAt = try row.date("created_at") ?? .distantPast
-        updatedAt = try row.date("updated_at") ?? .distantPast
+        createdAt = row.date("created_at") ?? .distantPast
+        updatedAt = row.date("updated_at") ?? .distantPast
     }
 
     public func encode(to container: inout PersistenceContainer) {
