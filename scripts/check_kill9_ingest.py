@@ -10,7 +10,6 @@ Usage: scripts/check_kill9_ingest.py [path/to/declutterd] [--rounds 3] [--genera
 """
 
 import argparse
-import base64
 import hashlib
 import http.client
 import os
@@ -25,14 +24,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 import outbox_cost as shared  # noqa: E402
 
-BODY = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
-
-
 def sender(port, tokens, acknowledged, lock):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     for token in tokens:
         try:
-            connection.request("POST", "/callbacks/" + token, body=BODY, headers={"Content-Type": "application/json"})
+            connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -45,11 +41,7 @@ def sender(port, tokens, acknowledged, lock):
 
 def one_round(binary, number, generations, threads):
     work = tempfile.mkdtemp(prefix="declutterd-kill9-")
-    database = os.path.join(work, "declutterd.sqlite")
-    port = shared.free_port()
-    shared.stop(shared.start_serve(binary, work, database, port))
-    tokens = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(generations)]
-    shared.seed(database, tokens, None)
+    database, port, tokens = shared.prepared_store(binary, work, generations)
     serve = shared.start_serve(binary, work, database, port)
     acknowledged, lock = [], threading.Lock()
     workers = [threading.Thread(target=sender, args=(port, tokens[index::threads], acknowledged, lock)) for index in range(threads)]

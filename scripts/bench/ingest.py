@@ -15,7 +15,6 @@ measurements, more callbacks under wrk until about N have been sent in all, then
 """
 
 import argparse
-import base64
 import http.client
 import os
 import re
@@ -56,24 +55,6 @@ def metric(port, name):
     return float(found.group(1)) if found else None
 
 
-def wrk_requests(output):
-    return int(re.search(r"(\d+) requests in", output).group(1))
-
-
-def run_wrk(url, duration, connections, lua=None, tokens_file=None):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"] + (["-s", lua] if lua else []) + [url]
-    output = subprocess.run(command, env=dict(os.environ, TOKENS_FILE=tokens_file or ""), capture_output=True, text=True,
-                            check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-
-    def latency(label):
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output).groups()
-        return float(value) / 1000 if unit == "us" else float(value) * 1000 if unit == "s" else float(value)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rate": rate, "p50": latency("50%"), "p99": latency("99%"), "requests": wrk_requests(output),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0}
-
-
 def start_profile(pid, output):
     recorder = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o", output],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,7 +71,7 @@ def demangled(line):
         return line[:150]
 
 
-def print_profile(data, binary):
+def print_profile(data):
     def report(*options):
         lines = subprocess.run(["perf", "report", "-i", data, "--stdio", "-g", "none", *options], capture_output=True, text=True).stdout
         return [line.strip() for line in lines.splitlines() if line.strip() and not line.startswith("#")]
@@ -109,7 +90,7 @@ def print_profile(data, binary):
 def paced(port, tokens, rate, seconds):
     """SUCCEEDED callbacks at `rate` per second for `seconds` on one kept-alive connection; each answer timed (ms)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
+    body = shared.SUCCEEDED_BODY
     latencies, started = [], time.monotonic()
     for index in range(int(rate * seconds)):
         delay = started + index / rate - time.monotonic()
@@ -137,11 +118,7 @@ def main():
     if options.smoke:
         options.duration, options.generations = 1, 200
     work = tempfile.mkdtemp(prefix="declutterd-ingest-bench.")
-    database = os.path.join(work, "declutterd.sqlite")
-    port = shared.free_port()
-    shared.stop(shared.start_serve(os.path.abspath(options.binary), work, database, port))  # migrates the fresh database
-    tokens = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(options.generations)]
-    shared.seed(database, tokens, None)
+    database, port, tokens = shared.prepared_store(os.path.abspath(options.binary), work, options.generations)
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
     with open(tokens_file, "w") as f:
         f.write("\n".join(tokens) + "\n")
@@ -156,11 +133,11 @@ def main():
         elif synchronous != 2:
             sys.exit(f"PRAGMA synchronous on the writer is {synchronous:.0f}, not 2 (FULL): the figures would not be durable ones")
         base = f"http://127.0.0.1:{port}"
-        bare = run_wrk(base + "/healthz", options.duration, options.connections)
+        bare = shared.run_wrk(base + "/healthz", options.duration, options.connections)
         recorder = start_profile(serve.pid, options.profile) if options.profile else None
         before = cpu_seconds(serve.pid)
         commits_before, writes_before = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
-        callbacks = run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
+        callbacks = shared.run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
         commits_after, writes_after = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
         if recorder:
@@ -170,7 +147,7 @@ def main():
         latencies = paced(port, tokens, half, 1 if options.smoke else options.duration)
         sent = callbacks["requests"] + len(latencies)
         if options.total > sent:
-            more = run_wrk(base, max(1, int((options.total - sent) / callbacks["rate"])), options.connections, lua=lua_file,
+            more = shared.run_wrk(base, max(1, int((options.total - sent) / callbacks["rate"])), options.connections, lua=lua_file,
                            tokens_file=tokens_file)
             sent += more["requests"]
         rss_now = current_rss_mib(serve.pid)
@@ -195,7 +172,7 @@ def main():
         shared.stop(serve)
         subprocess.run(["rm", "-rf", work])
     if options.profile:
-        print_profile(options.profile, options.binary)
+        print_profile(options.profile)
 
 
 if __name__ == "__main__":

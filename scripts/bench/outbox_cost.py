@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 
+SUCCEEDED_BODY = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 LUA = r"""
@@ -38,7 +39,7 @@ local counter = 0
 local threads = 0
 function setup(thread) thread:set("offset", threads); threads = threads + 1 end
 function init(args) counter = 0 end
-local body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
+local body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'  -- SUCCEEDED_BODY
 local headers = {["Content-Type"] = "application/json"}
 function request()
   local index = (offset + counter * 2) % #tokens + 1
@@ -90,7 +91,7 @@ def percentile(values, fraction):
 def paced(callbacks_port, tokens, rate):
     """One SUCCEEDED callback per token at `rate` per second, on one kept-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", callbacks_port, timeout=10)
-    body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
+    body = SUCCEEDED_BODY
     started = time.monotonic()
     for index, token in enumerate(tokens):
         delay = started + index / rate - time.monotonic()
@@ -153,17 +154,33 @@ def seed(database, tokens, endpoint_url):
     db.close()
 
 
-def wrk(callbacks_port, tokens_file, lua_file, duration, connections):
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua_file, f"http://127.0.0.1:{callbacks_port}"],
-        env=dict(os.environ, TOKENS_FILE=tokens_file), capture_output=True, text=True, check=True).stdout
+def run_wrk(url, duration, connections, lua=None, tokens_file=None):
+    """wrk -t2 against `url` (with a Lua script reading TOKENS_FILE): rate, p50/p99 in ms, requests, non-2xx."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"] + (["-s", lua] if lua else []) + [url]
+    output = subprocess.run(command, env=dict(os.environ, TOKENS_FILE=tokens_file or ""), capture_output=True, text=True,
+                            check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
     def latency(label):
-        match = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output)
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output).groups()
+        return float(value) / 1000 if unit == "us" else float(value) * 1000 if unit == "s" else float(value)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rate": rate, "p50": latency("50%"), "p99": latency("99%"), "non2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {"rate": rate, "p50": latency("50%"), "p99": latency("99%"),
+            "requests": int(re.search(r"(\d+) requests in", output).group(1)), "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def new_tokens(count):
+    return [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(count)]
+
+
+def prepared_store(binary, work, generations):
+    """A database in `work`, migrated by `binary`, with `generations` STARTING ones: (database, callback port, tokens)."""
+    database = os.path.join(work, "declutterd.sqlite")
+    port = free_port()
+    stop(start_serve(binary, work, database, port))  # migrates the fresh database
+    tokens = new_tokens(generations)
+    seed(database, tokens, None)
+    return database, port, tokens
 
 
 def count(database, sql):
@@ -190,7 +207,7 @@ def run(binary, work, mode, tokens, options, receiver):
     serve = start_serve(binary, directory, database, port)
     try:
         received_before = receiver.count
-        result = wrk(port, tokens_file, lua_file, options.duration, options.connections)
+        result = run_wrk(f"http://127.0.0.1:{port}", options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         result["messages"] = count(database, "SELECT count(*) FROM messages")
         if mode == "endpoint":
             ended = time.monotonic()
@@ -226,7 +243,7 @@ def main():
     options = parser.parse_args()
     binary = os.path.abspath(options.binary)
     work = tempfile.mkdtemp(prefix="declutterd-outbox-bench.")
-    tokens = [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(options.tokens)]
+    tokens = new_tokens(options.tokens)
     receiver = Receiver()
     results = {}
     for mode in ("none", "endpoint"):
