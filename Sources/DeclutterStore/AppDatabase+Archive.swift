@@ -97,13 +97,12 @@ extension AppDatabase {
         try await read { db in
             var counts = ArchiveCounts()
             // The tallies the triggers keep (migration v5): no scan of `images` per scrape.
-            for row in try Row.fetchAll(db, sql: "SELECT key, count AS n, bytes AS b FROM tallies WHERE subject = 'images.state'") {
-                let n: Int = row["n"]
-                switch ImageState(rawValue: row["key"]) {
-                case .pending: counts.pending = n
-                case .archived: counts.archived = n; counts.archivedBytes = row["b"]
-                case .failed: counts.failed = n
-                case .pruned: counts.pruned = n
+            for (key, count, bytes) in try Tally.read("images.state", in: db) {
+                switch ImageState(rawValue: key) {
+                case .pending: counts.pending = count
+                case .archived: counts.archived = count; counts.archivedBytes = bytes
+                case .failed: counts.failed = count
+                case .pruned: counts.pruned = count
                 case nil: break
                 }
             }

@@ -79,10 +79,10 @@ extension AppDatabase {
     public func stats() async throws -> StoreStats {
         try await read { db in
             var counts: [GenerationState: Int] = [:]
-            for (key, count) in try Tally.read("generations.status", in: db) {
+            for (key, count, _) in try Tally.read("generations.status", in: db) {
                 if let state = GenerationState(rawValue: key) { counts[state] = count }
             }
-            let resolved = Dictionary(uniqueKeysWithValues: try Tally.read("generations.resolved_by", in: db))
+            let resolved = Dictionary(uniqueKeysWithValues: try Tally.read("generations.resolved_by", in: db).map { ($0.key, $0.count) })
             let quota = try QuotaRecord.order(Column("id").desc).fetchOne(db)
             let refunds = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM generations WHERE refunded = 1 AND completed_at >= ?
@@ -107,10 +107,9 @@ extension AppDatabase {
 
 /// The counts the triggers of `tallies` keep (migration v5).
 enum Tally {
-    /// Every key of `subject` with its count.
-    static func read(_ subject: String, in db: Database) throws -> [(key: String, count: Int)] {
-        try Row.fetchAll(db, sql: "SELECT key, count FROM tallies WHERE subject = ?", arguments: [subject])
-            .map { (key: $0["key"], count: $0["count"]) }
+    /// Every key of `subject` with its count (and, for images, their bytes).
+    static func read(_ subject: String, in db: Database) throws -> [(key: String, count: Int, bytes: Int64)] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT key, count, bytes FROM tallies WHERE subject = ?"), arguments: [subject])
+            .map { (key: $0["key"], count: $0["count"], bytes: $0["bytes"]) }
     }
-
 }
