@@ -18,7 +18,7 @@ public struct CallbackContext: RequestContext, RemoteAddressRequestContext {
 
 /// The public listener (docs/callbacks-and-polling.md): `POST /callbacks/{token}` and `GET /healthz`, nothing else.
 struct CallbackController: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let client: DeclutterClient
     let verifyCallbacks: Bool
     let allowFrom: [CIDR]

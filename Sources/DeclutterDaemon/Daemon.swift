@@ -12,7 +12,7 @@ import UnixSignals
 /// the poller, the public callback listener and the local API, run as one ServiceGroup.
 public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
-    public let database: AppDatabase
+    public let database: any Store
     public let poller: Poller
     public let deliveryWorker: DeliveryWorker
     public let archiver: ImageArchiver

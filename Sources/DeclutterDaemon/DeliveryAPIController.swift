@@ -6,7 +6,7 @@ import Hummingbird
 /// The local API's delivery routes (docs/delivery.md): webhook endpoints, their deliveries, redelivery and
 /// recovery. Every write commits through the group commit, which wakes the delivery worker.
 struct DeliveryAPIController: Sendable {
-    let database: AppDatabase
+    let database: any Store
     /// After a rotation, the previous secret signs too for this long (`DeliveryConfiguration.secretOverlap`).
     let secretOverlap: Duration
     let now: @Sendable () -> Date

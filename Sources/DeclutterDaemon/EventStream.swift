@@ -59,7 +59,7 @@ struct EventStreamQuery: Sendable, Equatable {
 /// a write the client does not take within `writeTimeout` closes the connection, so a slow client is never
 /// buffered for (it resumes with `Last-Event-ID`).
 struct EventStream: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let lease: EventStreams.Lease
     let configuration: EventStreamConfiguration
     let clock: DaemonClock

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// then every `interval`, each a series of small deletes, so the write lock is only ever held for one of them
 /// and the callbacks' group commits go on in between.
 struct HistoryPruner: Service {
-    let database: AppDatabase
+    let database: any Store
     let retention: HistoryRetention
     /// Where the files `retention.images` prunes are.
     var archive: ArchiveDirectory?

@@ -6,7 +6,7 @@ import NIOCore
 
 /// The local status API (docs/local-api.md), on loopback and/or a unix socket.
 struct LocalAPIController: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let submitter: Submitter
     let poller: Poller
     let schedule: PollSchedule

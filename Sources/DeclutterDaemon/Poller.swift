@@ -8,7 +8,7 @@ import Synchronization
 /// The polling fallback (docs/callbacks-and-polling.md): sleeps until the nearest `next_poll_at` or a wake-up, polls what is
 /// due within the daemon's bounds (in flight, per second), and resumes from the database alone.
 public final class Poller: Service, Sendable {
-    let database: AppDatabase
+    let database: any Store
     let client: DeclutterClient
     let schedule: PollSchedule
     let metrics: DaemonMetrics
@@ -22,7 +22,7 @@ public final class Poller: Service, Sendable {
     /// The longest the loop sleeps without looking at the database again.
     static let maximumNap: Duration = .seconds(60)
 
-    init(database: AppDatabase, client: DeclutterClient, schedule: PollSchedule, metrics: DaemonMetrics, watch: GenerationWatch,
+    init(database: any Store, client: DeclutterClient, schedule: PollSchedule, metrics: DaemonMetrics, watch: GenerationWatch,
          readiness: Readiness, logger: Logger, clock: DaemonClock) {
         self.database = database
         self.client = client

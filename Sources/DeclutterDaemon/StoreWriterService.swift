@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// ServiceGroup, so it is stopped last, once the listeners and the poller have finished their writes; the store
 /// is closed only after it returns.
 struct StoreWriterService: Service {
-    let database: AppDatabase
+    let database: any Store
 
     func run() async {
         await withGracefulShutdownHandler {

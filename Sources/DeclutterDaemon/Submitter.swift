@@ -33,7 +33,7 @@ public enum SubmissionRefusal: Error, Sendable, Equatable {
 /// Launches generations and variations (docs/states.md, docs/callbacks-and-polling.md): SUBMITTING with the token hash first, then the
 /// upstream call with the generation's own callback URL, then its answer or why there is none.
 struct Submitter: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let client: DeclutterClient
     let publicBaseURL: @Sendable () -> String?
     /// `callbacks.variation_webhook`: send a callback URL with variations too.

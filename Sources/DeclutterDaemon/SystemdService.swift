@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// READY=1 is sent by `Daemon` once the store is migrated and both listeners are bound.
 struct SystemdService: Service {
     let notifier: SystemdNotifier
-    let database: AppDatabase
+    let database: any Store
     let readiness: Readiness
     let logger: Logger
     let clock: DaemonClock

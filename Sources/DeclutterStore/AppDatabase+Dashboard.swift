@@ -59,7 +59,7 @@ extension AppDatabase {
 
     /// Per endpoint, its share of the latest `window` attempts of all endpoints: read newest first by primary key, so
     /// the cost does not grow with the history kept.
-    public func recentAttemptCounts(window: Int = 1000) async throws -> [Int64: EndpointAttemptCounts] {
+    public func recentAttemptCounts(window: Int) async throws -> [Int64: EndpointAttemptCounts] {
         try await read { db in
             var counts: [Int64: EndpointAttemptCounts] = [:]
             let rows = try Row.fetchAll(db, sql: """

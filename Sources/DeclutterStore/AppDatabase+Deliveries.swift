@@ -65,7 +65,7 @@ extension AppDatabase {
     /// Queues a message again (as a new round of the schedule, due now) for `endpoint`, or for every endpoint
     /// it was queued for; an endpoint given that never had it (added later) gets it too, when it takes its type.
     /// Returns how many deliveries were queued; nil when there is no such message.
-    public func redeliver(message: Int64, endpoint: Int64? = nil, at date: Date) async throws -> Int? {
+    public func redeliver(message: Int64, endpoint: Int64?, at date: Date) async throws -> Int? {
         try await write { db in
             guard let record = try MessageRecord.fetchOne(db, key: message) else { return nil }
             if let endpoint, try EndpointRecord.fetchOne(db, key: endpoint)?.takes(record.type) == true {

@@ -19,7 +19,7 @@ public struct EndpointEdit: Sendable, Equatable {
 
 extension AppDatabase {
     /// Inserts an endpoint unless `limit` endpoints exist already (counted in the same transaction); nil then.
-    public func createEndpoint(_ endpoint: EndpointRecord, limit: Int = .max) async throws -> EndpointRecord? {
+    public func createEndpoint(_ endpoint: EndpointRecord, limit: Int) async throws -> EndpointRecord? {
         try await write { db in
             guard try EndpointRecord.fetchCount(db) < limit else { return nil }
             var endpoint = endpoint
@@ -59,7 +59,7 @@ extension AppDatabase {
     /// Deletes an endpoint with its deliveries and their attempts; false when there was none. It is disabled
     /// first (nothing more is queued or sent to it), then its history goes `batch` deliveries (with their
     /// attempts) per write, so that a long history never holds the write lock for one long delete.
-    public func deleteEndpoint(_ id: Int64, batch: Int = 200) async throws -> Bool {
+    public func deleteEndpoint(_ id: Int64, batch: Int) async throws -> Bool {
         let found = try await write { db in
             try db.execute(sql: "UPDATE endpoints SET enabled = 0 WHERE id = ?", arguments: [id])
             return db.changesCount > 0

@@ -58,7 +58,7 @@ extension AppDatabase {
 
     /// The nearest `next_poll_at`, leaving out `busy` generations (polls in flight), for the poller to sleep
     /// until. Walks the `generations_due` index in order, so it reads at most `busy.count + 1` rows.
-    public func nextPollDate(excluding busy: Set<Int64> = []) async throws -> Date? {
+    public func nextPollDate(excluding busy: Set<Int64>) async throws -> Date? {
         try await read { db in
             let placeholders = busy.isEmpty ? "" : " AND id NOT IN (\(Array(repeating: "?", count: busy.count).joined(separator: ", ")))"
             return try String.fetchOne(db, sql: """

@@ -3,7 +3,7 @@ import GRDB
 
 /// The store: one SQLite file in WAL mode with `synchronous=FULL`, migrated on open.
 /// Writes go through one group-commit writer; reads run concurrently beside it.
-public struct AppDatabase: Sendable {
+public struct AppDatabase: Store {
     let reader: any DatabaseReader
     let groupWriter: GroupCommitWriter
     private let writer: any DatabaseWriter
@@ -122,11 +122,13 @@ public struct AppDatabase: Sendable {
         }
     }
 
+    public var location: StoreLocation { .sqlite(path: writer.path) }
+
     /// How the writes were grouped so far: commits made and the writes they held.
     public var writeTotals: WriteTotals { groupWriter.totals }
 
     /// Proves the store takes a durable write: used by readiness and the watchdog.
-    public func checkWritable(at date: Date = Date()) async throws {
+    public func checkWritable(at date: Date) async throws {
         try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", arguments: [StoreFormat.timestamp(date)])
         }

@@ -89,7 +89,7 @@ struct DemoScenario {
     }
 
     /// Waits (up to 5 s) until no result image is waiting for its download; returns the archive's counts.
-    private func archiveSettled(_ database: AppDatabase) async throws -> ArchiveCounts {
+    private func archiveSettled(_ database: any Store) async throws -> ArchiveCounts {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
             let counts = try await database.archiveCounts()

@@ -15,7 +15,8 @@ struct Harness: Sendable {
     let daemon: RunningDaemon
     let directory: URL
 
-    var database: AppDatabase { daemon.daemon.database }
+    /// These daemons run on SQLite: their tests read its tables.
+    var database: AppDatabase { daemon.daemon.database as! AppDatabase }
     var databasePath: String { daemon.daemon.configuration.databasePath }
 
     /// Polling timings for tests: intervals 20–100 ms, LOST after 5 s. The grace is long (30 s) so that a

@@ -110,7 +110,7 @@ struct RestartedDaemon {
         return RestartedDaemon(running: try await daemon.start())
     }
 
-    var database: AppDatabase { running.daemon.database }
+    var database: AppDatabase { running.daemon.database as! AppDatabase }
 
     func local(_ method: String, _ path: String, json: String? = nil) async throws -> Harness.Reply {
         try await Harness.send(method, running.localURL + path, body: json.map { Data($0.utf8) })

@@ -14,7 +14,7 @@ import Synchronization
 /// It runs beside the callbacks and the poller and shares nothing with them but the store's group commit: a
 /// slow or failing download delays neither.
 public final class ImageArchiver: Service, Sendable {
-    let database: AppDatabase
+    let database: any Store
     let configuration: ArchiveConfiguration
     let directory: ArchiveDirectory
     let metrics: DaemonMetrics
@@ -29,7 +29,7 @@ public final class ImageArchiver: Service, Sendable {
     static let whileFull: Duration = .seconds(30)
     private let fullDiskLog = RateLimitedLog()
 
-    public init(database: AppDatabase, configuration: ArchiveConfiguration, directory: ArchiveDirectory, metrics: DaemonMetrics,
+    public init(database: any Store, configuration: ArchiveConfiguration, directory: ArchiveDirectory, metrics: DaemonMetrics,
                 logger: Logger, clock: DaemonClock) {
         self.database = database
         self.configuration = configuration

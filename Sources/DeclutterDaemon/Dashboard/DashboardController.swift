@@ -5,7 +5,7 @@ import Hummingbird
 /// The operators' dashboard (docs/dashboard.md): server-rendered pages on the local router only, behind the same
 /// `LocalRequestGuard` as the API. Pages only read; every action is a button whose script POSTs JSON to the local API.
 struct DashboardController: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let poller: Poller
     let now: @Sendable () -> Date
 

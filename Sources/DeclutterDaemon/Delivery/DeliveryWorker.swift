@@ -10,7 +10,7 @@ import Synchronization
 /// schedule decides, and sleeps until the next due attempt, a commit, or an attempt's end. It never scans on a
 /// timer, and keeps nothing the store does not: after a restart it carries on from the database.
 public final class DeliveryWorker: Service, Sendable {
-    let database: AppDatabase
+    let database: any Store
     let configuration: DeliveryConfiguration
     let schedule: DeliverySchedule
     let metrics: DaemonMetrics
@@ -24,7 +24,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// How long the loop waits before reading the store again after a read failed.
     static let afterStoreError: Duration = .seconds(5)
 
-    public init(database: AppDatabase, configuration: DeliveryConfiguration, metrics: DaemonMetrics, logger: Logger,
+    public init(database: any Store, configuration: DeliveryConfiguration, metrics: DaemonMetrics, logger: Logger,
                 clock: DaemonClock, jitter: @escaping @Sendable () -> Double = { .random(in: 0...1) }) {
         self.database = database
         self.configuration = configuration

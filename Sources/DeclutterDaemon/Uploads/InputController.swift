@@ -6,7 +6,7 @@ import Hummingbird
 /// whoever holds its capability URL (the service), while its generation is pending and for `archive.input_grace`
 /// after it ended. Anything else, a malformed token included, answers the same 404 as an unknown token.
 struct InputController: Sendable {
-    let database: AppDatabase
+    let database: any Store
     let directory: ArchiveDirectory
     /// `archive.input_grace`.
     let grace: Duration
