@@ -167,15 +167,21 @@ extension ImageRecord {
     static func queue(resultsOf generation: GenerationRecord, at date: Date, in db: Database) throws {
         guard let row = generation.id else { return }
         for (position, url) in (generation.images ?? []).enumerated() {
-            var image = ImageRecord(generation: row, position: position, sourceURL: url, at: date)
-            if position >= maximumPerGeneration {
-                // A callback body holds thousands of URLs: one leaked callback URL must not fill the disk.
-                image.state = .failed
-                image.nextAttemptAt = nil
-                image.lastError = "not archived: only the first \(maximumPerGeneration) images of a generation are"
-            }
+            var image = queued(generation: row, position: position, sourceURL: url, at: date)
             try image.insert(db, onConflict: .ignore)
         }
+    }
+
+    /// A result image as it is queued: pending, or failed past the first `maximumPerGeneration`.
+    static func queued(generation row: Int64, position: Int, sourceURL url: String, at date: Date) -> ImageRecord {
+        var image = ImageRecord(generation: row, position: position, sourceURL: url, at: date)
+        if position >= maximumPerGeneration {
+            // A callback body holds thousands of URLs: one leaked callback URL must not fill the disk.
+            image.state = .failed
+            image.nextAttemptAt = nil
+            image.lastError = "not archived: only the first \(maximumPerGeneration) images of a generation are"
+        }
+        return image
     }
 
     /// The result images of one generation that are downloaded; the service returns a handful.

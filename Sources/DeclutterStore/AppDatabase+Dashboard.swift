@@ -11,6 +11,13 @@ public struct HourlyOutcomes: Sendable, Equatable {
     public var pending = 0
 
     public init(hour: String) { self.hour = hour }
+
+    /// Counts `count` generations in `state` under the outcome the dashboard shows for it.
+    mutating func add(_ count: Int, in state: GenerationState) {
+        if state == .succeeded { succeeded += count }
+        else if state.endedWithoutResult { endedWithoutResult += count }
+        else { pending += count }
+    }
 }
 
 /// An endpoint's latest delivery attempts, as the dashboard's endpoints page counts them.
@@ -40,11 +47,7 @@ extension AppDatabase {
                 let hour: String = row["hour"]
                 guard let state = GenerationState(rawValue: row["status"]) else { continue }
                 let count: Int = row["n"]
-                var outcomes = hours[hour] ?? HourlyOutcomes(hour: hour)
-                if state == .succeeded { outcomes.succeeded += count }
-                else if state.endedWithoutResult { outcomes.endedWithoutResult += count }
-                else { outcomes.pending += count }
-                hours[hour] = outcomes
+                hours[hour, default: HourlyOutcomes(hour: hour)].add(count, in: state)
             }
             return hours
         }

@@ -17,54 +17,22 @@ extension AppDatabase {
     }
 
     /// `stored`: the row as read, before the caller changed anything; the row is written only when it differs.
+    /// The decisions are `ReportDecision`'s; this reads and writes the rows.
     static func apply(_ report: StatusReport, to generation: inout GenerationRecord, storedAs stored: GenerationRecord,
                       in db: Database) throws -> WriteResult {
-        let before = generation.status
-        var event = EventRecord(
-            generation: try generation.requireID(), source: report.source, receivedAt: report.receivedAt,
-            httpStatus: report.httpStatus, rawBody: RawBody(report.rawBody), outcome: .rejected, statusBefore: before)
-        var violation: PayloadViolation?
-        switch report.payload.flatMap({ $0.checked(against: generation.generationID) }) {
-        case .failure(let broken):
-            violation = broken
-            event.reason = broken.description
-        case .success(let payload):
-            event.statusReported = payload.status
-            event.outcome = StatusTransition.outcome(current: before, reported: payload.status)
-            if event.outcome == .applied {
-                generation.take(payload, from: report.source, at: report.receivedAt)
-            } else if event.outcome == .conflict {
-                event.reason = "reported \(payload.status.rawValue) while \(before.rawValue)"
-            }
-            try generation.noteIdentity(from: payload, in: db, at: report.receivedAt)
+        var decision = try ReportDecision(report, about: generation)
+        if let payload = decision.payload { try generation.noteIdentity(from: payload, in: db, at: report.receivedAt) }
+        decision.change(&generation)
+        if decision.writesRow(generation, storedAs: stored) {
+            generation.updatedAt = report.receivedAt
+            try generation.save(changeFrom: decision.before, outcome: decision.event.outcome, at: report.receivedAt, in: db)
         }
-        if report.source == .poll {
-            generation.notePoll(at: report.receivedAt, answered: violation == nil)
+        if let retention = decision.retention {
+            let kept = try EventRecord.unappliedCallbacks(of: decision.event.generation, upTo: retention.rejectedEvents, in: db)
+            guard decision.keep(keptAlready: kept, within: retention) else { return decision.result(generation) }
         }
-        // An invalid callback is no news about the generation: it must not put off its fallback poll,
-        // nor touch its row at all; only its event is written.
-        if violation == nil || report.source == .poll {
-            generation.reschedule(report.rescheduleIfPending)
-            // A report that changes nothing (a duplicate of a final state, say) leaves the row as it was.
-            if generation != stored {
-                generation.updatedAt = report.receivedAt
-                try generation.save(changeFrom: before, outcome: event.outcome, at: report.receivedAt, in: db)
-            }
-        }
-        if event.outcome != .applied, let retention = report.retention {
-            // A callback that changed nothing (invalid, duplicate, stale, conflict): its trail is bounded, in
-            // number and in size, so a leaked callback URL cannot fill the disk.
-            guard try EventRecord.unappliedCallbacks(of: event.generation, upTo: retention.rejectedEvents, in: db) < retention.rejectedEvents else {
-                return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
-            }
-            event.rawBody = RawBody(report.rawBody.prefix(retention.rejectedBodyBytes))
-            if report.rawBody.count > retention.rejectedBodyBytes {
-                event.reason = [event.reason, "body cut to \(retention.rejectedBodyBytes) of \(report.rawBody.count) bytes"]
-                    .compactMap { $0 }.joined(separator: "; ")
-            }
-        }
-        try event.insertRow(db)
-        return WriteResult(outcome: event.outcome, violation: violation, generation: generation, event: event)
+        try decision.event.insertRow(db)
+        return decision.result(generation)
     }
 }
 

@@ -72,14 +72,7 @@ extension AppDatabase {
     public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
         try await write { db in
             if let first = try Self.firstResult(of: request, in: db) { return .replay(first) }
-            var generation = GenerationRecord(kind: request.kind, status: .submitting, createdAt: date)
-            generation.imageURL = request.imageURL
-            generation.maskURL = request.maskURL
-            generation.auto = request.auto
-            generation.parentGenerationID = request.parentGenerationID
-            generation.projectID = request.projectID
-            generation.callbackTokenHash = request.callbackTokenHash
-            generation.idempotencyKey = request.idempotencyKey
+            var generation = GenerationRecord.submitting(request, at: date)
             try generation.insertAnnounced(with: request.uploads, at: date, in: db)
             if let key = request.idempotencyKey {
                 _ = try IdempotencyRecord(key: key, requestFingerprint: request.fingerprint, generation: try generation.requireID(), createdAt: date).inserted(db)
@@ -112,10 +105,7 @@ extension AppDatabase {
                 throw StoreError.generationIDTaken(answer.generationID)
             }
             var generation = stored
-            generation.generationID = answer.generationID
-            generation.remainingPhotos = answer.remainingPhotos
-            generation.submittedAt = date
-            generation.statusReason = nil
+            generation.accept(answer, at: date)
             if let projectID = answer.projectID ?? generation.projectID {
                 try ProjectRecord.ensure(projectID, in: db, at: date)
                 generation.projectID = projectID
@@ -130,10 +120,7 @@ extension AppDatabase {
                 }
             }
             try noteQuota(answer.remainingPhotos, of: generation, at: date, in: db)
-            let report = StatusReport(
-                source: .submission, receivedAt: date, httpStatus: answer.httpStatus, rawBody: answer.rawBody,
-                payload: .success(RetrievalPayload(status: .starting)), rescheduleIfPending: .atLeast(firstPollAt))
-            return try Self.apply(report, to: &generation, storedAs: stored, in: db)
+            return try Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: &generation, storedAs: stored, in: db)
         }
     }
 
@@ -141,9 +128,7 @@ extension AppDatabase {
     private func noteQuota(_ remaining: Int, of generation: GenerationRecord, at date: Date, in db: Database) throws {
         let previous = try Int.fetchOne(db, sql: "SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1")
         _ = try QuotaRecord(recordedAt: date, remainingPhotos: remaining, generation: generation.id).inserted(db)
-        if outboxPolicy.isFall(to: remaining, from: previous), let threshold = outboxPolicy.quotaLowThreshold {
-            let view = QuotaLowView(remainingPhotos: remaining, threshold: threshold,
-                                    generationID: generation.generationID.map(StoreFormat.uuid), recordedAt: StoreFormat.timestamp(date))
+        if let view = outboxPolicy.quotaLow(remaining, after: previous, of: generation, at: date) {
             try Outbox.publishQuotaLow(view, at: date, in: db)
         }
     }
@@ -151,16 +136,16 @@ extension AppDatabase {
     /// Upstream refused the submission: REJECTED, no photo spent, never polled.
     /// Its Idempotency-Key is released: nothing was spent, so a retry under the same key may try again.
     public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
-        try await recordDecision(forRow: row, source: .submission, status: .rejected, reason: reason,
-                                 httpStatus: httpStatus, rawBody: rawBody, at: date, nextPollAt: nil)
+        try await recordDecision(LocalDecision(source: .submission, status: .rejected, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
+                                 forRow: row, at: date, nextPollAt: nil)
     }
 
     /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, visible to
     /// the operator, and is never resubmitted blindly. `giveUpAt` is when the poller, unless a callback
     /// brought its generation id by then, declares it LOST.
     public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date, giveUpAt: Date) async throws -> WriteResult {
-        try await recordDecision(forRow: row, source: .submission, status: nil, reason: reason,
-                                 httpStatus: httpStatus, rawBody: nil, at: date, nextPollAt: giveUpAt)
+        try await recordDecision(LocalDecision(source: .submission, status: nil, reason: reason, httpStatus: httpStatus, rawBody: nil),
+                                 forRow: row, at: date, nextPollAt: giveUpAt)
     }
 
     /// Submissions left SUBMITTING with no poll date by a stop between the record and the upstream answer:
@@ -178,8 +163,8 @@ extension AppDatabase {
 
     /// Gives up on a generation: LOST with the reason. A late callback or poll answer revives it.
     public func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult {
-        try await recordDecision(forRow: row, source: .giveup, status: .lost, reason: reason,
-                                 httpStatus: nil, rawBody: nil, at: date, nextPollAt: nil)
+        try await recordDecision(LocalDecision(source: .giveup, status: .lost, reason: reason, httpStatus: nil, rawBody: nil),
+                                 forRow: row, at: date, nextPollAt: nil)
     }
 
     /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled.
@@ -187,55 +172,33 @@ extension AppDatabase {
         try await write { db in
             guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
             generation.notePoll(at: date, answered: false)
-            return try Self.record(decision: nil, reason: reason, source: .poll, httpStatus: httpStatus, rawBody: rawBody,
-                                   on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: db)
+            let decision = LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
+            return try Self.record(decision, on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: db)
         }
     }
 
-    private func recordDecision(forRow row: Int64, source: EventSource, status: GenerationState?, reason: String,
-                                httpStatus: Int?, rawBody: Data?, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
         try await write { db in
             guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
-            return try Self.record(decision: status, reason: reason, source: source, httpStatus: httpStatus, rawBody: rawBody,
-                                   on: &generation, at: date, nextPollAt: nextPollAt, in: db)
+            return try Self.record(decision, on: &generation, at: date, nextPollAt: nextPollAt, in: db)
         }
     }
 
-    /// A local decision (REJECTED, LOST) or a failed call: state and event in one transaction.
-    /// A decision the generation has moved past (a callback came first, a terminal state was reached)
-    /// is recorded as an event only: `conflict` for a refusal contradicted by upstream, `stale` otherwise.
-    private static func record(decision status: GenerationState?, reason: String, source: EventSource, httpStatus: Int?, rawBody: Data?,
-                               on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?, in db: Database) throws -> WriteResult {
+    /// A local decision or a failed call: state and event in one transaction. The decisions are `LocalDecision`'s.
+    private static func record(_ decision: LocalDecision, on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?,
+                               in db: Database) throws -> WriteResult {
         let before = generation.status
-        let outcome = decisionOutcome(status, source: source, current: before)
-        // A failed poll of a generation no longer pending (LOST, terminal) is recorded, not written over it.
-        if outcome == .applied || (outcome == .rejected && before.isPending) {
-            if let status { generation.status = status }
-            if status?.isFinal == true { generation.completedAt = date }
-            generation.statusReason = reason
-            generation.nextPollAt = nextPollAt
-            generation.updatedAt = date
+        let outcome = decision.outcome(current: before)
+        if decision.writesRow(outcome, current: before) {
+            decision.change(&generation, at: date, nextPollAt: nextPollAt)
             try generation.save(changeFrom: before, outcome: outcome, at: date, in: db)
-            // A refusal spent nothing: its Idempotency-Key is released, so a retry under it may try again.
-            if status == .rejected, let key = generation.idempotencyKey, let row = generation.id {
+            if decision.releasesIdempotencyKey, let key = generation.idempotencyKey, let row = generation.id {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])
             }
         }
-        var event = EventRecord(
-            generation: try generation.requireID(), source: source, receivedAt: date, httpStatus: httpStatus,
-            rawBody: rawBody.map(RawBody.init), outcome: outcome, reason: reason, statusBefore: before)
+        var event = decision.event(about: try generation.requireID(), outcome: outcome, before: before, at: date)
         try event.insertRow(db)
         return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
-    }
-
-    /// Whether a local decision still applies to a generation in `current`.
-    static func decisionOutcome(_ status: GenerationState?, source: EventSource, current: GenerationState) -> EventOutcome {
-        switch (status, source) {
-        case (.rejected?, _): current == .submitting ? .applied : .conflict
-        case (nil, .submission): current == .submitting ? .rejected : .stale
-        case (.lost?, _): current.isPending ? .applied : .stale
-        default: .rejected
-        }
     }
 }
 

@@ -9,10 +9,7 @@ extension AppDatabase {
     public func track(generationID: UUID, at date: Date, firstPollAt: Date) async throws -> (GenerationRecord, created: Bool) {
         try await write { db in
             if let known = try GenerationRecord.find(.generationID(generationID), in: db) { return (known, false) }
-            var generation = GenerationRecord(kind: .tracked, status: .starting, createdAt: date)
-            generation.generationID = generationID
-            generation.submittedAt = date
-            generation.nextPollAt = firstPollAt
+            var generation = GenerationRecord.tracked(generationID, at: date, firstPollAt: firstPollAt)
             try generation.insertAnnounced(at: date, in: db)
             return (generation, true)
         }

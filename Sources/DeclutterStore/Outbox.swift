@@ -95,25 +95,39 @@ enum Outbox {
     /// A message about `generation`, whose `version` the caller bumped before writing the row.
     static func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date, in db: Database) throws {
         let files = try generation.id.map { try GenerationFiles.read(of: $0, in: db) }
-        let body = MessageBody(type: type.rawValue, timestamp: StoreFormat.timestamp(date), data: GenerationView(generation, files: files))
-        try insert(type, generation: generation.id, version: generation.version, body: body, at: date, in: db)
+        try insert(message(type, about: generation, files: files, at: date), in: db)
     }
 
     static func publishQuotaLow(_ view: QuotaLowView, at date: Date, in db: Database) throws {
-        let body = MessageBody(type: MessageType.quotaLow.rawValue, timestamp: StoreFormat.timestamp(date), data: view)
-        try insert(.quotaLow, generation: nil, version: nil, body: body, at: date, in: db)
+        try insert(quotaLowMessage(view, at: date), in: db)
     }
 
-    private static func insert(_ type: MessageType, generation: Int64?, version: Int?, body: some Encodable, at date: Date, in db: Database) throws {
+    /// What a message about `generation` says: the same on every backend.
+    static func message(_ type: MessageType, about generation: GenerationRecord, files: GenerationFiles?, at date: Date) throws -> MessageRecord {
+        let body = MessageBody(type: type.rawValue, timestamp: StoreFormat.timestamp(date), data: GenerationView(generation, files: files))
+        return try message(type, generation: generation.id, version: generation.version, body: body, at: date)
+    }
+
+    static func quotaLowMessage(_ view: QuotaLowView, at date: Date) throws -> MessageRecord {
+        let body = MessageBody(type: MessageType.quotaLow.rawValue, timestamp: StoreFormat.timestamp(date), data: view)
+        return try message(.quotaLow, generation: nil, version: nil, body: body, at: date)
+    }
+
+    private static func message(_ type: MessageType, generation: Int64?, version: Int?, body: some Encodable, at date: Date) throws -> MessageRecord {
         let json = String(decoding: try PublicJSON.encode(body), as: UTF8.self)
-        var message = MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)
+        return MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)
+    }
+
+    /// The message, and a delivery for each enabled endpoint whose filter takes its type.
+    private static func insert(_ message: MessageRecord, in db: Database) throws {
+        var message = message
         try message.insert(db)
-        let now = StoreFormat.timestamp(date)
+        let now = StoreFormat.timestamp(message.createdAt)
         try db.cachedStatement(sql: """
             INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
             SELECT ?, id, 'pending', ?, ?, ? FROM endpoints
             WHERE enabled = 1 AND (types IS NULL OR EXISTS (SELECT 1 FROM json_each(endpoints.types) WHERE value = ?))
-            """).execute(arguments: [message.id, now, now, now, type.rawValue])
+            """).execute(arguments: [message.id, now, now, now, message.type.rawValue])
     }
 }
 

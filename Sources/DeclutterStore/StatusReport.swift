@@ -89,6 +89,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case generationIDTaken(UUID)
     /// The store is closing or closed: it takes no more writes.
     case closed
+    /// This backend does not do that yet.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -96,6 +98,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .idempotencyKeyReused(let key): "Idempotency-Key \(key) was first used for a different request"
         case .generationIDTaken(let id): "generation \(StoreFormat.uuid(id)) is already tracked"
         case .closed: "the store is closed"
+        case .unsupported(let operation): "\(operation) is not available on this store's backend yet"
         }
     }
 }

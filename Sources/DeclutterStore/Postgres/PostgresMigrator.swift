@@ -1,0 +1,61 @@
+import Logging
+import PostgresNIO
+
+/// Brings a PostgreSQL database to `PostgresSchema`, one instance at a time: the migrations run under a
+/// session advisory lock, so instances starting together wait for the first one and then find nothing to do.
+/// Refuses, writing nothing, a database with migrations this binary does not know or with tables of another
+/// application.
+struct PostgresMigrator {
+    let client: PostgresClient
+    /// The redacted URL, for refusals.
+    let location: String
+    let logger: Logger
+
+    /// `pg_advisory_lock`'s key: "declutterd" in ASCII, as a number no other application is likely to take.
+    static let lockKey: Int64 = 0x6465_636C_7574_7465
+
+    func migrate() async throws {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            do {
+                try await migrate(on: connection)
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private func migrate(on connection: PostgresConnection) async throws {
+        let tables = try await connection.all("""
+            SELECT table_name::text FROM information_schema.tables
+            WHERE table_schema = current_schema() ORDER BY table_name
+            """, logger: logger) { try $0.decode(String.self) }
+        let recorded = tables.contains("declutterd_migrations")
+            ? try await connection.all("SELECT identifier FROM declutterd_migrations", logger: logger) { try $0.decode(String.self) }
+            : []
+        let known = Set(PostgresSchema.migrations.map(\.identifier))
+        if !recorded.contains(where: known.contains) {
+            let others = tables.filter { $0 != "declutterd_migrations" }
+            guard others.isEmpty, recorded.isEmpty else {
+                throw DatabaseRefusal.foreign(path: location, tables: Array(tables.prefix(3)), tableCount: tables.count)
+            }
+        }
+        let unknown = recorded.filter { !known.contains($0) }
+        guard unknown.isEmpty else { throw DatabaseRefusal.newerSchema(path: location, unknownMigrations: unknown) }
+        try await connection.query("""
+            CREATE TABLE IF NOT EXISTS declutterd_migrations (
+                identifier text PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, logger: logger)
+        for migration in PostgresSchema.migrations where !recorded.contains(migration.identifier) {
+            try await connection.withTransaction(logger: logger) { connection in
+                _ = try await connection.simpleQuery(migration.sql).get()
+                try await connection.query("INSERT INTO declutterd_migrations (identifier) VALUES (\(migration.identifier))", logger: logger)
+            }
+            logger.info("migrated", metadata: ["migration": "\(migration.identifier)"])
+        }
+    }
+}

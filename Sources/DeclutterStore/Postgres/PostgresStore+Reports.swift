@@ -1,0 +1,174 @@
+import DeclutterAPI
+import Foundation
+import PostgresNIO
+
+// MARK: - Writes: status reports, submissions, tracking (AppDatabase+Reports, +Submissions, +Tracking on SQLite)
+
+extension PostgresStore {
+    /// One transaction with the row operations of `PostgresTransaction`.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        try await write { connection in try await body(PostgresTransaction(connection: connection, logger: logger)) }
+    }
+
+    public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
+        try await transaction { [instance] tx in
+            guard var generation = try await tx.generation(locator) else { return nil }
+            if let retention = report.retention, generation.tokenExpired(at: report.receivedAt, after: retention.tokenTTL) { return nil }
+            if report.source == .poll { try await tx.releasePollLease(of: try generation.requireID(), owner: instance) }
+            return try await Self.apply(report, to: &generation, storedAs: generation, in: tx)
+        }
+    }
+
+    /// `AppDatabase.apply(_:to:storedAs:in:)` with PostgreSQL's row operations; the decisions are `ReportDecision`'s.
+    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, storedAs stored: GenerationRecord,
+                      in tx: PostgresTransaction) async throws -> WriteResult {
+        var decision = try ReportDecision(report, about: generation)
+        if let payload = decision.payload { try await tx.noteIdentity(of: &generation, from: payload, at: report.receivedAt) }
+        decision.change(&generation)
+        if decision.writesRow(generation, storedAs: stored) {
+            generation.updatedAt = report.receivedAt
+            try await tx.save(&generation, changeFrom: decision.before, outcome: decision.event.outcome, at: report.receivedAt)
+        }
+        if let retention = decision.retention {
+            let kept = try await tx.unappliedCallbacks(of: decision.event.generation, upTo: retention.rejectedEvents)
+            guard decision.keep(keptAlready: kept, within: retention) else { return decision.result(generation) }
+        }
+        try await tx.insert(&decision.event)
+        return decision.result(generation)
+    }
+
+    public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
+        try await transaction { tx in
+            // Two instances given one key at once take turns: the second finds what the first wrote.
+            if let key = request.idempotencyKey { try await tx.lock("idempotency_keys", key) }
+            if let first = try await Self.firstResult(of: request, in: tx) { return .replay(first) }
+            var generation = GenerationRecord.submitting(request, at: date)
+            try await tx.insertAnnounced(&generation, with: request.uploads, at: date)
+            if let key = request.idempotencyKey {
+                try await tx.execute("""
+                    INSERT INTO idempotency_keys (key, request_fingerprint, generation, created_at)
+                    VALUES (\(key), \(request.fingerprint), \(try generation.requireID()), \(date))
+                    """)
+            }
+            return .new(generation)
+        }
+    }
+
+    public func replay(of request: SubmissionRequest) async throws -> GenerationRecord? {
+        try await transaction { tx in try await Self.firstResult(of: request, in: tx) }
+    }
+
+    private static func firstResult(of request: SubmissionRequest, in tx: PostgresTransaction) async throws -> GenerationRecord? {
+        guard let key = request.idempotencyKey,
+              let seen = try await tx.all("SELECT request_fingerprint, generation FROM idempotency_keys WHERE key = \(key)", {
+                  try $0.decode((String, Int64).self)
+              }).first else { return nil }
+        guard seen.0 == request.fingerprint else { throw StoreError.idempotencyKeyReused(key: key) }
+        guard let first = try await tx.generation(.row(seen.1), forUpdate: false) else { throw StoreError.generationNotFound }
+        return first
+    }
+
+    public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
+        try await transaction { [outboxPolicy] tx in
+            guard let stored = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
+            if let other = try await tx.generation(.generationID(answer.generationID), forUpdate: false), other.id != row {
+                throw StoreError.generationIDTaken(answer.generationID)
+            }
+            var generation = stored
+            generation.accept(answer, at: date)
+            if let projectID = answer.projectID ?? generation.projectID {
+                try await tx.ensureProject(projectID, at: date)
+                generation.projectID = projectID
+                if generation.kind == .variation {
+                    let launched = try await tx.value("""
+                        SELECT count(*) FROM generations
+                        WHERE project_id = \(projectID) AND kind = 'variation' AND generation_id IS NOT NULL AND id <> \(row)
+                        """, as: Int.self) ?? 0
+                    try await tx.raiseVariations(of: projectID, to: launched + 1, at: date)
+                }
+            }
+            let previous = try await tx.value("SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1", as: Int.self)
+            try await tx.execute("""
+                INSERT INTO quota_history (recorded_at, remaining_photos, generation) VALUES (\(date), \(answer.remainingPhotos), \(generation.id))
+                """)
+            if let view = outboxPolicy.quotaLow(answer.remainingPhotos, after: previous, of: generation, at: date) {
+                try await tx.publishQuotaLow(view, at: date)
+            }
+            return try await Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: &generation, storedAs: stored, in: tx)
+        }
+    }
+
+    public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
+        try await recordDecision(LocalDecision(source: .submission, status: .rejected, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
+                                 forRow: row, at: date, nextPollAt: nil)
+    }
+
+    public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date, giveUpAt: Date) async throws -> WriteResult {
+        try await recordDecision(LocalDecision(source: .submission, status: nil, reason: reason, httpStatus: httpStatus, rawBody: nil),
+                                 forRow: row, at: date, nextPollAt: giveUpAt)
+    }
+
+    public func scheduleOrphanedSubmissions(giveUpAfter: Duration) async throws -> Int {
+        try await transaction { tx in
+            try await tx.value("""
+                WITH scheduled AS (
+                    UPDATE generations SET next_poll_at = created_at + make_interval(secs => \(Int(giveUpAfter.seconds.rounded(.up))))
+                    WHERE status = 'SUBMITTING' AND next_poll_at IS NULL RETURNING 1
+                )
+                SELECT count(*) FROM scheduled
+                """, as: Int.self) ?? 0
+        }
+    }
+
+    public func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult {
+        try await recordDecision(LocalDecision(source: .giveup, status: .lost, reason: reason, httpStatus: nil, rawBody: nil),
+                                 forRow: row, at: date, nextPollAt: nil)
+    }
+
+    public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
+        try await transaction { [instance] tx in
+            guard var generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
+            try await tx.releasePollLease(of: row, owner: instance)
+            generation.notePoll(at: date, answered: false)
+            let decision = LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
+            return try await Self.record(decision, on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: tx)
+        }
+    }
+
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+        try await transaction { [instance] tx in
+            guard var generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
+            // LOST is the poller's decision: the lease it claimed the generation under ends with it.
+            if decision.source == .giveup { try await tx.releasePollLease(of: row, owner: instance) }
+            return try await Self.record(decision, on: &generation, at: date, nextPollAt: nextPollAt, in: tx)
+        }
+    }
+
+    /// `AppDatabase.record(decision:...)` with PostgreSQL's row operations; the decisions are `LocalDecision`'s.
+    private static func record(_ decision: LocalDecision, on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?,
+                               in tx: PostgresTransaction) async throws -> WriteResult {
+        let before = generation.status
+        let outcome = decision.outcome(current: before)
+        if decision.writesRow(outcome, current: before) {
+            decision.change(&generation, at: date, nextPollAt: nextPollAt)
+            try await tx.save(&generation, changeFrom: before, outcome: outcome, at: date)
+            if decision.releasesIdempotencyKey, let key = generation.idempotencyKey, let row = generation.id {
+                try await tx.execute("DELETE FROM idempotency_keys WHERE key = \(key) AND generation = \(row)")
+            }
+        }
+        var event = decision.event(about: try generation.requireID(), outcome: outcome, before: before, at: date)
+        try await tx.insert(&event)
+        return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
+    }
+
+    public func track(generationID: UUID, at date: Date, firstPollAt: Date) async throws -> (GenerationRecord, created: Bool) {
+        try await transaction { tx in
+            // Two instances adopting one generation at once take turns: the second finds the first's row.
+            try await tx.lock("generations.generation_id", StoreFormat.uuid(generationID))
+            if let known = try await tx.generation(.generationID(generationID), forUpdate: false) { return (known, false) }
+            var generation = GenerationRecord.tracked(generationID, at: date, firstPollAt: firstPollAt)
+            try await tx.insertAnnounced(&generation, at: date)
+            return (generation, true)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import DeclutterAPI
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One open transaction and the row operations the write rules are made of: what `RecordRows.swift`, `Outbox`
+/// and the record extensions do on SQLite, here with PostgreSQL's SQL. The rules themselves (the transition, the
+/// reschedule, what a message says) are the shared ones.
+struct PostgresTransaction {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    @discardableResult
+    func execute(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger)
+    }
+
+    func all<T>(_ query: PostgresQuery, _ make: (PostgresRow) throws -> T) async throws -> [T] {
+        try await connection.all(query, logger: logger, make)
+    }
+
+    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
+        try await connection.value(query, as: type, logger: logger)
+    }
+
+    /// Holds until the transaction ends: writers of the same `key` (an Idempotency-Key, say) take turns.
+    func lock(_ space: String, _ key: String) async throws {
+        try await execute("SELECT pg_advisory_xact_lock(hashtext(\(space)), hashtext(\(key)))")
+    }
+
+    // MARK: Generations
+
+    /// The generation `locator` names, locked until the transaction ends (`FOR UPDATE`): two instances applying
+    /// reports to one generation take turns, each seeing what the other wrote.
+    func generation(_ locator: GenerationLocator, forUpdate: Bool = true) async throws -> GenerationRecord? {
+        try await all(PostgresStore.generationQuery(locator, suffix: forUpdate ? " FOR UPDATE" : ""), GenerationRecord.init(postgres:)).first
+    }
+
+    func insert(_ generation: inout GenerationRecord) async throws {
+        generation.id = try await all(generation.postgresValues.insert(into: "generations", then: "RETURNING id")) { try $0.decode(Int64.self) }.first
+    }
+
+    func update(_ generation: GenerationRecord) async throws {
+        try await execute(generation.postgresValues.update("generations", id: try generation.requireID()))
+    }
+
+    /// `GenerationRecord.insertAnnounced` on PostgreSQL: the row, its uploads, its `generation.created` message.
+    func insertAnnounced(_ generation: inout GenerationRecord, with uploads: [UploadedInput] = [], at date: Date) async throws {
+        generation.version = 1
+        try await insert(&generation)
+        for input in uploads {
+            let upload = UploadRecord(generation: try generation.requireID(), role: input.role, tokenHash: input.tokenHash, file: input.file, createdAt: date)
+            try await execute(upload.postgresValues.insert(into: "uploads", then: ""))
+        }
+        try await publish(.generationCreated, about: generation, at: date)
+    }
+
+    /// `GenerationRecord.save(changeFrom:outcome:at:in:)` on PostgreSQL: the row, and when a change of state was
+    /// applied, its message and (SUCCEEDED) the archive's queue.
+    func save(_ generation: inout GenerationRecord, changeFrom before: GenerationState, outcome: EventOutcome, at date: Date) async throws {
+        let announced = outcome == .applied && generation.status != before
+        if announced { generation.version += 1 }
+        try await update(generation)
+        if announced, generation.status == .succeeded { try await queueImages(of: generation, at: date) }
+        if announced { try await publish(MessageType.change(to: generation.status), about: generation, at: date) }
+    }
+
+    /// `GenerationRecord.noteIdentity(from:in:at:)` on PostgreSQL.
+    func noteIdentity(of generation: inout GenerationRecord, from payload: RetrievalPayload, at date: Date) async throws {
+        if generation.generationID == nil, let id = payload.generationID { generation.generationID = id }
+        if generation.projectID == nil, let id = payload.projectID {
+            try await ensureProject(id, at: date)
+            generation.projectID = id
+        }
+        if let count = payload.variations {
+            generation.variations = count
+            if let projectID = generation.projectID { try await raiseVariations(of: projectID, to: count, at: date) }
+        }
+    }
+
+    func ensureProject(_ id: UUID, at date: Date) async throws {
+        try await execute("""
+            INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (\(id), \(date), \(date), 0)
+            ON CONFLICT (id) DO NOTHING
+            """)
+    }
+
+    func raiseVariations(of id: UUID, to count: Int, at date: Date) async throws {
+        try await execute("UPDATE projects SET variations_count = greatest(variations_count, \(count)), updated_at = \(date) WHERE id = \(id)")
+    }
+
+    // MARK: Events
+
+    func insert(_ event: inout EventRecord) async throws {
+        event.id = try await value("""
+            INSERT INTO events (generation, source, received_at, http_status, raw_body, raw_body_binary, outcome, reason, status_before, status_reported)
+            VALUES (\(event.generation), \(event.source.rawValue), \(event.receivedAt), \(event.httpStatus), \(event.rawBody?.postgresText),
+                    \(event.rawBody?.postgresBinary), \(event.outcome.rawValue), \(event.reason), \(event.statusBefore?.rawValue), \(event.statusReported?.rawValue))
+            RETURNING id
+            """, as: Int64.self)
+    }
+
+    /// Callbacks kept for a generation that changed nothing, counted up to `limit`.
+    func unappliedCallbacks(of generation: Int64, upTo limit: Int) async throws -> Int {
+        try await value("""
+            SELECT count(*) FROM (SELECT 1 FROM events WHERE generation = \(generation) AND source = 'callback'
+                                  AND outcome <> 'applied' LIMIT \(limit)) AS kept
+            """, as: Int.self) ?? 0
+    }
+
+    // MARK: The outbox
+
+    /// `Outbox.publish` on PostgreSQL: a message about `generation`, and a delivery for each endpoint taking it.
+    func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date) async throws {
+        var files: GenerationFiles?
+        if let row = generation.id { files = try await self.files(of: row) }
+        try await insertMessage(Outbox.message(type, about: generation, files: files, at: date))
+    }
+
+    func publishQuotaLow(_ view: QuotaLowView, at date: Date) async throws {
+        try await insertMessage(Outbox.quotaLowMessage(view, at: date))
+    }
+
+    private func insertMessage(_ message: MessageRecord) async throws {
+        try await execute("""
+            WITH message AS (
+                INSERT INTO messages (type, generation, version, created_at, body)
+                VALUES (\(message.type.rawValue), \(message.generation), \(message.version), \(message.createdAt), \(message.body))
+                RETURNING id
+            )
+            INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
+            SELECT message.id, endpoints.id, 'pending', \(message.createdAt), \(message.createdAt), \(message.createdAt)
+            FROM message, endpoints
+            WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
+            """)
+    }
+
+    // MARK: Files
+
+    func files(of row: Int64) async throws -> GenerationFiles {
+        GenerationFiles(
+            images: try await all("SELECT \(unescaped: ImageRecord.postgresColumns) FROM images WHERE generation = \(row) ORDER BY position",
+                                  ImageRecord.init(postgres:)),
+            uploads: try await all("SELECT \(unescaped: UploadRecord.postgresColumns) FROM uploads WHERE generation = \(row) ORDER BY role",
+                                   UploadRecord.init(postgres:)))
+    }
+
+    /// `ImageRecord.queue(resultsOf:at:in:)` on PostgreSQL.
+    func queueImages(of generation: GenerationRecord, at date: Date) async throws {
+        guard let row = generation.id else { return }
+        for (position, url) in (generation.images ?? []).enumerated() {
+            let image = ImageRecord.queued(generation: row, position: position, sourceURL: url, at: date)
+            try await execute(image.postgresValues.insert(into: "images", then: "ON CONFLICT (generation, position) DO NOTHING"))
+        }
+    }
+}
