@@ -102,7 +102,10 @@ let package = Package(
         // databases, the manual clock.
         .target(
             name: "TestSupport",
-            dependencies: ["DeclutterStore", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "DeclutterStore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "DeclutterAPITests", dependencies: ["DeclutterAPI", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -67,7 +67,7 @@ public final class Poller: Service, Sendable {
         let busy = inFlight.withLock { $0 }
         let due: [GenerationRecord]
         do {
-            due = try await database.dueGenerations(at: now(), limit: room + busy.count)
+            due = try await database.claimDueGenerations(at: now(), limit: room + busy.count)
                 .filter { $0.id.map { !busy.contains($0) } ?? false }
         } catch {
             logger.error("cannot read due generations", metadata: ["error": "\(error)"])

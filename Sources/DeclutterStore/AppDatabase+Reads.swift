@@ -42,15 +42,16 @@ extension AppDatabase {
         try await read { db in try QuotaRecord.order(Column("id").desc).fetchOne(db) }
     }
 
-    /// Pending generations whose poll is due at `now`, soonest first (the partial index `generations_due`).
-    public func dueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
+    /// Pending generations whose poll is due at `now`, soonest first (the partial index `generations_due`): read, not
+    /// leased; the one instance's poller leaves out its own polls in flight.
+    public func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
         try await read { db in
-            try GenerationRecord.fetchAll(db, sql: Self.dueGenerationsSQL, arguments: [StoreFormat.timestamp(now), limit])
+            try GenerationRecord.fetchAll(db, sql: Self.claimDueGenerationsSQL, arguments: [StoreFormat.timestamp(now), limit])
         }
     }
 
     /// Arguments: the due time (a timestamp) and the limit. Kept apart so a test can check its query plan.
-    static let dueGenerationsSQL = """
+    static let claimDueGenerationsSQL = """
         SELECT * FROM generations
         WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?
         ORDER BY next_poll_at LIMIT ?

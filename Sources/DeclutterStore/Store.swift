@@ -47,8 +47,10 @@ public protocol GenerationStore: Sendable {
     func project(_ id: UUID) async throws -> ProjectRecord?
     /// The latest `remaining_photos` reading.
     func latestQuota() async throws -> QuotaRecord?
-    /// Pending generations whose poll is due at `now`, soonest first (the partial index `generations_due`).
-    func dueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord]
+    /// Pending generations whose poll is due at `now`, soonest first, for this instance to poll. SQLite's one
+    /// instance reads them (its poller leaves out its own polls in flight); PostgreSQL leases each to the instance
+    /// that claims it, so no other instance polls it until the result is written or the lease expires.
+    func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord]
     /// The nearest `next_poll_at`, leaving out `busy` generations (polls in flight), for the poller to sleep
     /// until. Walks the `generations_due` index in order, so it reads at most `busy.count + 1` rows.
     func nextPollDate(excluding busy: Set<Int64>) async throws -> Date?

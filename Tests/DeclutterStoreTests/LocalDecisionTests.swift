@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Local decisions (REJECTED, LOST, unknown outcome) never override what upstream said")
 struct LocalDecisionTests {
-    @Test func rejectionAfterAnEarlyCallbackIsAConflictAndChangesNothing() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func rejectionAfterAnEarlyCallbackIsAConflictAndChangesNothing(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let token = CallbackToken.random()
             let row = try await database.beginRow(callbackTokenHash: token.hash)
             _ = try await database.apply(report(#"{"status": "PROCESSING"}"#), to: .callbackTokenHash(token.hash))
@@ -19,8 +19,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func unknownOutcomeAfterAnEarlyCallbackIsStale() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func unknownOutcomeAfterAnEarlyCallbackIsStale(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let token = CallbackToken.random()
             let row = try await database.beginRow(callbackTokenHash: token.hash)
             _ = try await database.apply(report(succeededJSON), to: .callbackTokenHash(token.hash))
@@ -32,8 +32,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func givingUpOnAFinishedGenerationIsStale() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func givingUpOnAFinishedGenerationIsStale(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
             let result = try await database.markLost(row: submitted.row, reason: "too old", at: t0.plus(90_000))
@@ -51,8 +51,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func aRejectionReleasesItsIdempotencyKey() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func aRejectionReleasesItsIdempotencyKey(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let request = SubmissionRequest(kind: .generation, imageURL: "https://example.com/room.jpg", auto: true, idempotencyKey: "k-1")
             guard case .new(let first) = try await database.beginSubmission(request, at: t0), let row = first.id else {
                 Issue.record("the first submission must be new")
@@ -67,8 +67,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func unknownOutcomesAndOrphanedSubmissionsGetAGiveUpDate() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func unknownOutcomesAndOrphanedSubmissionsGetAGiveUpDate(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let unknown = try await database.beginRow(at: t0)
             _ = try await database.recordOutcomeUnknown(forRow: unknown, reason: "timeout", httpStatus: nil, at: t0.plus(1), giveUpAt: t0.plus(86_400))
             #expect(try await database.row(unknown).nextPollAt == t0.plus(86_400))
@@ -80,8 +80,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func aFailedPollOfALostGenerationKeepsItsReason() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func aFailedPollOfALostGenerationKeepsItsReason(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.markLost(row: submitted.row, reason: "too old", at: t0.plus(90_000))
             let result = try await database.recordPollFailure(row: submitted.row, httpStatus: 503, reason: "unavailable", rawBody: nil,
@@ -94,8 +94,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func consecutiveNotFoundCountsOnlyTheRunningStreak() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func consecutiveNotFoundCountsOnlyTheRunningStreak(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             for (offset, status) in [404, 503, 404, 400].enumerated() {
                 _ = try await database.recordPollFailure(row: submitted.row, httpStatus: status, reason: "HTTP \(status)", rawBody: nil,
@@ -105,8 +105,8 @@ struct LocalDecisionTests {
         }
     }
 
-    @Test func nextPollDateLeavesOutPollsInFlight() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func nextPollDateLeavesOutPollsInFlight(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let first = try await database.submitted(firstPollAt: t0.plus(10))
             _ = try await database.submitted(firstPollAt: t0.plus(20))
             #expect(try await database.nextPollDate() == t0.plus(10))

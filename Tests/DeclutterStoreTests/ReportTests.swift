@@ -6,8 +6,8 @@ import Testing
 
 @Suite("Callbacks and poll answers")
 struct ReportTests {
-    @Test func duplicateSucceededChangesStateOnceAndRecordsTwoEvents() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func duplicateSucceededChangesStateOnceAndRecordsTwoEvents(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let first = try #require(try await database.apply(report(succeededJSON, at: t0.plus(5)), to: submitted.byToken))
             let second = try #require(try await database.apply(report(succeededJSON, at: t0.plus(9)), to: submitted.byToken))
@@ -24,8 +24,8 @@ struct ReportTests {
         }
     }
 
-    @Test func processingAfterSucceededIsStale() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func processingAfterSucceededIsStale(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
             let late = try #require(try await database.apply(report(#"{"status": "PROCESSING"}"#, at: t0.plus(1)), to: submitted.byToken))
@@ -36,8 +36,8 @@ struct ReportTests {
         }
     }
 
-    @Test func failedAfterSucceededIsAConflictNotApplied() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func failedAfterSucceededIsAConflictNotApplied(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(succeededJSON), to: submitted.byToken)
             let result = try #require(try await database.apply(report(#"{"status": "FAILED"}"#, at: t0.plus(1)), to: submitted.byToken))
@@ -49,8 +49,8 @@ struct ReportTests {
         }
     }
 
-    @Test func failedIsRefunded() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func failedIsRefunded(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(#"{"status": "PROCESSING"}"#), to: submitted.byToken)
             let result = try #require(try await database.apply(report(#"{"status": "FAILED"}"#, source: .poll, at: t0.plus(30)), to: .row(submitted.row)))
@@ -64,8 +64,8 @@ struct ReportTests {
         }
     }
 
-    @Test func invalidPayloadIsRecordedAsRejectedAndChangesNothing() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func invalidPayloadIsRecordedAsRejectedAndChangesNothing(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted(firstPollAt: t0.plus(600))
             let before = try await database.row(submitted.row)
             let body = #"{"status": "SUCCEEDED"}"#
@@ -83,8 +83,8 @@ struct ReportTests {
         }
     }
 
-    @Test func foreignGenerationIDIsRejectedAsMismatch() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func foreignGenerationIDIsRejectedAsMismatch(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let body = #"{"status": "SUCCEEDED", "images": ["https://cdn.example.com/x.png"], "generation_id": "\#(UUID())"}"#
             let result = try #require(try await database.apply(report(body), to: submitted.byToken))
@@ -95,16 +95,16 @@ struct ReportTests {
         }
     }
 
-    @Test func matchingGenerationIDInAnyCaseApplies() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func matchingGenerationIDInAnyCaseApplies(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let body = #"{"status": "PROCESSING", "generation_id": "\#(submitted.generationID.uuidString.uppercased())"}"#
             #expect(try await database.apply(report(body), to: submitted.byToken)?.outcome == .applied)
         }
     }
 
-    @Test func unknownTokenWritesNothing() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func unknownTokenWritesNothing(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let events = try await database.count("events")
             let result = try await database.apply(report(succeededJSON), to: .callbackTokenHash(CallbackToken.random().hash))
@@ -114,8 +114,8 @@ struct ReportTests {
         }
     }
 
-    @Test func reportedIdentityAndVariationsAreKept() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func reportedIdentityAndVariationsAreKept(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(#"{"status": "PROCESSING", "variations": 3}"#), to: submitted.byToken)
             #expect(try await database.row(submitted.row).variations == 3)
@@ -126,9 +126,9 @@ struct ReportTests {
 
 @Suite("Callback retention: what a leaked callback URL can cost")
 struct CallbackRetentionTests {
-    @Test("past max_rejected_events only the count grows; kept bodies are cut to the limit; the generation is untouched")
-    func rejectedCap() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("past max_rejected_events only the count grows; kept bodies are cut to the limit; the generation is untouched", arguments: StoreBackend.available)
+    func rejectedCap(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let before = try await database.row(submitted.row)
             let retention = CallbackRetention(rejectedEvents: 5, rejectedBodyBytes: 100)
@@ -152,9 +152,9 @@ struct CallbackRetentionTests {
         }
     }
 
-    @Test("a final generation's token answers for token_ttl after it ended, then is unknown and nothing is written")
-    func tokenTTL() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a final generation's token answers for token_ttl after it ended, then is unknown and nothing is written", arguments: StoreBackend.available)
+    func tokenTTL(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let retention = CallbackRetention(tokenTTL: .seconds(3600))
             var done = report(succeededJSON, at: t0.plus(10))
@@ -174,9 +174,9 @@ struct CallbackRetentionTests {
 
 @Suite("Event pages")
 struct EventPageTests {
-    @Test("a page stops once its raw bodies pass the byte budget (after the first event), and pages cover the trail once, in order")
-    func byteBudget() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a page stops once its raw bodies pass the byte budget (after the first event), and pages cover the trail once, in order", arguments: StoreBackend.available)
+    func byteBudget(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let padding = String(repeating: "p", count: 1000)
             for index in 0..<8 {

@@ -31,7 +31,7 @@ struct Submitted {
     var byToken: GenerationLocator { .callbackTokenHash(token.hash) }
 }
 
-extension AppDatabase {
+extension Store {
     /// beginSubmission + recordAccepted, first poll at `firstPollAt`.
     func submitted(at date: Date = t0, firstPollAt: Date? = nil, projectID: UUID = UUID(), remaining: Int = 10) async throws -> Submitted {
         let token = CallbackToken.random()
@@ -60,8 +60,16 @@ extension AppDatabase {
         return endpoint
     }
 
+    /// The rows of `table`, whichever the backend.
     func count(_ table: String) async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        switch self {
+        case let database as AppDatabase:
+            try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        case let store as PostgresStore:
+            try await store.value("SELECT count(*) FROM \(unescaped: table)", as: Int.self) ?? 0
+        default:
+            throw StoreError.unsupported("count")
+        }
     }
 
     func row(_ row: Int64) async throws -> GenerationRecord {

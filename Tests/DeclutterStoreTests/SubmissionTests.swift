@@ -10,8 +10,8 @@ struct SubmissionTests {
         SubmissionAnswer(generationID: generationID, projectID: project, remainingPhotos: remaining, rawBody: Data("{}".utf8))
     }
 
-    @Test func beginRecordsSubmittingWithTheTokenHash() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func beginRecordsSubmittingWithTheTokenHash(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let token = CallbackToken.random()
             let row = try await database.beginRow(callbackTokenHash: token.hash)
             let stored = try await database.row(row)
@@ -22,8 +22,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func acceptedStoresIdsProjectQuotaAndFirstPoll() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func acceptedStoresIdsProjectQuotaAndFirstPoll(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let row = try await database.beginRow()
             let answer = Self.answer(remaining: 41)
             let result = try await database.recordAccepted(answer, forRow: row, at: t0.plus(1), firstPollAt: t0.plus(600))
@@ -44,8 +44,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func callbackBeforeTheAcceptKeepsItsState() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func callbackBeforeTheAcceptKeepsItsState(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             // Given a callback that beats the generate response
             let token = CallbackToken.random()
             let row = try await database.beginRow(callbackTokenHash: token.hash)
@@ -63,8 +63,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func rejectedIsFinalAndNeverPolled() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func rejectedIsFinalAndNeverPolled(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let row = try await database.beginRow()
             let result = try await database.recordRejected(forRow: row, httpStatus: 400, reason: "bad image_url",
                                                            rawBody: Data(#"{"error": "bad"}"#.utf8), at: t0.plus(1))
@@ -78,8 +78,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func unknownOutcomeStaysSubmittingWithTheReason() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func unknownOutcomeStaysSubmittingWithTheReason(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let row = try await database.beginRow()
             let result = try await database.recordOutcomeUnknown(forRow: row, reason: "timeout after sending", httpStatus: nil, at: t0.plus(30),
                                                                  giveUpAt: t0.plus(86_400))
@@ -90,8 +90,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func sameIdempotencyKeyAndRequestReplaysTheFirst() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func sameIdempotencyKeyAndRequestReplaysTheFirst(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let request = SubmissionRequest(kind: .generation, imageURL: "https://example.com/a.jpg", auto: true, idempotencyKey: "key-1")
             guard case .new(let first) = try await database.beginSubmission(request, at: t0) else {
                 Issue.record("the first use of a key must start a new generation")
@@ -104,8 +104,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func sameIdempotencyKeyWithAnotherRequestIsRefused() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func sameIdempotencyKeyWithAnotherRequestIsRefused(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let first = SubmissionRequest(kind: .generation, imageURL: "https://example.com/a.jpg", auto: true, idempotencyKey: "key-1")
             _ = try await database.beginSubmission(first, at: t0)
             var other = first
@@ -117,8 +117,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func variationBumpsItsProjectsCount() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func variationBumpsItsProjectsCount(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let parent = try await database.submitted()
             #expect(try await database.project(parent.projectID)?.variationsCount == 0)
             let request = SubmissionRequest(kind: .variation, imageURL: "https://example.com/room.jpg",
@@ -133,8 +133,8 @@ struct SubmissionTests {
         }
     }
 
-    @Test func generationIDOfAnotherRowIsRefused() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test(arguments: StoreBackend.available) func generationIDOfAnotherRowIsRefused(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let existing = try await database.submitted()
             let row = try await database.beginRow()
             await #expect(throws: StoreError.generationIDTaken(existing.generationID)) {

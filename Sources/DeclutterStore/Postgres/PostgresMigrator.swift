@@ -52,7 +52,9 @@ struct PostgresMigrator {
             """, logger: logger)
         for migration in PostgresSchema.migrations where !recorded.contains(migration.identifier) {
             try await connection.withTransaction(logger: logger) { connection in
-                _ = try await connection.simpleQuery(migration.sql).get()
+                for statement in PostgresSchema.statements(of: migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("INSERT INTO declutterd_migrations (identifier) VALUES (\(migration.identifier))", logger: logger)
             }
             logger.info("migrated", metadata: ["migration": "\(migration.identifier)"])

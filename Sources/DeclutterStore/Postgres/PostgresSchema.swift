@@ -1,3 +1,5 @@
+import Foundation
+
 /// PostgreSQL's versioned schema: the tables, columns and views of the SQLite store under the same names, with
 /// PostgreSQL's types (`timestamptz`, `uuid`, `boolean`, `jsonb`, identity ids), so `psql` shows what `sqlite3`
 /// shows. What only several instances need is here too: leases on the work they claim, and archived files kept
@@ -9,6 +11,15 @@ enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1: the store as SQLite's v5 has it, with leases and files", v1),
     ]
+
+    /// A migration's statements, one by one (the extended query protocol takes one at a time): split where a line
+    /// ends with `;`, so a migration writes each statement's end that way and nowhere else.
+    static func statements(of sql: String) -> [String] {
+        sql.components(separatedBy: ";\n").compactMap { chunk in
+            let code = chunk.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }
+            return code.isEmpty ? nil : code.joined(separator: "\n").trimmingCharacters(in: CharacterSet(charactersIn: "; \n"))
+        }
+    }
 
     static let v1 = """
     CREATE TABLE projects (
@@ -49,6 +60,7 @@ enum PostgresSchema {
         poll_lease_until     timestamptz
     );
     CREATE INDEX generations_due ON generations(next_poll_at) WHERE next_poll_at IS NOT NULL;
+    CREATE INDEX generations_leased ON generations(poll_lease_until) WHERE poll_lease_until IS NOT NULL;
     CREATE INDEX generations_by_status ON generations(status, created_at);
     CREATE INDEX generations_by_status_newest ON generations(status, id);
     CREATE INDEX generations_by_project ON generations(project_id);

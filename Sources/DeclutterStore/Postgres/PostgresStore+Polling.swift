@@ -5,10 +5,11 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Claims the pending generations whose poll is due at `now`, soonest first, for this instance: each is leased
-    /// to it until `now + pollLease`, so no other instance polls it meanwhile; rows another transaction is
-    /// claiming are skipped (`SKIP LOCKED`), not waited for. A lease whose holder died expires and is claimed again.
+    /// to it until `now + pollLease`, so no other instance (nor this one again) polls it meanwhile; rows another
+    /// transaction is claiming are skipped (`SKIP LOCKED`), not waited for. A lease whose holder died expires and
+    /// is claimed again.
     /// The lease ends when the poll's result is written (`releasePollLease`).
-    public func dueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
+    public func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
         let until = now.addingTimeInterval(pollLease.seconds)
         return try await transaction { [instance] tx in
             try await tx.all("""
@@ -16,7 +17,7 @@ extension PostgresStore {
                 WHERE id IN (
                     SELECT id FROM generations
                     WHERE next_poll_at IS NOT NULL AND next_poll_at <= \(now)
-                      AND (poll_lease_owner IS NULL OR poll_lease_owner = \(instance) OR poll_lease_until <= \(now))
+                      AND (poll_lease_until IS NULL OR poll_lease_until <= \(now))
                     ORDER BY next_poll_at LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED)
                 RETURNING \(unescaped: GenerationRecord.postgresColumns)
@@ -26,17 +27,17 @@ extension PostgresStore {
     }
 
     /// The nearest date a poll may be due for this instance, leaving out `busy` generations (its polls in flight):
-    /// the nearest `next_poll_at` of a generation no other instance holds, or the nearest end of another's lease
-    /// (a holder that died leaves its generations to be claimed then).
+    /// the nearest `next_poll_at` of a generation nobody holds, or for one under a lease, the later of its poll
+    /// date and the lease's end (a holder that died leaves its generations to be claimed then). Reads the
+    /// `generations_due` index in order, and the few leased rows through `generations_leased`.
     public func nextPollDate(excluding busy: Set<Int64>) async throws -> Date? {
         try await value("""
             SELECT least(
                 (SELECT next_poll_at FROM generations
-                 WHERE next_poll_at IS NOT NULL AND (poll_lease_owner IS NULL OR poll_lease_owner = \(instance))
-                   AND NOT (id = ANY(\(Array(busy))))
+                 WHERE next_poll_at IS NOT NULL AND poll_lease_until IS NULL AND NOT (id = ANY(\(Array(busy))))
                  ORDER BY next_poll_at LIMIT 1),
-                (SELECT min(poll_lease_until) FROM generations
-                 WHERE next_poll_at IS NOT NULL AND poll_lease_owner <> \(instance)))
+                (SELECT min(greatest(next_poll_at, poll_lease_until)) FROM generations
+                 WHERE poll_lease_until IS NOT NULL AND next_poll_at IS NOT NULL AND NOT (id = ANY(\(Array(busy))))))
             """, as: Date?.self) ?? nil
     }
 }

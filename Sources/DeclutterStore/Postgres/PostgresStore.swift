@@ -58,7 +58,13 @@ public struct PostgresStore: Store {
     /// One transaction; returns once it is committed (durable: `synchronous_commit` on).
     func write<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
         guard !life.closed.load(ordering: .acquiring) else { throw StoreError.closed }
-        let result = try await client.withTransaction(logger: logger, body)
+        let result: T
+        do {
+            result = try await client.withTransaction(logger: logger, body)
+        } catch let failure as PostgresTransactionError {
+            // The body's own error (nothing was committed): what callers catch, as with SQLite.
+            throw failure.closureError ?? failure
+        }
         life.totals.withLock { totals in
             totals.commits += 1
             totals.writes += 1

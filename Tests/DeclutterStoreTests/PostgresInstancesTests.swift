@@ -1,0 +1,140 @@
+@testable import DeclutterStore
+import Foundation
+import TestSupport
+import Testing
+
+/// What only PostgreSQL has: several instances on one database. Each test opens two stores on one schema, as two
+/// `declutterd serve` processes would.
+@Suite("PostgreSQL: instances sharing one database", .enabled(if: StoreBackend.testPostgresURL != nil, "needs DECLUTTERD_TEST_POSTGRES"))
+struct PostgresInstancesTests {
+    /// Two stores (instances "a" and "b") on one fresh schema.
+    func withTwoInstances(pollLease: Duration = .seconds(60), _ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
+        try await withTemporaryPostgresSchema { location in
+            var a = try await PostgresStore.open(location, maximumConnections: 4, instance: "a")
+            var b = try await PostgresStore.open(location, maximumConnections: 4, instance: "b")
+            a.pollLease = pollLease
+            b.pollLease = pollLease
+            do {
+                try await body(a, b)
+            } catch {
+                try? await a.close()
+                try? await b.close()
+                throw error
+            }
+            try await a.close()
+            try await b.close()
+        }
+    }
+
+    @Test("instances starting together migrate once, one after the other, and each finds the schema complete")
+    func migrationsTakeTurns() async throws {
+        try await withTemporaryPostgresSchema { location in
+            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+                for index in 0..<4 { group.addTask { try await PostgresStore.open(location, maximumConnections: 2, instance: "i\(index)") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let applied = try await stores[0].value("SELECT count(*) FROM declutterd_migrations", as: Int.self)
+            #expect(applied == PostgresSchema.migrations.count)
+            for store in stores { _ = try await store.stats() }
+            for store in stores { try await store.close() }
+        }
+    }
+
+    @Test("a database with a migration this binary does not know is refused, naming it, and nothing is written")
+    func newerSchemaIsRefused() async throws {
+        try await withTemporaryPostgresSchema { location in
+            let store = try await PostgresStore.open(location, maximumConnections: 2)
+            _ = try await store.submitted()
+            try await store.transaction { tx in
+                try await tx.execute("INSERT INTO declutterd_migrations (identifier) VALUES ('v99: from a newer declutterd')")
+            }
+            try await store.close()
+
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, maximumConnections: 2) }
+            #expect(refusal == .newerSchema(path: location.redacted, unknownMigrations: ["v99: from a newer declutterd"]))
+        }
+    }
+
+    @Test("another application's tables are refused, and get none of declutterd's")
+    func foreignTablesAreRefused() async throws {
+        try await withTemporaryPostgresSchema { location in
+            let url = try #require(StoreBackend.testPostgresURL)
+            let schema = try #require(location.parameters["options"]?.split(separator: "=").last.map(String.init))
+            try await TestPostgres.run(url, "CREATE TABLE \(schema).invoices (id integer PRIMARY KEY)")
+
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, maximumConnections: 2) }
+            #expect(refusal == .foreign(path: location.redacted, tables: ["invoices"], tableCount: 1))
+        }
+    }
+
+    @Test("a due generation is claimed by one instance: the other finds nothing due and waits for the lease")
+    func aPollIsClaimedOnce() async throws {
+        try await withTwoInstances { a, b in
+            let submitted = try await a.submitted(firstPollAt: t0.plus(10))
+            let claimedByA = try await a.claimDueGenerations(at: t0.plus(20), limit: 10)
+            let claimedByB = try await b.claimDueGenerations(at: t0.plus(20), limit: 10)
+            #expect(claimedByA.map(\.id) == [submitted.row])
+            #expect(claimedByB.isEmpty, "a generation polled by a must not be polled by b meanwhile")
+            // b sleeps until a's lease ends, not until a poll date it may not take.
+            #expect(try await b.nextPollDate(excluding: []) == t0.plus(20 + 60))
+            #expect(try await a.claimDueGenerations(at: t0.plus(20), limit: 10).isEmpty, "nor polled by a twice at once")
+            #expect(try await a.nextPollDate(excluding: [submitted.row]) == nil)
+        }
+    }
+
+    @Test("claims made at once by both instances never overlap (SKIP LOCKED), and together take every due generation")
+    func concurrentClaimsNeverOverlap() async throws {
+        try await withTwoInstances { a, b in
+            var rows: Set<Int64> = []
+            for index in 0..<40 { rows.insert(try await a.submitted(firstPollAt: t0.plus(Double(index) / 10)).row) }
+            let (fromA, fromB) = try await withThrowingTaskGroup(of: (String, [Int64]).self) { group in
+                for (name, store) in [("a", a), ("b", b)] {
+                    group.addTask {
+                        var claimed: [Int64] = []
+                        for _ in 0..<10 { claimed += try await store.claimDueGenerations(at: t0.plus(60), limit: 3).compactMap(\.id) }
+                        return (name, claimed)
+                    }
+                }
+                var claims: [String: [Int64]] = [:]
+                for try await (name, claimed) in group { claims[name] = claimed }
+                return (claims["a"] ?? [], claims["b"] ?? [])
+            }
+            #expect(Set(fromA).isDisjoint(with: fromB))
+            #expect(Set(fromA).union(fromB) == rows)
+        }
+    }
+
+    @Test("the lease of an instance that died (it never wrote the poll's result) is taken over once it expires")
+    func anExpiredLeaseIsTakenOver() async throws {
+        try await withTwoInstances(pollLease: .seconds(30)) { a, b in
+            let submitted = try await a.submitted(firstPollAt: t0.plus(10))
+            #expect(try await a.claimDueGenerations(at: t0.plus(20), limit: 10).map(\.id) == [submitted.row])
+            try await a.close()  // a dies holding the lease until t0 + 50
+
+            #expect(try await b.claimDueGenerations(at: t0.plus(49), limit: 10).isEmpty)
+            #expect(try await b.claimDueGenerations(at: t0.plus(51), limit: 10).map(\.id) == [submitted.row])
+            // b's answer ends its own lease: the generation is anyone's again at its next poll date.
+            _ = try await b.apply(report(#"{"status": "PROCESSING"}"#, source: .poll, at: t0.plus(52), reschedule: .atLeast(t0.plus(70))),
+                                  to: .row(submitted.row))
+            let lease = try await b.first("SELECT poll_lease_owner FROM generations WHERE id = \(submitted.row)") { try $0.decode(String?.self) }
+            #expect(lease == .some(nil))
+        }
+    }
+
+    @Test("one Idempotency-Key sent to both instances at once makes one generation; the other replays it")
+    func idempotencyHoldsAcrossInstances() async throws {
+        try await withTwoInstances { a, b in
+            let request = SubmissionRequest(kind: .generation, imageURL: "https://example.com/room.jpg", auto: true, idempotencyKey: "same-key")
+            let starts = try await withThrowingTaskGroup(of: SubmissionStart.self) { group in
+                for store in [a, b, a, b] { group.addTask { try await store.beginSubmission(request, at: t0) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let new = starts.compactMap { if case .new(let record) = $0 { record.id } else { nil } }
+            let replayed = starts.compactMap { if case .replay(let record) = $0 { record.id } else { nil } }
+            #expect(new.count == 1)
+            #expect(replayed.count == 3)
+            #expect(Set(replayed) == Set(new))
+            #expect(try await a.count("generations") == 1)
+        }
+    }
+}
