@@ -79,6 +79,7 @@ public struct ConfigurationLoader {
     /// The configuration, with every key's effective value and source and the API key's origin (never its value).
     public func report() throws(ConfigurationError) -> ConfigurationReport {
         try checkKeys()
+        try checkDatabaseURL()
         var configuration = DaemonConfiguration.defaults
         for setting in Setting.all {
             guard let (text, source) = raw(setting.key) else {
@@ -96,8 +97,13 @@ public struct ConfigurationLoader {
         try checkCombinations(configuration)
         let (key, origin) = try apiKey()
         configuration.upstream.apiKey = key
+        var passwordOrigin: ConfigurationReport.SecretOrigin?
+        if configuration.database.location != nil, let (password, origin) = try databasePassword() {
+            configuration.database.location?.password = password
+            passwordOrigin = origin
+        }
         return ConfigurationReport(configuration: configuration, file: file?.path, settings: settings(of: configuration),
-                                   apiKey: origin, notes: notes(about: configuration))
+                                   apiKey: origin, databasePassword: passwordOrigin, notes: notes(about: configuration))
     }
 
     /// Every key given must be one `Setting.all` knows.
@@ -136,7 +142,7 @@ public struct ConfigurationLoader {
 
     /// The API key: `DECLUTTERD_API_KEY`, else `upstream.api_key_file`, else `$CREDENTIALS_DIRECTORY/api_key`.
     /// The origin says where it came from and how long it is, never what it is.
-    private func apiKey() throws(ConfigurationError) -> (String, ConfigurationReport.APIKeyOrigin) {
+    private func apiKey() throws(ConfigurationError) -> (String, ConfigurationReport.SecretOrigin) {
         if let key = environment["DECLUTTERD_API_KEY"], !key.isEmpty {
             let trimmed = key.trimmingCharacters(in: .whitespacesAndNewlines)
             try Self.checkKeyCharacters(trimmed, origin: "DECLUTTERD_API_KEY", key: "DECLUTTERD_API_KEY")

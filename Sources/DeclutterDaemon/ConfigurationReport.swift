@@ -26,6 +26,9 @@ extension ConfigurationLoader {
         if environment["DECLUTTERD_API_KEY"].map({ !$0.isEmpty }) ?? false, let file = raw("upstream.api_key_file") {
             notes.append("upstream.api_key_file (from \(file.source)) is not used: DECLUTTERD_API_KEY takes precedence")
         }
+        if configuration.database.location != nil, raw("database.path") != nil {
+            notes.append("database.path (from \(source(of: "database.path"))) is not used: database.url selects PostgreSQL")
+        }
         if configuration.localListen == nil, configuration.localSocket == nil {
             notes.append("the local API is off (local.listen = none and no local.socket): client commands cannot reach the daemon")
         }
@@ -52,8 +55,10 @@ public struct ConfigurationReport: Sendable {
         }
     }
 
-    public struct APIKeyOrigin: Sendable, Equatable {
-        /// `DECLUTTERD_API_KEY`, `upstream.api_key_file PATH (from SOURCE)`, or `$CREDENTIALS_DIRECTORY/api_key (PATH)`.
+    /// Where a secret came from and how long it is, never what it is.
+    public struct SecretOrigin: Sendable, Equatable {
+        /// API key: `DECLUTTERD_API_KEY`, `upstream.api_key_file PATH (from SOURCE)`, or `$CREDENTIALS_DIRECTORY/api_key (PATH)`;
+        /// database password: `database.password_file PATH (from SOURCE)` or `$CREDENTIALS_DIRECTORY/database_password (PATH)`.
         public let source: String
         /// In characters.
         public let length: Int
@@ -69,7 +74,9 @@ public struct ConfigurationReport: Sendable {
     public let file: String?
     /// One per `Setting.all`, in that order.
     public let settings: [Setting]
-    public let apiKey: APIKeyOrigin
+    public let apiKey: SecretOrigin
+    /// The PostgreSQL password's, when `database.url` is set and a password file was read.
+    public var databasePassword: SecretOrigin?
     /// Valid but worth a look (no public base URL, an ignored variable, ...).
     public let notes: [String]
 

@@ -47,16 +47,21 @@ public final class Daemon: Sendable {
 
     var now: @Sendable () -> Date { { [clock] in clock.date() } }
 
-    /// Opens (and migrates) the store and wires every part; nothing listens until `run`. Every sleep and
-    /// timeout runs on `clock`, and stored dates come from it.
-    public init(configuration: DaemonConfiguration, logger: Logger = Logger(label: "declutterd"),
+    /// Wires every part around `store` (nil: opens and migrates the SQLite file at `database.path`; a PostgreSQL
+    /// store comes opened, from `openStore`); nothing listens until `run`. Every sleep and timeout runs on
+    /// `clock`, and stored dates come from it.
+    public init(configuration: DaemonConfiguration, store: (any Store)? = nil, logger: Logger = Logger(label: "declutterd"),
                 clock: DaemonClock = .system) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        var database = try AppDatabase.open(path: configuration.databasePath)
-        database.outboxPolicy = configuration.outboxPolicy
-        self.database = database
+        if let store {
+            self.database = store
+        } else {
+            var database = try AppDatabase.open(path: configuration.databasePath)
+            database.outboxPolicy = configuration.outboxPolicy
+            self.database = database
+        }
         self.metrics = DaemonMetrics()
         let limits = DescriptorBudget.fit(configuration.connections, logger: logger)
         connectionLimits = limits
@@ -77,6 +82,17 @@ public final class Daemon: Sendable {
                                              logger: logger, clock: clock)
         self.archiver = ImageArchiver(database: database, configuration: configuration.archive, directory: archiveDirectory,
                                       metrics: metrics, logger: logger, clock: clock)
+    }
+
+    /// The store `database.url` names, connected and migrated (under the migration lock, one instance at a time);
+    /// nil when it is unset (SQLite: `init` opens the file).
+    public static func openStore(_ configuration: DaemonConfiguration, logger: Logger) async throws -> (any Store)? {
+        guard let location = configuration.database.location else { return nil }
+        var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections, logger: logger)
+        store.outboxPolicy = configuration.outboxPolicy
+        // A poll is one retrieval call (no retries), at most upstream's request timeout: its lease outlasts it.
+        store.pollLease = configuration.upstream.requestTimeout * 2 + .seconds(30)
+        return store
     }
 
     /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once

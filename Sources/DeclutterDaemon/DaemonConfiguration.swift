@@ -1,5 +1,5 @@
-import DeclutterStore
 import DeclutterAPI
+import DeclutterStore
 import Foundation
 import Logging
 
@@ -59,6 +59,16 @@ public struct PollingConfiguration: Sendable, Equatable {
     public init() {}
 }
 
+/// `database.url` and what goes with it.
+public struct DatabaseSettings: Sendable, Equatable {
+    /// Without a password (the loader refuses one in the URL); the loader adds the password file's.
+    public var location: PostgresLocation?
+    public var passwordFile: String?
+    public var maxConnections = 16
+
+    public init() {}
+}
+
 /// Everything `declutterd serve` runs with.
 public struct DaemonConfiguration: Sendable {
     public var upstream: DeclutterClientConfiguration
@@ -86,6 +96,9 @@ public struct DaemonConfiguration: Sendable {
     /// `?wait=` requests held at once: fewer than the local connections, so that waiters never fill the listener.
     public var maxWaiters = 64
     public var databasePath = "./declutterd.sqlite"
+    /// A PostgreSQL database instead of the SQLite file: several instances may share it. Its password, when it needs
+    /// one, is read from `databasePasswordFile` (or `$CREDENTIALS_DIRECTORY/database_password`) into `location`.
+    public var database = DatabaseSettings()
     public var polling = PollingConfiguration()
     /// Timeouts and connection caps of the listeners.
     public var connections = ConnectionLimits()

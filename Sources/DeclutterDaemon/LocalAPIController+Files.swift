@@ -47,6 +47,7 @@ extension LocalAPIController {
     private func serve(_ file: ArchivedFileFacts, _ request: Request, _ context: LocalContext, generation row: Int64) async throws -> Response {
         var logger = context.logger
         logger[metadataKey: "generation"] = "\(row)"
+        try await copies.fetchIfMissing(file)
         return try await FileResponder.response(serving: ServedFile(file, in: archive), to: request.headers, logger: logger)
     }
 

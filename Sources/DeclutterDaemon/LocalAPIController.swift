@@ -16,6 +16,8 @@ struct LocalAPIController: Sendable {
     let streams: EventStreams
     /// Where archived images and uploads are kept: the file routes serve them from there.
     let archive: ArchiveDirectory
+    /// The archive folder with the store: files fetched from, and kept in, a store that holds their contents.
+    var copies: ArchiveCopies { ArchiveCopies(store: database, directory: archive) }
     /// Reads photos sent as files into the archive.
     let uploads: UploadReader
     let now: @Sendable () -> Date

@@ -1,4 +1,5 @@
 import DeclutterAPI
+import DeclutterStore
 import Foundation
 import Logging
 
@@ -91,7 +92,16 @@ extension Setting {
                at: \.maxWaiters, minimum: 1),
         .count("local.max_connections", "Connections the local API keeps open at once (TCP and socket together).",
                at: \.connections.localConnections, minimum: 8),
-        .text("database.path", flag: "database-path", "The SQLite database file.", at: \.databasePath, expecting: "a path") { !$0.isEmpty },
+        .text("database.path", flag: "database-path", "The SQLite database file (unless database.url is set).", at: \.databasePath,
+              expecting: "a path") { !$0.isEmpty },
+        Setting("database.url", "A PostgreSQL database instead of the SQLite file, shared by any number of instances: "
+                + "postgres://USER@HOST[:PORT]/DATABASE[?sslmode=require]. Never with a password: see database.password_file.",
+                at: \.database.location, expecting: "postgres://USER@HOST[:PORT]/DATABASE, without a password",
+                parse: { text in (try? PostgresLocation(url: text)).flatMap { $0.password == nil ? .some($0) : nil } },
+                show: { $0?.redacted }),
+        .text("database.password_file", "A file holding the PostgreSQL password (default: $CREDENTIALS_DIRECTORY/database_password "
+              + "when it exists); the password itself is never a setting.", at: \.database.passwordFile, expecting: "a path"),
+        .count("database.max_connections", "PostgreSQL connections this instance opens at most.", at: \.database.maxConnections, minimum: 2),
         .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.",
                   at: \.polling.callbackGrace, minimum: .seconds(1)),
         .duration("polling.initial_interval", "The first interval between polls (doubling from there); a variation's first poll.",

@@ -19,6 +19,36 @@ public struct ArchiveCounts: Sendable, Equatable {
     public var archivedBytes: Int64 = 0
 
     public init() {}
+
+    /// Counts `count` images in `state`; the bytes count for archived ones.
+    mutating func add(_ count: Int, bytes: Int64, in state: ImageState) {
+        switch state {
+        case .pending: pending += count
+        case .archived: archived += count; archivedBytes += bytes
+        case .failed: failed += count
+        case .pruned: pruned += count
+        }
+    }
+}
+
+extension ImageRecord {
+    /// What an attempt's result does to a pending image.
+    mutating func record(_ result: ImageAttemptResult, at date: Date) {
+        updatedAt = date
+        switch result {
+        case .archived(let file):
+            keep(file, at: date)
+        case .retry(let reason, let status, let retryAt):
+            nextAttemptAt = retryAt
+            lastError = reason
+            lastHTTPStatus = status
+        case .failed(let reason, let status):
+            state = .failed
+            nextAttemptAt = nil
+            lastError = reason
+            lastHTTPStatus = status
+        }
+    }
 }
 
 // MARK: - The archive queue
@@ -62,20 +92,7 @@ extension AppDatabase {
     public func recordImageAttempt(_ id: Int64, _ result: ImageAttemptResult, at date: Date) async throws -> ImageRecord? {
         try await write { db in
             guard var image = try ImageRecord.fetchOne(db, key: id), image.state == .pending else { return nil }
-            image.updatedAt = date
-            switch result {
-            case .archived(let file):
-                image.keep(file, at: date)
-            case .retry(let reason, let status, let retryAt):
-                image.nextAttemptAt = retryAt
-                image.lastError = reason
-                image.lastHTTPStatus = status
-            case .failed(let reason, let status):
-                image.state = .failed
-                image.nextAttemptAt = nil
-                image.lastError = reason
-                image.lastHTTPStatus = status
-            }
+            image.record(result, at: date)
             try image.update(db)
             try Self.announceIfArchived(generation: image.generation, at: date, in: db)
             return image
@@ -98,17 +115,21 @@ extension AppDatabase {
             var counts = ArchiveCounts()
             // The tallies the triggers keep (migration v5): no scan of `images` per scrape.
             for (key, count, bytes) in try Tally.read("images.state", in: db) {
-                switch ImageState(rawValue: key) {
-                case .pending: counts.pending = count
-                case .archived: counts.archived = count; counts.archivedBytes = bytes
-                case .failed: counts.failed = count
-                case .pruned: counts.pruned = count
-                case nil: break
-                }
+                if let state = ImageState(rawValue: key) { counts.add(count, bytes: bytes, in: state) }
             }
             return counts
         }
     }
+}
+
+// MARK: - The files themselves: in the archive folder, which is the copy
+
+extension AppDatabase {
+    public var keepsFileContents: Bool { false }
+
+    public func keepFileContents(_ file: ArchivedFileFacts, _ contents: Data, at date: Date) async throws {}
+
+    public func fileContents(sha256: String) async throws -> Data? { nil }
 }
 
 // MARK: - Reads: a generation's files

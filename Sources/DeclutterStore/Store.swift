@@ -120,7 +120,8 @@ public protocol DeliveryStore: Sendable {
 
 /// Result images and uploaded inputs.
 public protocol ArchiveStore: Sendable {
-    /// Pending images whose attempt is due at `now`, leaving out `busy` ones (downloads in flight), oldest due first.
+    /// Pending images whose attempt is due at `now`, leaving out `busy` ones (downloads in flight), oldest due first,
+    /// for this instance to download (PostgreSQL leases each to the instance that claims it).
     func dueImages(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [ImageRecord]
     /// The nearest attempt of a pending image not in `busy`, for the archiver to sleep until (the `images_due` index).
     func nextImageAttemptDate(excluding busy: Set<Int64>) async throws -> Date?
@@ -142,6 +143,13 @@ public protocol ArchiveStore: Sendable {
     /// A file the archive keeps for an upload: the facts of any upload with this SHA-256 (a variation that reuses
     /// its parent's uploaded photo mints a new token for the same file).
     func uploadedFile(sha256: String) async throws -> ArchivedFileFacts?
+    /// Whether the store keeps the files' contents itself (PostgreSQL: every instance serves every file, with no
+    /// shared folder), or the archive folder is their one copy (SQLite).
+    var keepsFileContents: Bool { get }
+    /// Keeps a file's contents, once its checks passed and before any row refers to it (no-op on SQLite).
+    func keepFileContents(_ file: ArchivedFileFacts, _ contents: Data, at date: Date) async throws
+    /// A kept file's contents, for an instance whose archive folder lacks it; nil when the store keeps none.
+    func fileContents(sha256: String) async throws -> Data?
 }
 
 /// What retention removes.

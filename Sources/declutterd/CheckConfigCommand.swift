@@ -27,6 +27,10 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         let report = try settings.reportOrExit()
+        if let location = report.configuration.database.location {
+            Terminal.line(json ? try Self.json(report, postgres: location) : Self.text(report, postgres: location).joined(separator: "\n"))
+            return
+        }
         let database = DatabaseLocationCheck(path: report.configuration.databasePath)
         let refusal = database.usable ? Self.refusal(at: database.path) : nil
         if json {
@@ -60,11 +64,12 @@ struct CheckConfigCommand: ParsableCommand {
     /// The name the API key goes by in the listing; it is not a key the file accepts.
     static let apiKeyName = "api_key"
 
-    static func redacted(_ origin: ConfigurationReport.APIKeyOrigin) -> String {
+    static func redacted(_ origin: ConfigurationReport.SecretOrigin) -> String {
         "<redacted: \(origin.length) characters>"
     }
 
-    static func text(_ report: ConfigurationReport, database: DatabaseLocationCheck, refusal: DatabaseRefusal? = nil) -> [String] {
+    /// `database`: the SQLite file's check; nil when the store is PostgreSQL's (the caller adds its line).
+    static func text(_ report: ConfigurationReport, database: DatabaseLocationCheck?, refusal: DatabaseRefusal? = nil) -> [String] {
         var rows = report.settings.map { [$0.key, $0.value ?? unset($0.key), $0.source] }
         if let index = rows.firstIndex(where: { $0[0] == "upstream.api_key_file" }) {
             rows.insert([apiKeyName, redacted(report.apiKey), report.apiKey.source], at: index + 1)
@@ -76,13 +81,33 @@ struct CheckConfigCommand: ParsableCommand {
         lines += rows.map { Column.left($0[0], keyWidth) + Column.left($0[1], valueWidth) + $0[2] }
         if let refusal {
             lines.append("database: REFUSED: \(refusal)")
-        } else {
+        } else if let database {
+            lines.append("backend: sqlite \(database.path)")
             lines.append("database: \(database.usable ? "ok" : "NOT USABLE"): \(database.detail)")
         }
         lines += report.notes.map { "note: \($0)" }
         lines.append(refusal != nil ? "configuration loads, but serve would refuse the database"
-            : database.usable ? "configuration OK" : "configuration loads, but the store cannot be created")
+            : database?.usable ?? true ? "configuration OK" : "configuration loads, but the store cannot be created")
         return lines
+    }
+
+    /// With `database.url`: the backend, the URL without its password, where the password came from.
+    static func text(_ report: ConfigurationReport, postgres location: PostgresLocation) -> [String] {
+        var lines = text(report, database: nil)
+        lines.insert(contentsOf: ["backend: postgresql \(location.redacted)", "database: password \(passwordText(report))"],
+                     at: lines.count - 1 - report.notes.count)
+        return lines
+    }
+
+    static func passwordText(_ report: ConfigurationReport) -> String {
+        report.databasePassword.map { "\(redacted($0)) from \($0.source)" } ?? "none (the server must trust this user)"
+    }
+
+    static func json(_ report: ConfigurationReport, postgres location: PostgresLocation) throws -> String {
+        try json(report, database: [
+            "backend": "postgresql", "url": location.redacted,
+            "password": report.databasePassword.map { ["source": $0.source, "length": $0.length, "value": "<redacted>"] as [String: Any] } ?? NSNull(),
+        ])
     }
 
     /// What an unset key means.
@@ -95,6 +120,13 @@ struct CheckConfigCommand: ParsableCommand {
     }
 
     static func json(_ report: ConfigurationReport, database: DatabaseLocationCheck, refusal: DatabaseRefusal? = nil) throws -> String {
+        try json(report, database: [
+            "backend": "sqlite", "path": database.path, "directory": database.directory, "usable": database.usable && refusal == nil,
+            "detail": database.detail, "refused": refusal.map { "\($0)" as Any } ?? NSNull(),
+        ])
+    }
+
+    private static func json(_ report: ConfigurationReport, database: [String: Any]) throws -> String {
         var settings: [String: Any] = [:]
         for setting in report.settings {
             settings[setting.key] = ["value": setting.value ?? NSNull(), "source": setting.source] as [String: Any]
@@ -104,8 +136,7 @@ struct CheckConfigCommand: ParsableCommand {
             "configuration_file": report.file ?? NSNull(),
             "settings": settings,
             "api_key": ["source": report.apiKey.source, "length": report.apiKey.length, "value": "<redacted>"] as [String: Any],
-            "database": ["path": database.path, "directory": database.directory, "usable": database.usable && refusal == nil,
-                         "detail": database.detail, "refused": refusal.map { "\($0)" as Any } ?? NSNull()] as [String: Any],
+            "database": database,
             "notes": report.notes,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

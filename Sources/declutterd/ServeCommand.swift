@@ -32,13 +32,15 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "declutterd")
         for note in report.notes { logger.warning("\(note)") }
         let daemon: Daemon
+        let setting = configuration.database.location == nil ? "database.path" : "database.url"
         do {
-            daemon = try Daemon(configuration: configuration, logger: logger)
+            daemon = try Daemon(configuration: configuration, store: try await Daemon.openStore(configuration, logger: logger), logger: logger)
         } catch let refusal as DatabaseRefusal {
-            Terminal.error("declutterd: database.path: \(refusal)")
+            Terminal.error("declutterd: \(setting): \(refusal)")
             throw ExitCode(refusal.exitCode)
         } catch {
-            Terminal.error("declutterd: cannot open the store at \(configuration.databasePath): \(error)")
+            let location = configuration.database.location?.redacted ?? configuration.databasePath
+            Terminal.error("declutterd: cannot open the store at \(location): \(String(reflecting: error).prefix(500))")
             throw ExitCode(73)
         }
         do {

@@ -165,7 +165,12 @@ struct ConfigurationExampleTests {
 
     @Test("uncommented, it sets every key and loads")
     func uncommentedLoads() throws {
+        let directory = try TemporaryDirectory(prefix: "declutterd-example")
+        defer { directory.remove() }
+        let passwordFile = directory.file("database_password")
+        try "example-password\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let text = Self.uncommented(try String(contentsOf: Self.exampleURL, encoding: .utf8))
+            .replacingOccurrences(of: "/etc/declutterd/database_password", with: passwordFile)
         let file = try ConfigurationFile(parsing: text, path: "declutterd.toml")
         #expect(Set(file.entries.map(\.key)) == Set(Setting.all.map(\.key)))
         let loader = ConfigurationLoader(environment: ["DECLUTTERD_API_KEY": "sk-example"], flags: [:], file: file)
@@ -173,5 +178,7 @@ struct ConfigurationExampleTests {
         #expect(report.settings.allSatisfy { $0.source.hasPrefix("file declutterd.toml:") })
         #expect(report.configuration.allowFrom.count == 2)
         #expect(report.configuration.polling.giveUpAfter == .seconds(86_400))
+        #expect(report.configuration.database.location?.password == "example-password")
+        #expect(report.databasePassword == .init(source: "database.password_file \(passwordFile) (from file declutterd.toml:139)", length: 16))
     }
 }

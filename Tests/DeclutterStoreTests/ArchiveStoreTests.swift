@@ -13,9 +13,9 @@ struct ArchiveStoreTests {
         ArchivedFileFacts(sha256: String(repeating: seed, count: 64), bytes: 1000, contentType: "image/png", width: 4, height: 3)
     }
 
-    @Test("SUCCEEDED queues one pending image per URL, due at once, in the same transaction; a duplicate queues nothing more")
-    func succeededQueuesImages() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("SUCCEEDED queues one pending image per URL, due at once, in the same transaction; a duplicate queues nothing more", arguments: StoreBackend.available)
+    func succeededQueuesImages(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             #expect(try await database.count("images") == 0)
             _ = try await database.apply(report(Self.twoImages, at: t0.plus(5)), to: submitted.byToken)
@@ -35,9 +35,9 @@ struct ArchiveStoreTests {
         }
     }
 
-    @Test("a retry stays pending until its time; once every image settles, one generation.archived with the files and a new version")
-    func attemptsAndArchivedMessage() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a retry stays pending until its time; once every image settles, one generation.archived with the files and a new version", arguments: StoreBackend.available)
+    func attemptsAndArchivedMessage(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(Self.twoImages, at: t0.plus(5)), to: submitted.byToken)
             let images = try await database.files(ofRow: submitted.row).images
@@ -80,9 +80,9 @@ struct ArchiveStoreTests {
         }
     }
 
-    @Test("pruning marks the images and uploads of generations ended before the cutoff, and names only files nothing kept refers to")
-    func pruning() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("pruning marks the images and uploads of generations ended before the cutoff, and names only files nothing kept refers to", arguments: StoreBackend.available)
+    func pruning(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let old = try await database.submitted()
             let recent = try await database.submitted()
             _ = try await database.apply(report(Self.twoImages, at: t0.plus(5)), to: old.byToken)
@@ -103,9 +103,9 @@ struct ArchiveStoreTests {
         }
     }
 
-    @Test("uploads are written with their generation, found by their token's hash, and shown without it")
-    func uploads() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("uploads are written with their generation, found by their token's hash, and shown without it", arguments: StoreBackend.available)
+    func uploads(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let photo = Self.file("c")
             let request = SubmissionRequest(
                 kind: .generation, imageURL: UploadedInput.reference(sha256: photo.sha256), auto: true,
@@ -124,9 +124,9 @@ struct ArchiveStoreTests {
         }
     }
 
-    @Test("a generation's images past the first 16 are recorded failed, never downloaded")
-    func imagesPerGenerationCapped() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a generation's images past the first 16 are recorded failed, never downloaded", arguments: StoreBackend.available)
+    func imagesPerGenerationCapped(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             let urls = (0..<20).map { #""https://cdn.example.com/out/\#($0).png""# }.joined(separator: ", ")
             _ = try await database.apply(report(#"{"status": "SUCCEEDED", "images": [\#(urls)]}"#, at: t0.plus(5)), to: submitted.byToken)

@@ -133,12 +133,6 @@ struct OutboxTests {
     }
 }
 
-extension AppDatabase {
-    func generationMessages(of row: Int64) async throws -> [MessageRecord] {
-        try await messages(matching: MessageFilter(generation: row))
-    }
-}
-
 @Suite("Deliveries: attempts as the store records them")
 struct DeliveryRecordTests {
     @Test("an attempt that ends after its delivery was replayed is kept, and the replay's new round stands")

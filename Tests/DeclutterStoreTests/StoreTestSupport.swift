@@ -72,6 +72,10 @@ extension Store {
         }
     }
 
+    func generationMessages(of row: Int64) async throws -> [MessageRecord] {
+        try await messages(matching: MessageFilter(generation: row))
+    }
+
     func row(_ row: Int64) async throws -> GenerationRecord {
         guard let record = try await generation(.row(row)) else { throw StoreError.generationNotFound }
         return record

@@ -118,6 +118,14 @@ public final class ImageArchiver: Service, Sendable {
             let outcome = await downloader.download(image.sourceURL)
             guard !Task.isCancelled else { return }
             result = verdict(on: outcome, attemptsBefore: image.attempts, at: clock.date())
+            if case .archived(let file) = result {
+                do {
+                    try await ArchiveCopies(store: database, directory: directory).keep(file, at: clock.date())
+                } catch {
+                    logger.error("archived file not kept in the store", metadata: ["error": "\(error)"])
+                    return await holdSlotAfterStoreError()
+                }
+            }
         }
         do {
             try await database.recordImageAttempt(id, result, at: clock.date())

@@ -28,6 +28,7 @@ struct InputController: Sendable {
         else { return unknown(context) }
         // The local API's file responder: the same headers, ETag and Range rules for every file the daemon serves.
         do {
+            try await ArchiveCopies(store: database, directory: directory).fetchIfMissing(upload.file)
             return try await FileResponder.response(serving: ServedFile(upload.file, in: directory), to: request.headers, logger: context.logger)
         } catch let error as APIError where error.code == "file_missing" {
             // Logged by the responder; to the outside, a token whose file is gone opens nothing, like any other.

@@ -18,6 +18,7 @@ extension LocalAPIController {
             // A retry of an upload already made: its files are kept already, so this copy is dropped.
             if let first = try await submitter.replay(of: launch) { return try await accepted(first, replayed: true) }
             launch.inputs = try await form.keep()
+            for input in launch.inputs { try await copies.keep(input.file, at: now()) }
             let (record, replayed) = try await submitter.launch(launch)
             return try await accepted(record, replayed: replayed)
         }
@@ -27,7 +28,9 @@ extension LocalAPIController {
     /// a token of its own; a URL needs nothing.
     func reusedInputs(original: String) async throws -> [LaunchInput] {
         guard let sha256 = UploadedInput.sha256(ofReference: original) else { return [] }
-        guard let file = try await database.uploadedFile(sha256: sha256), uploads.directory.contains(sha256: sha256) else {
+        let file = try await database.uploadedFile(sha256: sha256)
+        if let file { try await copies.fetchIfMissing(file) }
+        guard let file, uploads.directory.contains(sha256: sha256) else {
             throw APIError(.conflict, code: "parent_image_not_kept",
                            message: "the parent's uploaded photo is no longer kept (retention.images): give original_url")
         }
