@@ -160,7 +160,8 @@ public final class Daemon: Sendable {
         }
         // The delivery worker and the archiver stop (abandoning their attempts) after the listeners and the poller,
         // before the store closes.
-        var services: [any Service] = [StoreWriterService(database: database), deliveryWorker, archiver, poller,
+        var services: [any Service] = [StoreWriterService(database: database), StoreChangesService(database: database, watch: poller.watch),
+                                       deliveryWorker, archiver, poller,
                                        HistoryPruner(database: database, retention: configuration.retention, archive: archiveDirectory, logger: logger, clock: clock)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)

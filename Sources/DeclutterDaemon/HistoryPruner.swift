@@ -21,6 +21,13 @@ struct HistoryPruner: Service {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            // Several instances on one PostgreSQL database: one of them prunes, elected by the store.
+            await database.runAsLeader { await pruneRounds() }
+        }
+    }
+
+    private func pruneRounds() async {
+        do {
             while !Task.isCancelled {
                 do {
                     let pruned = try await prune(at: clock.date())
@@ -35,6 +42,8 @@ struct HistoryPruner: Service {
                 }
                 try await clock.sleep(for: interval)
             }
+        } catch {
+            return  // cancelled while sleeping
         }
     }
 

@@ -127,6 +127,14 @@ public struct AppDatabase: Store {
     /// How the writes were grouped so far: commits made and the writes they held.
     public var writeTotals: WriteTotals { groupWriter.totals }
 
+    /// One process owns the file: nothing changes it that `commits` does not already tell of.
+    public func followChanges(generationChanged: @escaping @Sendable (Int64) -> Void) async {}
+
+    /// The one process that owns the file runs them.
+    public func runAsLeader(_ chores: @escaping @Sendable () async -> Void) async {
+        await chores()
+    }
+
     /// Proves the store takes a durable write: used by readiness and the watchdog.
     public func checkWritable(at date: Date) async throws {
         try await write { db in

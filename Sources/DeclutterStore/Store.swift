@@ -189,6 +189,13 @@ public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, RetentionSt
     func runWrites() async
     /// Refuses new writes; `runWrites()` commits those already waiting, then returns.
     func finishWrites()
+    /// Runs until cancelled, telling of changes made by other instances sharing the store: pokes `commits`, and
+    /// calls `generationChanged` for each generation changed elsewhere (PostgreSQL: LISTEN/NOTIFY, with a
+    /// periodic look as fallback). Returns at once when no other instance can share it (SQLite).
+    func followChanges(generationChanged: @escaping @Sendable (Int64) -> Void) async
+    /// Runs `chores` (retention) on one instance at a time among those sharing the store, until cancelled: at once
+    /// on SQLite; on PostgreSQL, while this instance holds the chores lock, handed over when it stops or dies.
+    func runAsLeader(_ chores: @escaping @Sendable () async -> Void) async
     /// Proves the store takes a durable write: used by readiness and the watchdog.
     func checkWritable(at date: Date) async throws
     /// Refuses new writes, lets those waiting commit, then ends every connection; later calls fail.

@@ -20,13 +20,15 @@ public struct PostgresStore: Store {
     public var pollLease: Duration = .seconds(300)
     /// The same for a claimed image download: longer than a download can take.
     public var imageLease: Duration = .seconds(600)
-    private let life: Life
+    let life: Life
 
     /// What ends with the store: the pool's run, the counts of its writes, whether it still takes them.
     final class Life: Sendable {
         let pool: Task<Void, Never>
         let totals = Mutex(WriteTotals())
         let closed = Atomic<Bool>(false)
+        /// A commit was made since `followChanges` last told the other instances.
+        let committedSinceAnnounced = Atomic<Bool>(false)
 
         init(pool: Task<Void, Never>) { self.pool = pool }
     }
@@ -71,6 +73,8 @@ public struct PostgresStore: Store {
             totals.commits += 1
             totals.writes += 1
         }
+        life.committedSinceAnnounced.store(true, ordering: .releasing)
+        commits.poke()
         return result
     }
 

@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+// MARK: - Hearing of commits made by other instances: LISTEN/NOTIFY, with a periodic look as fallback
+
+extension PostgresStore {
+    /// The channel every instance listens on.
+    static let changesChannel = "declutterd_changes"
+
+    /// Runs until cancelled. Tells the other instances of this instance's commits: one `NOTIFY` after a burst of
+    /// them, at most every `coalescing` (a NOTIFY in every transaction would make all their commits take turns).
+    /// Hears theirs with `LISTEN` on a connection of its own: then, and every `fallback` in case a notification
+    /// was lost with a connection, it pokes `commits` and calls `generationChanged` for each generation a new
+    /// message is about (`?wait=` on this instance hears of a change made on another).
+    public func followChanges(generationChanged: @escaping @Sendable (Int64) -> Void) async {
+        await followChanges(generationChanged: generationChanged, coalescing: .milliseconds(10), fallback: .seconds(5))
+    }
+
+    func followChanges(generationChanged: @escaping @Sendable (Int64) -> Void, coalescing: Duration, fallback: Duration) async {
+        let feed = MessageFeed(start: (try? await latestMessageID()) ?? 0)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await announceCommits(every: coalescing) }
+            group.addTask { await listen(feed: feed, generationChanged: generationChanged) }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: fallback)
+                    await look(feed: feed, generationChanged: generationChanged)
+                }
+            }
+        }
+    }
+
+    /// Sends one NOTIFY when commits were made since the last, until cancelled.
+    private func announceCommits(every pause: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: pause)
+            guard life.committedSinceAnnounced.exchange(false, ordering: .acquiringAndReleasing) else { continue }
+            do {
+                try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
+            } catch {
+                life.committedSinceAnnounced.store(true, ordering: .releasing)
+                logger.debug("commit not announced", metadata: ["error": "\(String(describing: error))"])
+            }
+        }
+    }
+
+    /// LISTENs, reconnecting a second after a lost connection, until cancelled.
+    private func listen(feed: MessageFeed, generationChanged: @escaping @Sendable (Int64) -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.changesChannel) { notifications in
+                        // Anything committed while nobody listened is looked at once listening.
+                        await look(feed: feed, generationChanged: generationChanged)
+                        for try await notification in notifications where notification.payload != instance {
+                            await look(feed: feed, generationChanged: generationChanged)
+                        }
+                    }
+                }
+            } catch {
+                logger.debug("listening for other instances' commits failed; listening again", metadata: ["error": "\(String(describing: error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Pokes `commits`, and tells `generationChanged` of every generation the messages since the last look are about.
+    private func look(feed: MessageFeed, generationChanged: @Sendable (Int64) -> Void) async {
+        commits.poke()
+        guard let rows = try? await all("""
+            SELECT id, generation FROM messages WHERE id > \(feed.lowestUnseen) ORDER BY id LIMIT 1000
+            """, { try $0.decode((Int64, Int64?).self) }) else { return }
+        for row in feed.unseen(rows) { generationChanged(row) }
+    }
+
+    private func latestMessageID() async throws -> Int64 {
+        try await value("SELECT coalesce(max(id), 0) FROM messages", as: Int64.self) ?? 0
+    }
+}
+
+/// The messages `followChanges` has seen: ids are handed out in one order and committed in another, so it looks
+/// a little below the highest id seen (`window`), and remembers the ids it saw there.
+final class MessageFeed: Sendable {
+    private struct Seen {
+        /// Ids at or below are old news: there when following began, or below the window.
+        var floor: Int64
+        var highest: Int64
+        var recent: Set<Int64> = []
+    }
+
+    /// How far below the highest id seen a message may still appear (transactions in flight at once).
+    static let window: Int64 = 256
+    private let seen: Mutex<Seen>
+
+    init(start: Int64) { seen = Mutex(Seen(floor: start, highest: start)) }
+
+    var lowestUnseen: Int64 { seen.withLock { $0.floor } }
+
+    /// The generations of the messages in `rows` not seen before.
+    func unseen(_ rows: [(Int64, Int64?)]) -> [Int64] {
+        seen.withLock { seen in
+            var generations: [Int64] = []
+            for (id, generation) in rows where id > seen.floor && seen.recent.insert(id).inserted {
+                if let generation { generations.append(generation) }
+            }
+            seen.highest = max(seen.highest, rows.map(\.0).max() ?? 0)
+            seen.floor = max(seen.floor, seen.highest - Self.window)
+            seen.recent = seen.recent.filter { $0 > seen.floor }
+            return generations
+        }
+    }
+}
