@@ -86,6 +86,23 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { redacted }
 
+    /// One connection's settings (a probe's), given up after `timeout`.
+    func connectionConfiguration(timeout: Duration) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketFolder {
+            configuration = .init(unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: username, password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch sslMode {
+            case .disable: .disable
+            case .prefer: .prefer(try! .init(configuration: .makeClientConfiguration()))
+            case .require: .require(try! .init(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = .init(timeout)
+        return configuration
+    }
+
     /// The connection pool's settings, `maximumConnections` at most.
     func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration

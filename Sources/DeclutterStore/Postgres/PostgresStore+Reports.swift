@@ -5,9 +5,16 @@ import PostgresNIO
 // MARK: - Writes: status reports, submissions, tracking (AppDatabase+Reports, +Submissions, +Tracking on SQLite)
 
 extension PostgresStore {
-    /// One transaction with the row operations of `PostgresTransaction`.
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
-        try await write { connection in try await body(PostgresTransaction(connection: connection, logger: logger)) }
+    /// One transaction with the row operations of `PostgresTransaction`; returns once it is committed (durable:
+    /// `synchronous_commit` on). When it changed the outbox, `commits` is poked and the other instances are told.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+        let outbox = OutboxChange()
+        let result = try await write { connection in try await body(PostgresTransaction(connection: connection, logger: logger, outbox: outbox)) }
+        if outbox.changed {
+            life.committedSinceAnnounced.store(true, ordering: .releasing)
+            commits.poke()
+        }
+        return result
     }
 
     public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {

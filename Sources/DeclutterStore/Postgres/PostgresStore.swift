@@ -12,6 +12,8 @@ public struct PostgresStore: Store {
     /// This instance among those sharing the database: the owner written on its leases.
     public let instance: String
     public let location: StoreLocation
+    /// Where it connects (with the password: never printed; its description is redacted).
+    let connection: PostgresLocation
     public let commits: CommitSignal
     /// When `quota.low` goes out.
     public var outboxPolicy = OutboxPolicy()
@@ -20,6 +22,9 @@ public struct PostgresStore: Store {
     public var pollLease: Duration = .seconds(300)
     /// The same for a claimed image download: longer than a download can take.
     public var imageLease: Duration = .seconds(600)
+    /// How long one operation may take, waiting for a connection included, before it fails with
+    /// `StoreUnavailable` (the server unreachable, say): no caller waits longer for the store.
+    public var operationTimeout: Duration = .seconds(10)
     let life: Life
 
     /// What ends with the store: the pool's run, the counts of its writes, whether it still takes them.
@@ -36,21 +41,47 @@ public struct PostgresStore: Store {
     /// Connects (at most `maximumConnections` at once), migrates under the migration lock, and returns once the
     /// schema is this binary's. Throws `DatabaseRefusal`, having written nothing, for a database this binary must
     /// not migrate (a newer declutterd's, another application's).
+    /// Throws `StoreUnavailable` when no connection comes within `openTimeout`.
     public static func open(_ location: PostgresLocation, maximumConnections: Int = 16, instance: String? = nil,
-                            logger: Logger = Logger(label: "declutterd.postgres")) async throws -> PostgresStore {
+                            openTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "declutterd.postgres")) async throws -> PostgresStore {
+        // The pool's own log (each failed connection attempt, at info) only at warning and above: a server that is
+        // down is told once, by what failed because of it.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: location.clientConfiguration(maximumConnections: maximumConnections),
-                                    backgroundLogger: logger)
+                                    backgroundLogger: poolLogger)
         let pool = Task { await client.run() }
         let store = PostgresStore(
             client: client, logger: logger, instance: instance ?? Self.defaultInstance(), location: .postgres(redactedURL: location.redacted),
-            commits: CommitSignal(), life: Life(pool: pool))
+            connection: location, commits: CommitSignal(), life: Life(pool: pool))
         do {
-            try await PostgresMigrator(client: client, location: location.redacted, logger: logger).migrate()
+            try await store.bounded(by: openTimeout) {
+                try await PostgresMigrator(client: client, location: location.redacted, logger: logger).migrate()
+            }
         } catch {
             pool.cancel()
             throw error
         }
         return store
+    }
+
+    /// Runs `body`, failing with `StoreUnavailable` (saying why, when a fresh connection says) once `limit` passed.
+    func bounded<T: Sendable>(by limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = limit ?? operationTimeout
+        let result = try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        guard let result else {
+            throw StoreUnavailable(reason: await PostgresProbe.why(connection, within: .seconds(2))
+                ?? "PostgreSQL at \(connection.redacted) did not answer within \(limit)")
+        }
+        return result
     }
 
     /// `host:pid:random`: unique among the instances, readable in a lease column.
@@ -59,29 +90,28 @@ public struct PostgresStore: Store {
         return "\(host):\(getpid()):\(UInt16.random(in: .min ... .max))"
     }
 
-    /// One transaction; returns once it is committed (durable: `synchronous_commit` on).
-    func write<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+    /// One transaction; returns once it is committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         guard !life.closed.load(ordering: .acquiring) else { throw StoreError.closed }
-        let result: T
-        do {
-            result = try await client.withTransaction(logger: logger, body)
-        } catch let failure as PostgresTransactionError {
-            // The body's own error (nothing was committed): what callers catch, as with SQLite.
-            throw failure.closureError ?? failure
+        let result: T = try await bounded { [client, logger] in
+            do {
+                return try await client.withTransaction(logger: logger) { try await body($0) }
+            } catch let failure as PostgresTransactionError {
+                // The body's own error (nothing was committed): what callers catch, as with SQLite.
+                throw failure.closureError ?? failure
+            }
         }
         life.totals.withLock { totals in
             totals.commits += 1
             totals.writes += 1
         }
-        life.committedSinceAnnounced.store(true, ordering: .releasing)
-        commits.poke()
         return result
     }
 
     /// One read on a pooled connection (each statement sees what was committed when it began).
-    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         guard !life.closed.load(ordering: .acquiring) else { throw StoreError.closed }
-        return try await client.withConnection(body)
+        return try await bounded { [client] in try await client.withConnection { try await body($0) } }
     }
 
     public var writeTotals: WriteTotals { life.totals.withLock { $0 } }

@@ -2,6 +2,7 @@ import DeclutterAPI
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One open transaction and the row operations the write rules are made of: what `RecordRows.swift`, `Outbox`
 /// and the record extensions do on SQLite, here with PostgreSQL's SQL. The rules themselves (the transition, the
@@ -9,6 +10,8 @@ import PostgresNIO
 struct PostgresTransaction {
     let connection: PostgresConnection
     let logger: Logger
+    /// Set once the transaction writes to the outbox (messages, deliveries, endpoints).
+    let outbox: OutboxChange
 
     @discardableResult
     func execute(_ query: PostgresQuery) async throws -> PostgresRowSequence {
@@ -122,6 +125,7 @@ struct PostgresTransaction {
     }
 
     private func insertMessage(_ message: MessageRecord) async throws {
+        outbox.note()
         try await execute("""
             WITH message AS (
                 INSERT INTO messages (type, generation, version, created_at, body)
@@ -153,4 +157,14 @@ struct PostgresTransaction {
             try await execute(image.postgresValues.insert(into: "images", then: "ON CONFLICT (generation, position) DO NOTHING"))
         }
     }
+}
+
+/// Whether a transaction changed what the outbox's readers read (the delivery worker, event streams, `?wait=` on
+/// other instances): only such a commit wakes them.
+final class OutboxChange: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func note() { flag.store(true, ordering: .releasing) }
+
+    var changed: Bool { flag.load(ordering: .acquiring) }
 }
