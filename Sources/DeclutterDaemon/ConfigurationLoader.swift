@@ -134,6 +134,11 @@ public struct ConfigurationLoader {
         if configuration.maxWaiters + configuration.eventStreams.maxStreams >= configuration.connections.localConnections {
             throw ConfigurationError("local.max_waiters", "with local.max_event_streams (\(configuration.eventStreams.maxStreams)) must stay below local.max_connections (\(configuration.connections.localConnections)), so that waiting requests and event streams never fill the local API")
         }
+        let longest = max(configuration.upstream.requestTimeout, configuration.delivery.timeout, configuration.archive.timeout)
+        if configuration.database.location != nil, configuration.database.lease <= longest {
+            throw ConfigurationError("database.lease", "must be longer than the longest claimed piece of work (\(DurationText.format(longest)): "
+                + "a poll's request, notify.timeout, archive.timeout), or another instance could take over work still running")
+        }
         let polling = configuration.polling
         guard polling.maxInterval >= polling.initialInterval else {
             throw ConfigurationError("polling.max_interval", "must be at least polling.initial_interval (\(DurationText.format(polling.initialInterval)))")

@@ -90,8 +90,9 @@ public final class Daemon: Sendable {
         guard let location = configuration.database.location else { return nil }
         var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections, logger: logger)
         store.outboxPolicy = configuration.outboxPolicy
-        // A poll is one retrieval call (no retries), at most upstream's request timeout: its lease outlasts it.
-        store.pollLease = configuration.upstream.requestTimeout * 2 + .seconds(30)
+        store.pollLease = configuration.database.lease
+        store.imageLease = configuration.database.lease
+        store.operationTimeout = .seconds(10)
         return store
     }
 

@@ -65,6 +65,9 @@ public struct DatabaseSettings: Sendable, Equatable {
     public var location: PostgresLocation?
     public var passwordFile: String?
     public var maxConnections = 16
+    /// How long a poll, webhook delivery or image download an instance claimed stays its own: another instance
+    /// takes it over after this when the holder died. Longer than any of them can take.
+    public var lease: Duration = .seconds(600)
 
     public init() {}
 }

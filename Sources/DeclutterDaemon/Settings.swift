@@ -102,6 +102,9 @@ extension Setting {
         .text("database.password_file", "A file holding the PostgreSQL password (default: $CREDENTIALS_DIRECTORY/database_password "
               + "when it exists); the password itself is never a setting.", at: \.database.passwordFile, expecting: "a path"),
         .count("database.max_connections", "PostgreSQL connections this instance opens at most.", at: \.database.maxConnections, minimum: 2),
+        .duration("database.lease", "PostgreSQL: how long a poll, delivery or download an instance claimed stays its own; another "
+                  + "instance takes it over after this when the holder died. Longer than any of them takes.", at: \.database.lease,
+                  minimum: .seconds(1)),
         .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.",
                   at: \.polling.callbackGrace, minimum: .seconds(1)),
         .duration("polling.initial_interval", "The first interval between polls (doubling from there); a variation's first poll.",

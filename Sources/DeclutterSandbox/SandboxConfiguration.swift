@@ -46,6 +46,9 @@ public struct SandboxConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// Time from STARTING to PROCESSING.
     public var startDelay: Duration = .seconds(2)
+    /// How long each retrieval call is held before its answer: long enough, in a test, that two polls of one
+    /// generation at once overlap and are counted (`overlappingRetrievals`).
+    public var retrievalDelay: Duration = .zero
     /// Time from PROCESSING to the terminal state, drawn uniformly in this range.
     public var completionTime: ClosedRange<Double> = 5...20
     /// Send a callback on PROCESSING as well as on the terminal state.

@@ -29,6 +29,12 @@ struct SandboxRoutes: Sendable {
         router.post(RouterPath(Endpoint.get.rawValue)) { request, _ in
             try await handle(request, .get, counting: \.retrievalCalls) { (body: RetrievalRequest) in
                 await state.recordRetrieval(of: body.generationID)
+                let delay = state.configuration.retrievalDelay
+                if delay > .zero {
+                    await state.retrievalBegan(of: body.generationID)
+                    try? await Task.sleep(for: delay)
+                    await state.retrievalEnded(of: body.generationID)
+                }
                 guard let generation = await state.generation(body.generationID) else {
                     throw SandboxError.notFound("unknown generation_id")
                 }

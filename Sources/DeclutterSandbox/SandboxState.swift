@@ -8,6 +8,11 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
     public var retrievalCalls = 0
     /// Retrieval calls per generation id (lowercase).
     public var retrievalCallsByGeneration: [String: Int] = [:]
+    /// Retrieval calls that came while another one for the same generation was still being answered: two pollers
+    /// polling one generation at once.
+    public var overlappingRetrievals = 0
+    /// Generation ids with at least one overlapping retrieval (lowercase).
+    public var overlappingGenerations: Set<String> = []
     public var unauthorized = 0
     public var badRequests = 0
     public var rateLimited = 0
@@ -210,6 +215,23 @@ actor SandboxState {
 
     func recordRetrieval(of id: UUID) {
         counters.retrievalCallsByGeneration[id.lowercaseString, default: 0] += 1
+    }
+
+    /// Retrievals of each generation being answered now.
+    private var retrievalsInFlight: [UUID: Int] = [:]
+
+    /// A retrieval of `id` begins; one already in flight for it counts as an overlap.
+    func retrievalBegan(of id: UUID) {
+        if retrievalsInFlight[id, default: 0] > 0 {
+            counters.overlappingRetrievals += 1
+            counters.overlappingGenerations.insert(id.lowercaseString)
+        }
+        retrievalsInFlight[id, default: 0] += 1
+    }
+
+    func retrievalEnded(of id: UUID) {
+        retrievalsInFlight[id, default: 1] -= 1
+        if retrievalsInFlight[id] == 0 { retrievalsInFlight[id] = nil }
     }
 
     /// Decides (from the seed) what happens to the callback of `generation` at `status`.

@@ -15,6 +15,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Photos in the account's quota.") var quota = 100
     @Option(help: "Variations free per project before they cost a photo.") var freeVariations = 0
     @Option(help: "Milliseconds from STARTING to PROCESSING.") var startMs = 2000
+    @Option(help: "Milliseconds each retrieval call is held before its answer; two retrievals of one generation that overlap are counted (GET /sandbox/counters: overlappingRetrievals).")
+    var retrievalDelayMs = 0
     @Option(help: "Shortest PROCESSING time, in milliseconds.") var minCompletionMs = 5000
     @Option(help: "Longest PROCESSING time, in milliseconds.") var maxCompletionMs = 20000
     @Option(help: "Ratio of callbacks dropped.") var drop = 0.0
@@ -96,6 +98,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.initialQuota = quota
         configuration.freeVariationsPerProject = freeVariations
         configuration.startDelay = .milliseconds(startMs)
+        configuration.retrievalDelay = .milliseconds(retrievalDelayMs)
         configuration.completionTime = Double(minCompletionMs) / 1000...Double(maxCompletionMs) / 1000
         var faults = SandboxFaults()
         faults.callbackDrop = drop
