@@ -53,6 +53,7 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
         case imageRequests = "image_requests", imageRequestsByURL = "image_requests_by_url"
         case imagesServed = "images_served", imageFaults = "image_faults"
         case inputsFetched = "inputs_fetched", inputFetchFailures = "input_fetch_failures"
+        case overlappingRetrievals = "overlapping_retrievals", overlappingGenerations = "overlapping_generations"
     }
 }
 

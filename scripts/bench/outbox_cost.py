@@ -108,17 +108,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_serve(binary, work, database, callbacks_port, local_port=0):
+def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None):
+    """`declutterd serve` on `database` (a path, or a postgres:// URL), returning once its callback port accepts.
+    `extra`: more environment (it wins)."""
     environment = {
         "PATH": os.environ.get("PATH", ""), "HOME": work,
         "DECLUTTERD_API_KEY": "bench-key", "DECLUTTERD_UPSTREAM_USER_ID": "00000000-0000-4000-8000-000000000001",
         "DECLUTTERD_UPSTREAM_BASE_URL": "http://127.0.0.1:9",
-        "DECLUTTERD_DATABASE_PATH": database,
+        **({"DECLUTTERD_DATABASE_URL": database} if database.startswith("postgres") else {"DECLUTTERD_DATABASE_PATH": database}),
         "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks_port}",
         "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks_port}",
         "DECLUTTERD_CALLBACKS_MAX_CONNECTIONS": "256",
         "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local_port}",
         "DECLUTTERD_LOG_LEVEL": "warning",
+        **(extra or {}),
     }
     err = open(os.path.join(work, "serve.err"), "a")
     process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
