@@ -34,9 +34,16 @@ stop_cluster() {
 trap stop_cluster EXIT
 
 "${run_as[@]}" "$bin_dir/initdb" -D "$cluster/data" -U "$user" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-# fsync stays on: the tests check durability, and a cluster that lies about it would prove nothing.
-"${run_as[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o \
-  "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=300 -c shared_buffers=64MB" start >/dev/null
+# In the cluster's own configuration, so that a test stopping and starting it (pg_ctl -D DATA start) gets the same
+# address. fsync stays on: the tests check durability, and a cluster that lies about it would prove nothing.
+cat >> "$cluster/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$cluster'
+max_connections = 300
+shared_buffers = 64MB
+CONF
+"${run_as[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start >/dev/null
 
 export DECLUTTERD_TEST_POSTGRES="postgres://$user@127.0.0.1:$port/postgres"
 export DECLUTTERD_TEST_POSTGRES_BIN="$bin_dir"

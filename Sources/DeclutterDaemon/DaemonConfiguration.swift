@@ -68,6 +68,8 @@ public struct DatabaseSettings: Sendable, Equatable {
     /// How long a poll, webhook delivery or image download an instance claimed stays its own: another instance
     /// takes it over after this when the holder died. Longer than any of them can take.
     public var lease: Duration = .seconds(600)
+    /// How long one store operation may wait (for a connection included) before it fails: a callback then gets 503.
+    public var timeout: Duration = .seconds(10)
 
     public init() {}
 }

@@ -105,6 +105,9 @@ extension Setting {
         .duration("database.lease", "PostgreSQL: how long a poll, delivery or download an instance claimed stays its own; another "
                   + "instance takes it over after this when the holder died. Longer than any of them takes.", at: \.database.lease,
                   minimum: .seconds(1)),
+        .duration("database.timeout", "PostgreSQL: how long one store operation may wait, for a connection included; past it the "
+                  + "request fails (a callback gets 503, so the service retries it) and /readyz says why.", at: \.database.timeout,
+                  minimum: .milliseconds(100)),
         .duration("polling.callback_grace", "How long a callback may take before the first poll of a generation.",
                   at: \.polling.callbackGrace, minimum: .seconds(1)),
         .duration("polling.initial_interval", "The first interval between polls (doubling from there); a variation's first poll.",

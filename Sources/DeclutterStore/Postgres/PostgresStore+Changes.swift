@@ -41,7 +41,7 @@ extension PostgresStore {
                 try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
             } catch {
                 life.committedSinceAnnounced.store(true, ordering: .releasing)
-                logger.debug("commit not announced", metadata: ["error": "\(String(describing: error))"])
+                logger.debug("commit not announced", metadata: ["error": "\(PostgresProbe.describe(error))"])
             }
         }
     }
@@ -50,17 +50,25 @@ extension PostgresStore {
     private func listen(feed: MessageFeed, generationChanged: @escaping @Sendable (Int64) -> Void) async {
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await withDedicatedConnection { connection in
                     try await connection.listen(on: Self.changesChannel) { notifications in
                         // Anything committed while nobody listened is looked at once listening.
                         await look(feed: feed, generationChanged: generationChanged)
-                        for try await notification in notifications where notification.payload != instance {
-                            await look(feed: feed, generationChanged: generationChanged)
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications where notification.payload != instance {
+                                    await look(feed: feed, generationChanged: generationChanged)
+                                }
+                            }
+                            // A connection the server dropped may never end the sequence: listening ends with it.
+                            group.addTask { await keepAlive(connection, every: .seconds(5)) }
+                            try await group.next()
+                            group.cancelAll()
                         }
                     }
                 }
             } catch {
-                logger.debug("listening for other instances' commits failed; listening again", metadata: ["error": "\(String(describing: error))"])
+                logger.debug("listening for other instances' commits failed; listening again", metadata: ["error": "\(PostgresProbe.describe(error))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }

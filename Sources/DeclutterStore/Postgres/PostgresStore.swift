@@ -65,23 +65,14 @@ public struct PostgresStore: Store {
         return store
     }
 
-    /// Runs `body`, failing with `StoreUnavailable` (saying why, when a fresh connection says) once `limit` passed.
+    /// Runs `body`, failing with `StoreUnavailable` (saying why, when a fresh connection says) once `limit` passed,
+    /// even if `body` waits on regardless (`Deadline`).
     func bounded<T: Sendable>(by limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = limit ?? operationTimeout
-        let result = try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-        guard let result else {
-            throw StoreUnavailable(reason: await PostgresProbe.why(connection, within: .seconds(2))
+        return try await Deadline.run(within: limit, onTimeout: { [connection] in
+            StoreUnavailable(reason: await PostgresProbe.why(connection, within: .seconds(2))
                 ?? "PostgreSQL at \(connection.redacted) did not answer within \(limit)")
-        }
-        return result
+        }, body)
     }
 
     /// `host:pid:random`: unique among the instances, readable in a lease column.
