@@ -3,34 +3,6 @@ import Foundation
 // Not yet on PostgreSQL: each throws `StoreError.unsupported`. Filled in as the PostgreSQL backend grows.
 
 extension PostgresStore {
-    public func createEndpoint(_ endpoint: EndpointRecord, limit: Int) async throws -> EndpointRecord? {
-        throw StoreError.unsupported("createEndpoint")
-    }
-
-    public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
-        throw StoreError.unsupported("editEndpoint")
-    }
-
-    public func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord? {
-        throw StoreError.unsupported("setEndpointEnabled")
-    }
-
-    public func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord? {
-        throw StoreError.unsupported("rotateSecret")
-    }
-
-    public func deleteEndpoint(_ id: Int64, batch: Int) async throws -> Bool {
-        throw StoreError.unsupported("deleteEndpoint")
-    }
-
-    public func endpoints() async throws -> [EndpointRecord] {
-        throw StoreError.unsupported("endpoints")
-    }
-
-    public func endpoint(_ id: Int64) async throws -> EndpointRecord? {
-        throw StoreError.unsupported("endpoint")
-    }
-
     public func recordAttempt(_ report: AttemptReport) async throws -> EndpointChange {
         throw StoreError.unsupported("recordAttempt")
     }
