@@ -18,6 +18,7 @@ public struct PostgresStore: Store {
     /// How long a claimed poll is this instance's alone: longer than a poll can take, since another instance may
     /// poll the generation once it ends (its holder having died, say).
     public var pollLease: Duration = .seconds(300)
+    public var deliveryLease: Duration = .seconds(300)
     private let life: Life
 
     /// What ends with the store: the pool's run, the counts of its writes, whether it still takes them.
