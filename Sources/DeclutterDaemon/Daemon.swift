@@ -92,6 +92,7 @@ public final class Daemon: Sendable {
         store.outboxPolicy = configuration.outboxPolicy
         store.pollLease = configuration.database.lease
         store.imageLease = configuration.database.lease
+        store.deliveryLease = configuration.database.lease
         store.operationTimeout = configuration.database.timeout
         return store
     }

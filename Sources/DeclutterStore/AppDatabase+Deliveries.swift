@@ -36,29 +36,13 @@ extension AppDatabase {
     public func recordAttempt(_ report: AttemptReport) async throws -> EndpointChange {
         try await write { db in
             guard var delivery = try DeliveryRecord.fetchOne(db, key: report.deliveryID) else { return .none }
-            // Replayed while the attempt was in flight: the attempt is kept, the new round stands as queued.
-            let replayed = delivery.round != report.round
-            delivery.attempts += 1
-            delivery.lastAttemptAt = report.attemptedAt
-            delivery.lastHTTPStatus = report.httpStatus
-            delivery.lastError = report.error
-            delivery.updatedAt = report.attemptedAt
-            if !replayed {
-                delivery.roundAttempts += 1
-                switch report.verdict {
-                case .delivered: (delivery.status, delivery.nextAttemptAt) = (.delivered, nil)
-                case .retry(let date): (delivery.status, delivery.nextAttemptAt) = (.pending, date)
-                case .failed, .gone: (delivery.status, delivery.nextAttemptAt) = (.failed, nil)
-                }
-            }
+            var attempt = delivery.take(report)
             try delivery.update(db)
-            var attempt = DeliveryAttemptRecord(
-                delivery: report.deliveryID, message: delivery.message, endpoint: delivery.endpoint, attempt: delivery.attempts,
-                attemptedAt: report.attemptedAt, httpStatus: report.httpStatus, latencyMilliseconds: report.latencyMilliseconds,
-                response: report.response, error: report.error)
             try attempt.insert(db)
             guard var endpoint = try EndpointRecord.fetchOne(db, key: delivery.endpoint) else { return .none }
-            return try endpoint.note(report, in: db)
+            guard let change = endpoint.take(report) else { return .none }
+            try endpoint.update(db)
+            return change
         }
     }
 
@@ -101,40 +85,8 @@ extension DeliveryRecord {
     /// Makes the matching deliveries pending, due at `date`, at the start of the schedule.
     static func requeue(where condition: String, _ arguments: StatementArguments, at date: Date, in db: Database) throws -> Int {
         let now = StoreFormat.timestamp(date)
-        try db.execute(
-            sql: "UPDATE deliveries SET status = 'pending', round = round + 1, round_attempts = 0, next_attempt_at = ?, updated_at = ? WHERE \(condition)",
-            arguments: [now, now] + arguments)
+        try db.execute(sql: "UPDATE deliveries SET \(requeueAssignments(now: "?")) WHERE \(condition)", arguments: [now, now] + arguments)
         return db.changesCount
-    }
-}
-
-extension EndpointRecord {
-    /// Notes an attempt's result: a success clears the failure record; a 410, or a failure after failing since
-    /// before the disable date, disables the endpoint.
-    mutating func note(_ report: AttemptReport, in db: Database) throws -> EndpointChange {
-        var change = EndpointChange.none
-        if report.verdict == .delivered {
-            guard failingSince != nil else { return .none }
-            failingSince = nil
-        } else {
-            let since = failingSince ?? report.attemptedAt
-            failingSince = since
-            let reason: String? = if report.verdict == .gone {
-                "the endpoint answered 410 Gone"
-            } else if let cutoff = report.disableIfFailingSince, since <= cutoff {
-                "failing since \(StoreFormat.timestamp(since))"
-            } else {
-                nil
-            }
-            if let reason, enabled {
-                enabled = false
-                disabledReason = reason
-                change = .endpointDisabled(reason: reason)
-            }
-        }
-        updatedAt = report.attemptedAt
-        try update(db)
-        return change
     }
 }
 

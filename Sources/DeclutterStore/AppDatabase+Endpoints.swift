@@ -30,30 +30,18 @@ extension AppDatabase {
 
     /// Applies `edit`; nil when there is no such endpoint.
     public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { endpoint in
-            if let url = edit.url { endpoint.url = url }
-            if let description = edit.description { endpoint.description = description }
-            if let types = edit.types { endpoint.types = types }
-        }
+        try await changeEndpoint(id, at: date) { $0.apply(edit) }
     }
 
     /// Enables (clearing the failure record) or disables an endpoint; nil when there is no such endpoint.
     /// Pending deliveries of a disabled endpoint wait; they go out once it is enabled again.
     public func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { endpoint in
-            endpoint.enabled = enabled
-            endpoint.disabledReason = enabled ? nil : reason
-            if enabled { endpoint.failingSince = nil }
-        }
+        try await changeEndpoint(id, at: date) { $0.setEnabled(enabled, reason: reason) }
     }
 
     /// Replaces the secret; the previous one keeps signing until `overlapUntil`. Nil when there is no such endpoint.
     public func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { endpoint in
-            endpoint.previousSecret = endpoint.secret
-            endpoint.previousSecretExpiresAt = overlapUntil
-            endpoint.secret = secret
-        }
+        try await changeEndpoint(id, at: date) { $0.rotateSecret(to: secret, overlapUntil: overlapUntil) }
     }
 
     /// Deletes an endpoint with its deliveries and their attempts; false when there was none. It is disabled

@@ -106,8 +106,11 @@ public protocol DeliveryStore: Sendable {
     func recover(endpoint: Int64, since: Date, at date: Date) async throws -> Int?
     /// Up to `limit` pending deliveries of `endpoint` due at `now`, earliest first, leaving out `busy` ones.
     /// The endpoint is as the caller read it (`enabledEndpoints()`): one read per wake, not one per endpoint.
+    /// SQLite's one instance reads them; PostgreSQL leases each to the instance that claims it, so no other instance
+    /// attempts it until its attempt is recorded or the lease expires.
     func dueDeliveries(to endpoint: EndpointRecord, at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [DueDelivery]
-    /// The earliest next attempt among the pending deliveries of `endpoints`, leaving out `busy` ones.
+    /// The earliest next attempt among the pending deliveries of `endpoints`, leaving out `busy` ones (with
+    /// PostgreSQL, a delivery under a lease counts from the later of its next attempt and the lease's end).
     func nextAttemptDate(endpoints: [Int64], excluding busy: Set<Int64>) async throws -> Date?
     /// The enabled endpoints, by id.
     func enabledEndpoints() async throws -> [EndpointRecord]

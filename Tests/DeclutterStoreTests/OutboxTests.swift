@@ -29,9 +29,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("duplicate, stale, conflicting and invalid callbacks, and failed polls, write no message")
-    func noNewsNoMessage() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("duplicate, stale, conflicting and invalid callbacks, and failed polls, write no message", arguments: StoreBackend.available)
+    func noNewsNoMessage(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()
             _ = try await database.apply(report(succeededJSON, at: t0.plus(5)), to: submitted.byToken)
             let before = try await database.count("messages")
@@ -50,9 +50,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("local decisions announce themselves: REJECTED and LOST")
-    func decisionsWriteMessages() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("local decisions announce themselves: REJECTED and LOST", arguments: StoreBackend.available)
+    func decisionsWriteMessages(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let refused = try await database.beginRow()
             _ = try await database.recordRejected(forRow: refused, httpStatus: 402, reason: "no photos left", rawBody: nil, at: t0.plus(1))
             let lost = try await database.submitted()
@@ -80,9 +80,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("a message is queued for each enabled endpoint whose filter takes its type, in the same commit")
-    func fanOutFollowsFilters() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a message is queued for each enabled endpoint whose filter takes its type, in the same commit", arguments: StoreBackend.available)
+    func fanOutFollowsFilters(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let all = try await database.addEndpoint("all")
             let finals = try await database.addEndpoint("final", types: [.generationSucceeded, .generationFailed])
             let off = try await database.addEndpoint("off")
@@ -100,11 +100,10 @@ struct OutboxTests {
         }
     }
 
-    @Test("quota.low goes out once when remaining_photos falls to the threshold, not while it stays low")
-    func quotaLowOncePerFall() async throws {
-        try await withTemporaryDatabase { database, _ in
-            var database = database
-            database.outboxPolicy = OutboxPolicy(quotaLowThreshold: 5)
+    @Test("quota.low goes out once when remaining_photos falls to the threshold, not while it stays low", arguments: StoreBackend.available)
+    func quotaLowOncePerFall(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
+            let database = try database.with(OutboxPolicy(quotaLowThreshold: 5))
             for remaining in [7, 6, 5, 4, 9, 3] {
                 _ = try await database.submitted(remaining: remaining)
             }
@@ -118,9 +117,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("sequence numbers are never reused, even once every message was pruned")
-    func sequenceSurvivesPruning() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("sequence numbers are never reused, even once every message was pruned", arguments: StoreBackend.available)
+    func sequenceSurvivesPruning(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             _ = try await database.submitted(remaining: 500)
             let latest = try await database.latestMessageSequence()
             #expect(latest == 2)
@@ -135,9 +134,9 @@ struct OutboxTests {
 
 @Suite("Deliveries: attempts as the store records them")
 struct DeliveryRecordTests {
-    @Test("an attempt that ends after its delivery was replayed is kept, and the replay's new round stands")
-    func replayDuringAnAttemptStands() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("an attempt that ends after its delivery was replayed is kept, and the replay's new round stands", arguments: StoreBackend.available)
+    func replayDuringAnAttemptStands(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             _ = try await database.addEndpoint("app")
             let submitted = try await database.submitted(remaining: 500)
             let listing = try #require(try await database.deliveries(matching: DeliveryFilter(generation: submitted.row)).last)
@@ -163,9 +162,9 @@ struct DeliveryRecordTests {
         }
     }
 
-    @Test("a delivery id is never given again once its row is gone")
-    func idsAreNotReused() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("a delivery id is never given again once its row is gone", arguments: StoreBackend.available)
+    func idsAreNotReused(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let first = try await database.addEndpoint("a")
             _ = try await database.submitted(remaining: 500)
             let before = try await database.deliveries(matching: DeliveryFilter()).compactMap(\.delivery.id).max() ?? 0
@@ -180,9 +179,9 @@ struct DeliveryRecordTests {
 
 @Suite("Endpoints: deleting one with its history")
 struct EndpointDeletionTests {
-    @Test("an endpoint is deleted with every delivery and attempt of its own, a batch at a time; others keep theirs")
-    func deleteInBatches() async throws {
-        try await withTemporaryDatabase { database, _ in
+    @Test("an endpoint is deleted with every delivery and attempt of its own, a batch at a time; others keep theirs", arguments: StoreBackend.available)
+    func deleteInBatches(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
             let doomed = try await database.addEndpoint("a")
             let kept = try await database.addEndpoint("b")
             for index in 0..<5 { _ = try await database.submitted(at: t0.plus(Double(index)), remaining: 500) }

@@ -8,12 +8,15 @@ import Testing
 @Suite("PostgreSQL: instances sharing one database", .enabled(if: StoreBackend.testPostgresURL != nil, "needs DECLUTTERD_TEST_POSTGRES"))
 struct PostgresInstancesTests {
     /// Two stores (instances "a" and "b") on one fresh schema.
-    func withTwoInstances(pollLease: Duration = .seconds(60), _ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
+    func withTwoInstances(pollLease: Duration = .seconds(60), deliveryLease: Duration = .seconds(60),
+                          _ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
         try await withTemporaryPostgresSchema { location in
             var a = try await PostgresStore.open(location, maximumConnections: 4, instance: "a")
             var b = try await PostgresStore.open(location, maximumConnections: 4, instance: "b")
             a.pollLease = pollLease
             b.pollLease = pollLease
+            a.deliveryLease = deliveryLease
+            b.deliveryLease = deliveryLease
             do {
                 try await body(a, b)
             } catch {
@@ -104,12 +107,23 @@ struct PostgresInstancesTests {
         }
     }
 
+    @Test("an instance that stops hands its leases back: the other takes its claimed polls at once, not when the leases end")
+    func aStopHandsLeasesBack() async throws {
+        try await withTwoInstances(pollLease: .seconds(30)) { a, b in
+            let submitted = try await a.submitted(firstPollAt: t0.plus(10))
+            #expect(try await a.claimDueGenerations(at: t0.plus(20), limit: 10).map(\.id) == [submitted.row])
+            #expect(try await b.claimDueGenerations(at: t0.plus(21), limit: 10).isEmpty)
+            try await a.close()
+            #expect(try await b.claimDueGenerations(at: t0.plus(21), limit: 10).map(\.id) == [submitted.row])
+        }
+    }
+
     @Test("the lease of an instance that died (it never wrote the poll's result) is taken over once it expires")
     func anExpiredLeaseIsTakenOver() async throws {
         try await withTwoInstances(pollLease: .seconds(30)) { a, b in
             let submitted = try await a.submitted(firstPollAt: t0.plus(10))
             #expect(try await a.claimDueGenerations(at: t0.plus(20), limit: 10).map(\.id) == [submitted.row])
-            try await a.close()  // a dies holding the lease until t0 + 50
+            try await a.closeConnections()  // a dies holding the lease until t0 + 50
 
             #expect(try await b.claimDueGenerations(at: t0.plus(49), limit: 10).isEmpty)
             #expect(try await b.claimDueGenerations(at: t0.plus(51), limit: 10).map(\.id) == [submitted.row])
@@ -135,6 +149,80 @@ struct PostgresInstancesTests {
             #expect(replayed.count == 3)
             #expect(Set(replayed) == Set(new))
             #expect(try await a.count("generations") == 1)
+        }
+    }
+
+    @Test("deliveries claimed at once by both instances never overlap (SKIP LOCKED), and together take every due delivery")
+    func concurrentDeliveryClaimsNeverOverlap() async throws {
+        try await withTwoInstances { a, b in
+            let endpoint = try await a.addEndpoint("app")
+            for index in 0..<20 { _ = try await a.submitted(at: t0.plus(Double(index) / 10), remaining: 500) }
+            let due = Set(try await a.deliveryIDs(to: endpoint))
+            try #require(due.count == 40)
+            let (fromA, fromB) = try await withThrowingTaskGroup(of: (String, [Int64]).self) { group in
+                for (name, store) in [("a", a), ("b", b)] {
+                    group.addTask {
+                        var claimed: [Int64] = []
+                        for _ in 0..<10 {
+                            claimed += try await store.dueDeliveries(to: endpoint, at: t0.plus(60), excluding: [], limit: 3).compactMap(\.delivery.id)
+                        }
+                        return (name, claimed)
+                    }
+                }
+                var claims: [String: [Int64]] = [:]
+                for try await (name, claimed) in group { claims[name] = claimed }
+                return (claims["a"] ?? [], claims["b"] ?? [])
+            }
+            #expect(Set(fromA).isDisjoint(with: fromB))
+            #expect(fromA.count + fromB.count == due.count, "no delivery is claimed twice, even by one instance")
+            #expect(Set(fromA).union(fromB) == due)
+            // Every delivery is leased until t0 + 60 + 60: neither instance wakes for them before.
+            #expect(try await a.nextAttemptDate(endpoints: [try #require(endpoint.id)], excluding: []) == t0.plus(120))
+            #expect(try await b.nextAttemptDate(endpoints: [try #require(endpoint.id)], excluding: []) == t0.plus(120))
+        }
+    }
+
+    @Test("a delivery claimed by an instance that died (it never recorded the attempt) is claimed by the other once its lease expires")
+    func anExpiredDeliveryLeaseIsTakenOver() async throws {
+        try await withTwoInstances(deliveryLease: .seconds(30)) { a, b in
+            let endpoint = try await a.addEndpoint("app")
+            let id = try #require(endpoint.id)
+            _ = try await a.submitted(at: t0, remaining: 500)
+            let claimed = try await a.dueDeliveries(to: endpoint, at: t0.plus(10), excluding: [], limit: 10).compactMap(\.delivery.id)
+            #expect(claimed == (try await a.deliveryIDs(to: endpoint)))
+            try #require(claimed.count == 2)
+            try await a.closeConnections()  // a dies holding the leases until t0 + 40
+
+            #expect(try await b.dueDeliveries(to: endpoint, at: t0.plus(39), excluding: [], limit: 10).isEmpty)
+            // b sleeps until a's leases end, not until the due date it may not take.
+            #expect(try await b.nextAttemptDate(endpoints: [id], excluding: []) == t0.plus(40))
+            #expect(try await b.dueDeliveries(to: endpoint, at: t0.plus(41), excluding: [], limit: 10).compactMap(\.delivery.id) == claimed)
+            #expect(try await b.dueDeliveries(to: endpoint, at: t0.plus(41), excluding: [], limit: 10).isEmpty, "nor attempted by b twice at once")
+
+            // b's recorded attempt ends its own lease: the delivery is anyone's again at its next attempt.
+            _ = try await b.recordAttempt(attemptReport(claimed[0], at: t0.plus(42), status: 500, verdict: .retry(at: t0.plus(100))))
+            let lease = try await b.first("SELECT lease_owner, lease_until FROM deliveries WHERE id = \(claimed[0])") {
+                try $0.decode((String?, Date?).self)
+            }
+            #expect(lease.map { $0.0 == nil && $0.1 == nil } == true)
+            #expect(try await b.nextAttemptDate(endpoints: [id], excluding: [claimed[1]]) == t0.plus(100))
+            #expect(try await b.dueDeliveries(to: endpoint, at: t0.plus(100), excluding: [claimed[1]], limit: 10).compactMap(\.delivery.id) == [claimed[0]])
+        }
+    }
+
+    @Test("endpoints created at once on both instances stop at the limit")
+    func endpointLimitHoldsAcrossInstances() async throws {
+        try await withTwoInstances { a, b in
+            let created = try await withThrowingTaskGroup(of: EndpointRecord?.self) { group in
+                for index in 0..<8 {
+                    let store = index.isMultiple(of: 2) ? a : b
+                    let record = EndpointRecord(url: "http://127.0.0.1:9/\(index)", description: nil, types: nil, secret: "whsec_\(index)", createdAt: t0)
+                    group.addTask { try await store.createEndpoint(record, limit: 3) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(created.compactMap { $0 }.count == 3)
+            #expect(try await a.count("endpoints") == 3)
         }
     }
 }

@@ -76,8 +76,37 @@ extension Store {
         try await messages(matching: MessageFilter(generation: row))
     }
 
+    /// This store with `policy` deciding when `quota.low` goes out, whichever the backend.
+    func with(_ policy: OutboxPolicy) throws -> any Store {
+        switch self {
+        case var database as AppDatabase:
+            database.outboxPolicy = policy
+            return database
+        case var store as PostgresStore:
+            store.outboxPolicy = policy
+            return store
+        default:
+            throw StoreError.unsupported("outboxPolicy")
+        }
+    }
+
+    /// The ids of the deliveries to `endpoint`, oldest first.
+    func deliveryIDs(to endpoint: EndpointRecord) async throws -> [Int64] {
+        var filter = DeliveryFilter(endpoint: endpoint.id)
+        filter.limit = 1000
+        return try await deliveries(matching: filter).compactMap(\.delivery.id).reversed()
+    }
+
     func row(_ row: Int64) async throws -> GenerationRecord {
         guard let record = try await generation(.row(row)) else { throw StoreError.generationNotFound }
         return record
     }
+}
+
+/// One attempt's result as the worker reports it: an HTTP status, or (nil) no answer.
+func attemptReport(_ delivery: Int64, round: Int = 1, at date: Date, status: Int?, verdict: AttemptVerdict,
+                   disableIfFailingSince: Date? = nil) -> AttemptReport {
+    AttemptReport(deliveryID: delivery, round: round, attemptedAt: date, httpStatus: status, latencyMilliseconds: 5, response: nil,
+                  error: verdict == .delivered ? nil : status.map { "HTTP \($0)" } ?? "connection refused", verdict: verdict,
+                  disableIfFailingSince: disableIfFailingSince)
 }

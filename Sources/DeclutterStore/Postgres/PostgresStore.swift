@@ -20,6 +20,8 @@ public struct PostgresStore: Store {
     /// How long a claimed poll is this instance's alone: longer than a poll can take, since another instance may
     /// poll the generation once it ends (its holder having died, say).
     public var pollLease: Duration = .seconds(300)
+    /// The same for a claimed webhook delivery: longer than an attempt can take.
+    public var deliveryLease: Duration = .seconds(300)
     /// The same for a claimed image download: longer than a download can take.
     public var imageLease: Duration = .seconds(600)
     /// How long one operation may take, waiting for a connection included, before it fails with
@@ -123,7 +125,24 @@ public struct PostgresStore: Store {
         }
     }
 
+    /// Hands back this instance's leases first (its work stopped before the store closes), so that another instance
+    /// takes that work at once rather than when the leases end.
     public func close() async throws {
+        await handBackLeases()
+        try await closeConnections()
+    }
+
+    private func handBackLeases() async {
+        _ = try? await transaction { [instance] tx in
+            try await tx.execute("UPDATE generations SET poll_lease_owner = NULL, poll_lease_until = NULL WHERE poll_lease_owner = \(instance)")
+            try await tx.execute("UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = \(instance)")
+            try await tx.execute("UPDATE images SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = \(instance)")
+        }
+    }
+
+    /// Ends every connection without handing anything back: as a process killed with SIGKILL leaves the database
+    /// (tests of what the other instances do then).
+    func closeConnections() async throws {
         guard !life.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         life.pool.cancel()
         await life.pool.value
