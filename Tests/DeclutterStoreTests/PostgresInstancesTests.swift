@@ -107,6 +107,36 @@ struct PostgresInstancesTests {
         }
     }
 
+    @Test("a reader stops before a message still being committed, and a rolled-back id does not hold it up")
+    func messagesCommittedOutOfOrder() async throws {
+        try await withTwoInstances { a, b in
+            let view = QuotaLowView(remainingPhotos: 3, threshold: 10, generationID: nil, recordedAt: "2027-01-15T08:00:00Z")
+            let (held, release) = AsyncStream<Void>.makeStream()
+            let (begun, begin) = AsyncStream<Void>.makeStream()
+            // a's transaction takes id 1 and stays open; b's takes id 2 and commits.
+            let slow = Task {
+                try await a.transaction { tx in
+                    try await tx.publishQuotaLow(view, at: t0)
+                    begin.yield()
+                    for await _ in held { break }
+                }
+            }
+            for await _ in begun { break }
+            try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
+            #expect(try await b.messages(matching: MessageFilter(after: 0)).isEmpty, "2 is committed, but 1 may still come")
+            release.yield()
+            try await slow.value
+            #expect(try await b.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [1, 2])
+            // A transaction that took id 3 and rolled back leaves a gap nobody holds: 4 is read past it.
+            _ = try? await a.transaction { tx in
+                try await tx.publishQuotaLow(view, at: t0.plus(2))
+                throw StoreError.closed
+            }
+            try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(3)) }
+            #expect(try await a.messages(matching: MessageFilter(after: 2)).map(\.sequence) == [4])
+        }
+    }
+
     @Test("an instance that stops hands its leases back: the other takes its claimed polls at once, not when the leases end")
     func aStopHandsLeasesBack() async throws {
         try await withTwoInstances(pollLease: .seconds(30)) { a, b in

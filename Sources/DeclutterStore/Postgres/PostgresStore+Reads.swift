@@ -128,11 +128,18 @@ extension PostgresStore {
         return hours
     }
 
+    /// Stops before a message still being committed (`PostgresMessageIDs`): what it returns, in id order, has no
+    /// later-committed message missing below it.
     public func messages(matching filter: MessageFilter) async throws -> [MessageRecord] {
-        var query: PostgresQuery = "SELECT \(unescaped: MessageRecord.postgresColumns) FROM messages WHERE id > \(filter.after)"
-        if let generation = filter.generation { query.append(" AND generation = ", generation) }
-        query.append(" ORDER BY id LIMIT ", filter.limit)
-        return try await all(query, MessageRecord.init(postgres:))
+        try await read { [logger] connection in
+            var query: PostgresQuery = "SELECT \(unescaped: MessageRecord.postgresColumns) FROM messages WHERE id > \(filter.after)"
+            if let horizon = try await PostgresMessageIDs.horizon(after: filter.after, on: connection, logger: logger) {
+                query.append(" AND id < ", horizon)
+            }
+            if let generation = filter.generation { query.append(" AND generation = ", generation) }
+            query.append(" ORDER BY id LIMIT ", filter.limit)
+            return try await connection.all(query, logger: logger, MessageRecord.init(postgres:))
+        }
     }
 
     public func message(_ id: Int64) async throws -> MessageRecord? {

@@ -124,6 +124,8 @@ struct PostgresTransaction {
         try await insertMessage(Outbox.quotaLowMessage(view, at: date))
     }
 
+    /// The message, a delivery for each enabled endpoint whose filter takes its type, and the message's id lock
+    /// (`PostgresMessageIDs`), held until the transaction ends.
     private func insertMessage(_ message: MessageRecord) async throws {
         outbox.note()
         try await execute("""
@@ -131,10 +133,12 @@ struct PostgresTransaction {
                 INSERT INTO messages (type, generation, version, created_at, body)
                 VALUES (\(message.type.rawValue), \(message.generation), \(message.version), \(message.createdAt), \(message.body))
                 RETURNING id
+            ), held AS (
+                SELECT pg_advisory_xact_lock(\(PostgresMessageIDs.lockSpace), \(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
             )
             INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
             SELECT message.id, endpoints.id, 'pending', \(message.createdAt), \(message.createdAt), \(message.createdAt)
-            FROM message, endpoints
+            FROM message CROSS JOIN held CROSS JOIN endpoints
             WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
             """)
     }

@@ -1,0 +1,35 @@
+import PostgresNIO
+
+/// Message ids are handed out in one order and committed in another when several transactions publish at once: a
+/// reader that saw 12 committed and 11 not yet would move its cursor past 11 for good (an event stream resumed with
+/// Last-Event-ID, say). So each publishing transaction holds an advisory lock on its message's id until it ends, and
+/// a reader stops before the first missing id whose lock is held: that message is still being committed. A missing
+/// id nobody holds was rolled back (or pruned) and is passed over.
+enum PostgresMessageIDs {
+    /// The first key of the two-key advisory locks: "dmsg".
+    static let lockSpace: Int32 = 0x646D_7367
+
+    /// The second key for the id in `column`.
+    static func lockKey(_ column: String) -> String { "(\(column) % 2147483647)::int" }
+
+    /// Missing ids this far below the first id read are looked at too; below, they were pruned (no more transactions
+    /// are in flight at once than connections).
+    static let leadingWindow: Int64 = 512
+
+    /// The first id after `after` that a transaction in flight holds, if any: messages from it on are not read yet.
+    static func horizon(after: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        let ids = try await connection.all("SELECT id FROM messages WHERE id > \(after) ORDER BY id LIMIT 1000", logger: logger) {
+            try $0.decode(Int64.self)
+        }
+        guard let first = ids.first else { return nil }
+        var missing = Array(max(after + 1, first - leadingWindow) ..< first)
+        for (previous, next) in zip(ids, ids.dropFirst()) where next > previous + 1 { missing += Array(previous + 1 ..< next) }
+        for id in missing {
+            let free = try await connection.value("""
+                SELECT pg_try_advisory_xact_lock_shared(\(lockSpace), \(unescaped: lockKey("\(id)::bigint")))
+                """, as: Bool.self, logger: logger) ?? true
+            if !free { return id }
+        }
+        return nil
+    }
+}
