@@ -38,6 +38,12 @@ struct SystemdService: Service {
     func beat() async {
         do {
             try await database.checkWritable()
+        } catch let unreachable as StoreUnavailable {
+            // A database server out of reach (PostgreSQL) is not this process being stuck: a restart would not bring
+            // it back, and the process answers 503 meanwhile and recovers by itself.
+            logger.error("store unreachable", metadata: ["error": "\(unreachable)"])
+            notifier.notify((notifier.watchdogInterval == nil ? "" : "WATCHDOG=1\n") + "STATUS=store unreachable: \(unreachable)")
+            return
         } catch {
             logger.error("store check failed: withholding the watchdog ping", metadata: ["error": "\(error)"])
             return
