@@ -26,9 +26,6 @@ extension ConfigurationLoader {
         if environment["DECLUTTERD_API_KEY"].map({ !$0.isEmpty }) ?? false, let file = raw("upstream.api_key_file") {
             notes.append("upstream.api_key_file (from \(file.source)) is not used: DECLUTTERD_API_KEY takes precedence")
         }
-        if configuration.database.location != nil, raw("database.path") != nil {
-            notes.append("database.path (from \(source(of: "database.path"))) is not used: database.url selects PostgreSQL")
-        }
         if configuration.localListen == nil, configuration.localSocket == nil {
             notes.append("the local API is off (local.listen = none and no local.socket): client commands cannot reach the daemon")
         }

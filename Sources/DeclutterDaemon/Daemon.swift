@@ -88,12 +88,12 @@ public final class Daemon: Sendable {
     /// nil when it is unset (SQLite: `init` opens the file).
     public static func openStore(_ configuration: DaemonConfiguration, logger: Logger) async throws -> (any Store)? {
         guard let location = configuration.database.location else { return nil }
-        var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections, logger: logger)
+        var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections,
+                                                 operationTimeout: configuration.database.timeout, logger: logger)
         store.outboxPolicy = configuration.outboxPolicy
         store.pollLease = configuration.database.lease
         store.imageLease = configuration.database.lease
         store.deliveryLease = configuration.database.lease
-        store.operationTimeout = configuration.database.timeout
         return store
     }
 
@@ -164,7 +164,8 @@ public final class Daemon: Sendable {
         // before the store closes.
         var services: [any Service] = [StoreWriterService(database: database), StoreChangesService(database: database, watch: poller.watch),
                                        deliveryWorker, archiver, poller,
-                                       HistoryPruner(database: database, retention: configuration.retention, archive: archiveDirectory, logger: logger, clock: clock)]
+                                       HistoryPruner(database: database, retention: configuration.retention, archive: archiveDirectory, logger: logger, clock: clock,
+                                                     orphansGiveUpAfter: configuration.database.location == nil ? nil : configuration.polling.giveUpAfter)]
         let limits = connectionLimits
         let report = ConnectionReport(metrics: metrics, log: RateLimitedLog(), logger: logger)
         let callbackAddress = configuration.callbacksListen
@@ -223,7 +224,7 @@ public final class Daemon: Sendable {
     /// Before anything listens: submissions a previous run left without an answer get their give-up date, and the
     /// archive folder is ready, without the partial files of a previous run.
     func prepare() async throws {
-        let orphans = try await database.scheduleOrphanedSubmissions(giveUpAfter: configuration.polling.giveUpAfter)
+        let orphans = try await database.scheduleOrphanedSubmissions(giveUpAfter: configuration.polling.giveUpAfter, at: clock.date())
         if orphans > 0 { logger.warning("submissions left unanswered by the previous run", metadata: ["count": "\(orphans)"]) }
         // Before anything listens: an upload that had begun streaming into tmp/ would lose its file.
         do {

@@ -16,6 +16,9 @@ struct HistoryPruner: Service {
     let logger: Logger
     let clock: DaemonClock
     var interval: Duration = .seconds(3600)
+    /// With instances sharing the store (PostgreSQL): submissions left without an answer by an instance that died
+    /// get their give-up date (`polling.give_up_after`) each round, as one instance's own are at its start.
+    var orphansGiveUpAfter: Duration?
     /// Rows deleted by one write.
     var batch = 500
 
@@ -49,6 +52,9 @@ struct HistoryPruner: Service {
 
     /// One round: everything past the retention at `now`, a batch at a time.
     func prune(at now: Date) async throws -> (events: Int, messages: Int, files: Int) {
+        if let orphansGiveUpAfter, try await database.scheduleOrphanedSubmissions(giveUpAfter: orphansGiveUpAfter, at: now) > 0 {
+            logger.warning("submissions left unanswered by an instance that stopped now have a give-up date")
+        }
         let events = try await drain { try await database.pruneEvents(receivedBefore: now.addingTimeInterval(-retention.events.seconds), batch: batch) }
         let cutoff = now.addingTimeInterval(-retention.messages.seconds)
         // A message's deletion takes its deliveries and their attempts with it: those go first, in batches of

@@ -67,8 +67,8 @@ public final class Poller: Service, Sendable {
         let busy = inFlight.withLock { $0 }
         let due: [GenerationRecord]
         do {
-            due = try await database.claimDueGenerations(at: now(), limit: room + busy.count)
-                .filter { $0.id.map { !busy.contains($0) } ?? false }
+            // Claimed (PostgreSQL leases them): exactly as many as will start, none of those in flight.
+            due = try await database.claimDueGenerations(at: now(), excluding: busy, limit: room)
         } catch {
             logger.error("cannot read due generations", metadata: ["error": "\(error)"])
             return false

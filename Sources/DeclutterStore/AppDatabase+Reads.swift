@@ -44,9 +44,10 @@ extension AppDatabase {
 
     /// Pending generations whose poll is due at `now`, soonest first (the partial index `generations_due`): read, not
     /// leased; the one instance's poller leaves out its own polls in flight.
-    public func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
+    public func claimDueGenerations(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [GenerationRecord] {
         try await read { db in
-            try GenerationRecord.fetchAll(db, sql: Self.claimDueGenerationsSQL, arguments: [StoreFormat.timestamp(now), limit])
+            try GenerationRecord.fetchAll(db, sql: Self.claimDueGenerationsSQL, arguments: [StoreFormat.timestamp(now), limit + busy.count])
+                .filter { !busy.contains($0.id ?? 0) }.prefix(limit).map { $0 }
         }
     }
 

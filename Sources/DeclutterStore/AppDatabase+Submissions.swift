@@ -151,7 +151,7 @@ extension AppDatabase {
     /// Submissions left SUBMITTING with no poll date by a stop between the record and the upstream answer:
     /// scheduled for their give-up time, so none stays pending forever. Run at start-up.
     /// A start-up chore: it writes directly, before the group commit runs.
-    public func scheduleOrphanedSubmissions(giveUpAfter: Duration) async throws -> Int {
+    public func scheduleOrphanedSubmissions(giveUpAfter: Duration, at date: Date) async throws -> Int {
         try await writeAtStart { db in
             try db.execute(sql: """
                 UPDATE generations SET next_poll_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?)

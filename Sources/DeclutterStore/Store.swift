@@ -26,7 +26,9 @@ public protocol GenerationStore: Sendable {
     /// Submissions left SUBMITTING with no poll date by a stop between the record and the upstream answer:
     /// scheduled for their give-up time, so none stays pending forever. Run at start-up.
     /// A start-up chore: it writes directly, before the group commit runs.
-    func scheduleOrphanedSubmissions(giveUpAfter: Duration) async throws -> Int
+    /// `date`: now; with instances sharing the store (PostgreSQL), only submissions older than a margin are orphans,
+    /// the younger ones being possibly in flight on another instance.
+    func scheduleOrphanedSubmissions(giveUpAfter: Duration, at date: Date) async throws -> Int
     /// Gives up on a generation: LOST with the reason. A late callback or poll answer revives it.
     func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult
     /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled.
@@ -47,10 +49,11 @@ public protocol GenerationStore: Sendable {
     func project(_ id: UUID) async throws -> ProjectRecord?
     /// The latest `remaining_photos` reading.
     func latestQuota() async throws -> QuotaRecord?
-    /// Pending generations whose poll is due at `now`, soonest first, for this instance to poll. SQLite's one
-    /// instance reads them (its poller leaves out its own polls in flight); PostgreSQL leases each to the instance
-    /// that claims it, so no other instance polls it until the result is written or the lease expires.
-    func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord]
+    /// Up to `limit` pending generations whose poll is due at `now`, soonest first, leaving out `busy` ones (this
+    /// instance's polls in flight), for this instance to poll. SQLite's one instance reads them; PostgreSQL leases
+    /// each to the instance that claims it, so no other instance polls it until the result is written or the
+    /// lease expires.
+    func claimDueGenerations(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [GenerationRecord]
     /// The nearest `next_poll_at`, leaving out `busy` generations (polls in flight), for the poller to sleep
     /// until. Walks the `generations_due` index in order, so it reads at most `busy.count + 1` rows.
     func nextPollDate(excluding busy: Set<Int64>) async throws -> Date?
@@ -212,6 +215,9 @@ extension Store {
     public func deleteEndpoint(_ id: Int64) async throws -> Bool { try await deleteEndpoint(id, batch: 200) }
     public func redeliver(message: Int64, at date: Date) async throws -> Int? { try await redeliver(message: message, endpoint: nil, at: date) }
     public func checkWritable() async throws { try await checkWritable(at: Date()) }
+    public func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
+        try await claimDueGenerations(at: now, excluding: [], limit: limit)
+    }
 }
 
 /// Where the store lives, as people may see it.

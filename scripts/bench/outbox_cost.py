@@ -121,6 +121,9 @@ def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None
         "DECLUTTERD_CALLBACKS_MAX_CONNECTIONS": "256",
         "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local_port}",
         "DECLUTTERD_LOG_LEVEL": "warning",
+        # Each instance its own archive folder in the run's work folder: with PostgreSQL, files an instance lacks
+        # come from the database, which a shared folder would hide.
+        "DECLUTTERD_ARCHIVE_DIR": os.path.join(work, f"images-{callbacks_port}"),
         **(extra or {}),
     }
     err = open(os.path.join(work, "serve.err"), "a")

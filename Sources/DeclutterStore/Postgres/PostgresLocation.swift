@@ -7,7 +7,7 @@ import PostgresNIO
 /// the URL's host), `sslmode=disable|prefer|require`, `options=-c search_path=...`, `application_name=...`.
 /// The password may come from elsewhere (a credential file): `password` overrides the URL's. It is never part of
 /// `redacted`, of `description`, or of any error this type throws.
-public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var username: String
     public var password: String?
     public var host: String
@@ -86,7 +86,32 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// One connection's settings (a probe's), given up after `timeout`.
+    /// Redacted too, so that printing anything that holds a location (a store in a debug log) shows no password.
+    public var debugDescription: String { redacted }
+
+    public var customMirror: Mirror { Mirror(self, children: ["url": redacted]) }
+
+    /// TLS as libpq's `prefer` and `require` mean it: encrypted, the server's certificate not checked (a stock
+    /// server's is self-signed). libpq's `verify-ca`/`verify-full` are not offered yet.
+    static var tlsWithoutVerification: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
+    }
+
+    /// Startup parameters for every connection: the URL's `options` and `application_name`, and the server-side
+    /// bounds that keep an abandoned statement or transaction from holding locks (`statementTimeout`), and a dead
+    /// client's session (and its advisory locks) from outliving it by TCP's hours (keepalives every 5 s).
+    func startupParameters(statementTimeout: Duration) -> [(String, String)] {
+        let milliseconds = Int(statementTimeout.seconds * 1000)
+        let bounds = "-c statement_timeout=\(milliseconds) -c idle_in_transaction_session_timeout=\(milliseconds * 2) "
+            + "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+        var parameters = self.parameters
+        parameters["options"] = [parameters["options"], bounds].compactMap { $0 }.joined(separator: " ")
+        return parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// One connection's settings (a probe's, or a dedicated one's), given up after `timeout`.
     func connectionConfiguration(timeout: Duration) -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         if let socketFolder {
@@ -94,32 +119,33 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         } else {
             let tls: PostgresConnection.Configuration.TLS = switch sslMode {
             case .disable: .disable
-            case .prefer: .prefer(try! .init(configuration: .makeClientConfiguration()))
-            case .require: .require(try! .init(configuration: .makeClientConfiguration()))
+            case .prefer: .prefer(try! .init(configuration: Self.tlsWithoutVerification))
+            case .require: .require(try! .init(configuration: Self.tlsWithoutVerification))
             }
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.connectTimeout = .init(timeout)
+        configuration.options.additionalStartupParameters = startupParameters(statementTimeout: timeout)
         return configuration
     }
 
     /// The connection pool's settings, `maximumConnections` at most.
-    func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
+    func clientConfiguration(maximumConnections: Int, statementTimeout: Duration) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketFolder {
             configuration = .init(unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: username, password: password, database: database)
         } else {
             let tls: PostgresClient.Configuration.TLS = switch sslMode {
             case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
+            case .prefer: .prefer(Self.tlsWithoutVerification)
+            case .require: .require(Self.tlsWithoutVerification)
             }
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 1
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        configuration.options.additionalStartupParameters = startupParameters(statementTimeout: statementTimeout)
         return configuration
     }
 }

@@ -24,12 +24,11 @@ enum PostgresMessageIDs {
         guard let first = ids.first else { return nil }
         var missing = Array(max(after + 1, first - leadingWindow) ..< first)
         for (previous, next) in zip(ids, ids.dropFirst()) where next > previous + 1 { missing += Array(previous + 1 ..< next) }
-        for id in missing {
-            let free = try await connection.value("""
-                SELECT pg_try_advisory_xact_lock_shared(\(lockSpace), \(unescaped: lockKey("\(id)::bigint")))
-                """, as: Bool.self, logger: logger) ?? true
-            if !free { return id }
-        }
-        return nil
+        guard !missing.isEmpty else { return nil }
+        // One statement tries them all (each shared try-lock ends with it): the lowest one held is the horizon.
+        return try await connection.value("""
+            SELECT min(id) FROM unnest(\(missing)::bigint[]) AS candidate(id)
+            WHERE NOT pg_try_advisory_xact_lock_shared(\(lockSpace), \(unescaped: lockKey("id")))
+            """, as: Int64?.self, logger: logger) ?? nil
     }
 }

@@ -11,17 +11,23 @@ struct PostgresMigrator {
     let location: String
     let logger: Logger
 
-    /// `pg_advisory_lock`'s key: "declutterd" in ASCII, as a number no other application is likely to take.
-    static let lockKey: Int64 = 0x6465_636C_7574_7465
+    /// `pg_advisory_lock`'s first key ("decl"); the second is the schema's hash: declutterd stores in two schemas of
+    /// one database do not wait for each other.
+    static let lockSpace: Int32 = 0x6465_636C
+    static let lock = "\(lockSpace), hashtext(current_schema())"
 
     func migrate() async throws {
         try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            // Waiting for another instance's migrations is no statement running long: no timeout while holding on.
+            try await connection.query("SET statement_timeout = 0", logger: logger)
+            try await connection.query("SELECT pg_advisory_lock(\(unescaped: Self.lock))", logger: logger)
             do {
                 try await migrate(on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
+                try await connection.query("RESET statement_timeout", logger: logger)
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
+                _ = try? await connection.query("RESET statement_timeout", logger: logger)
                 throw error
             }
         }

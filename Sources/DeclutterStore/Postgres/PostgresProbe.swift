@@ -11,8 +11,11 @@ public struct StoreUnavailable: Error, Sendable, Equatable, CustomStringConverti
 /// Why PostgreSQL cannot be reached, found with one fresh connection of its own.
 enum PostgresProbe {
     /// Nil when a connection opens within `limit` (the server answers: the pool was only busy).
+    /// Bounded as a whole: a server (or a proxy before it) that takes the connection and never answers its startup
+    /// is reported as such at `limit`.
     static func why(_ location: PostgresLocation, within limit: Duration) async -> String? {
-        let attempt = Task { () -> String? in
+        let silent = "PostgreSQL at \(location.redacted) does not answer"
+        return (try? await Deadline.run(within: limit, onTimeout: { StoreUnavailable(reason: silent) }) { () -> String? in
             do {
                 let connection = try await PostgresConnection.connect(
                     configuration: location.connectionConfiguration(timeout: limit), id: 0, logger: Logger(label: "declutterd.postgres.probe"))
@@ -21,8 +24,7 @@ enum PostgresProbe {
             } catch {
                 return "PostgreSQL at \(location.redacted) is unreachable: \(describe(error))"
             }
-        }
-        return await attempt.value
+        }) ?? silent
     }
 
     /// What a postgres-nio error says, without the query text or anything bound to it.

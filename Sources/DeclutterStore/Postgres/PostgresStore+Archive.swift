@@ -47,6 +47,9 @@ extension PostgresStore {
     @discardableResult
     public func recordImageAttempt(_ id: Int64, _ result: ImageAttemptResult, at date: Date) async throws -> ImageRecord? {
         try await transaction { tx in
+            // The generation first, as reports lock it: two images of one generation settled at once take turns, so the
+            // later one sees the other settled and sends generation.archived.
+            try await tx.execute("SELECT 1 FROM generations WHERE id = (SELECT generation FROM images WHERE id = \(id)) FOR UPDATE")
             guard var image = try await tx.all("SELECT \(unescaped: ImageRecord.postgresColumns) FROM images WHERE id = \(id) FOR UPDATE",
                                                ImageRecord.init(postgres:)).first,
                   image.state == .pending else { return nil }

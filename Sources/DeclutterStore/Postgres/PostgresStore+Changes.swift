@@ -38,7 +38,9 @@ extension PostgresStore {
             try? await Task.sleep(for: pause)
             guard life.committedSinceAnnounced.exchange(false, ordering: .acquiringAndReleasing) else { continue }
             do {
-                try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
+                try await bounded { [client, instance, logger] in
+                    try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
+                }
             } catch {
                 life.committedSinceAnnounced.store(true, ordering: .releasing)
                 logger.debug("commit not announced", metadata: ["error": "\(PostgresProbe.describe(error))"])

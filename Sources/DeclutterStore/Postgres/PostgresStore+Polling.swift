@@ -9,7 +9,7 @@ extension PostgresStore {
     /// transaction is claiming are skipped (`SKIP LOCKED`), not waited for. A lease whose holder died expires and
     /// is claimed again.
     /// The lease ends when the poll's result is written (`releasePollLease`).
-    public func claimDueGenerations(at now: Date, limit: Int) async throws -> [GenerationRecord] {
+    public func claimDueGenerations(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [GenerationRecord] {
         let until = now.addingTimeInterval(pollLease.seconds)
         return try await transaction { [instance] tx in
             try await tx.all("""
@@ -17,7 +17,7 @@ extension PostgresStore {
                 WHERE id IN (
                     SELECT id FROM generations
                     WHERE next_poll_at IS NOT NULL AND next_poll_at <= \(now)
-                      AND (poll_lease_until IS NULL OR poll_lease_until <= \(now))
+                      AND (poll_lease_until IS NULL OR poll_lease_until <= \(now)) AND NOT (id = ANY(\(Array(busy))))
                     ORDER BY next_poll_at LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED)
                 RETURNING \(unescaped: GenerationRecord.postgresColumns)

@@ -146,11 +146,17 @@ extension PostgresStore {
         try await first("SELECT \(unescaped: MessageRecord.postgresColumns) FROM messages WHERE id = \(id)", MessageRecord.init(postgres:))
     }
 
+    /// Where a new stream starts: below any message still being committed (`PostgresMessageIDs`), so that a stream
+    /// started now skips none of them.
     public func latestMessageSequence() async throws -> Int64 {
-        // The identity's last value, pruned messages included; 0 before the first.
-        try await value("""
-            SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM messages_id_seq
-            """, as: Int64.self) ?? 0
+        try await read { [logger] connection in
+            // The highest id handed out (pruned or not), or the highest committed: a sequence number is never reused.
+            let latest = try await connection.value("""
+                SELECT greatest((SELECT coalesce(max(id), 0) FROM messages), (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM messages_id_seq))
+                """, as: Int64.self, logger: logger) ?? 0
+            let horizon = try await PostgresMessageIDs.horizon(after: max(0, latest - PostgresMessageIDs.leadingWindow), on: connection, logger: logger)
+            return min(latest, (horizon ?? .max) - 1)
+        }
     }
 }
 

@@ -87,6 +87,8 @@ extension PostgresStore {
                 try await tx.ensureProject(projectID, at: date)
                 generation.projectID = projectID
                 if generation.kind == .variation {
+                    // Variations of one project accepted at once on two instances take turns: each counts the other.
+                    try await tx.execute("SELECT 1 FROM projects WHERE id = \(projectID) FOR UPDATE")
                     let launched = try await tx.value("""
                         SELECT count(*) FROM generations
                         WHERE project_id = \(projectID) AND kind = 'variation' AND generation_id IS NOT NULL AND id <> \(row)
@@ -94,6 +96,8 @@ extension PostgresStore {
                     try await tx.raiseVariations(of: projectID, to: launched + 1, at: date)
                 }
             }
+            // Readings take turns, so that one fall to the threshold sends one quota.low.
+            try await tx.lock("quota_history", "readings")
             let previous = try await tx.value("SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1", as: Int.self)
             try await tx.execute("""
                 INSERT INTO quota_history (recorded_at, remaining_photos, generation) VALUES (\(date), \(answer.remainingPhotos), \(generation.id))
@@ -115,12 +119,21 @@ extension PostgresStore {
                                  forRow: row, at: date, nextPollAt: giveUpAt)
     }
 
-    public func scheduleOrphanedSubmissions(giveUpAfter: Duration) async throws -> Int {
-        try await transaction { tx in
+    /// Longer than any submission's upstream call (with its retries): a SUBMITTING row younger than this may be
+    /// another instance's, in flight, and is not an orphan.
+    static let submissionInFlight: Duration = .seconds(600)
+
+    /// As on SQLite, but only for submissions older than `submissionInFlight`: other instances may be sending the
+    /// younger ones upstream right now.
+    public func scheduleOrphanedSubmissions(giveUpAfter: Duration, at date: Date) async throws -> Int {
+        let youngest = date.addingTimeInterval(-Self.submissionInFlight.seconds)
+        return try await transaction { tx in
             try await tx.value("""
                 WITH scheduled AS (
                     UPDATE generations SET next_poll_at = created_at + make_interval(secs => \(Int(giveUpAfter.seconds.rounded(.up))))
-                    WHERE status = 'SUBMITTING' AND next_poll_at IS NULL RETURNING 1
+                    WHERE status = 'SUBMITTING' AND next_poll_at IS NULL
+                      AND created_at < \(youngest)
+                    RETURNING 1
                 )
                 SELECT count(*) FROM scheduled
                 """, as: Int.self) ?? 0

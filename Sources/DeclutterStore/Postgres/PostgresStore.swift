@@ -26,7 +26,7 @@ public struct PostgresStore: Store {
     public var imageLease: Duration = .seconds(600)
     /// How long one operation may take, waiting for a connection included, before it fails with
     /// `StoreUnavailable` (the server unreachable, say): no caller waits longer for the store.
-    public var operationTimeout: Duration = .seconds(10)
+    public let operationTimeout: Duration
     let life: Life
 
     /// What ends with the store: the pool's run, the counts of its writes, whether it still takes them.
@@ -44,20 +44,31 @@ public struct PostgresStore: Store {
     /// schema is this binary's. Throws `DatabaseRefusal`, having written nothing, for a database this binary must
     /// not migrate (a newer declutterd's, another application's).
     /// Throws `StoreUnavailable` when no connection comes within `openTimeout`.
+    /// `operationTimeout` bounds each operation from the start (the server ends a statement past it too).
+    /// Refuses, with `StoreUnavailable`, a server whose `synchronous_commit` is off: a commit it acknowledged could
+    /// be lost in a crash, and with it an acknowledged callback.
     public static func open(_ location: PostgresLocation, maximumConnections: Int = 16, instance: String? = nil,
-                            openTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "declutterd.postgres")) async throws -> PostgresStore {
+                            operationTimeout: Duration = .seconds(10), openTimeout: Duration = .seconds(30),
+                            logger: Logger = Logger(label: "declutterd.postgres")) async throws -> PostgresStore {
         // The pool's own log (each failed connection attempt, at info) only at warning and above: a server that is
         // down is told once, by what failed because of it.
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .warning)
-        let client = PostgresClient(configuration: location.clientConfiguration(maximumConnections: maximumConnections),
+        let client = PostgresClient(configuration: location.clientConfiguration(maximumConnections: maximumConnections, statementTimeout: operationTimeout),
                                     backgroundLogger: poolLogger)
         let pool = Task { await client.run() }
         let store = PostgresStore(
             client: client, logger: logger, instance: instance ?? Self.defaultInstance(), location: .postgres(redactedURL: location.redacted),
-            connection: location, commits: CommitSignal(), life: Life(pool: pool))
+            connection: location, commits: CommitSignal(), operationTimeout: operationTimeout, life: Life(pool: pool))
         do {
             try await store.bounded(by: openTimeout) {
+                let durability = try await client.withConnection { connection in
+                    try await connection.value("SHOW synchronous_commit", as: String.self, logger: logger)
+                }
+                guard durability != "off" else {
+                    throw StoreUnavailable(reason: "PostgreSQL at \(location.redacted) runs with synchronous_commit = off: a commit it "
+                        + "acknowledged could be lost in a crash; declutterd needs it on (or remote_write, remote_apply, local)")
+                }
                 try await PostgresMigrator(client: client, location: location.redacted, logger: logger).migrate()
             }
         } catch {
@@ -71,10 +82,15 @@ public struct PostgresStore: Store {
     /// even if `body` waits on regardless (`Deadline`).
     func bounded<T: Sendable>(by limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = limit ?? operationTimeout
-        return try await Deadline.run(within: limit, onTimeout: { [connection] in
-            StoreUnavailable(reason: await PostgresProbe.why(connection, within: .seconds(2))
-                ?? "PostgreSQL at \(connection.redacted) did not answer within \(limit)")
-        }, body)
+        do {
+            return try await Deadline.run(within: limit, onTimeout: { [connection] in
+                StoreUnavailable(reason: await PostgresProbe.why(connection, within: .seconds(2))
+                    ?? "PostgreSQL at \(connection.redacted) did not answer within \(limit)")
+            }, body)
+        } catch let failure as PSQLError {
+            // postgres-nio's own description says nothing (on purpose): what failed, without the query's values.
+            throw StoreUnavailable(reason: "PostgreSQL at \(connection.redacted): \(PostgresProbe.describe(failure))")
+        }
     }
 
     /// `host:pid:random`: unique among the instances, readable in a lease column.

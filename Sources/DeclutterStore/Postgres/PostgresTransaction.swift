@@ -133,13 +133,13 @@ struct PostgresTransaction {
                 INSERT INTO messages (type, generation, version, created_at, body)
                 VALUES (\(message.type.rawValue), \(message.generation), \(message.version), \(message.createdAt), \(message.body))
                 RETURNING id
-            ), held AS (
-                SELECT pg_advisory_xact_lock(\(PostgresMessageIDs.lockSpace), \(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
+            ), queued AS (
+                INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
+                SELECT message.id, endpoints.id, 'pending', \(message.createdAt), \(message.createdAt), \(message.createdAt)
+                FROM message CROSS JOIN endpoints
+                WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
             )
-            INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
-            SELECT message.id, endpoints.id, 'pending', \(message.createdAt), \(message.createdAt), \(message.createdAt)
-            FROM message CROSS JOIN held CROSS JOIN endpoints
-            WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
+            SELECT pg_advisory_xact_lock(\(PostgresMessageIDs.lockSpace), \(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
             """)
     }
 
