@@ -180,6 +180,17 @@ def main():
         wrong = [row for row in rows if row[1] and row[2] in ("SUCCEEDED", "FAILED") and true_status(sandbox_port, row[1]) != row[2]]
         with urllib.request.urlopen(f"http://127.0.0.1:{sandbox_port}/sandbox/counters", timeout=10) as response:
             counters = json.loads(response.read())
+
+        # 4. Files without a shared folder: every archived image is served by B, those A downloaded included
+        # (B's folder lacks them: they come from the database), each body hashing to its name.
+        archived = postgres.psql(url, "SELECT generation, position, sha256 FROM images WHERE state = 'archived' ORDER BY id")
+        folder = os.path.join(work, f"images-{ports['B'][0]}")
+        from_database = sum(1 for _, _, sha256 in archived if not os.path.exists(os.path.join(folder, sha256[:2], sha256[2:4], sha256)))
+        served_wrong = []
+        for generation, position, sha256 in archived:
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports['B'][1]}/v1/generations/{generation}/images/{position}", timeout=30) as response:
+                if hashlib.sha256(response.read()).hexdigest() != sha256:
+                    served_wrong.append((generation, position))
     finally:
         for process in ([] if killed else [a]) + [b, sandbox]:
             process.send_signal(signal.SIGTERM)
@@ -193,7 +204,10 @@ def main():
     print(f"polls: {sum(retrievals.values())} retrieval calls over {len(retrievals)} generations (at most {max(retrievals.values(), default=0)} "
           f"for one); overlapping retrievals of one generation: {counters['overlapping_retrievals']}; "
           f"callbacks dropped by the sandbox: {counters['callbacks_dropped']}")
+    print(f"files: {len(archived)} archived images served by B ({from_database} of them not in its folder: from the database), "
+          f"each matching its SHA-256: {not served_wrong}")
     failures = []
+    if served_wrong: failures.append(f"images served with other bytes: {served_wrong[:5]}")
     if lost: failures.append(f"acknowledged callbacks lost: {lost[:5]}")
     if not one_each: failures.append("an Idempotency-Key made two generations")
     if pending: failures.append(f"generations never settled: {pending[:5]}")
