@@ -160,16 +160,10 @@ public protocol ArchiveStore: Sendable {
 
 /// What retention removes.
 public protocol RetentionStore: Sendable {
-    /// Deletes up to `batch` of the oldest events received before `cutoff`, in one short group-commit write.
-    /// Returns how many went: fewer than `batch` means none older is left at the head of the table.
-    func pruneEvents(receivedBefore cutoff: Date, batch: Int) async throws -> Int
-    /// Deletes up to `batch` of the oldest messages written before `cutoff`, with their deliveries and attempts,
-    /// whatever their state: past the retention a message is history, delivered or not.
-    func pruneMessages(createdBefore cutoff: Date, batch: Int) async throws -> Int
-    /// Deletes up to `batch` of the oldest delivery attempts made before `cutoff`.
-    func pruneAttempts(madeBefore cutoff: Date, batch: Int) async throws -> Int
-    /// Deletes up to `batch` of the oldest deliveries queued before `cutoff` (their attempts with them).
-    func pruneDeliveries(createdBefore cutoff: Date, batch: Int) async throws -> Int
+    /// Looks at the first `batch` rows of `table` by id only (ids grow with time), so a round costs the same at any
+    /// table size, and deletes those older than `cutoff` in one short write. Returns how many went: fewer than
+    /// `batch` means none older is left at the head of the table.
+    func pruneHead(of table: HistoryTable, before cutoff: Date, batch: Int) async throws -> Int
     /// Marks pruned up to `batch` archived images and `batch` uploads of generations that ended before `cutoff`.
     /// Walks the archived images in id order (the `images_by_state` index), each joined to its generation.
     func pruneImages(endedBefore cutoff: Date, batch: Int, at date: Date) async throws -> PrunedFiles
@@ -179,6 +173,42 @@ public protocol RetentionStore: Sendable {
     /// a new download of the same bytes was recorded. Returns how many.
     func requeueImages(sha256: String, at date: Date) async throws -> Int
 }
+/// The tables retention trims from their head, each with the time its rows are aged by.
+public enum HistoryTable: String, Sendable, CaseIterable {
+    case events
+    /// With their deliveries and attempts, whatever their state: past the retention a message is history.
+    case messages
+    case deliveryAttempts = "delivery_attempts"
+    /// With their attempts.
+    case deliveries
+
+    var timeColumn: String {
+        switch self {
+        case .events: "received_at"
+        case .messages, .deliveries: "created_at"
+        case .deliveryAttempts: "attempted_at"
+        }
+    }
+}
+
+extension RetentionStore {
+    public func pruneEvents(receivedBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: .events, before: cutoff, batch: batch)
+    }
+
+    public func pruneMessages(createdBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: .messages, before: cutoff, batch: batch)
+    }
+
+    public func pruneAttempts(madeBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: .deliveryAttempts, before: cutoff, batch: batch)
+    }
+
+    public func pruneDeliveries(createdBefore cutoff: Date, batch: Int) async throws -> Int {
+        try await pruneHead(of: .deliveries, before: cutoff, batch: batch)
+    }
+}
+
 /// The whole store: every part above, and its life.
 public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, RetentionStore {
     /// Which engine, and where (for logs, `check-config` and `/readyz`; never a password).
