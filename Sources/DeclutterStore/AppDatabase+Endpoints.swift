@@ -28,22 +28,6 @@ extension AppDatabase {
         }
     }
 
-    /// Applies `edit`; nil when there is no such endpoint.
-    public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.apply(edit) }
-    }
-
-    /// Enables (clearing the failure record) or disables an endpoint; nil when there is no such endpoint.
-    /// Pending deliveries of a disabled endpoint wait; they go out once it is enabled again.
-    public func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.setEnabled(enabled, reason: reason) }
-    }
-
-    /// Replaces the secret; the previous one keeps signing until `overlapUntil`. Nil when there is no such endpoint.
-    public func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.rotateSecret(to: secret, overlapUntil: overlapUntil) }
-    }
-
     /// Deletes an endpoint with its deliveries and their attempts; false when there was none. It is disabled
     /// first (nothing more is queued or sent to it), then its history goes `batch` deliveries (with their
     /// attempts) per write, so that a long history never holds the write lock for one long delete.
@@ -60,7 +44,7 @@ extension AppDatabase {
         return try await write { db in try EndpointRecord.deleteOne(db, key: id) }
     }
 
-    private func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord? {
+    public func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord? {
         try await write { db in
             guard var endpoint = try EndpointRecord.fetchOne(db, key: id) else { return nil }
             change(&endpoint)

@@ -83,13 +83,9 @@ public protocol GenerationStore: Sendable {
 public protocol DeliveryStore: Sendable {
     /// Inserts an endpoint unless `limit` endpoints exist already (counted in the same transaction); nil then.
     func createEndpoint(_ endpoint: EndpointRecord, limit: Int) async throws -> EndpointRecord?
-    /// Applies `edit`; nil when there is no such endpoint.
-    func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord?
-    /// Enables (clearing the failure record) or disables an endpoint; nil when there is no such endpoint.
-    /// Pending deliveries of a disabled endpoint wait; they go out once it is enabled again.
-    func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord?
-    /// Replaces the secret; the previous one keeps signing until `overlapUntil`. Nil when there is no such endpoint.
-    func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord?
+    /// Reads the endpoint (locked against writers changing it at once), applies `change`, writes it with
+    /// `updated_at` = `date`; nil when there is no such endpoint. Editing, enabling and rotating are made of it.
+    func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord?
     /// Deletes an endpoint with its deliveries and their attempts; false when there was none. It is disabled
     /// first (nothing more is queued or sent to it), then its history goes `batch` deliveries (with their
     /// attempts) per write, so that a long history never holds the write lock for one long delete.
@@ -122,6 +118,24 @@ public protocol DeliveryStore: Sendable {
     /// One delivery with its message and every attempt, oldest first.
     func delivery(_ id: Int64) async throws -> DeliveryListing?
     func deliveryStats() async throws -> DeliveryStats
+}
+
+extension DeliveryStore {
+    /// Applies `edit`; nil when there is no such endpoint.
+    public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
+        try await changeEndpoint(id, at: date) { $0.apply(edit) }
+    }
+
+    /// Enables (clearing the failure record) or disables an endpoint; nil when there is no such endpoint.
+    /// Pending deliveries of a disabled endpoint wait; they go out once it is enabled again.
+    public func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord? {
+        try await changeEndpoint(id, at: date) { $0.setEnabled(enabled, reason: reason) }
+    }
+
+    /// Replaces the secret; the previous one keeps signing until `overlapUntil`. Nil when there is no such endpoint.
+    public func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord? {
+        try await changeEndpoint(id, at: date) { $0.rotateSecret(to: secret, overlapUntil: overlapUntil) }
+    }
 }
 
 /// Result images and uploaded inputs.

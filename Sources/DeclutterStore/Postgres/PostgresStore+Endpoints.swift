@@ -18,18 +18,6 @@ extension PostgresStore {
         }
     }
 
-    public func editEndpoint(_ id: Int64, _ edit: EndpointEdit, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.apply(edit) }
-    }
-
-    public func setEndpointEnabled(_ id: Int64, _ enabled: Bool, reason: String?, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.setEnabled(enabled, reason: reason) }
-    }
-
-    public func rotateSecret(of id: Int64, to secret: String, overlapUntil: Date, at date: Date) async throws -> EndpointRecord? {
-        try await changeEndpoint(id, at: date) { $0.rotateSecret(to: secret, overlapUntil: overlapUntil) }
-    }
-
     /// As on SQLite: disabled first, then its deliveries (their attempts with them, by cascade) `batch` per
     /// transaction, then the endpoint.
     public func deleteEndpoint(_ id: Int64, batch: Int) async throws -> Bool {
@@ -54,7 +42,7 @@ extension PostgresStore {
 
     /// Reads the endpoint locked (instances changing one endpoint at once take turns, each seeing what the other
     /// wrote: two rotations keep both secrets in order), applies `change`, writes it.
-    private func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord? {
+    public func changeEndpoint(_ id: Int64, at date: Date, _ change: @escaping @Sendable (inout EndpointRecord) -> Void) async throws -> EndpointRecord? {
         try await transaction { tx in
             tx.outbox.note()
             guard var endpoint = try await tx.endpoint(id, lock: .forNoKeyUpdate) else { return nil }
