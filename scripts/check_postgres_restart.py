@@ -14,7 +14,6 @@ Usage: scripts/check_postgres_restart.py [path/to/declutterd] [--generations 300
 """
 
 import argparse
-import hashlib
 import http.client
 import json
 import os
@@ -107,10 +106,7 @@ def main():
             serve.kill()
             serve.wait()
             stopped = False
-    hashes = [hashlib.sha256(token.encode()).hexdigest() for token in acknowledged]
-    settled = dict(postgres.psql(url, "SELECT callback_token_hash, status || ':' || (SELECT count(*) FROM events e WHERE e.generation = g.id "
-                                      "AND e.source = 'callback' AND e.outcome = 'applied') FROM generations g"))
-    lost = [h for h in hashes if settled.get(h) != "SUCCEEDED:1"]
+    lost = postgres.not_kept(url, acknowledged)
     unanswered = len(tokens) - len(set(acknowledged))
     print(f"answers: {statuses}; {before_stop} acknowledged before PostgreSQL stopped, {len(acknowledged)} in all")
     print(f"/readyz while down: {ready_down[0]} {ready_down[1].get('reasons')}; after: {ready_after[0]}")

@@ -163,10 +163,7 @@ def main():
         killed = True
         for worker in workers:
             worker.join()
-        acknowledged_hashes = [hashlib.sha256(token.encode()).hexdigest() for token in acknowledged]
-        settled = dict(postgres.psql(url, "SELECT callback_token_hash, status || ':' || (SELECT count(*) FROM events e WHERE e.generation = g.id "
-                                          "AND e.source = 'callback' AND e.outcome = 'applied') FROM generations g WHERE kind = 'tracked'"))
-        lost = [h for h in acknowledged_hashes if settled.get(h) != "SUCCEEDED:1"]
+        lost = postgres.not_kept(url, acknowledged)
 
         # 3. B settles every submitted generation, A's claimed polls included once their lease ends.
         deadline = time.monotonic() + 120

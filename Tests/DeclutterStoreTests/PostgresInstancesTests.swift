@@ -48,7 +48,7 @@ struct PostgresInstancesTests {
         try await withTemporaryPostgresSchema { location in
             let store = try await PostgresStore.open(location, maximumConnections: 2)
             _ = try await store.submitted()
-            try await store.transaction { tx in
+            _ = try await store.transaction { tx in
                 try await tx.execute("INSERT INTO declutterd_migrations (identifier) VALUES ('v99: from a newer declutterd')")
             }
             try await store.close()
@@ -134,6 +134,28 @@ struct PostgresInstancesTests {
             }
             try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(3)) }
             #expect(try await a.messages(matching: MessageFilter(after: 2)).map(\.sequence) == [4])
+        }
+    }
+
+    @Test("an instance following the other's changes hears of the generations the other changes, and of none changed before")
+    func changesOfTheOtherInstanceAreHeard() async throws {
+        try await withTwoInstances { a, b in
+            let before = try await a.submitted()  // a message about it, before b follows
+            let (heard, hear) = AsyncStream<Int64>.makeStream()
+            let following = Task { await b.followChanges(generationChanged: { hear.yield($0) }) }
+            defer { following.cancel() }
+            // a keeps changing generations until b hears of one: no guess at when b began following.
+            let changing = Task {
+                for _ in 0..<100 where !Task.isCancelled {
+                    _ = try? await a.submitted()
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                hear.finish()  // 10 s of changes and nothing heard: the test fails rather than waits
+            }
+            defer { changing.cancel() }
+            var iterator = heard.makeAsyncIterator()
+            let first = try #require(await iterator.next())
+            #expect(first > before.row, "one a changed after b followed (rows grow); not the one changed before")
         }
     }
 

@@ -39,3 +39,11 @@ def seed(url, tokens):
     subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c",
                     "\\copy generations (generation_id, kind, status, callback_token_hash, created_at, submitted_at, updated_at, "
                     "next_poll_at, version) FROM STDIN"], input=rows, text=True, check=True, capture_output=True)
+
+
+def not_kept(url, tokens):
+    """The tokens among `tokens` whose generation is not SUCCEEDED with exactly one applied callback event: callbacks
+    answered 204 that the database does not hold."""
+    kept = {row[0] for row in psql(url, "SELECT callback_token_hash FROM generations g WHERE status = 'SUCCEEDED' AND (SELECT count(*) "
+                                        "FROM events e WHERE e.generation = g.id AND e.source = 'callback' AND e.outcome = 'applied') = 1")}
+    return [token for token in tokens if hashlib.sha256(token.encode()).hexdigest() not in kept]

@@ -19,7 +19,7 @@ extension PostgresStore {
     }
 
     func followChanges(generationChanged: @escaping @Sendable (Int64) -> Void, coalescing: Duration, fallback: Duration) async {
-        let feed = MessageFeed(start: (try? await latestMessageID()) ?? 0)
+        let feed = MessageFeed(start: (try? await latestMessageSequence()) ?? 0)
         await withDiscardingTaskGroup { group in
             group.addTask { await announceCommits(every: coalescing) }
             group.addTask { await listen(feed: feed, generationChanged: generationChanged) }
@@ -38,7 +38,7 @@ extension PostgresStore {
             try? await Task.sleep(for: pause)
             guard life.committedSinceAnnounced.exchange(false, ordering: .acquiringAndReleasing) else { continue }
             do {
-                try await bounded { [client, instance, logger] in
+                _ = try await bounded { [client, instance, logger] in
                     try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
                 }
             } catch {
@@ -77,48 +77,31 @@ extension PostgresStore {
     }
 
     /// Pokes `commits`, and tells `generationChanged` of every generation the messages since the last look are about.
+    /// Reads up to the first message still being committed (`PostgresMessageIDs`), so none is passed over.
     private func look(feed: MessageFeed, generationChanged: @Sendable (Int64) -> Void) async {
         commits.poke()
-        guard let rows = try? await all("""
-            SELECT id, generation FROM messages WHERE id > \(feed.lowestUnseen) ORDER BY id LIMIT 1000
-            """, { try $0.decode((Int64, Int64?).self) }) else { return }
-        for row in feed.unseen(rows) { generationChanged(row) }
-    }
-
-    private func latestMessageID() async throws -> Int64 {
-        try await value("SELECT coalesce(max(id), 0) FROM messages", as: Int64.self) ?? 0
+        let after = feed.cursor
+        guard let rows = try? await read({ [logger] connection in
+            var query: PostgresQuery = "SELECT id, generation FROM messages WHERE id > \(after)"
+            if let horizon = try await PostgresMessageIDs.horizon(after: after, on: connection, logger: logger) {
+                query.append(" AND id < ", horizon)
+            }
+            query.append(" ORDER BY id LIMIT ", 1000)
+            return try await connection.all(query, logger: logger) { try $0.decode((Int64, Int64?).self) }
+        }) else { return }
+        feed.advance(to: rows.last?.0 ?? after)
+        for case (_, let generation?) in rows { generationChanged(generation) }
     }
 }
 
-/// The messages `followChanges` has seen: ids are handed out in one order and committed in another, so it looks
-/// a little below the highest id seen (`window`), and remembers the ids it saw there.
+/// Where `followChanges` has read the messages up to.
 final class MessageFeed: Sendable {
-    private struct Seen {
-        /// Ids at or below are old news: there when following began, or below the window.
-        var floor: Int64
-        var highest: Int64
-        var recent: Set<Int64> = []
-    }
+    private let read: Mutex<Int64>
 
-    /// How far below the highest id seen a message may still appear (transactions in flight at once).
-    static let window: Int64 = 256
-    private let seen: Mutex<Seen>
+    init(start: Int64) { read = Mutex(start) }
 
-    init(start: Int64) { seen = Mutex(Seen(floor: start, highest: start)) }
+    var cursor: Int64 { read.withLock { $0 } }
 
-    var lowestUnseen: Int64 { seen.withLock { $0.floor } }
-
-    /// The generations of the messages in `rows` not seen before.
-    func unseen(_ rows: [(Int64, Int64?)]) -> [Int64] {
-        seen.withLock { seen in
-            var generations: [Int64] = []
-            for (id, generation) in rows where id > seen.floor && seen.recent.insert(id).inserted {
-                if let generation { generations.append(generation) }
-            }
-            seen.highest = max(seen.highest, rows.map(\.0).max() ?? 0)
-            seen.floor = max(seen.floor, seen.highest - Self.window)
-            seen.recent = seen.recent.filter { $0 > seen.floor }
-            return generations
-        }
-    }
+    /// Never backwards: two looks may overlap.
+    func advance(to id: Int64) { read.withLock { $0 = max($0, id) } }
 }
