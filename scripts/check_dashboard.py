@@ -19,11 +19,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import zlib
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -34,6 +34,28 @@ from loopback import free_port, wait_for  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "dashboard-key"
 USER = "00000000-0000-4000-8000-00000000da5b"
+# How long any one wait for the browser or the daemon may take: far more than either needs on a loaded machine,
+# so that only something that never happens reaches it.
+PATIENCE = 120
+
+# Run before each page's own scripts (through DevTools, so the CSP does not apply): counts the page's event streams
+# as they connect or fail, so that the check waits for that instead of for a while. The streams are app.js's own.
+WATCH_EVENT_STREAMS = """
+(function () {
+  var streams = window.checkEventStreams = { created: 0, opened: 0, failed: 0 };
+  var Original = window.EventSource;
+  if (!Original) return;
+  function Watched(url, options) {
+    var source = new Original(url, options), settled = false;
+    streams.created++;
+    source.addEventListener('open', function () { if (!settled) { settled = true; streams.opened++; } });
+    source.addEventListener('error', function () { if (!settled) { settled = true; streams.failed++; } });
+    return source;
+  }
+  Watched.prototype = Original.prototype;
+  window.EventSource = Watched;
+})();
+"""
 
 
 def png(width, height, seed):
@@ -65,7 +87,7 @@ class Servers:
             [binary, "sandbox", "--port", str(sandbox_port), "--api-key", KEY, "--user-id", USER, "--start-ms", "300",
              "--min-completion-ms", "2500", "--max-completion-ms", "3500", "--image-size", "320x240"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_for(lambda: "listening" in open(log.name).read(), 30, "the sandbox")
+        wait_for(lambda: "listening" in open(log.name).read(), PATIENCE, "the sandbox")
         environment = {
             "PATH": os.environ.get("PATH", ""), "HOME": work,
             "DECLUTTERD_API_KEY": KEY, "DECLUTTERD_UPSTREAM_USER_ID": USER, "DECLUTTERD_UPSTREAM_BASE_URL": self.sandbox_url,
@@ -75,14 +97,19 @@ class Servers:
             "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local}",
             "DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true",
             "DECLUTTERD_LOG_LEVEL": "warning",
+            # A callback the sandbox gave up on (it waits 10 s, and never retries) is polled for instead of after the
+            # default 10 minutes; callbacks come within a few seconds, so polls only rescue a lost one.
+            "DECLUTTERD_POLLING_CALLBACK_GRACE": "30s",
+            "DECLUTTERD_POLLING_INITIAL_INTERVAL": "5s",
+            "DECLUTTERD_POLLING_MAX_INTERVAL": "5s",
         }
         self.serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
                                       stderr=open(os.path.join(work, "serve.log"), "w"), stdin=subprocess.DEVNULL)
-        wait_for(self.ready, 60, "declutterd serve")
+        wait_for(self.ready, PATIENCE, "declutterd serve")
 
     def ready(self):
         try:
-            with urllib.request.urlopen(self.base + "/readyz", timeout=1) as response:
+            with urllib.request.urlopen(self.base + "/readyz", timeout=10) as response:
                 return response.status == 200
         except OSError:
             return False
@@ -111,7 +138,17 @@ def browser():
         options.add_argument(argument)
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_EVENT_STREAMS})
+    return driver
+
+
+def until(driver, condition):
+    """The first truthy value of `condition(driver)`, None if there is none within PATIENCE seconds."""
+    try:
+        return WebDriverWait(driver, PATIENCE).until(condition)
+    except TimeoutException:
+        return None
 
 
 class Check:
@@ -127,11 +164,19 @@ class Check:
         """Console errors and failed requests (Chrome logs a failed load as a SEVERE console entry) since the last call."""
         return [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
 
+    def streams_settled(self):
+        """Every event stream the page opened has connected or failed: the last request a page makes by itself."""
+        streams = self.driver.execute_script("return window.checkEventStreams")
+        return streams["opened"] + streams["failed"] >= streams["created"]
+
     def load(self, path):
         self.driver.get(self.base + path)
-        WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
-        time.sleep(0.5)  # let app.js run and any late request fail (a failure is what this waits to see, not a success)
-        problems = self.problems()
+        # `complete`: the images loaded or failed, and app.js (deferred) has run. Then its event stream, if the
+        # page has one, connected or failed: a failure is what this waits to see, so it waits for the outcome.
+        loaded = until(self.driver, lambda d: d.execute_script("return document.readyState") == "complete" and self.streams_settled())
+        failed_streams = self.driver.execute_script("return window.checkEventStreams.failed")
+        problems = self.problems() + ([] if loaded else [f"not loaded within {PATIENCE} s"]) + \
+            ([f"{failed_streams} event stream(s) failed"] if failed_streams else [])
         self.expect(not problems, f"{path}: loads with no console error and no failed request {problems if problems else ''}")
         self.expect(bool(self.driver.title) and self.driver.find_elements(By.CSS_SELECTOR, "main"), f"{path}: has a title and a main landmark")
 
@@ -150,7 +195,7 @@ def main():
         request("POST", servers.base + "/v1/endpoints", {"url": "http://127.0.0.1:9/hook", "description": "the check's app"})
         first = seeded[0]
         wait_for(lambda: all(entry.get("state") == "archived" for entry in servers.generation(first).get("archive") or [{}]),
-                 60, "the first generation's results archived")
+                 PATIENCE, "the first generation's results archived")
         driver = browser()
         check = Check(driver, servers.base)
 
@@ -165,17 +210,18 @@ def main():
         rows = {row.get_attribute("data-generation-id") for row in driver.find_elements(By.CSS_SELECTOR, "#generations tr[data-generation-id]")}
         check.expect({str(row) for row in seeded} <= rows, f"the list shows the seeded generations {seeded} (rows: {sorted(rows)})")
 
-        # Live: a generation submitted while the list is open appears, then changes state, without a reload.
+        # Live: a generation submitted while the list is open appears, then changes state, without a reload. The
+        # stream starts at the next message committed, so the upload waits for it to be connected (load did).
         driver.execute_script("window.notReloaded = true")
         live = servers.upload(4)["id"]
         selector = f"#generations tr[data-generation-id='{live}']"
-        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, selector))
-        check.expect(True, f"generation {live}, submitted while the list was open, appears in it")
-        WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, selector).get_attribute("data-status") == "SUCCEEDED")
-        check.expect(driver.execute_script("return window.notReloaded === true"), f"its row turns SUCCEEDED without a reload")
+        check.expect(until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, selector)),
+                     f"generation {live}, submitted while the list was open, appears in it")
+        check.expect(until(driver, lambda d: d.find_element(By.CSS_SELECTOR, selector).get_attribute("data-status") == "SUCCEEDED")
+                     and driver.execute_script("return window.notReloaded === true"), f"its row turns SUCCEEDED without a reload")
 
         check.load(f"/generations/{first}")
-        WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        until(driver, lambda d: d.execute_script(
             "return ['before', 'after'].every(id => { const i = document.getElementById(id); return i && i.complete; })"))
         widths = driver.execute_script("return ['before', 'after'].map(id => document.getElementById(id).naturalWidth)")
         check.expect(all(width > 0 for width in widths), f"before and after images really loaded (naturalWidth {widths})")
@@ -186,14 +232,20 @@ def main():
         slider.send_keys(Keys.HOME)
         for _ in range(5):
             slider.send_keys(Keys.ARROW_RIGHT)
+        moved = lambda: looks()[:2] != before[:2] and looks()[2] != before[2]
+        until(driver, lambda d: moved())  # read once the page has reacted (its input handler), not at once
         after = looks()
         check.expect(before[:2] != after[:2] and before[2] != after[2], f"the slider moves the comparison ({before} → {after})")
 
         calls = servers.retrieval_calls()
         driver.find_element(By.ID, "refresh").click()
-        wait_for(lambda: servers.retrieval_calls() > calls, 20, "the refresh button's retrieval call")
-        check.expect(True, "the refresh button makes a retrieval call")
-        time.sleep(0.5)
+        # The page's answer to the click, its notice once the POST returned (the call made by then, and any error
+        # of the action logged), rather than a while.
+        notice = driver.find_element(By.ID, "notice")
+        answer = until(driver, lambda d: notice.text if notice.text.startswith("Refreshed") or notice.get_attribute("class") == "error"
+                       else None) or notice.text
+        check.expect(answer.startswith("Refreshed") and servers.retrieval_calls() > calls,
+                     f"the refresh button makes a retrieval call (notice: {answer!r})")
         problems = check.problems()
         check.expect(not problems, f"no console error after the actions {problems if problems else ''}")
 

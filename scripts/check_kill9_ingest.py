@@ -19,13 +19,15 @@ import sqlite3
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import outbox_cost as shared  # noqa: E402
+from loopback import wait_for  # noqa: E402
 
 def sender(port, tokens, acknowledged, lock):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    # A slow answer on a loaded machine is waited for: only the kill (a reset connection) ends a sender early.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for token in tokens:
         try:
             connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
@@ -47,9 +49,15 @@ def one_round(binary, number, generations, threads):
     workers = [threading.Thread(target=sender, args=(port, tokens[index::threads], acknowledged, lock)) for index in range(threads)]
     for worker in workers:
         worker.start()
-    time.sleep(random.uniform(0.3, 1.5))
-    serve.send_signal(signal.SIGKILL)
-    serve.wait()
+    # The kill comes at a random point of the load, counted in acknowledged callbacks rather than in seconds (on a
+    # loaded machine a second may see none, and the round would prove nothing).
+    target = random.randint(1, max(1, generations // 2))
+    try:
+        wait_for(lambda: len(acknowledged) >= target or not any(worker.is_alive() for worker in workers), 300,
+                 f"{target} acknowledged callbacks")
+    finally:
+        serve.send_signal(signal.SIGKILL)
+        serve.wait()
     for worker in workers:
         worker.join()
     db = sqlite3.connect(database)

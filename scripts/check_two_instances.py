@@ -36,12 +36,17 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import outbox_cost as shared  # noqa: E402
 import postgres  # noqa: E402
+from loopback import wait_for  # noqa: E402
 
 API_KEY = "bench-key"
 USER_ID = "00000000-0000-4000-8000-000000000001"
 LEASE = "32s"  # longer than a poll's request (30 s), notify.timeout and archive.timeout below
+# How long B may take to settle every generation after the kill: A's leases end after LEASE, and then B polls them
+# (every 2 s at most); far more than that on a loaded machine, so that only generations never settled reach it.
+SETTLE_SECONDS = 300
 
 
 def start_sandbox(binary, work):
@@ -55,7 +60,7 @@ def start_sandbox(binary, work):
 
 
 def wait_for_port(port, process):
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a debug build starting on a loaded machine: slow, not failed
     while time.monotonic() < deadline and process.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -86,7 +91,8 @@ def local_post(port, path, body, key=None):
 
 
 def sender(ports, tokens, acknowledged, lock):
-    connections = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=5) for port in ports}
+    # A slow answer on a loaded machine is waited for: only the kill (a reset connection) takes an instance out.
+    connections = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=60) for port in ports}
     dead = set()
     for index, token in enumerate(tokens):
         port = ports[index % len(ports)]
@@ -109,8 +115,13 @@ def true_status(sandbox_port, generation_id):
     request = urllib.request.Request(f"http://127.0.0.1:{sandbox_port}/api/declutter_total/get",
                                      data=json.dumps({"generation_id": generation_id, "user_id": USER_ID}).encode(),
                                      headers={"Content-Type": "application/json", "x-api-key": API_KEY}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())["status"]
+
+
+def sandbox_counters(sandbox_port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{sandbox_port}/sandbox/counters", timeout=60) as response:
+        return json.loads(response.read())
 
 
 def main():
@@ -147,8 +158,9 @@ def main():
         one_each = all(len(ids) == 1 for ids in keyed.values())
         submitted += [next(iter(ids)) for ids in keyed.values()]
 
-        # 2. Callback load over both, once both instances poll (the callback grace is 2 s); A killed meanwhile.
-        time.sleep(2.5)
+        # 2. Callback load over both, once the instances poll (the callback grace is 2 s, and half the callbacks are
+        # dropped): waited for as the sandbox's first retrieval call, not as a time. A killed meanwhile.
+        wait_for(lambda: sandbox_counters(sandbox_port)["retrieval_calls"] > 0, 120, "the first poll")
         tokens = shared.new_tokens(options.generations)
         postgres.seed(url, tokens)
         acknowledged, lock = [], threading.Lock()
@@ -157,7 +169,11 @@ def main():
                    for index in range(options.threads)]
         for worker in workers:
             worker.start()
-        time.sleep(random.uniform(0.3, 1.2))
+        # At a random point of the load, counted in acknowledged callbacks rather than in seconds (on a loaded
+        # machine a second may see none, and the kill would come before any load).
+        target = random.randint(1, max(1, options.generations // 2))
+        wait_for(lambda: len(acknowledged) >= target or not any(worker.is_alive() for worker in workers), 300,
+                 f"{target} acknowledged callbacks")
         a.send_signal(signal.SIGKILL)
         a.wait()
         killed = True
@@ -166,7 +182,7 @@ def main():
         lost = postgres.not_kept(url, acknowledged)
 
         # 3. B settles every submitted generation, A's claimed polls included once their lease ends.
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + SETTLE_SECONDS
         rows = []
         while time.monotonic() < deadline:
             rows = postgres.psql(url, "SELECT id, generation_id, status FROM generations WHERE kind <> 'tracked' ORDER BY id")
@@ -175,8 +191,7 @@ def main():
             time.sleep(1)
         pending = [row for row in rows if row[2] not in ("SUCCEEDED", "FAILED", "REJECTED")]
         wrong = [row for row in rows if row[1] and row[2] in ("SUCCEEDED", "FAILED") and true_status(sandbox_port, row[1]) != row[2]]
-        with urllib.request.urlopen(f"http://127.0.0.1:{sandbox_port}/sandbox/counters", timeout=10) as response:
-            counters = json.loads(response.read())
+        counters = sandbox_counters(sandbox_port)
 
         # 4. Files without a shared folder: every archived image is served by B, those A downloaded included
         # (B's folder lacks them: they come from the database), each body hashing to its name.
@@ -192,11 +207,11 @@ def main():
         for process in ([] if killed else [a]) + [b, sandbox]:
             process.send_signal(signal.SIGTERM)
         for process in [a, b, sandbox]:
-            process.wait(timeout=30)
+            process.wait(timeout=120)  # a graceful stop on a loaded machine: slow, not stuck
     retrievals = counters["retrieval_calls_by_generation"]
     print(f"callbacks: {len(acknowledged)} of {options.generations} acknowledged before and after SIGKILL of A; lost: {len(lost)}")
     print(f"submissions: {len(rows)} generations ({options.keys} Idempotency-Keys sent to both instances: "
-          f"{'one generation each' if one_each else 'SOME MADE TWO: ' + str(keyed)}); pending after 120 s: {len(pending)}; "
+          f"{'one generation each' if one_each else 'SOME MADE TWO: ' + str(keyed)}); pending after {SETTLE_SECONDS} s: {len(pending)}; "
           f"final state differing from the sandbox's: {len(wrong)}")
     print(f"polls: {sum(retrievals.values())} retrieval calls over {len(retrievals)} generations (at most {max(retrievals.values(), default=0)} "
           f"for one); overlapping retrievals of one generation: {counters['overlapping_retrievals']}; "

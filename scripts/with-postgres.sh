@@ -43,7 +43,8 @@ unix_socket_directories = '$cluster'
 max_connections = 300
 shared_buffers = 64MB
 CONF
-"${run_as[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start >/dev/null
+# -t 120: pg_ctl's own wait (60 s by default) is for a machine that is not busy.
+"${run_as[@]}" "$bin_dir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 120 start >/dev/null
 
 export DECLUTTERD_TEST_POSTGRES="postgres://$user@127.0.0.1:$port/postgres"
 export DECLUTTERD_TEST_POSTGRES_BIN="$bin_dir"

@@ -9,19 +9,21 @@ import Synchronization
 /// flight (which records nothing, and is due again after the restart).
 struct CommitDrivenLoop: Sendable {
     let commits: CommitSignal
+    let clock: DaemonClock
     let wakeSignal: WakeSignal
 
     init(commits: CommitSignal, clock: DaemonClock) {
         self.commits = commits
+        self.clock = clock
         self.wakeSignal = WakeSignal(clock: clock)
     }
 
     /// Ends the current (or next) sleep: a piece of work ended, and its slot is free.
     func wake() { wakeSignal.signal() }
 
-    /// Runs until a graceful shutdown. `startDue` adds the due work to the group and says how long to sleep
-    /// afterwards (nil: until woken).
-    func run(_ startDue: (inout DiscardingTaskGroup) async -> Duration?) async {
+    /// Runs until a graceful shutdown. `startDue` adds the work due at the date it is given to the group and says how
+    /// long to sleep from that date (nil: until woken).
+    func run(_ startDue: (inout DiscardingTaskGroup, Date) async -> Duration?) async {
         let commits = commits.subscribe()
         let stopping = Mutex(false)
         await withGracefulShutdownHandler {
@@ -30,8 +32,11 @@ struct CommitDrivenLoop: Sendable {
                     for await _ in commits { wakeSignal.signal() }
                 }
                 while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    let nap = await startDue(&group)
-                    await wakeSignal.wait(timeout: nap)
+                    // The instant first, then the date: the nap is counted from that instant, so a clock that moves
+                    // while the loop looks (a manual one in tests) can only end it early, never sleep past work due.
+                    let lookedAt = (instant: clock.now, date: clock.date())
+                    let nap = await startDue(&group, lookedAt.date)
+                    await wakeSignal.wait(until: nap.map { lookedAt.instant.advanced(by: $0) })
                 }
                 group.cancelAll()
             }

@@ -50,8 +50,12 @@ public final class Poller: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    let started = try await startDuePolls(in: &group)
-                    if !started { await wakeSignal.wait(timeout: try await napLength()) }
+                    // The instant first, then the date the due polls are read at: the nap is counted from that instant,
+                    // so a clock that moves while the loop looks (a manual one in tests) can only end the nap early,
+                    // never make it sleep past a poll that came due meanwhile.
+                    let lookedAt = (instant: clock.now, date: now())
+                    let started = try await startDuePolls(at: lookedAt.date, in: &group)
+                    if !started { await wakeSignal.wait(until: try await napEnd(from: lookedAt)) }
                 }
             }
         } onGracefulShutdown: { [wakeSignal] in
@@ -61,14 +65,14 @@ public final class Poller: Service, Sendable {
     }
 
     /// Starts the due polls there is room for; false when nothing could start.
-    private func startDuePolls(in group: inout ThrowingDiscardingTaskGroup<any Error>) async throws -> Bool {
+    private func startDuePolls(at date: Date, in group: inout ThrowingDiscardingTaskGroup<any Error>) async throws -> Bool {
         let room = schedule.configuration.maxInFlight - pollsInFlight
         guard room > 0 else { return false }
         let busy = inFlight.withLock { $0 }
         let due: [GenerationRecord]
         do {
             // Claimed (PostgreSQL leases them): exactly as many as will start, none of those in flight.
-            due = try await database.claimDueGenerations(at: now(), excluding: busy, limit: room)
+            due = try await database.claimDueGenerations(at: date, excluding: busy, limit: room)
         } catch {
             logger.error("cannot read due generations", metadata: ["error": "\(error)"])
             return false
@@ -88,14 +92,15 @@ public final class Poller: Service, Sendable {
         return !due.isEmpty
     }
 
-    /// Until the nearest poll date (never negative, never longer than `maximumNap`).
-    private func napLength() async throws -> Duration {
+    /// When the nap that follows a look at `lookedAt` ends: at the nearest poll date (at least a millisecond on,
+    /// never more than `maximumNap`).
+    private func napEnd(from lookedAt: (instant: DaemonClock.Instant, date: Date)) async throws -> DaemonClock.Instant {
         // A poll in flight keeps its past date until it is written; it wakes the loop when done.
         let busy = inFlight.withLock { $0 }
         guard busy.count < schedule.configuration.maxInFlight,
-              let next = try? await database.nextPollDate(excluding: busy) else { return Self.maximumNap }
-        let seconds = min(max(next.timeIntervalSince(now()), 0.001), Self.maximumNap.seconds)
-        return .milliseconds(Int64(seconds * 1000))
+              let next = try? await database.nextPollDate(excluding: busy) else { return lookedAt.instant.advanced(by: Self.maximumNap) }
+        let seconds = min(max(next.timeIntervalSince(lookedAt.date), 0.001), Self.maximumNap.seconds)
+        return lookedAt.instant.advanced(by: .milliseconds(Int64(seconds * 1000)))
     }
 
     /// Polls one generation now and returns it as stored afterwards (`refresh`); when a poll of it is

@@ -26,13 +26,19 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on a signal (one sent since the last wait counts), after `timeout`, or on cancellation. Without
-    /// a timeout, nothing sleeps on the clock meanwhile.
+    /// Returns on a signal (one sent since the last wait counts), after `timeout` (counted from this call), or on
+    /// cancellation. Without a timeout, nothing sleeps on the clock meanwhile.
     func wait(timeout: Duration?) async {
-        let timer = timeout.map { timeout in Task { [weak self, clock] in
+        await wait(until: timeout.map { clock.now.advanced(by: $0) })
+    }
+
+    /// Returns on a signal, at `deadline` on the clock, or on cancellation. The deadline is an instant, not a length:
+    /// a timer task that starts late (a busy machine) or a clock that moved meanwhile never stretches the sleep.
+    func wait(until deadline: DaemonClock.Instant?) async {
+        let timer = deadline.map { deadline in Task { [weak self, clock] in
             // Only a timer that ran out signals: a cancelled one (the wait ended early) must not.
             do {
-                try await clock.sleep(for: timeout)
+                try await clock.sleep(until: deadline)
                 self?.signal()
             } catch {}
         } }

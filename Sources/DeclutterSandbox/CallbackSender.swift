@@ -33,9 +33,10 @@ struct GenerationLifecycle: Sendable {
         return progress
     }
 
-    /// PROCESSING → the terminal state after the completion time, its callback, then any held-back one.
+    /// PROCESSING → the terminal state after the completion time (and the gate, if any), its callback, then any held-back one.
     func complete(_ generation: SandboxGeneration, after progress: Progress) async {
         try? await Task.sleep(for: generation.completionTime)
+        await state.configuration.completionGate?.pass()
         guard let done = await state.advance(generation.id, imageBase: imageBase()), done.webhook != nil else { return }
         let fate = await state.drawCallbackFate(for: done, status: done.status)
         await deliver(await state.payload(of: done), fate: fate, to: done.webhook)

@@ -25,6 +25,8 @@ public struct SandboxFaults: Sendable, Equatable {
     /// a generate that hangs still spends its photo, as a real timeout would leave it.
     public var timeout = 0.0
     public var hang: Duration = .seconds(30)
+    /// When set, a call that hangs waits at this gate instead of for `hang`, until the test releases it.
+    public var hangGate: SandboxGate?
     /// Generations that end FAILED (and are refunded).
     public var failure = 0.0
     /// The endpoints the API faults (429, 500, 503, timeout) apply to.
@@ -51,6 +53,8 @@ public struct SandboxConfiguration: Sendable {
     public var retrievalDelay: Duration = .zero
     /// Time from PROCESSING to the terminal state, drawn uniformly in this range.
     public var completionTime: ClosedRange<Double> = 5...20
+    /// When set, every generation also waits at this gate before it ends, until the test releases it.
+    public var completionGate: SandboxGate?
     /// Send a callback on PROCESSING as well as on the terminal state.
     public var callbackOnProgress = true
     /// Move to PROCESSING and deliver its callback before answering generate, so that callback beats the

@@ -122,7 +122,7 @@ struct SandboxRoutes: Sendable {
             return Self.json(.serviceUnavailable, Data(#"{"error":"temporarily unavailable"}"#.utf8))
         case .timeout:
             await state.count { $0.timeouts += 1 }
-            try await Task.sleep(for: state.configuration.faults.hang)
+            if let gate = state.configuration.faults.hangGate { await gate.pass() } else { try await Task.sleep(for: state.configuration.faults.hang) }
             return nil
         }
     }

@@ -161,7 +161,11 @@ actor SandboxState {
     }
 
     /// After this, generations stop moving and send no more callbacks.
-    func stop() { stopped = true }
+    func stop() {
+        stopped = true
+        configuration.completionGate?.release()
+        configuration.faults.hangGate?.release()
+    }
 
     /// Moves a generation on; a FAILED one gives its photo back.
     func advance(_ id: UUID, imageBase: String) -> SandboxGeneration? {

@@ -1,4 +1,5 @@
 import DeclutterAPI
+@testable import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
@@ -41,17 +42,24 @@ struct EndToEndLocalAPITests {
 
     @Test("?wait= returns as soon as the generation turns terminal")
     func waitReturnsOnTerminal() async throws {
-        let sandbox = E2E.sandbox { $0.completionTime = 0.3...0.3 }
+        let gate = SandboxGate()
+        let sandbox = E2E.sandbox { $0.completionGate = gate }
         try await Harness.with(sandbox: sandbox) { harness in
             let record = try await harness.submit()
             // PROCESSING when the job's first callback beat the recording of the answer (a loaded machine).
             #expect(["STARTING", "PROCESSING"].contains(record["status"] as? String ?? ""))
+            // Given a request holding on the generation while the job is held at the gate
+            let row = try E2E.row(record)
             let started = ContinuousClock.now
-            let reply = try await harness.local("GET", "/v1/generations/\(try E2E.row(record))?wait=5")
-            let elapsed = ContinuousClock.now - started
+            let waiting = Task { try await harness.local("GET", "/v1/generations/\(row)?wait=60") }
+            try await eventually("the request holding") { harness.daemon.daemon.poller.watch.waiting == 1 }
+            // When the job ends
+            gate.release()
+            // Then the request answers with the terminal record, long before its 60 s (a timeout would answer PROCESSING)
+            let reply = try await waiting.value
             #expect(reply.status == 200)
             #expect(reply.json["status"] as? String == "SUCCEEDED")
-            #expect(elapsed < .seconds(4), "held \(elapsed) for a job of ~0.31 s")
+            #expect(ContinuousClock.now - started < .seconds(30), "answered on the change, not at the end of its wait")
         }
     }
 

@@ -75,16 +75,20 @@ struct LaunchRetryTests {
 
     @Test("against the daemon: the retry of a timed-out submission returns the first generation; one photo is spent")
     func daemonReplaysTheFirstAttempt() async throws {
+        // The first generate is held until the test lets it go (the daemon never cuts it short): the client's first
+        // attempt times out whatever the machine's pace, and its retry has the same long timeout to be answered in.
+        let upstreamCall = SandboxGate()
         var sandbox = SandboxConfiguration.fast()
         sandbox.faults.timeout = 1
-        sandbox.faults.hang = .milliseconds(3000)
+        sandbox.faults.hangGate = upstreamCall
         sandbox.faults.faultyEndpoints = [.generate]
-        try await Harness.with(sandbox: sandbox) { harness in
-            let reply = try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL), callTimeout: .seconds(1),
+        try await Harness.with(sandbox: sandbox, adjust: { $0.upstream.requestTimeout = .seconds(300) }) { harness in
+            let reply = try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL), callTimeout: .seconds(5),
                                                       launchRetry: Self.quickRetry) {
                 try await $0.submit(imageURL: "https://images.example/room.jpg", auto: true, maskURL: nil, idempotencyKey: "k-slow")
             }
             #expect(reply.replayed, "the second attempt found the first one's key")
+            upstreamCall.release()
             let settled = try await harness.waitTerminal(reply.value.id)
             #expect(settled["status"] as? String == "SUCCEEDED")
             #expect(await harness.sandbox.sandbox.counters().generateCalls == 1)

@@ -165,13 +165,15 @@ struct ClientAgainstSandboxTests {
     func quotaAndRefund() async throws {
         var configuration = SandboxConfiguration.fast()
         configuration.faults.failure = 1
-        configuration.completionTime = 0.3...0.4  // both are spent before either is refunded
+        let gate = SandboxGate()
+        configuration.completionGate = gate  // both are spent before either is refunded
         try await withSandbox(configuration) { sandbox in
             let api = client(for: sandbox)
             let first = try await api.generate(imageURL: roomImage, auto: true, maskURL: nil, webhook: nil)
             let second = try await api.generate(imageURL: roomImage, auto: true, maskURL: nil, webhook: nil)
             #expect(first.remainingPhotos == 99)
             #expect(second.remainingPhotos == 98)
+            gate.release()
             let bothFailed = try await eventually {
                 let firstStatus = try await api.retrieve(first.generationID).payload.get().status
                 let secondStatus = try await api.retrieve(second.generationID).payload.get().status

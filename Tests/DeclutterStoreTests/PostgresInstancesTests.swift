@@ -137,6 +137,39 @@ struct PostgresInstancesTests {
         }
     }
 
+    /// Advisory locks belong to the whole database: without the schema in the key, a transaction publishing id 1 in one
+    /// schema held up the readers of every other schema at their own missing id 1 (the tests share a database, one
+    /// schema each, and failed that way at random; so would two deployments sharing one database).
+    @Test("a message being committed in another schema of the same database does not hold this schema's readers up")
+    func messageLocksStayInTheirSchema() async throws {
+        try await withTwoInstances { other, _ in
+            try await withTwoInstances { a, _ in
+                let view = QuotaLowView(remainingPhotos: 3, threshold: 10, generationID: nil, recordedAt: "2027-01-15T08:00:00Z")
+                let (held, release) = AsyncStream<Void>.makeStream()
+                let (begun, begin) = AsyncStream<Void>.makeStream()
+                // Given the other schema's transaction holding its id 1, open
+                let open = Task {
+                    try await other.transaction { tx in
+                        try await tx.publishQuotaLow(view, at: t0)
+                        begin.yield()
+                        for await _ in held { break }
+                    }
+                }
+                for await _ in begun { break }
+                // When this schema's id 1 rolls back and its id 2 commits
+                _ = try? await a.transaction { tx in
+                    try await tx.publishQuotaLow(view, at: t0)
+                    throw StoreError.closed
+                }
+                try await a.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
+                // Then a reader here passes over the gap at 1: nothing of this schema holds it
+                #expect(try await a.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [2])
+                release.yield()
+                try await open.value
+            }
+        }
+    }
+
     @Test("an instance following the other's changes hears of the generations the other changes, and of none changed before")
     func changesOfTheOtherInstanceAreHeard() async throws {
         try await withTwoInstances { a, b in

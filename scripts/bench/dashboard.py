@@ -40,19 +40,22 @@ def start(binary, work, local):
     }
     process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
                                stderr=open(os.path.join(work, "serve.log"), "a"), stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    # Patient on a loaded machine (a debug build migrating, a first answer slower than a second): only a daemon that
+    # never answers, or exits, fails here.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{local}/healthz", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/healthz", timeout=10):
                 return process
         except OSError:
             time.sleep(0.1)
+    process.kill()
     sys.exit("declutterd serve did not start")
 
 
 def stop(process):
     process.terminate()
-    process.wait(timeout=30)
+    process.wait(timeout=120)  # a graceful stop drains requests and commits: slow, not stuck, on a loaded machine
 
 
 def stamp(moment):

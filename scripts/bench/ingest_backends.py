@@ -93,13 +93,13 @@ def measure(name, binary, options, database, tokens, instances):
     print(f"== {name}")
     print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
     print(f"POST /callbacks/{{token}}: {callbacks['rate']:9.0f} req/s  p50 {callbacks['p50']:.2f} ms  p99 {callbacks['p99']:.2f} ms  "
-          f"non-2xx {callbacks['non2xx']}  ({callbacks['rate'] / bare['rate']:.3f}x the bare route)")
+          f"non-2xx {callbacks['non2xx']}  ({ingest.ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
     print(f"daemon CPU per callback: {cpu / max(1, callbacks['requests']) * 1e6:.0f} µs"
           + (f"; PostgreSQL server CPU per callback: {server / max(1, callbacks['requests']) * 1e6:.0f} µs" if database.startswith("postgres") else ""))
     print(f"database: {reached} of {len(tokens)} generations reached by a callback, {applied} of them SUCCEEDED with one applied callback event")
     if applied != reached:
         sys.exit(f"{name}: {reached - applied} generations reached without their state or event")
-    return callbacks["rate"] / bare["rate"]
+    return ingest.ratio(callbacks["rate"], bare["rate"])
 
 
 def main():

@@ -109,8 +109,8 @@ def free_port():
 
 
 def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None):
-    """`declutterd serve` on `database` (a path, or a postgres:// URL), returning once its callback port accepts.
-    `extra`: more environment (it wins)."""
+    """`declutterd serve` on `database` (a path, or a postgres:// URL), returning once its callback port accepts, and
+    its local one when given (the two are bound one after the other). `extra`: more environment (it wins)."""
     environment = {
         "PATH": os.environ.get("PATH", ""), "HOME": work,
         "DECLUTTERD_API_KEY": "bench-key", "DECLUTTERD_UPSTREAM_USER_ID": "00000000-0000-4000-8000-000000000001",
@@ -128,20 +128,26 @@ def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None
     }
     err = open(os.path.join(work, "serve.err"), "a")
     process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    # A debug build migrating a database on a loaded machine can take a while: only one that never listens (or
+    # exits) fails here.
+    deadline = time.monotonic() + 120
+    waiting = [callbacks_port] + ([local_port] if local_port else [])
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            with socket.create_connection(("127.0.0.1", callbacks_port), timeout=0.2):
+            with socket.create_connection(("127.0.0.1", waiting[0]), timeout=5):
+                waiting.pop(0)
+            if not waiting:
                 return process
         except OSError:
             time.sleep(0.05)
     process.kill()
+    process.wait()
     raise SystemExit("serve did not start: " + open(os.path.join(work, "serve.err")).read())
 
 
 def stop(process):
     process.terminate()
-    process.wait(timeout=30)
+    process.wait(timeout=120)  # a graceful stop drains requests and commits: slow, not stuck, on a loaded machine
 
 
 def seed(database, tokens, endpoint_url):

@@ -50,12 +50,12 @@ public final class ImageArchiver: Service, Sendable {
         let downloader = ImageDownloader(
             client: client, policy: DownloadPolicy(configuration), directory: directory, maxBytes: configuration.maxBytes,
             timeout: configuration.timeout, clock: clock)
-        await loop.run { group in await startDueDownloads(in: &group, downloader: downloader) }
+        await loop.run { group, now in await startDueDownloads(at: now, in: &group, downloader: downloader) }
         try await client.shutdown()
     }
 
     /// Starts the due downloads there is room for; returns how long to sleep afterwards (nil: until woken).
-    private func startDueDownloads(in group: inout DiscardingTaskGroup, downloader: ImageDownloader) async -> Duration? {
+    private func startDueDownloads(at now: Date, in group: inout DiscardingTaskGroup, downloader: ImageDownloader) async -> Duration? {
         do {
             if let free = directory.freeBytes(), free < Int64(configuration.maxBytes) {
                 // No download starts without room for the largest image: a full disk costs no attempt, and the
@@ -66,11 +66,11 @@ public final class ImageArchiver: Service, Sendable {
             let busy = inFlight.withLock { $0 }
             let room = configuration.maxInFlight - busy.count
             if room > 0 {
-                for image in try await database.dueImages(at: clock.date(), excluding: busy, limit: room) {
+                for image in try await database.dueImages(at: now, excluding: busy, limit: room) {
                     start(image, in: &group, downloader: downloader)
                 }
             }
-            return try await napLength()
+            return try await napLength(from: now)
         } catch {
             logger.error("cannot read the images due", metadata: ["error": "\(error)"])
             return Self.afterStoreError
@@ -88,10 +88,10 @@ public final class ImageArchiver: Service, Sendable {
     }
 
     /// Until the next attempt that could start; nil with every slot taken or nothing pending.
-    private func napLength() async throws -> Duration? {
+    private func napLength(from now: Date) async throws -> Duration? {
         let busy = inFlight.withLock { $0 }
         guard busy.count < configuration.maxInFlight, let next = try await database.nextImageAttemptDate(excluding: busy) else { return nil }
-        return CommitDrivenLoop.nap(until: next, now: clock.date())
+        return CommitDrivenLoop.nap(until: next, now: now)
     }
 
     /// One download: counted as made before it starts (so a download that kills the process uses up its

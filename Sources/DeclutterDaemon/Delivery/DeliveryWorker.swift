@@ -45,9 +45,9 @@ public final class DeliveryWorker: Service, Sendable {
         let client = WebhookRequest.makeClient(configuration)
         let request = WebhookRequest(client: client, clock: clock, timeout: configuration.timeout)
         var turn = 0
-        await loop.run { group in
+        await loop.run { group, now in
             defer { turn &+= 1 }
-            return await startDueAttempts(in: &group, request: request, turn: turn)
+            return await startDueAttempts(at: now, in: &group, request: request, turn: turn)
         }
         try await client.shutdown()
     }
@@ -55,10 +55,9 @@ public final class DeliveryWorker: Service, Sendable {
     /// Starts the due attempts there is room for, endpoint by endpoint (beginning with a different one each
     /// `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards
     /// (nil: until woken).
-    private func startDueAttempts(in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
+    private func startDueAttempts(at now: Date, in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
         do {
             let endpoints = try await database.enabledEndpoints()
-            let now = clock.date()
             let first = endpoints.isEmpty ? 0 : turn % endpoints.count
             for endpoint in endpoints[first...] + endpoints[..<first] {
                 let (room, busy) = room(for: endpoint.id ?? 0)
@@ -67,7 +66,7 @@ public final class DeliveryWorker: Service, Sendable {
                     start(due, in: &group, request: request)
                 }
             }
-            return try await napLength(endpoints: endpoints.compactMap(\.id))
+            return try await napLength(endpoints: endpoints.compactMap(\.id), from: now)
         } catch {
             logger.error("cannot read the deliveries due", metadata: ["error": "\(error)"])
             return Self.afterStoreError
@@ -96,12 +95,12 @@ public final class DeliveryWorker: Service, Sendable {
     /// Until the next attempt that could start: on endpoints with a free slot, deliveries not in flight. With
     /// every slot taken, or nothing pending, nil: only a wake (an attempt's end, a commit) moves the loop, and
     /// nothing sleeps on the clock meanwhile.
-    private func napLength(endpoints: [Int64]) async throws -> Duration? {
+    private func napLength(endpoints: [Int64], from now: Date) async throws -> Duration? {
         let busy = inFlight.withLock { $0 }
         guard busy.count < configuration.maxInFlight else { return nil }
         let open = endpoints.filter { endpoint in busy.values.count { $0 == endpoint } < configuration.maxPerEndpoint }
         guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return nil }
-        return CommitDrivenLoop.nap(until: next, now: clock.date())
+        return CommitDrivenLoop.nap(until: next, now: now)
     }
 
     /// One attempt, recorded with the verdict of the schedule; nothing is recorded when a stop cuts it short.

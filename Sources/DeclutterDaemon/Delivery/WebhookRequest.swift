@@ -33,9 +33,14 @@ struct WebhookRequest: Sendable {
         settings.redirectConfiguration = .disallow
         settings.connectionPool.retryConnectionEstablishment = false
         settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(configuration.maxInFlight, 1)
-        settings.timeout.connect = .nanoseconds(Int64(configuration.timeout.seconds * 1e9))
+        // The attempt's bound is `notify.timeout` on the daemon's clock (`send`); the client's own connect timeout, on
+        // the wall clock, is only a backstop behind it and must never be what cuts an attempt short.
+        settings.timeout.connect = .nanoseconds(Int64(max(configuration.timeout, Self.connectBackstop).seconds * 1e9))
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
     }
+
+    /// The least the client's connect timeout is, whatever `notify.timeout` says.
+    static let connectBackstop: Duration = .seconds(10)
 
     /// The Standard Webhooks headers for `message` sent at `date` to `endpoint`.
     static func headers(for message: MessageRecord, to endpoint: EndpointRecord, at date: Date) -> [(String, String)] {

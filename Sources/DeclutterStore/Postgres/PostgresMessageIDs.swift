@@ -5,12 +5,15 @@ import PostgresNIO
 /// Last-Event-ID, say). So each publishing transaction holds an advisory lock on its message's id until it ends, and
 /// a reader stops before the first missing id whose lock is held: that message is still being committed. A missing
 /// id nobody holds was rolled back (or pruned) and is passed over.
+///
+/// Advisory locks belong to the whole database, not to a schema: two deployments in two schemas of one database (or
+/// two test cases) hand out the same ids, so the key carries the schema too. It is a one-key (bigint) lock, a space
+/// of its own beside the two-key locks of the migrator, the chores and the Idempotency-Keys.
 enum PostgresMessageIDs {
-    /// The first key of the two-key advisory locks: "dmsg".
-    static let lockSpace: Int32 = 0x646D_7367
-
-    /// The second key for the id in `column`.
-    static func lockKey(_ column: String) -> String { "(\(column) % 2147483647)::int" }
+    /// The lock's key for the id in `column`: the schema's hash in the high 32 bits, the id's low 32 bits below.
+    static func lockKey(_ column: String) -> String {
+        "((hashtext(current_schema())::bigint << 32) | (\(column) % 4294967296))"
+    }
 
     /// Missing ids this far below the first id read are looked at too; below, they were pruned (no more transactions
     /// are in flight at once than connections).
@@ -28,7 +31,7 @@ enum PostgresMessageIDs {
         // One statement tries them all (each shared try-lock ends with it): the lowest one held is the horizon.
         return try await connection.value("""
             SELECT min(id) FROM unnest(\(missing)::bigint[]) AS candidate(id)
-            WHERE NOT pg_try_advisory_xact_lock_shared(\(lockSpace), \(unescaped: lockKey("id")))
+            WHERE NOT pg_try_advisory_xact_lock_shared(\(unescaped: lockKey("id")))
             """, as: Int64?.self, logger: logger) ?? nil
     }
 }

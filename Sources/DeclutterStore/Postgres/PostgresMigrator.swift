@@ -19,15 +19,15 @@ struct PostgresMigrator {
     func migrate() async throws {
         try await client.withConnection { connection in
             // Waiting for another instance's migrations is no statement running long: no timeout while holding on.
-            try await connection.query("SET statement_timeout = 0", logger: logger)
-            try await connection.query("SELECT pg_advisory_lock(\(unescaped: Self.lock))", logger: logger)
+            try await connection.run("SET statement_timeout = 0", logger: logger)
+            try await connection.run("SELECT pg_advisory_lock(\(unescaped: Self.lock))", logger: logger)
             do {
                 try await migrate(on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
-                try await connection.query("RESET statement_timeout", logger: logger)
+                try await connection.run("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
+                try await connection.run("RESET statement_timeout", logger: logger)
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
-                _ = try? await connection.query("RESET statement_timeout", logger: logger)
+                try? await connection.run("SELECT pg_advisory_unlock(\(unescaped: Self.lock))", logger: logger)
+                try? await connection.run("RESET statement_timeout", logger: logger)
                 throw error
             }
         }
@@ -50,7 +50,7 @@ struct PostgresMigrator {
         }
         let unknown = recorded.filter { !known.contains($0) }
         guard unknown.isEmpty else { throw DatabaseRefusal.newerSchema(path: location, unknownMigrations: unknown) }
-        try await connection.query("""
+        try await connection.run("""
             CREATE TABLE IF NOT EXISTS declutterd_migrations (
                 identifier text PRIMARY KEY,
                 applied_at timestamptz NOT NULL DEFAULT now()
@@ -59,9 +59,9 @@ struct PostgresMigrator {
         for migration in PostgresSchema.migrations where !recorded.contains(migration.identifier) {
             try await connection.withTransaction(logger: logger) { connection in
                 for statement in PostgresSchema.statements(of: migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("INSERT INTO declutterd_migrations (identifier) VALUES (\(migration.identifier))", logger: logger)
+                try await connection.run("INSERT INTO declutterd_migrations (identifier) VALUES (\(migration.identifier))", logger: logger)
             }
             logger.info("migrated", metadata: ["migration": "\(migration.identifier)"])
         }

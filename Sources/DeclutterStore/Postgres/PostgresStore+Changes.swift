@@ -39,7 +39,7 @@ extension PostgresStore {
             guard life.committedSinceAnnounced.exchange(false, ordering: .acquiringAndReleasing) else { continue }
             do {
                 _ = try await bounded { [client, instance, logger] in
-                    try await client.query("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger)
+                    try await client.withConnection { try await $0.run("SELECT pg_notify(\(Self.changesChannel), \(instance))", logger: logger) }
                 }
             } catch {
                 life.committedSinceAnnounced.store(true, ordering: .releasing)

@@ -4,8 +4,9 @@ import PostgresNIO
 // MARK: - Chores on one elected instance
 
 extension PostgresStore {
-    /// `pg_try_advisory_lock`'s key for the chores: "declutch" in ASCII.
-    static let choresLockKey: Int64 = 0x6465_636C_7574_6368
+    /// `pg_try_advisory_lock`'s keys for the chores: "dcho" in ASCII, and the schema (advisory locks belong to the
+    /// whole database: each deployment in a schema of its own elects its own chores instance).
+    static let choresLockKey = "\(0x6463_686F as Int32), hashtext(current_schema())"
 
     /// Runs `chores` while this instance holds the chores lock, a session advisory lock on a connection of its own:
     /// one instance at a time. The others try again every `retry`; when the holder stops, or dies and its
@@ -19,7 +20,7 @@ extension PostgresStore {
         while !Task.isCancelled {
             do {
                 try await withDedicatedConnection { connection in
-                    guard try await connection.value("SELECT pg_try_advisory_lock(\(Self.choresLockKey))", as: Bool.self, logger: logger) == true else {
+                    guard try await connection.value("SELECT pg_try_advisory_lock(\(unescaped: Self.choresLockKey))", as: Bool.self, logger: logger) == true else {
                         return
                     }
                     logger.info("this instance runs the chores (retention)", metadata: ["instance": "\(instance)"])
@@ -44,7 +45,7 @@ extension PostgresStore {
             try? await Task.sleep(for: pause)
             do {
                 try await Deadline.run(within: pause, onTimeout: { StoreUnavailable(reason: "no answer on a dedicated connection") }) { [logger] in
-                    _ = try await connection.query("SELECT 1", logger: logger)
+                    try await connection.run("SELECT 1", logger: logger)
                 }
             } catch {
                 return

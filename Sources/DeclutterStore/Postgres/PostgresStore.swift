@@ -134,7 +134,7 @@ public struct PostgresStore: Store {
 
     public func checkWritable(at date: Date) async throws {
         try await write { connection in
-            try await connection.query("""
+            try await connection.run("""
                 INSERT INTO heartbeat (instance, at) VALUES (\(instance), \(date))
                 ON CONFLICT (instance) DO UPDATE SET at = excluded.at
                 """, logger: logger)
@@ -166,6 +166,14 @@ public struct PostgresStore: Store {
 }
 
 extension PostgresConnection {
+    /// Runs `query` to its end, its rows read and dropped. postgres-nio's `query` returns once the first answer
+    /// (the row description) is in, before the statement has run: a lock taken, a row inserted or an error raised
+    /// by a statement whose rows nobody reads would happen later, or be lost (a transaction whose last statement
+    /// failed unread answers COMMIT with a silent ROLLBACK).
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+
     /// The rows of `query`, each made into a `T`.
     func all<T>(_ query: PostgresQuery, logger: Logger, _ make: (PostgresRow) throws -> T) async throws -> [T] {
         var values: [T] = []

@@ -14,8 +14,9 @@ struct PostgresTransaction {
     let outbox: OutboxChange
 
     @discardableResult
-    func execute(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger)
+    /// Runs `query` to its end (`PostgresConnection.run`).
+    func execute(_ query: PostgresQuery) async throws {
+        try await connection.run(query, logger: logger)
     }
 
     func all<T>(_ query: PostgresQuery, _ make: (PostgresRow) throws -> T) async throws -> [T] {
@@ -139,7 +140,7 @@ struct PostgresTransaction {
                 FROM message CROSS JOIN endpoints
                 WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
             )
-            SELECT pg_advisory_xact_lock(\(PostgresMessageIDs.lockSpace), \(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
+            SELECT pg_advisory_xact_lock(\(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
             """)
     }
 
