@@ -68,12 +68,12 @@ extension Setting {
         .duration("callbacks.token_ttl", "A finished generation's callback URL is accepted this long after it ended; then it answers 404.",
                   at: \.callbackRetention.tokenTTL, minimum: .seconds(60)),
         .count("callbacks.max_rejected_events", "Callbacks that change nothing (invalid, duplicate, stale) kept per generation, bodies cut to 2 KiB; beyond it only counted.",
-               at: \.callbackRetention.rejectedEvents, minimum: 0),
+               at: \.callbackRetention.rejectedEvents, minimum: 0, maximum: 1000),
         .bool("callbacks.variation_webhook",
               "Send a callback URL with variations too (the service's documentation lists none: by default variations are polled).",
               at: \.variationWebhook),
         .count("callbacks.max_connections", "Connections the public listener keeps open at once; beyond it the longest idle one makes room.",
-               at: \.connections.callbackConnections, minimum: 8),
+               at: \.connections.callbackConnections, minimum: 8, maximum: 100000),
         Setting("local.listen", flag: "local-listen", "The local API's TCP address (loopback only unless local.allow_public), or none.",
                 at: \.localListen, expecting: ListenAddress.expected + ", or none",
                 parse: { $0 == "none" ? .some(nil) : ListenAddress(parsing: $0).map { .some($0) } },
@@ -89,9 +89,9 @@ extension Setting {
                 },
                 show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
         .count("local.max_waiters", "Requests holding ?wait= at once (fewer than local.max_connections); beyond it 503 with Retry-After.",
-               at: \.maxWaiters, minimum: 1),
+               at: \.maxWaiters, minimum: 1, maximum: 10000),
         .count("local.max_connections", "Connections the local API keeps open at once (TCP and socket together).",
-               at: \.connections.localConnections, minimum: 8),
+               at: \.connections.localConnections, minimum: 8, maximum: 100000),
         .text("database.path", flag: "database-path", "The SQLite database file (unless database.url is set).", at: \.databasePath,
               expecting: "a path") { !$0.isEmpty },
         Setting("database.url", "A PostgreSQL database instead of the SQLite file, shared by any number of instances: "
@@ -101,7 +101,7 @@ extension Setting {
                 show: { $0?.redacted }),
         .text("database.password_file", "A file holding the PostgreSQL password (default: $CREDENTIALS_DIRECTORY/database_password "
               + "when it exists); the password itself is never a setting.", at: \.database.passwordFile, expecting: "a path"),
-        .count("database.max_connections", "PostgreSQL connections this instance opens at most.", at: \.database.maxConnections, minimum: 2),
+        .count("database.max_connections", "PostgreSQL connections this instance opens at most.", at: \.database.maxConnections, minimum: 2, maximum: 1000),
         .duration("database.lease", "PostgreSQL: how long a poll, delivery or download an instance claimed stays its own; another "
                   + "instance takes it over after this when the holder died. Longer than any of them takes.", at: \.database.lease,
                   minimum: .seconds(1)),
@@ -115,28 +115,32 @@ extension Setting {
         .duration("polling.max_interval", "The longest interval between polls.", at: \.polling.maxInterval, minimum: .seconds(1)),
         .duration("polling.give_up_after", "A generation without a terminal state after this long is LOST.", at: \.polling.giveUpAfter,
                   minimum: .seconds(60)),
-        .count("polling.max_in_flight", "Polls running at once, whole daemon.", at: \.polling.maxInFlight, minimum: 1),
+        .count("polling.max_in_flight", "Polls running at once, whole daemon.", at: \.polling.maxInFlight, minimum: 1, maximum: 1000),
         Setting("polling.max_per_second", "Polls started per second, whole daemon.", at: \.polling.maxPerSecond,
-                expecting: "a number above 0", parse: { Double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }, show: Setting.number),
+                expecting: "a number from 0.01 to 1000", parse: { Double($0).flatMap { (0.01...1000).contains($0) ? $0 : nil } }, show: Setting.number),
         .duration("http.header_timeout", "A new connection must send a whole request head within this.",
                   at: \.connections.headerTimeout, minimum: .milliseconds(100)),
         .duration("http.body_timeout", "A request body must arrive whole within this after its head.", at: \.connections.bodyTimeout,
                   minimum: .milliseconds(100)),
         .duration("http.idle_timeout", "A kept-alive connection must send its next whole request head within this.", at: \.connections.idleTimeout,
                   minimum: .milliseconds(100)),
+        .duration("http.write_timeout", "An answer its peer reads nothing of for this long (the connection's output full) closes the connection.",
+                  at: \.connections.writeTimeout, minimum: .milliseconds(100)),
+        .count("http.max_pipelined", "Requests one connection may send ahead of their answers; nothing more is read from it meanwhile, and a "
+               + "burst beyond it closes the connection.", at: \.connections.pipelineDepth, minimum: 1, maximum: 1024),
         .schedule("notify.retry_schedule", "When each delivery attempt is made: the first at once (0s), each next this long after the one before; after the last the message is failed for that endpoint.",
                   at: \.delivery.retrySchedule),
         .duration("notify.timeout", "One delivery attempt waits this long for an answer.", at: \.delivery.timeout, minimum: .milliseconds(100)),
         .duration("notify.disable_after", "An endpoint failing this long without one delivery is disabled.", at: \.delivery.disableAfter,
                   minimum: .seconds(60)),
-        .count("notify.max_in_flight", "Delivery attempts in flight at once, whole daemon.", at: \.delivery.maxInFlight, minimum: 1),
-        .count("notify.max_per_endpoint", "Delivery attempts in flight at once to one endpoint.", at: \.delivery.maxPerEndpoint, minimum: 1),
+        .count("notify.max_in_flight", "Delivery attempts in flight at once, whole daemon.", at: \.delivery.maxInFlight, minimum: 1, maximum: 1000),
+        .count("notify.max_per_endpoint", "Delivery attempts in flight at once to one endpoint.", at: \.delivery.maxPerEndpoint, minimum: 1, maximum: 1000),
         Setting("notify.quota_low_threshold", "quota.low goes out when remaining_photos falls to this or below; none: never.",
                 at: \.outboxPolicy.quotaLowThreshold, expecting: "a whole number, at least 0, or none",
                 parse: { $0 == "none" ? .some(nil) : Int($0).flatMap { $0 >= 0 ? .some($0) : nil } },
                 show: { $0.map(String.init) ?? "none" }),
         .count("local.max_event_streams", "GET /v1/events streams open at once (fewer than local.max_connections); beyond it 503 with Retry-After.",
-               at: \.eventStreams.maxStreams, minimum: 1),
+               at: \.eventStreams.maxStreams, minimum: 1, maximum: 10000),
         .duration("local.event_stream_keepalive", "An event stream with nothing to send gets a comment this often.",
                   at: \.eventStreams.keepAlive, minimum: .milliseconds(10)),
         .duration("local.event_stream_write_timeout", "An event-stream client that takes longer than this to take one write is disconnected.",
@@ -156,7 +160,7 @@ extension Setting {
         .duration("archive.timeout", "One download, redirects included, must finish within this.", at: \.archive.timeout, minimum: .milliseconds(100)),
         .schedule("archive.retry_schedule", "When each download attempt of a result image is made: the first at once (0s), each next this long after the one before; after the last the image is failed.",
                   at: \.archive.retrySchedule),
-        .count("archive.max_in_flight", "Downloads running at once, whole daemon.", at: \.archive.maxInFlight, minimum: 1),
+        .count("archive.max_in_flight", "Downloads running at once, whole daemon.", at: \.archive.maxInFlight, minimum: 1, maximum: 1000),
         .bool("archive.allow_private", "Download from loopback, private, link-local and unique-local addresses too (tests, the demo; never on a server facing untrusted callbacks).",
               at: \.archive.allowPrivate),
         Setting("archive.allow_hosts", "Host names result images may come from (*.example.com for its subdomains); empty: any public host.",
@@ -226,9 +230,11 @@ extension Setting {
                 parse: { DurationText.parse($0).flatMap { $0 >= minimum ? $0 : nil } }, show: DurationText.format)
     }
 
-    static func count(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Int> & Sendable, minimum: Int) -> Setting {
-        Setting(key, doc, at: path, expecting: "a whole number, at least \(minimum)",
-                parse: { Int($0).flatMap { $0 >= minimum ? $0 : nil } }, show: { String($0) })
+    /// A whole number in `minimum...maximum`: every count an outsider could make the daemon hold has a ceiling.
+    static func count(_ key: String, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, Int> & Sendable, minimum: Int,
+                      maximum: Int) -> Setting {
+        Setting(key, doc, at: path, expecting: "a whole number from \(minimum) to \(maximum)",
+                parse: { Int($0).flatMap { (minimum...maximum).contains($0) ? $0 : nil } }, show: { String($0) })
     }
 
     static func listen(_ key: String, flag: String?, _ doc: String, at path: WritableKeyPath<DaemonConfiguration, ListenAddress> & Sendable) -> Setting {

@@ -158,6 +158,25 @@ struct DeliveryWorkerTests {
         }
     }
 
+    @Test("ten endpoints that never answer beside a healthy one: the healthy one gets every message at once")
+    func hangingEndpointsDoNotStarveAHealthyOne() async throws {
+        let hanging = await WebhookReceiver.start(holding: true)
+        let healthy = await WebhookReceiver.start()
+        // Given ten endpoints whose answers never come (the clock stands still: no attempt to them ever times out)
+        try await DeliveryRig.with(DeliveryRig.configuration(), stopping: hanging) { rig in
+            for index in 0..<10 { try await rig.endpoint(hanging.url("hang\(index)")) }
+            try await rig.endpoint(healthy.url("healthy"))
+            // When 20 messages go to all eleven
+            for _ in 0..<20 { try await rig.message() }
+            // Then the healthy endpoint gets all 20 (before the fix: none, ever), while the hanging ones hold one slot each
+            let all = try await eventually(timeout: .seconds(60), "20 messages at the healthy endpoint") { healthy.received("healthy") == 20 }
+            #expect(all, "\(healthy.received("healthy")) of 20")
+            #expect((0..<10).allSatisfy { hanging.mostInFlight("hang\($0)") <= 1 })
+            #expect(rig.worker.attemptsInFlight <= DeliveryRig.configuration().maxInFlight)
+        }
+        await healthy.stop()
+    }
+
     @Test("a stop abandons the attempts in flight at once, recording nothing; the next run delivers them")
     func stopAndResume() async throws {
         let receiver = await WebhookReceiver.start(holding: true)

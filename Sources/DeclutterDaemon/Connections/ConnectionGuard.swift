@@ -5,9 +5,12 @@ import NIOHTTPTypes
 
 /// One connection's guard, first after the HTTP codec: admits it into its listener's registry (or closes it),
 /// and closes it when a step takes too long: the first request head (`headerTimeout` from the start), a body
-/// (`bodyTimeout` from its head, even when the answer went out first), or a kept-alive connection with no
-/// request in it (`idleTimeout`, which also bounds the next head). Every close it makes is counted, and
-/// logged at a limited rate.
+/// (`bodyTimeout` from its head, even when the answer went out first), a kept-alive connection with no
+/// request in it (`idleTimeout`, which also bounds the next head), or an answer its peer does not read
+/// (`writeTimeout` with the connection's output full). It also keeps one connection from taking more than its
+/// turn: nothing more is read from it while its output is full or `pipelineDepth` requests wait for their answers,
+/// and a burst of more pipelined requests than that closes it. Every close it makes is counted, and logged at a
+/// limited rate.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -24,6 +27,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bumped at each arming, so that a timer that fires after the step moved on does nothing.
     private var armed = 0
     private var timer: Scheduled<Void>?
+    /// Closes the connection when its output stays full for `writeTimeout`.
+    private var writeTimer: Scheduled<Void>?
+    /// A read was asked for while reading was held back; it is passed on once the hold ends.
+    private var readHeld = false
+    /// The connection is closing: nothing more it sent is passed on.
+    private var closing = false
 
     init(registry: ConnectionRegistry, limits: ConnectionLimits, report: ConnectionReport) {
         self.registry = registry
@@ -48,19 +57,23 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         disarm()
+        disarmWrite()
         registry.remove(context.channel)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         disarm()
+        disarmWrite()
         registry.remove(context.channel)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head:
             unanswered += 1
+            guard unanswered <= limits.pipelineDepth else { return drop(.pipelined, context) }
             readingBody = true
             registry.setPhase(context.channel, .readingBody)
             arm(context, after: limits.bodyTimeout, dropping: .bodyTimeout)
@@ -79,7 +92,52 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if ended {
             unanswered = max(0, unanswered - 1)
             settle(context)
+            releaseRead(context)
         }
+    }
+
+    /// Reading waits while the peer leaves its answers unread, or while `pipelineDepth` requests wait for theirs.
+    func read(context: ChannelHandlerContext) {
+        if mustHoldReads(context) { readHeld = true } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            disarmWrite()
+            releaseRead(context)
+        } else if writeTimer == nil {
+            let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            writeTimer = context.eventLoop.scheduleTask(in: TimeAmount(limits.writeTimeout)) {
+                let (handler, context) = loopBound.value
+                handler.writeTimer = nil
+                guard !context.channel.isWritable else { return }
+                handler.drop(.writeTimeout, context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func mustHoldReads(_ context: ChannelHandlerContext) -> Bool {
+        !context.channel.isWritable || unanswered >= limits.pipelineDepth
+    }
+
+    private func releaseRead(_ context: ChannelHandlerContext) {
+        guard readHeld, !mustHoldReads(context) else { return }
+        readHeld = false
+        context.read()
+    }
+
+    private func disarmWrite() {
+        writeTimer?.cancel()
+        writeTimer = nil
+    }
+
+    /// Counts and closes: what the connection sent after this is dropped unread.
+    private func drop(_ reason: ConnectionDrop, _ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        report.dropped(reason, on: registry.listener)
+        context.close(promise: nil)
     }
 
     /// After a body or an answer ended: idle once nothing is being read or answered; answering while an answer is
@@ -103,8 +161,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer = context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
             let (handler, context) = loopBound.value
             guard handler.armed == mine else { return }
-            handler.report.dropped(reason, on: handler.registry.listener)
-            context.close(promise: nil)
+            handler.drop(reason, context)
         }
     }
 

@@ -7,6 +7,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var bodyTimeout: Duration = .seconds(30)
     /// A kept-alive connection with no request.
     public var idleTimeout: Duration = .seconds(60)
+    /// How long an answer may wait for its peer to read (the connection's output full) before the connection is closed.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Requests one connection may have read and not yet answered (pipelined); past it the connection is closed, and
+    /// at it nothing more is read until an answer has gone out.
+    public var pipelineDepth = 16
     /// Connections open at once on the public listener.
     public var callbackConnections = 512
     /// Connections open at once on each local listener (TCP, unix socket).
@@ -29,4 +34,8 @@ public enum ConnectionDrop: String, CaseIterable, Sendable {
     case headerTimeout = "header_timeout"
     case bodyTimeout = "body_timeout"
     case idleTimeout = "idle_timeout"
+    /// Its peer read nothing of its answers for `writeTimeout`.
+    case writeTimeout = "write_timeout"
+    /// More pipelined requests than `pipelineDepth` arrived at once.
+    case pipelined
 }

@@ -6,13 +6,14 @@ import ServiceLifecycle
 import Synchronization
 
 /// Sends pending deliveries to their endpoints as signed webhooks (docs/delivery.md): starts the due ones
-/// there is room for (`notify.max_in_flight`, `notify.max_per_endpoint`), records each attempt with what the
+/// there is room for (`DeliverySlots`: hanging endpoints never take the healthy ones' slots), records each attempt with what the
 /// schedule decides, and sleeps until the next due attempt, a commit, or an attempt's end. It never scans on a
 /// timer, and keeps nothing the store does not: after a restart it carries on from the database.
 public final class DeliveryWorker: Service, Sendable {
     let database: any Store
     let configuration: DeliveryConfiguration
     let schedule: DeliverySchedule
+    let slots: DeliverySlots
     let metrics: DaemonMetrics
     let logger: Logger
     let clock: DaemonClock
@@ -29,6 +30,7 @@ public final class DeliveryWorker: Service, Sendable {
         self.database = database
         self.configuration = configuration
         self.schedule = DeliverySchedule(configuration)
+        self.slots = DeliverySlots(maxInFlight: configuration.maxInFlight, maxPerEndpoint: configuration.maxPerEndpoint)
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
@@ -52,21 +54,23 @@ public final class DeliveryWorker: Service, Sendable {
         try await client.shutdown()
     }
 
-    /// Starts the due attempts there is room for, endpoint by endpoint (beginning with a different one each
-    /// `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards
+    /// Starts the due attempts there is room for (`DeliverySlots`), endpoint by endpoint (beginning with a different
+    /// one each `turn`, so that none waits behind the others for a free slot); returns how long to sleep afterwards
     /// (nil: until woken).
     private func startDueAttempts(at now: Date, in group: inout DiscardingTaskGroup, request: WebhookRequest, turn: Int) async -> Duration? {
         do {
             let endpoints = try await database.enabledEndpoints()
+            let failing = Set(endpoints.filter { $0.failingSince != nil }.compactMap(\.id))
             let first = endpoints.isEmpty ? 0 : turn % endpoints.count
             for endpoint in endpoints[first...] + endpoints[..<first] {
-                let (room, busy) = room(for: endpoint.id ?? 0)
+                let (room, busy) = room(for: endpoint.id ?? 0, failing: failing, endpoints: endpoints.count)
                 guard room > 0 else { continue }
                 for due in try await database.dueDeliveries(to: endpoint, at: now, excluding: busy, limit: room) {
                     start(due, in: &group, request: request)
                 }
             }
-            return try await napLength(endpoints: endpoints.compactMap(\.id), from: now)
+            let open = endpoints.compactMap(\.id).filter { room(for: $0, failing: failing, endpoints: endpoints.count).0 > 0 }
+            return try await napLength(endpoints: open, from: now)
         } catch {
             logger.error("cannot read the deliveries due", metadata: ["error": "\(error)"])
             return Self.afterStoreError
@@ -74,10 +78,10 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     /// How many more attempts `endpoint` may have in flight now, and the deliveries in flight.
-    private func room(for endpoint: Int64) -> (Int, Set<Int64>) {
+    private func room(for endpoint: Int64, failing: Set<Int64>, endpoints: Int) -> (Int, Set<Int64>) {
         inFlight.withLock { inFlight in
-            let forEndpoint = inFlight.values.count { $0 == endpoint }
-            let room = min(configuration.maxPerEndpoint - forEndpoint, configuration.maxInFlight - inFlight.count)
+            let room = slots.room(own: inFlight.values.count { $0 == endpoint }, failing: failing.contains(endpoint), inFlight: inFlight.count,
+                                  failingInFlight: inFlight.values.count { failing.contains($0) }, endpointsWithWork: endpoints)
             return (room, Set(inFlight.keys))
         }
     }
@@ -92,14 +96,13 @@ public final class DeliveryWorker: Service, Sendable {
         }
     }
 
-    /// Until the next attempt that could start: on endpoints with a free slot, deliveries not in flight. With
-    /// every slot taken, or nothing pending, nil: only a wake (an attempt's end, a commit) moves the loop, and
-    /// nothing sleeps on the clock meanwhile.
-    private func napLength(endpoints: [Int64], from now: Date) async throws -> Duration? {
-        let busy = inFlight.withLock { $0 }
-        guard busy.count < configuration.maxInFlight else { return nil }
-        let open = endpoints.filter { endpoint in busy.values.count { $0 == endpoint } < configuration.maxPerEndpoint }
-        guard let next = try await database.nextAttemptDate(endpoints: open, excluding: Set(busy.keys)) else { return nil }
+    /// Until the next attempt that could start: on the `open` endpoints (those with a free slot), deliveries not in
+    /// flight. With no endpoint open, or nothing pending, nil: only a wake (an attempt's end, a commit) moves the loop,
+    /// and nothing sleeps on the clock meanwhile.
+    private func napLength(endpoints open: [Int64], from now: Date) async throws -> Duration? {
+        guard !open.isEmpty else { return nil }
+        let busy = inFlight.withLock { Set($0.keys) }
+        guard let next = try await database.nextAttemptDate(endpoints: open, excluding: busy) else { return nil }
         return CommitDrivenLoop.nap(until: next, now: now)
     }
 

@@ -1,0 +1,34 @@
+@testable import DeclutterDaemon
+import Testing
+
+/// The rule that shares delivery slots between endpoints, as a value: counts in, a count out.
+@Suite("Delivery slots: failing endpoints never take the healthy ones' share")
+struct DeliverySlotsTests {
+    let slots = DeliverySlots(maxInFlight: 16, maxPerEndpoint: 4)
+
+    @Test("one endpoint alone gets notify.max_per_endpoint, and no more than the daemon has left")
+    func alone() {
+        #expect(slots.room(own: 0, failing: false, inFlight: 0, failingInFlight: 0, endpointsWithWork: 1) == 4)
+        #expect(slots.room(own: 3, failing: false, inFlight: 3, failingInFlight: 0, endpointsWithWork: 1) == 1)
+        #expect(slots.room(own: 0, failing: false, inFlight: 15, failingInFlight: 0, endpointsWithWork: 2) == 1)
+        #expect(slots.room(own: 0, failing: false, inFlight: 16, failingInFlight: 0, endpointsWithWork: 2) == 0)
+    }
+
+    @Test("many endpoints share the daemon's slots fairly, one each at least")
+    func fairShare() {
+        #expect(slots.perEndpoint(endpointsWithWork: 4) == 4)
+        #expect(slots.perEndpoint(endpointsWithWork: 5) == 3)
+        #expect(slots.perEndpoint(endpointsWithWork: 11) == 1)
+        #expect(slots.perEndpoint(endpointsWithWork: 100) == 1)
+        #expect(slots.room(own: 1, failing: false, inFlight: 10, failingInFlight: 0, endpointsWithWork: 11) == 0)
+    }
+
+    @Test("failing endpoints together hold half the slots at most; healthy ones keep the rest")
+    func failingShare() {
+        #expect(slots.failingShare == 8)
+        #expect(slots.room(own: 0, failing: true, inFlight: 8, failingInFlight: 8, endpointsWithWork: 3) == 0)
+        #expect(slots.room(own: 0, failing: false, inFlight: 8, failingInFlight: 8, endpointsWithWork: 3) == 4)
+        #expect(slots.room(own: 2, failing: true, inFlight: 6, failingInFlight: 6, endpointsWithWork: 3) == 2)
+        #expect(DeliverySlots(maxInFlight: 1, maxPerEndpoint: 1).failingShare == 1)
+    }
+}
