@@ -142,14 +142,40 @@ struct DashboardTests {
                 let html = reply.text
                 #expect(html.contains("<h1>Generation \(row) (\(uuid))</h1>"))
                 #expect(html.contains(#"<span id="status" data-status="SUCCEEDED">SUCCEEDED</span>"#))
-                #expect(html.contains(#"<img id="after" src="/v1/generations/\#(row)/images/0""#))
-                #expect(html.contains(#"<img id="before" src="https://images.example/room.jpg""#))
-                #expect(html.contains(#"<div id="compare""#) && html.contains(#"<input type="range" id="slider" min="0" max="100" value="50" aria-label="Before and after">"#))
+                #expect(html.contains(#"<img class="after-side" src="/v1/generations/\#(row)/images/0""#))
+                // The original came as a URL, not an upload: a link, never an image the browser would fetch
+                #expect(html.contains(#"<a href="https://images.example/room.jpg" rel="noreferrer noopener""#))
+                #expect(!html.contains(#"src="https://images.example"#))
+                #expect(!html.contains(#"<div id="compare""#), "the slider compares the daemon's own copies only")
                 #expect(html.contains(#"<ol id="timeline">"#) && html.contains("<details><summary>Raw body</summary><pre>"))
                 #expect(html.contains(#"<button id="refresh""#) && html.contains(#"<button id="vary""#))
             }
             let missing = try await harness.local("GET", "/generations/999999")
             #expect(missing.status == 404)
+        }
+    }
+
+    @Test("a result URL the archiver refused (loopback) is shown as text, never as an <img> the operator's browser would fetch")
+    func refusedResultIsText() async throws {
+        // The archiver refuses loopback and private addresses (the harness allows them for the sandbox's images)
+        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, adjust: {
+            $0.archive.allowPrivate = false
+            $0.archive.allowHosts = []
+        }) { harness in
+            let (row, _) = try await harness.submitted()
+            let callback = try await EndToEndCallbackOptionsTests.callbackURL(harness)
+            let refused = "http://127.0.0.1:9/admin/secret.png"
+            let body = #"{"status": "SUCCEEDED", "images": ["\#(refused)"]}"#
+            #expect(try await Harness.send("POST", callback, body: Data(body.utf8)).status == 204)
+            try await eventually("the image refused") {
+                let images = try await harness.local("GET", "/v1/generations/\(row)").json["archive"] as? [[String: Any]]
+                return images?.first?["state"] as? String == "failed"
+            }
+            let reply = try await harness.local("GET", "/generations/\(row)")
+            let html = reply.text
+            #expect(!html.contains(#"src="http"#), "no <img> points outside the daemon")
+            #expect(html.contains(#"<code id="after-source">\#(refused)</code>"#))
+            #expect(reply.header("content-security-policy")?.contains("img-src 'self' data:;") == true)
         }
     }
 

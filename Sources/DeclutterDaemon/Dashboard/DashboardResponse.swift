@@ -6,7 +6,7 @@ import NIOCore
 enum DashboardResponse {
     /// Scripts, styles and connections from this origin only, no inline script or style, no framing; images may come
     /// from anywhere over http(s), since a generation's original and results usually live elsewhere.
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' http: https: data:; script-src 'self'; style-src 'self'; "
+    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
         + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
     /// A rendered page.

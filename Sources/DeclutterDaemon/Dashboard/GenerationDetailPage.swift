@@ -54,6 +54,12 @@ struct GenerationDetailPage: Sendable {
     let hasBoth: Bool
     let mask: String
     let hasMask: Bool
+    let beforeLink: String
+    let hasBeforeLink: Bool
+    let maskLink: String
+    let hasMaskLink: Bool
+    let afterSource: String
+    let hasAfterSource: Bool
     let canRefresh: Bool
     let siblings: [Sibling]
     let hasSiblings: Bool
@@ -77,9 +83,15 @@ struct GenerationDetailPage: Sendable {
         hasBoth = images.before != nil && images.after != nil
         mask = images.mask ?? ""
         hasMask = images.mask != nil
+        beforeLink = images.beforeLink ?? ""
+        hasBeforeLink = images.beforeLink != nil
+        maskLink = images.maskLink ?? ""
+        hasMaskLink = images.maskLink != nil
+        afterSource = images.afterSource ?? ""
+        hasAfterSource = images.afterSource != nil
         canRefresh = view.generationID != nil
         siblings = project.map {
-            let thumbnail = $0.images.first.flatMap(GenerationImages.webURL)
+            let thumbnail = GenerationImages.archivedResult($0)
             return Sibling(id: $0.id, status: $0.status, kind: $0.kind, thumbnail: thumbnail ?? "", hasThumbnail: thumbnail != nil,
                            isCurrent: $0.id == view.id)
         }
@@ -139,8 +151,9 @@ struct GenerationDetailPage: Sendable {
         {{#hasAfter}}<figure><img class="after-side" src="{{after}}" alt="After: the first result of generation {{id}}"><figcaption>After</figcaption></figure>{{/hasAfter}}
         {{#hasMask}}<figure><img id="mask" src="{{mask}}" alt="The mask of generation {{id}}"><figcaption>Mask</figcaption></figure>{{/hasMask}}
         </div>
-        {{^hasBefore}}<p>No original photo to show.</p>{{/hasBefore}}
-        {{^hasAfter}}<p id="no-after">No result image yet.</p>{{/hasAfter}}
+        {{^hasBefore}}{{#hasBeforeLink}}<p id="before-link">Original photo (not kept by the daemon): <a href="{{beforeLink}}" rel="noreferrer noopener" target="_blank">{{beforeLink}}</a></p>{{/hasBeforeLink}}{{^hasBeforeLink}}<p>No original photo to show.</p>{{/hasBeforeLink}}{{/hasBefore}}
+        {{#hasMaskLink}}<p id="mask-link">Mask (not kept by the daemon): <a href="{{maskLink}}" rel="noreferrer noopener" target="_blank">{{maskLink}}</a></p>{{/hasMaskLink}}
+        {{^hasAfter}}<p id="no-after">{{#hasAfterSource}}Result not archived (yet): <code id="after-source">{{afterSource}}</code>{{/hasAfterSource}}{{^hasAfterSource}}No result image yet.{{/hasAfterSource}}</p>{{/hasAfter}}
         {{#hasBoth}}
         <div id="compare" class="compare">
         <img id="before" src="{{before}}" alt="Before: the original photo">
