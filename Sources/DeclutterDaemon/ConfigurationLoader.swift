@@ -90,6 +90,12 @@ public struct ConfigurationLoader {
                 }
                 continue
             }
+            // A NUL would cut a path short where the system reads it (database.path = "a\u{0}b" opens "a"); no
+            // setting has a use for any control character.
+            if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+                throw ConfigurationError(setting.key, "cannot use a value with the control character U+\(String(format: "%04X", control.value)) "
+                    + "(from \(source)): expected \(setting.expecting)")
+            }
             guard setting.apply(text, &configuration) else {
                 throw ConfigurationError(setting.key, "cannot use \(Self.quoted(text)) (from \(source)): expected \(setting.expecting)")
             }

@@ -135,6 +135,7 @@ public final class Daemon: Sendable {
                                   variationWebhook: configuration.variationWebhook, schedule: schedule,
                                   metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
         let callbackRouter = Router(context: CallbackContext.self, options: .autoGenerateHeadEndpoints)
+        callbackRouter.add(middleware: NoSniffMiddleware())
         callbackRouter.add(middleware: APIErrorMiddleware())
         callbackRouter.addRoutes(CallbackController(
             database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
@@ -144,6 +145,7 @@ public final class Daemon: Sendable {
                                                  unknownTokenLog: RateLimitedLog(), now: now).endpoints)
         callbackRouter.answerWrongMethods()
         let localRouter = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
+        localRouter.add(middleware: NoSniffMiddleware())
         localRouter.add(middleware: APIErrorMiddleware())
         localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         localRouter.addRoutes(LocalAPIController(

@@ -149,6 +149,16 @@ struct ConfigurationLoaderTests {
         BadConfiguration(name: "max_interval below initial_interval", flags: ["polling.max_interval": "10s", "polling.initial_interval": "1m"],
                          key: "polling.max_interval", problem: "must be at least polling.initial_interval"),
         BadConfiguration(name: "bad log level", flags: ["log.level": "loud"], key: "log.level", problem: "expected one of trace, debug, info"),
+        BadConfiguration(name: "a NUL in database.path", file: "[upstream]\nuser_id = \"\(ConfigurationLoaderTests.userID)\"\n[database]\npath = \"/var/lib/a\\u0000b.sqlite\"\n",
+                         key: "database.path", problem: "control character U+0000"),
+        BadConfiguration(name: "a control character in archive.dir", flags: ["archive.dir": "/srv/images\u{1B}[2J"],
+                         key: "archive.dir", problem: "control character U+001B"),
+        BadConfiguration(name: "notify.max_per_endpoint past its ceiling", flags: ["notify.max_per_endpoint": "99999999999"],
+                         key: "notify.max_per_endpoint", problem: "expected a whole number from 1 to 1000"),
+        BadConfiguration(name: "polling.max_per_second below its floor", flags: ["polling.max_per_second": "1e-07"],
+                         key: "polling.max_per_second", problem: "expected a number from 0.01 to 1000"),
+        BadConfiguration(name: "http.max_pipelined of 0", flags: ["http.max_pipelined": "0"], key: "http.max_pipelined",
+                         problem: "expected a whole number from 1 to 1024"),
     ]
 
     @Test("a bad configuration fails with one error naming its key", arguments: badConfigurations)

@@ -49,6 +49,8 @@ struct UploadTests {
                 let served = try await Harness.send("GET", input.url)
                 #expect(served.status == 200 && Array(served.body) == png)
                 #expect(served.header("content-type") == "image/png" && served.header("content-length") == "\(png.count)")
+                #expect(served.header("x-content-type-options") == "nosniff")
+                #expect(try await Harness.send("GET", input.url + "/").status == 404, "the trailing-slash variant is another path")
                 let slice = try await Harness.send("GET", input.url, headers: ["Range": "bytes=0-7"])
                 #expect(slice.status == 206 && Array(slice.body) == Array(png.prefix(8)), "the service may fetch it in ranges")
             }

@@ -21,7 +21,8 @@ struct InputController: Sendable {
     }
 
     private func serve(_ request: Request, _ context: CallbackContext) async throws -> Response {
-        guard let (token, fileExtension) = InputToken.parse(context.parameters.get("file") ?? ""),
+        // `/inputs/{token}.png/` is another path, not the file: the router would take it for the same one.
+        guard !request.uri.path.hasSuffix("/"), let (token, fileExtension) = InputToken.parse(context.parameters.get("file") ?? ""),
               let (upload, generation) = try await database.upload(tokenHash: token.hash),
               InputToken.fileExtension(contentType: upload.contentType) == fileExtension, upload.prunedAt == nil,
               Self.isServed(generation, at: now(), grace: grace)
