@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The store: one SQLite file in WAL mode with `synchronous=FULL`, migrated on open.
 /// Writes go through one group-commit writer; reads run concurrently beside it.
@@ -25,6 +28,7 @@ public struct AppDatabase: Store {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Before the pool: opening one turns WAL on, which rewrites the file's header.
         try checkExisting(path: path, busyTimeout: busyTimeout)
+        createPrivately(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
@@ -36,6 +40,15 @@ public struct AppDatabase: Store {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return try AppDatabase(pool)
+    }
+
+    /// Creates the database file readable by its owner only (0600), before SQLite creates it with the umask's mode:
+    /// it holds webhook secrets. SQLite gives its -wal and -shm files the main file's mode. An existing file keeps
+    /// the mode it has (the operator's choice).
+    /// When it cannot be created here, the pool's own open says why.
+    static func createPrivately(_ path: String) {
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 { Glibc.close(descriptor) }
     }
 
     /// Reads the file at `path`, if there is one, on a read-only connection, and throws `DatabaseRefusal` when
@@ -147,7 +160,13 @@ public struct AppDatabase: Store {
     public func close() async throws {
         finishWrites()
         await groupWriter.stopped()
-        if let pool = writer as? DatabasePool { try pool.close() }
+        if let pool = writer as? DatabasePool {
+            // Everything into the main file, the WAL emptied: after a clean stop the .sqlite file alone is the
+            // whole database (a copy of it needs no -wal beside it). A checkpoint that cannot run now (a reader
+            // holds it) loses nothing: the WAL is replayed at the next open.
+            _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try pool.close()
+        }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 }
