@@ -29,7 +29,8 @@ struct PostgresTransaction {
 
     /// Holds until the transaction ends: writers of the same `key` (an Idempotency-Key, say) take turns.
     func lock(_ space: String, _ key: String) async throws {
-        try await execute("SELECT pg_advisory_xact_lock(hashtext(\(space)), hashtext(\(key)))")
+        // Keyed by schema too: advisory locks belong to the whole database, shared by every schema in it.
+        try await execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || \(space)), hashtext(\(key)))")
     }
 
     // MARK: Generations
