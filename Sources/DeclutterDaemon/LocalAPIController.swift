@@ -123,6 +123,11 @@ struct LocalAPIController: Sendable {
             return try await launch()
         } catch SubmissionRefusal.noPublicBaseURL {
             throw APIError(.serviceUnavailable, code: "no_public_base_url", message: "callbacks.public_base_url is not configured: the service would have no callback URL")
+        } catch SubmissionRefusal.storeUnavailable(let sent) {
+            throw APIError(.serviceUnavailable, code: "store_unavailable", message: sent
+                ? "the service accepted the generation but the store could not record its answer (the daemon's log says why); it is "
+                    + "kept as SUBMITTING and its callback is applied once the store can write: retry with the same Idempotency-Key to see it"
+                : "the store could not record the submission (the daemon's log says why); nothing was sent to the service: retry later")
         } catch SubmissionRefusal.parentNotSubmitted {
             throw APIError(.conflict, code: "parent_not_submitted", message: "the parent generation has no upstream generation_id yet")
         } catch StoreError.idempotencyKeyReused(let key) {

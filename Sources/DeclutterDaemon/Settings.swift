@@ -85,7 +85,7 @@ extension Setting {
                 expecting: "comma-separated host names, e.g. declutterd.internal",
                 parse: { text in
                     let names = Setting.list(text).map { $0.lowercased() }
-                    return names.allSatisfy { !$0.isEmpty && !$0.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) } ? names : nil
+                    return names.allSatisfy { HostNames.isDNSName($0) } ? names : nil
                 },
                 show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
         .count("local.max_waiters", "Requests holding ?wait= at once (fewer than local.max_connections); beyond it 503 with Retry-After.",
@@ -167,7 +167,7 @@ extension Setting {
                 at: \.archive.allowHosts, expecting: "comma-separated host names, e.g. cdn.example.com,*.example.net",
                 parse: { text in
                     let names = Setting.list(text).map { $0.lowercased() }
-                    return names.allSatisfy { !$0.contains(where: { $0 == "/" || $0 == " " || $0 == ":" || $0 == "@" }) } ? names : nil
+                    return names.allSatisfy { HostNames.isDNSName($0, wildcard: true) } ? names : nil
                 },
                 show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
         Setting("archive.allow_networks", "Address ranges result images may come from even though private (an internal image store), as CIDR ranges.",

@@ -28,6 +28,10 @@ public enum SubmissionRefusal: Error, Sendable, Equatable {
     case noPublicBaseURL
     /// The parent has no upstream generation id yet (still submitting, or rejected).
     case parentNotSubmitted
+    /// The store could not write (a full disk, an unreachable database): before the upstream call (`sent` false,
+    /// nothing was sent), or when recording the service's answer (`sent` true: the generation stays SUBMITTING, and
+    /// its callback is still applied once the store can write).
+    case storeUnavailable(sent: Bool)
 }
 
 /// Launches generations and variations (docs/states.md, docs/callbacks-and-polling.md): SUBMITTING with the token hash first, then the
@@ -55,7 +59,16 @@ struct Submitter: Sendable {
         var submission = Self.submission(request, callbackTokenHash: token.hash)
         submission.uploads = inputTokens.map { UploadedInput(role: $0.input.role, tokenHash: $0.token.hash, file: $0.input.file) }
         let generation: GenerationRecord
-        switch try await database.beginSubmission(submission, at: now()) {
+        let start: SubmissionStart
+        do {
+            start = try await database.beginSubmission(submission, at: now())
+        } catch let refusal as StoreError where refusal != .closed {
+            throw refusal  // the request's own fault (an Idempotency-Key reused): answered as such
+        } catch {
+            logger.error("submission not recorded: nothing sent upstream", metadata: ["error": "\(error)"])
+            throw SubmissionRefusal.storeUnavailable(sent: false)
+        }
+        switch start {
         case .replay(let first):
             metrics.submission(.replayed)
             return (first, true)
@@ -78,7 +91,13 @@ struct Submitter: Sendable {
             logger.with(row: row).info("accepted upstream", metadata: [
                 "generation_id": "\(StoreFormat.uuid(answer.generationID))", "remaining_photos": "\(answer.remainingPhotos)"])
             let firstPoll = schedule.firstPoll(createdAt: generation.createdAt, expectsCallback: expectsCallback)
-            let result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: firstPoll)
+            let result: WriteResult
+            do {
+                result = try await database.recordAccepted(answer, forRow: row, at: now(), firstPollAt: firstPoll)
+            } catch {
+                logger.with(row: row).error("the service's answer not recorded", metadata: ["error": "\(error)"])
+                throw SubmissionRefusal.storeUnavailable(sent: true)
+            }
             metrics.submission(.accepted)
             poller.wake()
             return (result.generation, false)

@@ -9,7 +9,7 @@ import Glibc
 public struct AppDatabase: Store {
     let reader: any DatabaseReader
     let groupWriter: GroupCommitWriter
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// Pokes its listeners after each commit that changed `messages`, `deliveries` or `endpoints`: the delivery
     /// worker and the event streams read then, and sleep otherwise.
     public let commits: CommitSignal
@@ -160,13 +160,7 @@ public struct AppDatabase: Store {
     public func close() async throws {
         finishWrites()
         await groupWriter.stopped()
-        if let pool = writer as? DatabasePool {
-            // Everything into the main file, the WAL emptied: after a clean stop the .sqlite file alone is the
-            // whole database (a copy of it needs no -wal beside it). A checkpoint that cannot run now (a reader
-            // holds it) loses nothing: the WAL is replayed at the next open.
-            _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
-            try pool.close()
-        }
+        if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 }

@@ -157,6 +157,10 @@ struct ConfigurationLoaderTests {
                          key: "notify.max_per_endpoint", problem: "expected a whole number from 1 to 1000"),
         BadConfiguration(name: "polling.max_per_second below its floor", flags: ["polling.max_per_second": "1e-07"],
                          key: "polling.max_per_second", problem: "expected a number from 0.01 to 1000"),
+        BadConfiguration(name: "-1 in archive.allow_hosts", flags: ["archive.allow_hosts": "cdn.example.com,-1"], key: "archive.allow_hosts",
+                         problem: "expected comma-separated host names"),
+        BadConfiguration(name: "a full-width digit in local.allowed_hosts", flags: ["local.allowed_hosts": "host\u{FF11}.internal"],
+                         key: "local.allowed_hosts", problem: "expected comma-separated host names"),
         BadConfiguration(name: "http.max_pipelined of 0", flags: ["http.max_pipelined": "0"], key: "http.max_pipelined",
                          problem: "expected a whole number from 1 to 1024"),
     ]

@@ -225,6 +225,20 @@ struct EventStreamTests {
         await harness.stop()
     }
 
+    @Test("a Last-Event-ID or ?after= past the newest message is a 400 that names the newest, never a silent stream")
+    func positionPastTheNewest() async throws {
+        try await Self.with { harness in
+            _ = try await harness.submitted()  // generation.created: message 1
+            for (headers, query, code) in [(["Last-Event-ID": "99999999999999999999999"], "", "invalid_last_event_id"),
+                                           ([:], "?after=500", "invalid_after")] {
+                let reply = try await harness.local("GET", "/v1/events\(query)", headers: headers)
+                #expect(reply.status == 400 && E2E.errorCode(reply) == code, "\(reply.text)")
+                #expect(E2E.errorMessage(reply)?.contains("past the newest message, ") == true, "\(reply.text)")
+            }
+            #expect(harness.daemon.daemon.eventStreams.openCount == 0)
+        }
+    }
+
     @Test("the cross-site guard refuses a foreign page before the stream opens")
     func crossSite() async throws {
         try await Self.with { harness in

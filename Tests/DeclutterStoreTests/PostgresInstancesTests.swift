@@ -107,25 +107,43 @@ struct PostgresInstancesTests {
         }
     }
 
-    @Test("a reader stops before a message still being committed, and a rolled-back id does not hold it up")
-    func messagesCommittedOutOfOrder() async throws {
-        try await withTwoInstances { a, b in
-            let view = QuotaLowView(remainingPhotos: 3, threshold: 10, generationID: nil, recordedAt: "2027-01-15T08:00:00Z")
+    static let quotaLow = QuotaLowView(remainingPhotos: 3, threshold: 10, generationID: nil, recordedAt: "2027-01-15T08:00:00Z")
+
+    /// A transaction that has published a message (its id taken and locked) and stays open until `commit()`.
+    struct OpenPublication {
+        let release: AsyncStream<Void>.Continuation
+        let task: Task<Void, any Error>
+
+        /// Returns once the message is published, the transaction still open.
+        static func start(on store: PostgresStore) async -> OpenPublication {
             let (held, release) = AsyncStream<Void>.makeStream()
             let (begun, begin) = AsyncStream<Void>.makeStream()
-            // a's transaction takes id 1 and stays open; b's takes id 2 and commits.
-            let slow = Task {
-                try await a.transaction { tx in
-                    try await tx.publishQuotaLow(view, at: t0)
+            let task = Task {
+                try await store.transaction { tx in
+                    try await tx.publishQuotaLow(PostgresInstancesTests.quotaLow, at: t0)
                     begin.yield()
                     for await _ in held { break }
                 }
             }
             for await _ in begun { break }
+            return OpenPublication(release: release, task: task)
+        }
+
+        func commit() async throws {
+            release.yield()
+            try await task.value
+        }
+    }
+
+    @Test("a reader stops before a message still being committed, and a rolled-back id does not hold it up")
+    func messagesCommittedOutOfOrder() async throws {
+        try await withTwoInstances { a, b in
+            let view = Self.quotaLow
+            // a's transaction takes id 1 and stays open; b's takes id 2 and commits.
+            let slow = await OpenPublication.start(on: a)
             try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
             #expect(try await b.messages(matching: MessageFilter(after: 0)).isEmpty, "2 is committed, but 1 may still come")
-            release.yield()
-            try await slow.value
+            try await slow.commit()
             #expect(try await b.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [1, 2])
             // A transaction that took id 3 and rolled back leaves a gap nobody holds: 4 is read past it.
             _ = try? await a.transaction { tx in
@@ -144,18 +162,9 @@ struct PostgresInstancesTests {
     func messageLocksStayInTheirSchema() async throws {
         try await withTwoInstances { other, _ in
             try await withTwoInstances { a, _ in
-                let view = QuotaLowView(remainingPhotos: 3, threshold: 10, generationID: nil, recordedAt: "2027-01-15T08:00:00Z")
-                let (held, release) = AsyncStream<Void>.makeStream()
-                let (begun, begin) = AsyncStream<Void>.makeStream()
+                let view = Self.quotaLow
                 // Given the other schema's transaction holding its id 1, open
-                let open = Task {
-                    try await other.transaction { tx in
-                        try await tx.publishQuotaLow(view, at: t0)
-                        begin.yield()
-                        for await _ in held { break }
-                    }
-                }
-                for await _ in begun { break }
+                let open = await OpenPublication.start(on: other)
                 // When this schema's id 1 rolls back and its id 2 commits
                 _ = try? await a.transaction { tx in
                     try await tx.publishQuotaLow(view, at: t0)
@@ -164,8 +173,7 @@ struct PostgresInstancesTests {
                 try await a.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
                 // Then a reader here passes over the gap at 1: nothing of this schema holds it
                 #expect(try await a.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [2])
-                release.yield()
-                try await open.value
+                try await open.commit()
             }
         }
     }
