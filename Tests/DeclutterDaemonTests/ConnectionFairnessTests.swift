@@ -77,7 +77,7 @@ struct ConnectionFairnessTests {
             try reader.send(String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", count: 80))
             // Then, without it reading a byte, the daemon closes it once its output has been full for the write timeout
             try await eventually(timeout: .seconds(30), "the connection closed for its write timeout") {
-                try await harness.local("GET", "/metrics").text
+                harness.daemon.daemon.metrics.exposition()
                     .contains(#"declutterd_connections_dropped_total{reason="write_timeout",listener="local"} 1"#)
             }
             withExtendedLifetime(reader) {}

@@ -15,7 +15,7 @@ struct ConnectionLimitsTests {
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
     }
 
-    @Test("with the listener full of idle, half-sent, slow-body and answered-early connections, real callbacks still get 204 within a second")
+    @Test("with the listener full of idle, half-sent, slow-body and answered-early connections, real callbacks still get 204 at once")
     func realCallbacksGetThrough() async throws {
         try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, adjust: {
             $0.connections.callbackConnections = 32
@@ -47,14 +47,13 @@ struct ConnectionLimitsTests {
             }
             // When real callbacks come, each on a new connection
             for _ in 0..<10 {
-                let started = ContinuousClock.now
                 let caller = try RawConnection(port: port)
                 try caller.send(Self.callback(path: url.path))
+                // Then each is answered 204, long before any held connection's timeout (a minute) would have made room:
+                // room was made for it at once (how fast is the machine's business; that it is answered at all is ours)
                 let answer = await caller.receive(timeout: .seconds(15))
-                // Then each is answered 204, within a second
                 guard case .data(let text) = answer else { Issue.record("no answer: \(answer)"); continue }
                 #expect(text.hasPrefix("HTTP/1.1 204"), "\(text)")
-                #expect(ContinuousClock.now - started < .seconds(1))
             }
             let metrics = try await harness.local("GET", "/metrics").text
             #expect(metrics.contains(#"declutterd_connections_dropped_total{reason="evicted",listener="callbacks"}"#))
@@ -69,7 +68,7 @@ struct ConnectionLimitsTests {
             let port = try Self.port(harness.daemon.callbackBaseURL)
             let silent = try RawConnection(port: port)
             let slowHead = try RawConnection(port: port)
-            try slowHead.send("GET /healthz HTTP/1.1\r\n")
+            try? slowHead.send("GET /healthz HTTP/1.1\r\n")  // a busy machine may have closed it already: that is the point
             try await Self.expectClosed(["silent": silent, "slow head": slowHead], counted: ["header_timeout"], harness)
         }
     }
@@ -99,7 +98,9 @@ struct ConnectionLimitsTests {
         for (name, connection) in connections {
             #expect(await connection.receive(timeout: .seconds(10)) == .closed, "\(name) is still open")
         }
-        let metrics = try await harness.local("GET", "/metrics").text
+        // Read in the process, not over HTTP: the local listener has the same 200 ms timeouts, which a loaded machine
+        // could meet with this request itself.
+        let metrics = harness.daemon.daemon.metrics.exposition()
         for reason in reasons {
             #expect(metrics.contains(#"declutterd_connections_dropped_total{reason="\#(reason)",listener="callbacks"}"#), "\(reason)")
             #expect(!metrics.contains(#"declutterd_connections_dropped_total{reason="\#(reason)",listener="callbacks"} 0"#), "\(reason)")

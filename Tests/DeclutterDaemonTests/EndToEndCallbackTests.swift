@@ -108,12 +108,13 @@ struct EndToEndCallbackTests {
     @Test("retrieval calls per generation: 0 when the terminal callback arrives, 1 when it was dropped")
     func retrievalsPerGeneration() async throws {
         let sandbox = E2E.sandbox(seed: 7) { $0.faults.callbackDrop = 0.5 }
-        try await Harness.with(sandbox: sandbox, polling: E2E.pollAfterJob) { harness in
+        let clock = ManualClock()
+        try await Harness.with(sandbox: sandbox, polling: E2E.pollAfterJob, clock: .following(clock, from: Date())) { harness in
             var submitted: [(row: Int64, generationID: String)] = []
             for index in 0..<8 { submitted.append(try await harness.submitted(image: "https://images.example/room-\(index).jpg")) }
+            try await harness.pollAfterTheJobs(submitted, clock: clock)
             for generation in submitted {
-                let record = try await harness.waitSettled(generation.row)
-                #expect(record.status == .succeeded)
+                #expect(try await harness.record(generation.row).status == .succeeded)
             }
             let fates = await harness.sandbox.sandbox.callbackFates()
             var dropped = 0

@@ -13,8 +13,10 @@ struct EndToEndPollingTests {
     @Test("a dropped callback is resolved by one poll after the grace, once the job is done")
     func droppedCallback() async throws {
         let sandbox = E2E.sandbox { $0.faults.callbackDrop = 1 }
-        try await Harness.with(sandbox: sandbox, polling: E2E.pollAfterJob) { harness in
+        let clock = ManualClock()
+        try await Harness.with(sandbox: sandbox, polling: E2E.pollAfterJob, clock: .following(clock, from: Date())) { harness in
             let (row, generationID) = try await harness.submitted()
+            try await harness.pollAfterTheJobs([(row, generationID)], clock: clock)
             let done = try await harness.waitTerminal(row)
             #expect(done["status"] as? String == "SUCCEEDED")
             #expect(done["resolved_by"] as? String == "poll")

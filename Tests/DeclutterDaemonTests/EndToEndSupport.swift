@@ -34,11 +34,13 @@ enum E2E {
     /// machine, so "zero retrieval calls" is decided by the daemon's logic, not by a race against the grace.
     static let callbacksOnly = polling { $0.callbackGrace = .seconds(60) }
 
-    /// For tests of a missed callback: jobs end ~60 ms in, the first poll is due 1 s after submission, so that
-    /// one poll finds the job done even on a loaded machine.
-    /// The job ends ~60 ms in; a callback that was sent has 3 s to arrive (room for a busy machine) before the
-    /// first poll, which then finds the job done.
-    static let pollAfterJob = polling { $0.callbackGrace = .seconds(3) }
+    /// For tests of a missed callback, with the daemon on a manual clock (`Harness.pollAfterTheJobs`): the first
+    /// poll is due 3 s after submission on that clock, which the test moves only once every job has ended and every
+    /// callback that was sent has been applied. Nothing races the machine's pace; LOST only after a minute.
+    static let pollAfterJob = polling {
+        $0.callbackGrace = .seconds(3)
+        $0.giveUpAfter = .seconds(60)
+    }
 
     /// The local id of a record as the local API returns it.
     static func row(_ record: [String: Any]) throws -> Int64 {
@@ -60,6 +62,32 @@ extension Harness {
     /// Retrieval (`get`) calls the sandbox counted for one generation.
     func retrievals(of generationID: String) async -> Int {
         await sandbox.sandbox.counters().retrievalCallsByGeneration[generationID.lowercased()] ?? 0
+    }
+
+    /// Once the sandbox has ended every one of `generations` (its terminal callback sent or dropped), and each whose
+    /// callback was sent is settled by it: moves `clock` past `E2E.pollAfterJob`'s grace, then on a few milliseconds
+    /// at a time (the poller's pace is on the clock too) until every one has settled.
+    func pollAfterTheJobs(_ generations: [(row: Int64, generationID: String)], clock: ManualClock) async throws {
+        let ids = Set(generations.map { $0.generationID.lowercased() })
+        try await eventually("every job ended") {
+            let ended = await sandbox.sandbox.callbackFates().filter { $0.status.isTerminal }
+            return ids.isSubset(of: Set(ended.map { StoreFormat.uuid($0.generationID) }))
+        }
+        let fates = await sandbox.sandbox.callbackFates().filter { $0.status.isTerminal }
+        let delivered = generations.filter { generation in
+            fates.contains { StoreFormat.uuid($0.generationID) == generation.generationID.lowercased() && !$0.dropped }
+        }
+        for generation in delivered {
+            try await eventually("the callback of \(generation.row) applied") { try await !record(generation.row).status.isPending }
+        }
+        clock.advance(by: E2E.pollAfterJob.callbackGrace + .milliseconds(1))
+        try await eventually("every generation settled") {
+            for generation in generations where try await record(generation.row).status.isPending {
+                clock.advance(by: .milliseconds(10))
+                return false
+            }
+            return true
+        }
     }
 
     /// The stored record of a local id.
@@ -92,7 +120,7 @@ extension Harness {
     }
 
     /// Waits (bounded) until the generation is no longer pending in the database itself.
-    func waitSettled(_ row: Int64, timeout: Duration = .seconds(10)) async throws -> GenerationRecord {
+    func waitSettled(_ row: Int64, timeout: Duration = .seconds(30)) async throws -> GenerationRecord {
         _ = try await eventually(timeout: timeout) { try await !record(row).status.isPending }
         return try await record(row)
     }

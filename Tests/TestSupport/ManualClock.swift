@@ -83,7 +83,7 @@ public final class ManualClock: Clock, Sendable {
     /// Returns true once at least `count` tasks are asleep on this clock; false (and a recorded issue) if that
     /// has not happened within `timeout` of real time, a bound for a broken test rather than a pace.
     @discardableResult
-    public func sleepers(atLeast count: Int, timeout: Duration = .seconds(10),
+    public func sleepers(atLeast count: Int, timeout: Duration = .seconds(30),
                          sourceLocation: SourceLocation = #_sourceLocation) async -> Bool {
         let id = state.withLock { state in
             state.nextID += 1
