@@ -20,9 +20,9 @@ func succeededImages(of sandbox: RunningSandbox) async throws -> [String] {
 }
 
 /// An HTTP client the way a downloader would hold one: no redirects followed, a read timeout between pieces.
-func withImageClient<T>(readTimeout: TimeAmount = .seconds(5), _ body: (HTTPClient) async throws -> T) async throws -> T {
+func withImageClient<T>(readTimeout: TimeAmount = .seconds(30), _ body: (HTTPClient) async throws -> T) async throws -> T {
     let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                                 timeout: .init(connect: .seconds(2), read: readTimeout))
+                                                 timeout: .init(connect: .seconds(10), read: readTimeout))
     return try await using(HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
                            stop: { try? await $0.shutdown() }, body)
 }

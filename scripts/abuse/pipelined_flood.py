@@ -48,7 +48,8 @@ def main():
         for poller in pollers.values():
             poller.phase = "flood"
             poller.start()
-        sent = closed = ticks = 0
+        sent = ticks = 0
+        closed_at = []  # seconds into the flood at which a send found the connection closed
         started = time.monotonic()
         next_batch = started
         while time.monotonic() - started < args.duration:
@@ -66,7 +67,7 @@ def main():
                 except OSError:
                     connection.close()
                     entry[0] = None
-                    closed += 1
+                    closed_at.append(time.monotonic() - started)
             ticks += 1
             next_batch += args.interval
             time.sleep(max(0.0, next_batch - time.monotonic()))
@@ -83,7 +84,8 @@ def main():
 
         offered = args.connections * args.batch * ticks
         print(f"  flood: {sent // len(REQUEST)} requests written ({sent / 1e6:.1f} MB; {offered} if the daemon had taken every batch); "
-              f"{closed} of {args.connections} connections closed by the daemon while flooding")
+              f"{len(closed_at)} of {args.connections} connections closed by the daemon while flooding"
+              + (f" (found closed {min(closed_at):.1f} to {max(closed_at):.1f} s in)" if closed_at else ""))
         for phase, label in (("flood", f"during the flood ({args.duration:.0f} s)"), ("after", f"after it ({args.after:.0f} s)")):
             for name, poller in pollers.items():
                 print(f"  GET /healthz ({name}) {label}: {summarize(poller.samples.get(phase, []))}")
