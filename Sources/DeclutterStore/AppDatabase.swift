@@ -155,23 +155,12 @@ public struct AppDatabase: Store {
         }
     }
 
-    /// Everything into the main file and the WAL emptied, so that after a clean stop the .sqlite file alone is the whole
-    /// database. Synchronous on purpose: nothing can cancel it half-way, nor run between it and the close (an
-    /// awaited checkpoint there crashed the test process inside SQLite). One that cannot run now (a reader holds the
-    /// WAL) loses nothing: the WAL is replayed at the next open.
-    private static func checkpoint(_ pool: DatabasePool) {
-        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
-    }
-
     /// Refuses new writes, waits for the group commit to commit those already waiting (when it runs), then ends
     /// every connection; later calls fail.
     public func close() async throws {
         finishWrites()
         await groupWriter.stopped()
-        if let pool = writer as? DatabasePool {
-            Self.checkpoint(pool)
-            try pool.close()
-        }
+        if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 }

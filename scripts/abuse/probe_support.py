@@ -266,6 +266,19 @@ class Daemon:
     def rss_mb(self):
         return rss_mb(self.serve.pid)
 
+    def open_sockets(self):
+        """How many sockets the daemon has open now (listeners, clients, its store's and its own connections)."""
+        count = 0
+        try:
+            for name in os.listdir(f"/proc/{self.serve.pid}/fd"):
+                try:
+                    count += os.readlink(f"/proc/{self.serve.pid}/fd/{name}").startswith("socket:")
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        return count
+
     def alive(self):
         return self.serve is not None and self.serve.poll() is None
 

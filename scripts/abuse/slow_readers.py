@@ -11,8 +11,8 @@ a temporary database and the public listener as its public base URL. It uploads 
 and IHDR header, random bytes after) to POST /v1/generations, takes the capability URL `/inputs/{token}.png` the
 sandbox was given, then opens M connections that each send `GET` of that URL and never read. While they are held
 (H seconds) it times, five times, a callback POST (an unknown token: a 404 is an answer), GET /healthz on the
-public listener and on the local one; then it counts the connections the daemon still holds and the bytes waiting
-unread in this side's buffers, closes them, and prints the daemon's RSS before, at its peak and after. Loopback
+public listener and on the local one; then it counts the sockets the daemon still holds (from /proc) and the bytes
+waiting unread in this side's buffers, closes them, and prints the daemon's RSS before, at its peak and after. Loopback
 only, bounded in connections and time; it stops everything it started (the daemon is killed if its RSS passes
 --rss-ceiling-mb, and the probe says so). Exits 0 after printing, whatever the figures; 2 when the setup fails.
 """
@@ -74,7 +74,7 @@ def main():
         status, _ = request("HEAD", url)
         print(f"  the sandbox fetched {fetched[0]['bytes']} bytes from {path[:16]}….png; HEAD answers {status}")
         time.sleep(1)
-        before = daemon.rss_mb()
+        before, sockets_before = daemon.rss_mb(), daemon.open_sockets()
         daemon.sampler.reset_peak()
         ask = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{daemon.callbacks_port}\r\n\r\n".encode()
         held = []
@@ -110,7 +110,7 @@ def main():
             except OSError as error:
                 state = f"error {error.errno}"
             states[state] = states.get(state, 0) + 1
-        held_rss = daemon.rss_mb()
+        held_rss, sockets_held = daemon.rss_mb(), daemon.open_sockets()
         for connection in held:
             connection.close()
         time.sleep(3)
@@ -118,8 +118,8 @@ def main():
 
         for label, timings in probes.items():
             print(f"  {label} while held: {summarize(timings, ok_statuses=(200, 404))}")
-        print(f"  after {args.hold:.0f} s the readers' sockets were: "
-              + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        print(f"  after {args.hold:.0f} s the daemon held {sockets_held - sockets_before} sockets more than before the readers; "
+              "theirs, on this side: " + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
               + f"; {waiting / 1e6:.1f} MB waiting unread on this side")
         print(f"  daemon rss: before {before:.0f} MB, peak {daemon.sampler.peak:.0f} MB, at the end of the hold "
               f"{held_rss:.0f} MB, 3 s after closing {after:.0f} MB")

@@ -9,6 +9,10 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout: Duration = .seconds(60)
     /// How long an answer may wait for its peer to read (the connection's output full) before the connection is closed.
     public var writeTimeout: Duration = .seconds(30)
+    /// The kernel's send buffer of each connection, in bytes. Left alone, Linux grows it to `tcp_wmem`'s maximum (4 MB)
+    /// for a peer that reads nothing, and the daemon's memory grew with it: 300 such readers of a large photo took
+    /// 2.2 GB. At this size (which the kernel doubles) a client that stops reading holds well under a megabyte until `writeTimeout` closes it.
+    public var sendBuffer = 128 * 1024
     /// Requests one connection may have read and not yet answered (pipelined); past it the connection is closed, and
     /// at it nothing more is read until an answer has gone out.
     public var pipelineDepth = 16
