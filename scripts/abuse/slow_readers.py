@@ -16,7 +16,7 @@ waiting unread in this side's buffers, closes them, and prints the daemon's RSS 
 only, bounded in connections and time; it stops everything it started (the daemon is killed if its RSS passes
 --rss-ceiling-mb, and the probe says so). Exits 0 after printing, whatever the figures; 2 when the setup fails.
 """
-import argparse, array, fcntl, json, os, socket, struct, termios, time, urllib.parse, zlib
+import argparse, array, fcntl, json, os, socket, struct, sys, termios, time, urllib.parse, zlib
 
 from probe_support import (Daemon, SetupError, add_common_arguments, json_request, raise_descriptor_limit, request,
                            summarize, timed, timed_get)
@@ -49,6 +49,10 @@ def main():
     parser.add_argument("--connections", type=int, default=300, help="slow readers (M)")
     parser.add_argument("--hold", type=float, default=40, help="seconds the readers are held (H)")
     parser.add_argument("--megabytes", type=float, default=40, help="size of the uploaded photo")
+    parser.add_argument("--max-rss-mb", type=float, default=0,
+                        help="as a check (.ci/run): exit 1 when the daemon's peak RSS passes this (0: only print)")
+    parser.add_argument("--max-answer-ms", type=float, default=0,
+                        help="as a check: exit 1 when a callback or /healthz meanwhile took longer, or failed (0: only print)")
     args = parser.parse_args()
     raise_descriptor_limit()
 
@@ -124,7 +128,25 @@ def main():
         print(f"  daemon rss: before {before:.0f} MB, peak {daemon.sampler.peak:.0f} MB, at the end of the hold "
               f"{held_rss:.0f} MB, 3 s after closing {after:.0f} MB")
         print(daemon.report_exit() or "  daemon still running")
+        return check(args, daemon.sampler.peak, probes)
+
+
+def check(args, peak_rss, probes):
+    """With --max-rss-mb / --max-answer-ms: 1 (and what failed) when a bound was passed, else 0."""
+    failures = []
+    if args.max_rss_mb and peak_rss > args.max_rss_mb:
+        failures.append(f"peak RSS {peak_rss:.0f} MB is above {args.max_rss_mb:.0f} MB")
+    if args.max_answer_ms:
+        for label, timings in probes.items():
+            for seconds, status, error in timings:
+                if error is not None or status not in (200, 404) or 1000 * seconds > args.max_answer_ms:
+                    failures.append(f"{label}: {error or status} in {1000 * seconds:.0f} ms (bound {args.max_answer_ms:.0f} ms)")
+    for failure in failures:
+        print(f"  CHECK FAILED: {failure}")
+    if (args.max_rss_mb or args.max_answer_ms) and not failures:
+        print("  check passed")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
