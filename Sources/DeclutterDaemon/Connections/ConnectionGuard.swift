@@ -53,7 +53,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         arm(context, after: limits.headerTimeout, dropping: .headerTimeout)
-        _ = context.channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(limits.sendBuffer))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

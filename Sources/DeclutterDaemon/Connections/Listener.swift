@@ -21,7 +21,13 @@ struct Listener: Service {
             ConnectionGuard(registry: registry, limits: limits, report: report), RequestHeadChecks(),
         ]))
         application = Application(router: router, server: server, configuration: .init(address: address, serverName: "declutterd"),
-                                  onServerRunning: onBound, logger: logger)
+                                  onServerRunning: { channel in
+                                      // Set on the listening socket, every accepted connection inherits it (Linux copies
+                                      // the send buffer's size on accept): no child channel is touched while it is set up.
+                                      try? await channel.setOption(ChannelOptions.socketOption(.so_sndbuf),
+                                                                   value: SocketOptionValue(limits.sendBuffer)).get()
+                                      await onBound(channel)
+                                  }, logger: logger)
     }
 
     func run() async throws {
