@@ -14,6 +14,16 @@ struct EventStreamQuery: Sendable, Equatable {
     var generation: String?
     /// `?types=`; nil: every type.
     var types: [MessageType]?
+    /// Where `after` came from, as its errors name it.
+    var afterSource = Position.afterQuery
+
+    /// The two ways a client gives its position: the field of an error's code, the name in its message.
+    enum Position: Sendable, Equatable {
+        case afterQuery, lastEventID
+
+        var field: String { self == .afterQuery ? "after" : "last_event_id" }
+        var name: String { self == .afterQuery ? "after" : "Last-Event-ID" }
+    }
 
     init(after: Int64? = nil, generation: String? = nil, types: [MessageType]? = nil) {
         self.after = after
@@ -26,20 +36,31 @@ struct EventStreamQuery: Sendable, Equatable {
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
         // Both are checked, whichever is used.
-        let afterQuery = try query["after"].map { try Self.sequence(String($0), field: "after", name: "after") }
-        let lastEventID = try request.headers[.lastEventID].map { try Self.sequence($0, field: "last_event_id", name: "Last-Event-ID") }
+        let afterQuery = try query["after"].map { try Self.sequence(String($0), .afterQuery) }
+        let lastEventID = try request.headers[.lastEventID].map { try Self.sequence($0, .lastEventID) }
         after = lastEventID ?? afterQuery
+        if lastEventID != nil { afterSource = .lastEventID }
         generation = query["generation_id"].map(String.init)
         if let text = query["types"].map(String.init) { types = try Self.types(text) }
     }
 
     /// A sequence number: 0 (before the first message) or more, in decimal digits. One beyond every sequence
     /// number there can be (beyond Int64) is still a position, the same as the largest.
-    static func sequence(_ text: String, field: String, name: String) throws -> Int64 {
+    static func sequence(_ text: String, _ source: Position) throws -> Int64 {
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-            throw APIError(.badRequest, code: "invalid_\(field)", message: "`\(name)` must be a message sequence number (the `id:` of an event): digits only")
+            throw APIError(.badRequest, code: "invalid_\(source.field)",
+                           message: "`\(source.name)` must be a message sequence number (the `id:` of an event): digits only")
         }
         return Int64(text) ?? Int64.max
+    }
+
+    /// Refuses a position past `newest`: it would silently withhold every message up to it (sequence numbers are never
+    /// reused, so no honest client holds one).
+    func refusePastNewest(_ newest: Int64) throws {
+        guard let after, after > newest else { return }
+        throw APIError(.badRequest, code: "invalid_\(afterSource.field)",
+                       message: "`\(afterSource.name)` is \(after), past the newest message, \(newest): "
+                           + "resume from an id the stream sent, or leave it out to start from the next message")
     }
 
     /// Comma-separated message types, each one of `MessageType`'s.

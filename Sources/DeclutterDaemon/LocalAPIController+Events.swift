@@ -19,17 +19,7 @@ extension LocalAPIController {
         // Without a place to start from: the next message committed, or a followed generation's first.
         var start = query.after ?? 0
         if query.after == nil, row == nil { start = try await database.latestMessageSequence() }
-        if let after = query.after {
-            // A position past the newest message would silently withhold every message up to it: refused, saying where
-            // the stream is (sequence numbers are never reused, so no honest client holds a larger one).
-            let newest = try await database.latestMessageSequence()
-            guard after <= newest else {
-                let field = request.headers[.lastEventID] != nil ? "last_event_id" : "after"
-                throw APIError(.badRequest, code: "invalid_\(field)",
-                               message: "`\(field == "after" ? "after" : "Last-Event-ID")` is \(after), past the newest message, \(newest): "
-                                   + "resume from an id the stream sent, or leave it out to start from the next message")
-            }
-        }
+        if query.after != nil { try query.refusePastNewest(try await database.latestMessageSequence()) }
         guard let lease = streams.open() else {
             metrics.eventStreamDropped(.overCapacity)
             throw APIError(.serviceUnavailable, code: "too_many_streams",

@@ -2,7 +2,7 @@
 /// (docs/delivery.md, "Slots"). Three bounds, all of which hold at once:
 /// - the whole daemon: `notify.max_in_flight` attempts;
 /// - one endpoint: `notify.max_per_endpoint`, lowered to its fair share of the daemon's slots when many endpoints
-///   have work (at least one each), so a crowd of new endpoints that all hang cannot take every slot at once;
+///   are enabled (at least one each), so a crowd of new endpoints that all hang cannot take every slot at once;
 /// - endpoints failing now (`failing_since` set: their last attempt did not deliver) share at most half of the
 ///   daemon's slots between them, so the other half is always there for the endpoints that answer.
 /// Pure: counts in, a count out.
@@ -13,9 +13,9 @@ struct DeliverySlots: Sendable, Equatable {
     /// The slots the failing endpoints may hold together.
     var failingShare: Int { max(1, maxInFlight / 2) }
 
-    /// The most one endpoint may hold while `endpointsWithWork` endpoints compete.
-    func perEndpoint(endpointsWithWork: Int) -> Int {
-        min(maxPerEndpoint, max(1, maxInFlight / max(1, endpointsWithWork)))
+    /// The most one endpoint may hold while `enabledEndpoints` endpoints share the daemon's slots.
+    func perEndpoint(enabledEndpoints: Int) -> Int {
+        min(maxPerEndpoint, max(1, maxInFlight / max(1, enabledEndpoints)))
     }
 
     /// How many more attempts the endpoint may start now.
@@ -24,9 +24,9 @@ struct DeliverySlots: Sendable, Equatable {
     ///   - failing: whether it is failing now;
     ///   - inFlight: attempts in flight, whole daemon;
     ///   - failingInFlight: attempts in flight to failing endpoints;
-    ///   - endpointsWithWork: endpoints with a delivery pending or in flight.
-    func room(own: Int, failing: Bool, inFlight: Int, failingInFlight: Int, endpointsWithWork: Int) -> Int {
-        var room = min(perEndpoint(endpointsWithWork: endpointsWithWork) - own, maxInFlight - inFlight)
+    ///   - enabledEndpoints: endpoints enabled now (those that could have a delivery due).
+    func room(own: Int, failing: Bool, inFlight: Int, failingInFlight: Int, enabledEndpoints: Int) -> Int {
+        var room = min(perEndpoint(enabledEndpoints: enabledEndpoints) - own, maxInFlight - inFlight)
         if failing { room = min(room, failingShare - failingInFlight) }
         return max(0, room)
     }

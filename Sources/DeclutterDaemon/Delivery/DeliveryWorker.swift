@@ -81,7 +81,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func room(for endpoint: Int64, failing: Set<Int64>, endpoints: Int) -> (Int, Set<Int64>) {
         inFlight.withLock { inFlight in
             let room = slots.room(own: inFlight.values.count { $0 == endpoint }, failing: failing.contains(endpoint), inFlight: inFlight.count,
-                                  failingInFlight: inFlight.values.count { failing.contains($0) }, endpointsWithWork: endpoints)
+                                  failingInFlight: inFlight.values.count { failing.contains($0) }, enabledEndpoints: endpoints)
             return (room, Set(inFlight.keys))
         }
     }
