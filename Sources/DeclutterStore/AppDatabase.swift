@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,8 @@ public struct AppDatabase: Store {
     public let commits: CommitSignal
     /// Keeps the observation behind `commits` alive.
     private let outboxObservation: AnyDatabaseCancellable
+    /// Taken by the first `close()`: the connections are closed once, and nothing touches them after.
+    private let closing = FirstCaller()
     /// `PRAGMA synchronous` on the writer connection, read when the store was opened: 2 (FULL) means a commit is
     /// on disk before any caller hears of it.
     public let synchronous: Int
@@ -155,12 +158,36 @@ public struct AppDatabase: Store {
         }
     }
 
-    /// Refuses new writes, waits for the group commit to commit those already waiting (when it runs), then ends
-    /// every connection; later calls fail.
+    /// Refuses new writes, waits for the group commit to commit those already waiting (when it runs), merges the
+    /// WAL into the main file, then ends every connection; later calls (on any copy of the store) do nothing more.
     public func close() async throws {
         finishWrites()
         await groupWriter.stopped()
-        if let pool = writer as? DatabasePool { try pool.close() }
+        guard closing.claim() else { return }
+        if let pool = writer as? DatabasePool {
+            Self.checkpoint(pool)
+            try pool.close()
+        }
         if let queue = writer as? DatabaseQueue { try queue.close() }
+    }
+
+    /// Everything into the main file and the WAL emptied, so that after a clean stop the `.sqlite` file alone is
+    /// the whole database. SQLite would do it at the last close, but a pool's last connections are its read-only
+    /// readers, which cannot. Only before the pool is closed: a closed GRDB connection has no SQLite handle left.
+    /// One that cannot complete (another process reads the WAL) loses nothing: the WAL is replayed at the next open.
+    private static func checkpoint(_ pool: DatabasePool) {
+        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+    }
+}
+
+/// True for the first caller of `claim()` only, whichever copy of its owner asks.
+private final class FirstCaller: Sendable {
+    private let taken = Mutex(false)
+
+    func claim() -> Bool {
+        taken.withLock { taken in
+            defer { taken = true }
+            return !taken
+        }
     }
 }
