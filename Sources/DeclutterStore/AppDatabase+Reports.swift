@@ -10,29 +10,41 @@ extension AppDatabase {
     /// has outlived its retention.
     public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
         try await write { db in
-            guard var generation = try GenerationRecord.find(locator, in: db) else { return nil }
-            if let retention = report.retention, generation.tokenExpired(at: report.receivedAt, after: retention.tokenTTL) { return nil }
-            return try Self.apply(report, to: &generation, storedAs: generation, in: db)
+            try Self.apply(report, to: try GenerationRecord.find(locator, in: db), in: db)
         }
     }
 
-    /// `stored`: the row as read, before the caller changed anything; the row is written only when it differs.
-    /// The decisions are `ReportDecision`'s; this reads and writes the rows.
-    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, storedAs stored: GenerationRecord,
-                      in db: Database) throws -> WriteResult {
-        var decision = try ReportDecision(report, about: generation)
-        if let payload = decision.payload { try generation.noteIdentity(from: payload, in: db, at: report.receivedAt) }
-        decision.change(&generation)
-        if decision.writesRow(generation, storedAs: stored) {
-            generation.updatedAt = report.receivedAt
-            try generation.save(changeFrom: decision.before, outcome: decision.event.outcome, at: report.receivedAt, in: db)
+    /// One report as a plan of its own (`ReportPlan`, the rules both backends share), carried out at once.
+    static func apply(_ report: StatusReport, to generation: GenerationRecord?, storedAs stored: GenerationRecord? = nil,
+                      in db: Database) throws -> WriteResult? {
+        var plan = ReportPlan()
+        try plan.add(report, about: generation, storedAs: stored) { row, limit in
+            try EventRecord.unappliedCallbacks(of: row, upTo: limit, in: db)
         }
-        if let retention = decision.retention {
-            let kept = try EventRecord.unappliedCallbacks(of: decision.event.generation, upTo: retention.rejectedEvents, in: db)
-            guard decision.keep(keptAlready: kept, within: retention) else { return decision.result(generation) }
+        return try plan.results(eventIDs: plan.carryOut(in: db)).first ?? nil
+    }
+}
+
+extension ReportPlan {
+    /// Writes the plan with SQLite's row operations; returns the ids of its events, in order.
+    func carryOut(in db: Database) throws -> [Int64] {
+        for project in projectsByID {
+            try ProjectRecord.ensure(project.id, in: db, at: project.at)
+            if let count = project.variations { try ProjectRecord.raiseVariations(of: project.id, to: count, in: db, at: project.at) }
         }
-        try decision.event.insertRow(db)
-        return decision.result(generation)
+        for row in changedRows { try row.update(db) }
+        for image in images {
+            var image = image
+            try image.insert(db, onConflict: .ignore)
+        }
+        for announcement in announcements {
+            try Outbox.publish(announcement.type, about: announcement.generation, at: announcement.at, in: db)
+        }
+        return try events.map { event in
+            var event = event
+            try event.insertRow(db)
+            return db.lastInsertedRowID
+        }
     }
 }
 
@@ -85,19 +97,6 @@ extension GenerationRecord {
             completedAt = date
             resolvedBy = source == .callback ? .callback : .poll
             refunded = payload.status == .failed
-        }
-    }
-
-    /// Learns the upstream ids and the project's variation count a payload carries.
-    mutating func noteIdentity(from payload: RetrievalPayload, in db: Database, at date: Date) throws {
-        if generationID == nil, let id = payload.generationID { generationID = id }
-        if projectID == nil, let id = payload.projectID {
-            try ProjectRecord.ensure(id, in: db, at: date)
-            projectID = id
-        }
-        if let count = payload.variations {
-            variations = count
-            if let projectID { try ProjectRecord.raiseVariations(of: projectID, to: count, in: db, at: date) }
         }
     }
 

@@ -120,7 +120,9 @@ extension AppDatabase {
                 }
             }
             try noteQuota(answer.remainingPhotos, of: generation, at: date, in: db)
-            return try Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: &generation, storedAs: stored, in: db)
+            let report = StatusReport.accepted(answer, at: date, firstPollAt: firstPollAt)
+            guard let result = try Self.apply(report, to: generation, storedAs: stored, in: db) else { throw StoreError.generationNotFound }
+            return result
         }
     }
 

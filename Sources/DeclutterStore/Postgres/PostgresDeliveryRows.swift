@@ -31,7 +31,7 @@ extension EndpointRecord {
         var values = PostgresRowValues()
         values.add("url", url)
         values.add("description", description)
-        values.add("types", types.map(MessageTypes.encode), cast: "jsonb")
+        values.addJSON("types", types.map(MessageTypes.encode))
         values.add("secret", secret)
         values.add("previous_secret", previousSecret)
         values.add("previous_secret_expires_at", previousSecretExpiresAt)

@@ -15,9 +15,9 @@ enum PostgresMessageIDs {
         "((hashtext(current_schema())::bigint << 32) | (\(column) % 4294967296))"
     }
 
-    /// Missing ids this far below the first id read are looked at too; below, they were pruned (no more transactions
-    /// are in flight at once than connections).
-    static let leadingWindow: Int64 = 512
+    /// Missing ids this far below the first id read are looked at too; below, they were pruned. No more are in flight
+    /// at once than batches times their size (`PostgresStore.Life.reports`: 4 × 128 an instance) plus one a connection.
+    static let leadingWindow: Int64 = 4096
 
     /// The first id after `after` that a transaction in flight holds, if any: messages from it on are not read yet.
     static func horizon(after: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {

@@ -90,7 +90,7 @@ extension GenerationRecord {
         values.add("image_url", imageURL)
         values.add("mask_url", maskURL)
         values.add("auto", auto)
-        values.add("images", images.map(ResultURLs.encode), cast: "jsonb")
+        values.addJSON("images", images.map(ResultURLs.encode))
         values.add("variations", variations)
         values.add("callback_token_hash", callbackTokenHash)
         values.add("idempotency_key", idempotencyKey)
@@ -110,17 +110,29 @@ extension GenerationRecord {
     }
 }
 
-/// A row's values by column, bound as parameters, for one `INSERT` or `UPDATE`.
+/// A row's values by column: bound as parameters for one `INSERT` or `UPDATE`, or written as a JSON object for a
+/// statement that writes a whole batch (`jsonb_populate_recordset`), so each table's columns are listed once for both.
 struct PostgresRowValues {
     private var columns: [String] = []
     private var placeholders: [String] = []
     private var bindings = PostgresBindings()
+    /// `"column":value`, for `json`.
+    private var fields: [String] = []
 
-    /// `cast`: the column's type when a parameter's own would not do (`jsonb` from text).
-    mutating func add(_ column: String, _ value: (some PostgresDynamicTypeEncodable)?, cast: String? = nil) {
+    mutating func add<Value: PostgresDynamicTypeEncodable & PostgresJSONField>(_ column: String, _ value: Value?) {
+        append(column, value, cast: nil, json: value?.postgresJSON)
+    }
+
+    /// A `jsonb` column, given as JSON text.
+    mutating func addJSON(_ column: String, _ text: String?) {
+        append(column, text, cast: "jsonb", json: text)
+    }
+
+    private mutating func append(_ column: String, _ value: (some PostgresDynamicTypeEncodable)?, cast: String?, json: String?) {
         bindings.append(value)
         columns.append(column)
         placeholders.append("$\(bindings.count)" + (cast.map { "::" + $0 } ?? ""))
+        fields.append(PostgresJSONText.quote(column) + ":" + (json ?? "null"))
     }
 
     /// `then`: what follows the values (`RETURNING id`, `ON CONFLICT ... DO NOTHING`), or "".
@@ -134,6 +146,19 @@ struct PostgresRowValues {
         bindings.append(id)
         let assignments = zip(columns, placeholders).map { "\($0) = \($1)" }.joined(separator: ", ")
         return PostgresQuery(unsafeSQL: "UPDATE \(table) SET \(assignments) WHERE id = $\(bindings.count)", binds: bindings)
+    }
+
+    /// The columns, as a batch statement lists them.
+    var columnList: String { columns.joined(separator: ", ") }
+
+    /// `column = source.column, ...`: a batch `UPDATE`'s assignments from the rows named `source`.
+    func assignments(from source: String) -> String {
+        columns.map { column -> String in "\(column) = \(source).\(column)" }.joined(separator: ", ")
+    }
+
+    /// The row as a JSON object, with its `id` when it has one (a batch `UPDATE` matches rows by it).
+    func json(id: Int64? = nil) -> String {
+        "{" + ((id.map { ["\"id\":\($0)"] } ?? []) + fields).joined(separator: ",") + "}"
     }
 }
 
@@ -152,6 +177,37 @@ extension EventRecord {
             rawBody: text.map { RawBody(Data($0.utf8)) } ?? binary.map { RawBody(Data($0.readableBytesView)) },
             outcome: try column("outcome"), reason: try column("reason"),
             statusBefore: try column("status_before"), statusReported: try column("status_reported"))
+    }
+}
+
+extension EventRecord {
+    /// Every column but `id`, for `INSERT`.
+    var postgresValues: PostgresRowValues {
+        var values = PostgresRowValues()
+        values.add("generation", generation)
+        values.add("source", source.rawValue)
+        values.add("received_at", receivedAt)
+        values.add("http_status", httpStatus)
+        values.add("raw_body", rawBody?.postgresText)
+        values.add("raw_body_binary", rawBody?.postgresBinary)
+        values.add("outcome", outcome.rawValue)
+        values.add("reason", reason)
+        values.add("status_before", statusBefore?.rawValue)
+        values.add("status_reported", statusReported?.rawValue)
+        return values
+    }
+}
+
+extension MessageRecord {
+    /// Every column but `id`, for `INSERT`.
+    var postgresValues: PostgresRowValues {
+        var values = PostgresRowValues()
+        values.add("type", type.rawValue)
+        values.add("generation", generation)
+        values.add("version", version)
+        values.add("created_at", createdAt)
+        values.add("body", body)
+        return values
     }
 }
 

@@ -84,7 +84,7 @@ extension PostgresStore {
     }
 
     public func files(ofRow row: Int64) async throws -> GenerationFiles {
-        try await transaction { tx in try await tx.files(of: row) }
+        try await transaction { tx in try await tx.files(of: [row])[row] ?? GenerationFiles() }
     }
 
     public func image(ofRow row: Int64, index: Int) async throws -> ImageRecord? {

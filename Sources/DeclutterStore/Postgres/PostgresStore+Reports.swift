@@ -7,9 +7,9 @@ import PostgresNIO
 extension PostgresStore {
     /// One transaction with the row operations of `PostgresTransaction`; returns once it is committed (durable:
     /// `synchronous_commit` on). When it changed the outbox, `commits` is poked and the other instances are told.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(writes: Int = 1, _ body: @escaping @Sendable (PostgresTransaction) async throws -> T) async throws -> T {
         let outbox = OutboxChange()
-        let result = try await write { connection in try await body(PostgresTransaction(connection: connection, logger: logger, outbox: outbox)) }
+        let result = try await write(writes: writes) { connection in try await body(PostgresTransaction(connection: connection, logger: logger, outbox: outbox)) }
         if outbox.changed {
             life.committedSinceAnnounced.store(true, ordering: .releasing)
             commits.poke()
@@ -17,31 +17,25 @@ extension PostgresStore {
         return result
     }
 
+    /// Joins the next batch of reports (`PostgresReportBatch`): one transaction for all of them, committed before
+    /// any caller hears of its result.
     public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
-        try await transaction { [instance] tx in
-            guard var generation = try await tx.generation(locator) else { return nil }
-            if let retention = report.retention, generation.tokenExpired(at: report.receivedAt, after: retention.tokenTTL) { return nil }
-            if report.source == .poll { try await tx.releasePollLease(of: try generation.requireID(), owner: instance) }
-            return try await Self.apply(report, to: &generation, storedAs: generation, in: tx)
+        try await life.reports.submit(PostgresReportBatch.Item(report: report, locator: locator)) { items in
+            await PostgresReportBatch(store: self).apply(items)
         }
     }
 
-    /// `AppDatabase.apply(_:to:storedAs:in:)` with PostgreSQL's row operations; the decisions are `ReportDecision`'s.
-    static func apply(_ report: StatusReport, to generation: inout GenerationRecord, storedAs stored: GenerationRecord,
-                      in tx: PostgresTransaction) async throws -> WriteResult {
-        var decision = try ReportDecision(report, about: generation)
-        if let payload = decision.payload { try await tx.noteIdentity(of: &generation, from: payload, at: report.receivedAt) }
-        decision.change(&generation)
-        if decision.writesRow(generation, storedAs: stored) {
-            generation.updatedAt = report.receivedAt
-            try await tx.save(&generation, changeFrom: decision.before, outcome: decision.event.outcome, at: report.receivedAt)
+    /// One report as a plan of its own, carried out in `tx` (a submission's answer, with the other rows it writes).
+    static func apply(_ report: StatusReport, to generation: GenerationRecord, storedAs stored: GenerationRecord,
+                      in tx: PostgresTransaction, instance: String) async throws -> WriteResult {
+        var plan = ReportPlan()
+        let row = try generation.requireID()
+        let kept = report.retention == nil ? [:] : try await tx.unappliedCallbacks(of: [row], upTo: report.retention?.rejectedEvents ?? 0)
+        try plan.add(report, about: generation, storedAs: stored) { row, _ in kept[row] ?? 0 }
+        guard let result = plan.results(eventIDs: try await tx.carryOut(plan, instance: instance)).first ?? nil else {
+            throw StoreError.generationNotFound
         }
-        if let retention = decision.retention {
-            let kept = try await tx.unappliedCallbacks(of: decision.event.generation, upTo: retention.rejectedEvents)
-            guard decision.keep(keptAlready: kept, within: retention) else { return decision.result(generation) }
-        }
-        try await tx.insert(&decision.event)
-        return decision.result(generation)
+        return result
     }
 
     public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
@@ -76,7 +70,7 @@ extension PostgresStore {
     }
 
     public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
-        try await transaction { [outboxPolicy] tx in
+        try await transaction { [outboxPolicy, instance] tx in
             guard let stored = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
             if let other = try await tx.generation(.generationID(answer.generationID), forUpdate: false), other.id != row {
                 throw StoreError.generationIDTaken(answer.generationID)
@@ -105,7 +99,8 @@ extension PostgresStore {
             if let view = outboxPolicy.quotaLow(answer.remainingPhotos, after: previous, of: generation, at: date) {
                 try await tx.publishQuotaLow(view, at: date)
             }
-            return try await Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: &generation, storedAs: stored, in: tx)
+            return try await Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: generation, storedAs: stored,
+                                        in: tx, instance: instance)
         }
     }
 

@@ -36,6 +36,9 @@ public struct PostgresStore: Store {
         let closed = Atomic<Bool>(false)
         /// A commit was made since `followChanges` last told the other instances.
         let committedSinceAnnounced = Atomic<Bool>(false)
+        /// Status reports waiting for their batch (`PostgresReportBatch`). At most 128 a batch and 4 batches at once:
+        /// the message ids a batch holds uncommitted stay well inside `PostgresMessageIDs.leadingWindow`.
+        let reports = WriteBatcher<PostgresReportBatch.Item, WriteResult?>(maximumBatch: 128, maximumInFlight: 4)
 
         init(pool: Task<Void, Never>) { self.pool = pool }
     }
@@ -99,8 +102,8 @@ public struct PostgresStore: Store {
         return "\(host):\(getpid()):\(UInt16.random(in: .min ... .max))"
     }
 
-    /// One transaction; returns once it is committed.
-    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// One transaction holding `writes` callers' writes; returns once it is committed.
+    func write<T: Sendable>(writes: Int = 1, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         guard !life.closed.load(ordering: .acquiring) else { throw StoreError.closed }
         let result: T = try await bounded { [client, logger] in
             do {
@@ -112,7 +115,7 @@ public struct PostgresStore: Store {
         }
         life.totals.withLock { totals in
             totals.commits += 1
-            totals.writes += 1
+            totals.writes += writes
         }
         return result
     }

@@ -70,19 +70,6 @@ struct PostgresTransaction {
         if announced { try await publish(MessageType.change(to: generation.status), about: generation, at: date) }
     }
 
-    /// `GenerationRecord.noteIdentity(from:in:at:)` on PostgreSQL.
-    func noteIdentity(of generation: inout GenerationRecord, from payload: RetrievalPayload, at date: Date) async throws {
-        if generation.generationID == nil, let id = payload.generationID { generation.generationID = id }
-        if generation.projectID == nil, let id = payload.projectID {
-            try await ensureProject(id, at: date)
-            generation.projectID = id
-        }
-        if let count = payload.variations {
-            generation.variations = count
-            if let projectID = generation.projectID { try await raiseVariations(of: projectID, to: count, at: date) }
-        }
-    }
-
     func ensureProject(_ id: UUID, at date: Date) async throws {
         try await execute("""
             INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (\(id), \(date), \(date), 0)
@@ -105,20 +92,12 @@ struct PostgresTransaction {
             """, as: Int64.self)
     }
 
-    /// Callbacks kept for a generation that changed nothing, counted up to `limit`.
-    func unappliedCallbacks(of generation: Int64, upTo limit: Int) async throws -> Int {
-        try await value("""
-            SELECT count(*) FROM (SELECT 1 FROM events WHERE generation = \(generation) AND source = 'callback'
-                                  AND outcome <> 'applied' LIMIT \(limit)) AS kept
-            """, as: Int.self) ?? 0
-    }
-
     // MARK: The outbox
 
     /// `Outbox.publish` on PostgreSQL: a message about `generation`, and a delivery for each endpoint taking it.
     func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date) async throws {
         var files: GenerationFiles?
-        if let row = generation.id { files = try await self.files(of: row) }
+        if let row = generation.id { files = try await self.files(of: [row])[row] ?? GenerationFiles() }
         try await insertMessage(Outbox.message(type, about: generation, files: files, at: date))
     }
 
@@ -126,34 +105,11 @@ struct PostgresTransaction {
         try await insertMessage(Outbox.quotaLowMessage(view, at: date))
     }
 
-    /// The message, a delivery for each enabled endpoint whose filter takes its type, and the message's id lock
-    /// (`PostgresMessageIDs`), held until the transaction ends.
     private func insertMessage(_ message: MessageRecord) async throws {
-        outbox.note()
-        try await execute("""
-            WITH message AS (
-                INSERT INTO messages (type, generation, version, created_at, body)
-                VALUES (\(message.type.rawValue), \(message.generation), \(message.version), \(message.createdAt), \(message.body))
-                RETURNING id
-            ), queued AS (
-                INSERT INTO deliveries (message, endpoint, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, endpoints.id, 'pending', \(message.createdAt), \(message.createdAt), \(message.createdAt)
-                FROM message CROSS JOIN endpoints
-                WHERE endpoints.enabled AND (endpoints.types IS NULL OR endpoints.types ? \(message.type.rawValue))
-            )
-            SELECT pg_advisory_xact_lock(\(unescaped: PostgresMessageIDs.lockKey("id"))) FROM message
-            """)
+        try await insertMessages([message])
     }
 
     // MARK: Files
-
-    func files(of row: Int64) async throws -> GenerationFiles {
-        GenerationFiles(
-            images: try await all("SELECT \(unescaped: ImageRecord.postgresColumns) FROM images WHERE generation = \(row) ORDER BY position",
-                                  ImageRecord.init(postgres:)),
-            uploads: try await all("SELECT \(unescaped: UploadRecord.postgresColumns) FROM uploads WHERE generation = \(row) ORDER BY role",
-                                   UploadRecord.init(postgres:)))
-    }
 
     /// `ImageRecord.queue(resultsOf:at:in:)` on PostgreSQL.
     func queueImages(of generation: GenerationRecord, at date: Date) async throws {
