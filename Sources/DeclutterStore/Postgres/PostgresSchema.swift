@@ -10,6 +10,7 @@ enum PostgresSchema {
     /// In order; each runs in its own transaction, under the migration lock.
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1: the store as SQLite's v5 has it, with leases and files", v1),
+        ("v2: no index on events.received_at, which SQLite never had (retention reads the head of the table by id)", v2),
     ]
 
     /// A migration's statements, one by one (the extended query protocol takes one at a time): split where a line
@@ -20,6 +21,10 @@ enum PostgresSchema {
             return code.isEmpty ? nil : code.joined(separator: "\n").trimmingCharacters(in: CharacterSet(charactersIn: "; \n"))
         }
     }
+
+    static let v2 = """
+    DROP INDEX IF EXISTS events_by_received;
+    """
 
     static let v1 = """
     CREATE TABLE projects (
