@@ -21,26 +21,31 @@ public enum StoreFormat {
             return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
                           Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(milliseconds.floorModulo(by: 1000)))
         }
-        // By hand rather than String(format:): every row the writer touches carries a few of these.
+        return calendarText(parts, fraction: Int(milliseconds.floorModulo(by: 1000)), digits: 3, separator: "T", suffix: "Z")
+    }
+
+    /// `YYYY-MM-DD<separator>HH:MM:SS.<fraction><suffix>` for a four-digit year, written by hand rather than with
+    /// String(format:): every row the writers touch carries a few of these (SQLite's text, PostgreSQL's batch JSON).
+    static func calendarText(_ parts: tm, fraction: Int, digits fractionDigits: Int, separator: Character, suffix: String) -> String {
         var text = [UInt8]()
-        text.reserveCapacity(24)
-        func digits(_ value: Int, _ count: Int, then separator: Character) {
+        text.reserveCapacity(32)
+        func digits(_ value: Int, _ count: Int, then separator: Character?) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
             while divisor > 0 {
                 text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
                 divisor /= 10
             }
-            text.append(separator.asciiValue!)
+            if let separator { text.append(separator.asciiValue!) }
         }
-        digits(year, 4, then: "-")
+        digits(Int(parts.tm_year) + 1900, 4, then: "-")
         digits(Int(parts.tm_mon) + 1, 2, then: "-")
-        digits(Int(parts.tm_mday), 2, then: "T")
+        digits(Int(parts.tm_mday), 2, then: separator)
         digits(Int(parts.tm_hour), 2, then: ":")
         digits(Int(parts.tm_min), 2, then: ":")
         digits(Int(parts.tm_sec), 2, then: ".")
-        digits(Int(milliseconds.floorModulo(by: 1000)), 3, then: "Z")
-        return String(decoding: text, as: UTF8.self)
+        digits(fraction, fractionDigits, then: nil)
+        return String(decoding: text, as: UTF8.self) + suffix
     }
 
     /// Parses what `timestamp(_:)` writes (milliseconds optional).
@@ -76,12 +81,12 @@ public enum StoreFormat {
 }
 
 extension Int64 {
-    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+    func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 
-    fileprivate func floorModulo(by divisor: Int64) -> Int64 {
+    func floorModulo(by divisor: Int64) -> Int64 {
         self - floorDivided(by: divisor) * divisor
     }
 }

@@ -79,4 +79,20 @@ struct BatchedReportTests {
             #expect(database.writeTotals.commits - before.commits >= 2, "split after the refusal: the halves were committed apart")
         }
     }
+
+    @Test("a date as a batch row's JSON carries is the one a bound parameter carries, to the microsecond")
+    func datesInBatchRows() async throws {
+        guard StoreBackend.available.contains(.postgres) else { return }
+        try await withTemporaryStore(.postgres) { store in
+            let database = try #require(store as? PostgresStore)
+            let dates = [t0, t0.plus(0.123456), t0.plus(-0.000001), Date(timeIntervalSince1970: 946_684_799.5), Date(timeIntervalSince1970: 1.25)]
+            for date in dates {
+                let same = try await database.read { connection in
+                    try await connection.value("SELECT (\("[" + date.postgresJSON + "]")::jsonb ->> 0)::timestamptz = \(date)",
+                                               as: Bool.self, logger: database.logger)
+                }
+                #expect(same == true, "\(date.postgresJSON)")
+            }
+        }
+    }
 }

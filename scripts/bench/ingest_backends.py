@@ -57,6 +57,21 @@ def concurrent_wrk(urls, duration, connections, lua=None, tokens_file=None):
             "requests": sum(r["requests"] for r in results), "non2xx": sum(r["non2xx"] for r in results)}
 
 
+def paced_together(port, tokens, rate, seconds, connections=8):
+    """Callbacks at `rate` per second in all, from `connections` kept-alive connections each pacing its share (so a
+    slow answer on one does not hold the others back): every answer's time (ms), sorted."""
+    shares = [None] * connections
+
+    def one(index):
+        shares[index] = ingest.paced(port, tokens[index::connections], rate / connections, seconds)
+    threads = [threading.Thread(target=one, args=(index,)) for index in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(latency for share in shares for latency in share)
+
+
 def measure(name, binary, options, database, tokens, instances):
     work = tempfile.mkdtemp(prefix="declutterd-backends.")
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
@@ -78,6 +93,8 @@ def measure(name, binary, options, database, tokens, instances):
         callbacks = concurrent_wrk(bases, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = sum(ingest.cpu_seconds(serve.pid) for serve in serves) - cpu_before
         server = postgres_cpu_seconds() - server_before
+        half = callbacks["rate"] / 2 / instances
+        latencies = paced_together(ports[0][0], tokens, half, 1 if options.smoke else options.duration)
     finally:
         for serve in serves:
             shared.stop(serve)
@@ -94,6 +111,8 @@ def measure(name, binary, options, database, tokens, instances):
     print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
     print(f"POST /callbacks/{{token}}: {callbacks['rate']:9.0f} req/s  p50 {callbacks['p50']:.2f} ms  p99 {callbacks['p99']:.2f} ms  "
           f"non-2xx {callbacks['non2xx']}  ({ingest.ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
+    print(f"paced at {half:.0f}/s on one instance (half its share of the peak), 8 connections: {len(latencies)} callbacks  "
+          f"p50 {shared.percentile(latencies, 0.5):.2f} ms  p99 {shared.percentile(latencies, 0.99):.2f} ms")
     print(f"daemon CPU per callback: {cpu / max(1, callbacks['requests']) * 1e6:.0f} µs"
           + (f"; PostgreSQL server CPU per callback: {server / max(1, callbacks['requests']) * 1e6:.0f} µs" if database.startswith("postgres") else ""))
     print(f"database: {reached} of {len(tokens)} generations reached by a callback, {applied} of them SUCCEEDED with one applied callback event")

@@ -31,16 +31,20 @@ extension UUID: PostgresJSONField {
 }
 
 extension Date: PostgresJSONField {
-    /// Microseconds, cut as postgres-nio cuts a bound `Date`: a row written in a batch reads back as one written alone.
+    /// `"2026-12-07 15:10:40.123456+00"`: microseconds, cut as postgres-nio cuts a bound `Date`, so a row written in a
+    /// batch reads back as one written alone.
     var postgresJSON: String {
         let micros = Int64(timeIntervalSince(PostgresJSONText.postgresEpoch) * 1_000_000)
-        let (seconds, fraction) = (micros.floorDivided(by: 1_000_000), micros.floorModulo(by: 1_000_000))
-        var time = time_t(seconds + 946_684_800)
+        var time = time_t(micros.floorDivided(by: 1_000_000) + 946_684_800)
         var parts = tm()
         gmtime_r(&time, &parts)
-        let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+        let fraction = Int(micros.floorModulo(by: 1_000_000))
+        guard (0...9999).contains(Int(parts.tm_year) + 1900) else {
+            // Outside four digits (a far-off date typed into a filter): the slow, general form.
+            return String(format: "\"%04d-%02d-%02d %02d:%02d:%02d.%06d+00\"", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                           Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
-        return "\"\(text)\""
+        }
+        return "\"" + StoreFormat.calendarText(parts, fraction: fraction, digits: 6, separator: " ", suffix: "+00") + "\""
     }
 }
 
@@ -56,6 +60,9 @@ enum PostgresJSONText {
 
     /// A JSON string literal.
     static func quote(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""  // most values: nothing to escape
+        }
         var quoted = "\""
         quoted.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {
@@ -70,17 +77,5 @@ enum PostgresJSONText {
             }
         }
         return quoted + "\""
-    }
-}
-
-private extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
-        return remainder < 0 ? quotient - 1 : quotient
-    }
-
-    func floorModulo(by divisor: Int64) -> Int64 {
-        let remainder = self % divisor
-        return remainder < 0 ? remainder + divisor : remainder
     }
 }

@@ -16,7 +16,7 @@ enum PostgresMessageIDs {
     }
 
     /// Missing ids this far below the first id read are looked at too; below, they were pruned. No more are in flight
-    /// at once than batches times their size (`PostgresStore.Life.reports`: 4 × 128 an instance) plus one a connection.
+    /// at once than batches times their size (`PostgresStore.Life.reports`: 2 × 128 an instance) plus one a connection.
     static let leadingWindow: Int64 = 4096
 
     /// The first id after `after` that a transaction in flight holds, if any: messages from it on are not read yet.

@@ -36,9 +36,11 @@ public struct PostgresStore: Store {
         let closed = Atomic<Bool>(false)
         /// A commit was made since `followChanges` last told the other instances.
         let committedSinceAnnounced = Atomic<Bool>(false)
-        /// Status reports waiting for their batch (`PostgresReportBatch`). At most 128 a batch and 4 batches at once:
-        /// the message ids a batch holds uncommitted stay well inside `PostgresMessageIDs.leadingWindow`.
-        let reports = WriteBatcher<PostgresReportBatch.Item, WriteResult?>(maximumBatch: 128, maximumInFlight: 4)
+        /// Status reports waiting for their batch (`PostgresReportBatch`). Two batches at once (one commits while the
+        /// next one is read and decided; more would only make each smaller, and a batch's cost is mostly per
+        /// statement), at most 128 reports each: the message ids they hold uncommitted stay well inside
+        /// `PostgresMessageIDs.leadingWindow`.
+        let reports = WriteBatcher<PostgresReportBatch.Item, WriteResult?>(maximumBatch: 128, maximumInFlight: 2)
 
         init(pool: Task<Void, Never>) { self.pool = pool }
     }
