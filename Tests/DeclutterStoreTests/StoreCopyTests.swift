@@ -9,6 +9,27 @@ import Testing
 /// `declutterd store copy`: a SQLite store moved into an empty PostgreSQL database.
 @Suite("Copying a SQLite store into PostgreSQL")
 struct StoreCopyTests {
+    /// The seeded source (`seed`) in a temporary directory, and the copy of it into a fresh schema of the test server.
+    struct Setup {
+        let path: String
+        let archive: String
+        let seeded: (inFlight: Submitted, ended: Submitted, sha256: String)
+        let copy: PostgresCopy
+    }
+
+    static func withSetup(_ body: (Setup) async throws -> Void) async throws {
+        guard StoreBackend.available.contains(.postgres) else { return }
+        let directory = try TemporaryDirectory(prefix: "declutterd-copy")
+        defer { directory.remove() }
+        let path = directory.file("declutterd.sqlite")
+        let archive = directory.file("images")
+        let seeded = try await seed(path, archive: archive)
+        try await withTemporaryPostgresSchema { location in
+            let copy = PostgresCopy(source: path, fileAt: { archive + "/" + $0 }, target: location, logger: Logger(label: "test"))
+            try await body(Setup(path: path, archive: archive, seeded: seeded, copy: copy))
+        }
+    }
+
     /// A store with two generations (one ended, with an archived image and a callback whose body is not text, one
     /// still in flight), an endpoint and its deliveries; its archive in `archive` (flat: a file per SHA-256).
     static func seed(_ path: String, archive: String) async throws -> (inFlight: Submitted, ended: Submitted, sha256: String) {
@@ -34,20 +55,15 @@ struct StoreCopyTests {
 
     @Test("every row goes over as it was (ids, tokens, secrets, bodies), the files into the database, the sequence goes on; a second copy is refused")
     func copyIntoPostgres() async throws {
-        guard StoreBackend.available.contains(.postgres) else { return }
-        let directory = try TemporaryDirectory(prefix: "declutterd-copy")
-        defer { directory.remove() }
-        let path = directory.file("declutterd.sqlite")
-        let archive = directory.file("images")
-        let seeded = try await Self.seed(path, archive: archive)
-        let before = try await withDatabase(at: path) { database in
-            (messages: try await database.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence },
-             events: try await database.events(forRow: seeded.ended.row), endpoints: try await database.endpoints(),
-             latest: try await database.latestMessageSequence())
-        }
-
-        try await withTemporaryPostgresSchema { location in
-            let copy = PostgresCopy(source: path, fileAt: { archive + "/" + $0 }, target: location, logger: Logger(label: "test"))
+        try await Self.withSetup { setup in
+            let seeded = setup.seeded
+            let copy = setup.copy
+            let location = copy.target
+            let before = try await withDatabase(at: setup.path) { database in
+                (messages: try await database.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence },
+                 events: try await database.events(forRow: seeded.ended.row), endpoints: try await database.endpoints(),
+                 latest: try await database.latestMessageSequence())
+            }
             let copied = try await copy.run()
             #expect(copied.first { $0.table == "generations" }?.rows == 2)
             #expect(copied.first { $0.table == "messages" }?.rows == before.messages.count)
@@ -70,21 +86,13 @@ struct StoreCopyTests {
 
     @Test("a copy that fails (an archived file missing) commits nothing: once the file is back, the same copy runs")
     func failedCopyLeavesTheTargetEmpty() async throws {
-        guard StoreBackend.available.contains(.postgres) else { return }
-        let directory = try TemporaryDirectory(prefix: "declutterd-copy")
-        defer { directory.remove() }
-        let path = directory.file("declutterd.sqlite")
-        let archive = directory.file("images")
-        let seeded = try await Self.seed(path, archive: archive)
-        let file = archive + "/" + seeded.sha256
-        let content = try Data(contentsOf: URL(fileURLWithPath: file))
-        try FileManager.default.removeItem(atPath: file)
-
-        try await withTemporaryPostgresSchema { location in
-            let copy = PostgresCopy(source: path, fileAt: { archive + "/" + $0 }, target: location, logger: Logger(label: "test"))
-            await #expect(throws: CopyRefusal.fileMissing(sha256: seeded.sha256, path: file)) { try await copy.run() }
+        try await Self.withSetup { setup in
+            let file = setup.archive + "/" + setup.seeded.sha256
+            let content = try Data(contentsOf: URL(fileURLWithPath: file))
+            try FileManager.default.removeItem(atPath: file)
+            await #expect(throws: CopyRefusal.fileMissing(sha256: setup.seeded.sha256, path: file)) { try await setup.copy.run() }
             try content.write(to: URL(fileURLWithPath: file))
-            let copied = try await copy.run()
+            let copied = try await setup.copy.run()
             #expect(copied.first { $0.table == "generations" }?.rows == 2)
         }
     }
