@@ -1,8 +1,9 @@
 import DeclutterAPI
 import Foundation
 
-/// What a run of status reports (callbacks, poll answers, submission answers) writes, decided in memory: the one
-/// orchestration of a report, shared by both backends. A backend reads the facts (the generation each report
+/// What a run of status reports (callbacks, poll answers, submission answers) and local decisions (REJECTED, LOST,
+/// an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of each, shared by both
+/// backends. A backend reads the facts (the generation each report
 /// names, and on request how many unapplied callbacks a generation keeps), adds the reports in order, and carries
 /// out the plan in the transaction that read them: SQLite one report at a time inside its group commit
 /// (`AppDatabase+Reports`), PostgreSQL a whole batch with one statement per table (`PostgresReportBatch`).
@@ -20,8 +21,10 @@ struct ReportPlan {
     private(set) var images: [ImageRecord] = []
     /// The changes of state to announce, in order: each a message about the generation as it was then.
     private(set) var announcements: [Announcement] = []
-    /// The generations whose poll answers the plan holds: their poll lease ends with it (PostgreSQL).
+    /// The generations whose poll answers (or give-ups) the plan holds: their poll lease ends with it (PostgreSQL).
     private(set) var polled: Set<Int64> = []
+    /// Idempotency-Keys a refusal releases (nothing was spent: a retry under the key may try again), with their row.
+    private(set) var releasedKeys: [(key: String, generation: Int64)] = []
     /// Unapplied callbacks kept by this plan, per generation: added to what the store held before it.
     private var keptHere: [Int64: Int] = [:]
     /// What each report did, in order; their events' ids are filled in by `results(eventIDs:)`.
@@ -76,6 +79,28 @@ struct ReportPlan {
         eventOwners.append(results.count)
         events.append(decision.event)
         return decision.result(generation)
+    }
+
+    /// Adds a local decision (REJECTED, LOST, an unknown submission outcome) about `found`, or, `failedPoll`, a poll
+    /// that got no usable answer (counted, and rescheduled at `nextPollAt` while the generation is pending).
+    mutating func add(_ decision: LocalDecision, about found: GenerationRecord, at date: Date, nextPollAt: Date?,
+                      failedPoll: Bool = false) throws {
+        var generation = found.id.flatMap { rows[$0] } ?? found
+        let row = try generation.requireID()
+        // The poller's own decisions end the lease it claimed the generation under.
+        if decision.source == .poll || decision.source == .giveup { polled.insert(row) }
+        if failedPoll { generation.notePoll(at: date, answered: false) }
+        let before = generation.status
+        let outcome = decision.outcome(current: before)
+        if decision.writesRow(outcome, current: before) {
+            decision.change(&generation, at: date, nextPollAt: failedPoll && !before.isPending ? nil : nextPollAt)
+            save(&generation, changeFrom: before, outcome: outcome, at: date)
+            if decision.releasesIdempotencyKey, let key = generation.idempotencyKey { releasedKeys.append((key, row)) }
+        }
+        let event = decision.event(about: row, outcome: outcome, before: before, at: date)
+        eventOwners.append(results.count)
+        events.append(event)
+        results.append(WriteResult(outcome: outcome, violation: nil, generation: generation, event: event))
     }
 
     /// What each report did, in the order they were added, with the ids the store gave their events (in the order

@@ -12,8 +12,10 @@ Usage: scripts/with-postgres.sh scripts/bench/store_copy.py [path/to/declutterd]
 """
 
 import argparse
+import hashlib
 import http.client
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import outbox_cost as shared  # noqa: E402
 import postgres  # noqa: E402
+
+
+def sqlite_rows(database, sql):
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
 
 
 def callbacks(port, tokens):
@@ -52,17 +62,20 @@ def main():
     shared.seed(database, tokens, "http://127.0.0.1:9/hook")
     ended, in_flight = tokens[:-options.in_flight], tokens[-options.in_flight:]
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
-    with open(tokens_file, "w") as f:
-        f.write("\n".join(ended) + "\n")
     with open(lua_file, "w") as f:
         f.write(shared.LUA)
 
     serve = shared.start_serve(options.binary, work, database, port, local)
     filled = time.monotonic()
-    applied = 0
-    while applied < len(ended):
+    waiting = ended
+    while waiting:
+        # wrk starts from the first token of the file each time: the file holds only those not applied yet.
+        with open(tokens_file, "w") as f:
+            f.write("\n".join(waiting) + "\n")
         shared.run_wrk(f"http://127.0.0.1:{port}", 10, 64, lua=lua_file, tokens_file=tokens_file)
-        applied = shared.count(database, "SELECT count(*) FROM generations WHERE status = 'SUCCEEDED'")
+        done = set(row[0] for row in sqlite_rows(database, "SELECT callback_token_hash FROM generations WHERE status = 'SUCCEEDED'"))
+        waiting = [token for token in waiting if hashlib.sha256(token.encode()).hexdigest() not in done]
+    applied = len(ended)
     print(f"filled: {applied} generations SUCCEEDED by callback, {len(in_flight)} in flight ({time.monotonic() - filled:.0f} s)")
     for table in ["generations", "events", "messages", "deliveries", "delivery_attempts", "images"]:
         print(f"  {table}: {shared.count(database, f'SELECT count(*) FROM {table}')} rows")

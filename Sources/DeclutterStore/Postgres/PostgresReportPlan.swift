@@ -45,6 +45,9 @@ extension PostgresTransaction {
             try await prepared(InsertImages.self, { $0.append(json) }) { _ in }
         }
         try await publish(plan.announcements)
+        if !plan.releasedKeys.isEmpty {
+            try await prepared(ReleaseIdempotencyKeys.self, { $0.append(plan.releasedKeys.map(\.key)); $0.append(plan.releasedKeys.map(\.generation)) }) { _ in }
+        }
         guard !plan.events.isEmpty else { return [] }
         let json = Self.jsonArray(plan.events.map { $0.postgresValues.json() })
         return try await prepared(InsertEvents.self, { $0.append(json) }) { try $0.decode(Int64.self) }
@@ -82,7 +85,7 @@ extension PostgresTransaction {
 
     /// The messages, in order, with their deliveries and id locks.
     func insertMessages(_ messages: [MessageRecord]) async throws {
-        guard let first = messages.first else { return }
+        guard !messages.isEmpty else { return }
         outbox.note()
         let json = Self.jsonArray(messages.map { $0.postgresValues.json() })
         try await prepared(InsertMessages.self, { $0.append(json) }) { _ in }
@@ -183,6 +186,13 @@ private enum UpdateGenerations: BatchStatementText {
 private enum ReleasePollLeases: BatchStatementText {
     static let sql = """
         UPDATE generations SET poll_lease_owner = NULL, poll_lease_until = NULL WHERE id = ANY($1::bigint[]) AND poll_lease_owner = $2
+        """
+}
+
+private enum ReleaseIdempotencyKeys: BatchStatementText {
+    static let sql = """
+        DELETE FROM idempotency_keys AS k USING unnest($1::text[], $2::bigint[]) AS r(key, generation)
+        WHERE k.key = r.key AND k.generation = r.generation
         """
 }
 

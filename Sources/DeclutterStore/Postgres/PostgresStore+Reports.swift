@@ -141,39 +141,22 @@ extension PostgresStore {
     }
 
     public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
-        try await transaction { [instance] tx in
-            guard var generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
-            try await tx.releasePollLease(of: row, owner: instance)
-            generation.notePoll(at: date, answered: false)
-            let decision = LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
-            return try await Self.record(decision, on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: tx)
-        }
+        try await recordDecision(LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
+                                 forRow: row, at: date, nextPollAt: nextPollAt, failedPoll: true)
     }
 
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+    /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out in one transaction.
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
+                                failedPoll: Bool = false) async throws -> WriteResult {
         try await transaction { [instance] tx in
-            guard var generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
-            // LOST is the poller's decision: the lease it claimed the generation under ends with it.
-            if decision.source == .giveup { try await tx.releasePollLease(of: row, owner: instance) }
-            return try await Self.record(decision, on: &generation, at: date, nextPollAt: nextPollAt, in: tx)
-        }
-    }
-
-    /// `AppDatabase.record(decision:...)` with PostgreSQL's row operations; the decisions are `LocalDecision`'s.
-    private static func record(_ decision: LocalDecision, on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?,
-                               in tx: PostgresTransaction) async throws -> WriteResult {
-        let before = generation.status
-        let outcome = decision.outcome(current: before)
-        if decision.writesRow(outcome, current: before) {
-            decision.change(&generation, at: date, nextPollAt: nextPollAt)
-            try await tx.save(&generation, changeFrom: before, outcome: outcome, at: date)
-            if decision.releasesIdempotencyKey, let key = generation.idempotencyKey, let row = generation.id {
-                try await tx.execute("DELETE FROM idempotency_keys WHERE key = \(key) AND generation = \(row)")
+            guard let generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
+            var plan = ReportPlan()
+            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
+            guard let result = plan.results(eventIDs: try await tx.carryOut(plan, instance: instance)).first ?? nil else {
+                throw StoreError.generationNotFound
             }
+            return result
         }
-        var event = decision.event(about: try generation.requireID(), outcome: outcome, before: before, at: date)
-        try await tx.insert(&event)
-        return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
     }
 
     public func track(generationID: UUID, at date: Date, firstPollAt: Date) async throws -> (GenerationRecord, created: Bool) {

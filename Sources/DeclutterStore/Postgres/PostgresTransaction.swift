@@ -13,7 +13,6 @@ struct PostgresTransaction {
     /// Set once the transaction writes to the outbox (messages, deliveries, endpoints).
     let outbox: OutboxChange
 
-    @discardableResult
     /// Runs `query` to its end (`PostgresConnection.run`).
     func execute(_ query: PostgresQuery) async throws {
         try await connection.run(query, logger: logger)
@@ -60,16 +59,6 @@ struct PostgresTransaction {
         try await publish(.generationCreated, about: generation, at: date)
     }
 
-    /// `GenerationRecord.save(changeFrom:outcome:at:in:)` on PostgreSQL: the row, and when a change of state was
-    /// applied, its message and (SUCCEEDED) the archive's queue.
-    func save(_ generation: inout GenerationRecord, changeFrom before: GenerationState, outcome: EventOutcome, at date: Date) async throws {
-        let announced = outcome == .applied && generation.status != before
-        if announced { generation.version += 1 }
-        try await update(generation)
-        if announced, generation.status == .succeeded { try await queueImages(of: generation, at: date) }
-        if announced { try await publish(MessageType.change(to: generation.status), about: generation, at: date) }
-    }
-
     func ensureProject(_ id: UUID, at date: Date) async throws {
         try await execute("""
             INSERT INTO projects (id, created_at, updated_at, variations_count) VALUES (\(id), \(date), \(date), 0)
@@ -79,17 +68,6 @@ struct PostgresTransaction {
 
     func raiseVariations(of id: UUID, to count: Int, at date: Date) async throws {
         try await execute("UPDATE projects SET variations_count = greatest(variations_count, \(count)), updated_at = \(date) WHERE id = \(id)")
-    }
-
-    // MARK: Events
-
-    func insert(_ event: inout EventRecord) async throws {
-        event.id = try await value("""
-            INSERT INTO events (generation, source, received_at, http_status, raw_body, raw_body_binary, outcome, reason, status_before, status_reported)
-            VALUES (\(event.generation), \(event.source.rawValue), \(event.receivedAt), \(event.httpStatus), \(event.rawBody?.postgresText),
-                    \(event.rawBody?.postgresBinary), \(event.outcome.rawValue), \(event.reason), \(event.statusBefore?.rawValue), \(event.statusReported?.rawValue))
-            RETURNING id
-            """, as: Int64.self)
     }
 
     // MARK: The outbox
@@ -110,15 +88,6 @@ struct PostgresTransaction {
     }
 
     // MARK: Files
-
-    /// `ImageRecord.queue(resultsOf:at:in:)` on PostgreSQL.
-    func queueImages(of generation: GenerationRecord, at date: Date) async throws {
-        guard let row = generation.id else { return }
-        for (position, url) in (generation.images ?? []).enumerated() {
-            let image = ImageRecord.queued(generation: row, position: position, sourceURL: url, at: date)
-            try await execute(image.postgresValues.insert(into: "images", then: "ON CONFLICT (generation, position) DO NOTHING"))
-        }
-    }
 }
 
 /// Whether a transaction changed what the outbox's readers read (the delivery worker, event streams, `?wait=` on

@@ -183,16 +183,6 @@ extension GenerationFiles {
 }
 
 extension ImageRecord {
-    /// Queues the download of every result image of a generation that just became SUCCEEDED (a revived one
-    /// keeps what it already has).
-    static func queue(resultsOf generation: GenerationRecord, at date: Date, in db: Database) throws {
-        guard let row = generation.id else { return }
-        for (position, url) in (generation.images ?? []).enumerated() {
-            var image = queued(generation: row, position: position, sourceURL: url, at: date)
-            try image.insert(db, onConflict: .ignore)
-        }
-    }
-
     /// A result image as it is queued: pending, or failed past the first `maximumPerGeneration`.
     static func queued(generation row: Int64, position: Int, sourceURL url: String, at date: Date) -> ImageRecord {
         var image = ImageRecord(generation: row, position: position, sourceURL: url, at: date)

@@ -40,6 +40,9 @@ extension ReportPlan {
         for announcement in announcements {
             try Outbox.publish(announcement.type, about: announcement.generation, at: announcement.at, in: db)
         }
+        for released in releasedKeys {
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [released.key, released.generation])
+        }
         return try events.map { event in
             var event = event
             try event.insertRow(db)

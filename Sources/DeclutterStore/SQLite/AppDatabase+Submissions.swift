@@ -171,36 +171,20 @@ extension AppDatabase {
 
     /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled.
     public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
-        try await write { db in
-            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
-            generation.notePoll(at: date, answered: false)
-            let decision = LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
-            return try Self.record(decision, on: &generation, at: date, nextPollAt: generation.status.isPending ? nextPollAt : nil, in: db)
-        }
+        try await recordDecision(LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
+                                 forRow: row, at: date, nextPollAt: nextPollAt, failedPoll: true)
     }
 
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+    /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out at once.
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
+                                failedPoll: Bool = false) async throws -> WriteResult {
         try await write { db in
-            guard var generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
-            return try Self.record(decision, on: &generation, at: date, nextPollAt: nextPollAt, in: db)
+            guard let generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
+            var plan = ReportPlan()
+            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
+            guard let result = plan.results(eventIDs: try plan.carryOut(in: db)).first ?? nil else { throw StoreError.generationNotFound }
+            return result
         }
-    }
-
-    /// A local decision or a failed call: state and event in one transaction. The decisions are `LocalDecision`'s.
-    private static func record(_ decision: LocalDecision, on generation: inout GenerationRecord, at date: Date, nextPollAt: Date?,
-                               in db: Database) throws -> WriteResult {
-        let before = generation.status
-        let outcome = decision.outcome(current: before)
-        if decision.writesRow(outcome, current: before) {
-            decision.change(&generation, at: date, nextPollAt: nextPollAt)
-            try generation.save(changeFrom: before, outcome: outcome, at: date, in: db)
-            if decision.releasesIdempotencyKey, let key = generation.idempotencyKey, let row = generation.id {
-                try db.execute(sql: "DELETE FROM idempotency_keys WHERE key = ? AND generation = ?", arguments: [key, row])
-            }
-        }
-        var event = decision.event(about: try generation.requireID(), outcome: outcome, before: before, at: date)
-        try event.insertRow(db)
-        return WriteResult(outcome: event.outcome, violation: nil, generation: generation, event: event)
     }
 }
 

@@ -38,15 +38,4 @@ extension GenerationRecord {
         }
         try Outbox.publish(.generationCreated, about: self, at: date, in: db)
     }
-
-    /// Writes the row; when `outcome` applied a change of state (from `before`), with its message and the
-    /// version that message carries, and, for SUCCEEDED, the archive's queue of its result images. The one place
-    /// where a change and what follows from it meet.
-    mutating func save(changeFrom before: GenerationState, outcome: EventOutcome, at date: Date, in db: Database) throws {
-        let announced = outcome == .applied && status != before
-        if announced { version += 1 }
-        try update(db)
-        if announced, status == .succeeded { try ImageRecord.queue(resultsOf: self, at: date, in: db) }
-        if announced { try Outbox.publish(MessageType.change(to: status), about: self, at: date, in: db) }
-    }
 }
