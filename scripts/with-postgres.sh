@@ -40,7 +40,7 @@ cat >> "$cluster/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$cluster'
-max_connections = 300
+max_connections = 600
 shared_buffers = 64MB
 CONF
 # -t 120: pg_ctl's own wait (60 s by default) is for a machine that is not busy.

@@ -53,7 +53,7 @@ extension Harness {
 
     /// Marks every upload of generation `row` pruned, as retention does.
     func pruneUploads(of row: Int64) async throws {
-        try await database.write { db in
+        try await sqlite.write { db in
             try db.execute(sql: "UPDATE uploads SET pruned_at = ? WHERE generation = ?", arguments: [StoreFormat.timestamp(Date()), row])
         }
     }

@@ -13,9 +13,9 @@ struct ArchiveServingTests {
     static let imageRoute = "GET /v1/generations/{id}/images/{n}"
     static let inputRoute = "GET /v1/generations/{id}/inputs/{role}"
 
-    @Test("an archived image: its bytes, ETag, HEAD, 304, ranges, 416, If-Range, and 404/400 around it")
-    func archivedImage() async throws {
-        try await Harness.with { harness in
+    @Test("an archived image: its bytes, ETag, HEAD, 304, ranges, 416, If-Range, and 404/400 around it", arguments: StoreBackend.available)
+    func archivedImage(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             // Given a generation whose images are archived
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
@@ -96,6 +96,7 @@ struct ArchiveServingTests {
         }
     }
 
+    /// SQLite only: on PostgreSQL the file is in the database, with its row.
     @Test("a row that says archived without its file is a 500 file_missing, and the daemon serves on; pruned is 410")
     func missingAndPruned() async throws {
         try await Harness.with { harness in

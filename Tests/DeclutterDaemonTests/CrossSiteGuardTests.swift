@@ -55,9 +55,9 @@ struct CrossSiteGuardTests {
         }
     }
 
-    @Test("upload bodies are taken by POST /v1/generations only: every other route stays JSON-only")
-    func uploadsOnOneRoute() async throws {
-        try await Harness.with { harness in
+    @Test("upload bodies are taken by POST /v1/generations only: every other route stays JSON-only", arguments: StoreBackend.available)
+    func uploadsOnOneRoute(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let submitted = try await harness.submitted()
             let form = Uploads.form([.file("image", Uploads.png()), .text("auto", "true")])
             for path in ["/v1/generations/\(submitted.row)/variations", "/v1/track", "/v1/endpoints", "/v1/generations/\(submitted.row)/refresh"] {
@@ -77,9 +77,9 @@ struct CrossSiteGuardTests {
         }
     }
 
-    @Test("reads are guarded too: a foreign Host (DNS rebinding) cannot read the stats, a foreign Origin cannot either")
-    func reads() async throws {
-        try await Harness.with { harness in
+    @Test("reads are guarded too: a foreign Host (DNS rebinding) cannot read the stats, a foreign Origin cannot either", arguments: StoreBackend.available)
+    func reads(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let rebound = try await harness.local("GET", "/v1/stats", headers: ["Host": "evil.example"])
             let foreign = try await harness.local("GET", "/v1/stats", headers: ["Origin": "https://evil.example"])
             let own = try await harness.local("GET", "/v1/stats")
@@ -89,9 +89,9 @@ struct CrossSiteGuardTests {
         }
     }
 
-    @Test("the API's own origin, loopback names and local.allowed_hosts are accepted")
-    func accepted() async throws {
-        try await Harness.with(adjust: { $0.localAllowedHosts = ["declutterd.internal"] }) { harness in
+    @Test("the API's own origin, loopback names and local.allowed_hosts are accepted", arguments: StoreBackend.available)
+    func accepted(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, adjust: { $0.localAllowedHosts = ["declutterd.internal"] }) { harness in
             let port = try #require(URL(string: harness.daemon.localURL)?.port)
             let own = try await harness.local("POST", "/v1/generations", json: Self.submission,
                                               headers: ["Origin": "http://127.0.0.1:\(port)", "Sec-Fetch-Site": "same-origin"])
@@ -106,9 +106,9 @@ struct CrossSiteGuardTests {
         }
     }
 
-    @Test("a POST with a body but no Content-Type is refused; one with neither body nor type (refresh) is not")
-    func missingType() async throws {
-        try await Harness.with { harness in
+    @Test("a POST with a body but no Content-Type is refused; one with neither body nor type (refresh) is not", arguments: StoreBackend.available)
+    func missingType(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let submitted = try await harness.submitted()
             let bare = try await Harness.send("POST", harness.daemon.localURL + "/v1/generations", body: Data(Self.submission.utf8),
                                               headers: ["Content-Type": ""])

@@ -9,14 +9,19 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 
-/// A real daemon and a real sandbox on free loopback ports, a fresh database file, millisecond timings.
+/// A real daemon and a real sandbox on free loopback ports, a fresh store (a SQLite file, or with `backend: .postgres`
+/// a schema of its own in the test server), millisecond timings.
 struct Harness: Sendable {
     let sandbox: RunningSandbox
     let daemon: RunningDaemon
     let directory: URL
+    /// The PostgreSQL schema the daemon runs in, dropped by `stop()`.
+    let schema: String?
 
-    /// These daemons run on SQLite: their tests read its tables.
-    var database: AppDatabase { daemon.daemon.database as! AppDatabase }
+    /// The daemon's store, whichever the backend: what tests read what they check through.
+    var database: any Store { daemon.daemon.database }
+    /// For the tests that read SQLite's tables themselves (they run on SQLite only).
+    var sqlite: AppDatabase { daemon.daemon.database as! AppDatabase }
     var databasePath: String { daemon.daemon.configuration.databasePath }
 
     /// Polling timings for tests: intervals 20–100 ms, LOST after 5 s. The grace is long (30 s) so that a
@@ -58,7 +63,7 @@ struct Harness: Sendable {
         return configuration
     }
 
-    static func start(sandbox sandboxConfiguration: SandboxConfiguration = .fast(),
+    static func start(backend: StoreBackend = .sqlite, sandbox sandboxConfiguration: SandboxConfiguration = .fast(),
                       polling: PollingConfiguration = fastPolling, clock: DaemonClock = .system,
                       adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-e2e-\(UUID().uuidString)")
@@ -66,15 +71,26 @@ struct Harness: Sendable {
         let sandbox = try await Sandbox(configuration: sandboxConfiguration).start()
         var configuration = configuration(for: sandbox, databasePath: directory.appendingPathComponent("declutterd.sqlite").path, polling: polling)
         adjust(&configuration)
-        let daemon = try await Daemon(configuration: configuration, logger: quietLogger(), clock: clock).start()
-        return Harness(sandbox: sandbox, daemon: daemon, directory: directory)
+        var schema: String?
+        if backend == .postgres {
+            let (name, location) = try await TestPostgres.newSchema()
+            schema = name
+            configuration.database.location = location
+            // Many daemons run at once in the suite, all on one test server: a small pool each, and operations that
+            // may wait on a loaded machine (a store operation past its timeout is a 503 or an unknown outcome).
+            configuration.database.maxConnections = 4
+            configuration.database.timeout = .seconds(60)
+        }
+        let store = try await Daemon.openStore(configuration, logger: quietLogger())
+        let daemon = try await Daemon(configuration: configuration, store: store, logger: quietLogger(), clock: clock).start()
+        return Harness(sandbox: sandbox, daemon: daemon, directory: directory, schema: schema)
     }
 
     /// Starts a harness, runs `body` and stops everything, whether `body` throws or not.
-    static func with<T>(sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling, clock: DaemonClock = .system,
-                        adjust: (inout DaemonConfiguration) -> Void = { _ in },
+    static func with<T>(backend: StoreBackend = .sqlite, sandbox: SandboxConfiguration = .fast(), polling: PollingConfiguration = fastPolling,
+                        clock: DaemonClock = .system, adjust: (inout DaemonConfiguration) -> Void = { _ in },
                         _ body: (Harness) async throws -> T) async throws -> T {
-        try await using(try await Harness.start(sandbox: sandbox, polling: polling, clock: clock, adjust: adjust),
+        try await using(try await Harness.start(backend: backend, sandbox: sandbox, polling: polling, clock: clock, adjust: adjust),
                         stop: { await $0.stop() }, body)
     }
 
@@ -87,6 +103,7 @@ struct Harness: Sendable {
         await daemon.stop()
         await sandbox.stop()
         try? FileManager.default.removeItem(at: directory)
+        if let schema { try? await TestPostgres.dropSchema(schema) }
     }
 
     // MARK: - HTTP

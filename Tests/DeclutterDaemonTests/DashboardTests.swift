@@ -10,9 +10,9 @@ import Testing
 struct DashboardTests {
     static let hostile = #"https://x.example/a.jpg?q="><script>alert(1)</script>"#
 
-    @Test("every page answers 200 text/html with the landmarks and the security headers; the assets are cacheable")
-    func pagesAndHeaders() async throws {
-        try await Harness.with { harness in
+    @Test("every page answers 200 text/html with the landmarks and the security headers; the assets are cacheable", arguments: StoreBackend.available)
+    func pagesAndHeaders(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let row = try E2E.row(try await harness.submit())
             for (path, title) in [("/", "Overview"), ("/generations", "Generations"), ("/generations/\(row)", "Generation \(row)"), ("/endpoints", "Endpoints")] {
                 let reply = try await harness.local("GET", path)
@@ -38,9 +38,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("the overview shows counts per state and the 24-hour chart")
-    func overview() async throws {
-        try await Harness.with { harness in
+    @Test("the overview shows counts per state and the 24-hour chart", arguments: StoreBackend.available)
+    func overview(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             _ = try await harness.settledInArchive()
             let html = try await harness.local("GET", "/").text
             #expect(html.contains(#"<dd data-state="SUCCEEDED">1</dd>"#), "\(html)")
@@ -58,7 +58,7 @@ struct DashboardTests {
         try await Harness.with { harness in
             // A generation never sent upstream: nothing but this test writes its row.
             let row = try await harness.generationWithUpload(ArchiveServing.png())
-            try await harness.database.write { db in
+            try await harness.sqlite.write { db in
                 try db.execute(sql: "UPDATE generations SET image_url = ?, status_reason = ? WHERE id = ?",
                                arguments: [Self.hostile, "<script>alert(2)</script>", row])
             }
@@ -73,9 +73,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("the endpoints page lists an endpoint with its buttons, never its secret")
-    func endpointsWithoutSecret() async throws {
-        try await Harness.with { harness in
+    @Test("the endpoints page lists an endpoint with its buttons, never its secret", arguments: StoreBackend.available)
+    func endpointsWithoutSecret(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let added = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/hook", "description": "<b>listing</b>"}"#)
             #expect(added.status == 201)
             let secret = try #require(added.json["secret"] as? String)
@@ -91,9 +91,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("the list filters by status, kind and project, and pages with a next link")
-    func listFilters() async throws {
-        try await Harness.with { harness in
+    @Test("the list filters by status, kind and project, and pages with a next link", arguments: StoreBackend.available)
+    func listFilters(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let submitted = try E2E.row(try await harness.submit())
             let tracked = try await harness.local("POST", "/v1/track", json: #"{"generation_id": "\#(UUID().uuidString.lowercased())"}"#)
             let trackedRow = try E2E.row(tracked.json)
@@ -130,9 +130,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("the detail page of a SUCCEEDED generation shows before/after, the slider, timeline and buttons")
-    func detail() async throws {
-        try await Harness.with { harness in
+    @Test("the detail page of a SUCCEEDED generation shows before/after, the slider, timeline and buttons", arguments: StoreBackend.available)
+    func detail(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let record = try await harness.settledInArchive()
             let row = try E2E.row(record)
             let uuid = try #require(record["generation_id"] as? String)
@@ -155,10 +155,10 @@ struct DashboardTests {
         }
     }
 
-    @Test("a result URL the archiver refused (loopback) is shown as text, never as an <img> the operator's browser would fetch")
-    func refusedResultIsText() async throws {
+    @Test("a result URL the archiver refused (loopback) is shown as text, never as an <img> the operator's browser would fetch", arguments: StoreBackend.available)
+    func refusedResultIsText(_ backend: StoreBackend) async throws {
         // The archiver refuses loopback and private addresses (the harness allows them for the sandbox's images)
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, adjust: {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, adjust: {
             $0.archive.allowPrivate = false
             $0.archive.allowHosts = []
         }) { harness in
@@ -179,9 +179,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("the dashboard is on the local listener only, and its guard refuses a foreign Host")
-    func localOnly() async throws {
-        try await Harness.with { harness in
+    @Test("the dashboard is on the local listener only, and its guard refuses a foreign Host", arguments: StoreBackend.available)
+    func localOnly(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let onPublic = try await Harness.send("GET", harness.daemon.callbackBaseURL + "/generations")
             #expect(onPublic.status == 404)
             let foreign = try await harness.local("GET", "/", headers: ["Host": "evil.example"])

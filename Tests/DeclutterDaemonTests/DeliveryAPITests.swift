@@ -7,9 +7,9 @@ import Testing
 /// The delivery routes of the local API against a real daemon: endpoints, deliveries, redeliver, recover.
 @Suite("Local API: endpoints and deliveries", .timeLimit(.minutes(1)))
 struct DeliveryAPITests {
-    @Test("create, list, show, update, disable, enable, rotate, delete; the secret only in the create and rotate answers")
-    func endpointRoundTrip() async throws {
-        try await Harness.with { harness in
+    @Test("create, list, show, update, disable, enable, rotate, delete; the secret only in the create and rotate answers", arguments: StoreBackend.available)
+    func endpointRoundTrip(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             // Given a new endpoint
             let created = try await harness.local("POST", "/v1/endpoints",
                                                   json: #"{"url": "http://127.0.0.1:9/hooks", "types": ["generation.succeeded", "quota.low"], "description": "app"}"#)
@@ -67,9 +67,9 @@ struct DeliveryAPITests {
         }
     }
 
-    @Test("bad input is a 4xx naming the rule, and writes nothing")
-    func badInput() async throws {
-        try await Harness.with { harness in
+    @Test("bad input is a 4xx naming the rule, and writes nothing", arguments: StoreBackend.available)
+    func badInput(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let original = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/a", "description": "first"}"#)
             let id = try E2E.row(original.json)
             let before = try await harness.database.endpoints()
@@ -95,9 +95,9 @@ struct DeliveryAPITests {
         }
     }
 
-    @Test("at most 100 endpoints: the 101st is a 409 naming the limit")
-    func endpointLimit() async throws {
-        try await Harness.with { harness in
+    @Test("at most 100 endpoints: the 101st is a 409 naming the limit", arguments: StoreBackend.available)
+    func endpointLimit(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             for index in 1...DeliveryAPIController.maximumEndpoints {
                 let reply = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/\#(index)"}"#)
                 #expect(reply.status == 201, "\(index): \(reply.text)")

@@ -37,9 +37,9 @@ struct EndToEndArchiveTests {
         return configuration
     }
 
-    @Test("both result images land in the archive: bytes and SHA-256 equal to what the sandbox served, one generation.archived")
-    func realDownloads() async throws {
-        try await Harness.with(sandbox: Self.sandbox { _ in }) { harness in
+    @Test("both result images land in the archive: bytes and SHA-256 equal to what the sandbox served, one generation.archived", arguments: StoreBackend.available)
+    func realDownloads(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { _ in }) { harness in
             let submitted = try await harness.submit()
             let id = try #require(submitted["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
@@ -65,9 +65,9 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("a 404 is retried on the schedule, then the image fails with its reason")
-    func notFoundRetriedThenFailed() async throws {
-        try await Harness.with(sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.notFound) }) { harness in
+    @Test("a 404 is retried on the schedule, then the image fails with its reason", arguments: StoreBackend.available)
+    func notFoundRetriedThenFailed(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.notFound) }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
             #expect(archive.map { $0["state"] as? String } == ["failed", "failed"])
@@ -80,9 +80,9 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("a 404 that clears up on the next attempt ends archived")
-    func notFoundThenServed() async throws {
-        try await Harness.with(sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.notFound, failFirst: 1) }) { harness in
+    @Test("a 404 that clears up on the next attempt ends archived", arguments: StoreBackend.available)
+    func notFoundThenServed(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.notFound, failFirst: 1) }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
             #expect(archive.map { $0["state"] as? String } == ["archived", "archived"])
@@ -90,9 +90,9 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("HTML served as image/png is refused by its bytes, and nothing is kept")
-    func htmlRefused() async throws {
-        try await Harness.with(sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.html) }) { harness in
+    @Test("HTML served as image/png is refused by its bytes, and nothing is kept", arguments: StoreBackend.available)
+    func htmlRefused(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { $0.imageFaults = ImageFaults(.html) }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
             #expect(archive.map { $0["state"] as? String } == ["failed", "failed"])
@@ -102,10 +102,10 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("a body growing past archive.max_bytes is cut off while it streams, at once and for good")
-    func oversizedCutOff() async throws {
+    @Test("a body growing past archive.max_bytes is cut off while it streams, at once and for good", arguments: StoreBackend.available)
+    func oversizedCutOff(_ backend: StoreBackend) async throws {
         let sandbox = Self.sandbox { $0.imageFaults = ImageFaults(.oversized(bytes: 1 << 30)) }
-        try await Harness.with(sandbox: sandbox, adjust: { $0.archive.maxBytes = 256 * 1024 }) { harness in
+        try await Harness.with(backend: backend, sandbox: sandbox, adjust: { $0.archive.maxBytes = 256 * 1024 }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
             #expect(archive.map { $0["state"] as? String } == ["failed", "failed"])
@@ -116,9 +116,9 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("a URL on 127.0.0.1 is refused unless archive.allow_private")
-    func loopbackRefused() async throws {
-        try await Harness.with(sandbox: Self.sandbox { _ in }, adjust: { $0.archive.allowPrivate = false }) { harness in
+    @Test("a URL on 127.0.0.1 is refused unless archive.allow_private", arguments: StoreBackend.available)
+    func loopbackRefused(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { _ in }, adjust: { $0.archive.allowPrivate = false }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             let archive = try await Self.settledArchive(harness, id)
             #expect(archive.map { $0["state"] as? String } == ["failed", "failed"])
@@ -129,10 +129,10 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("a redirect to a private address is refused, though the first hop was allowed")
-    func redirectToPrivateRefused() async throws {
+    @Test("a redirect to a private address is refused, though the first hop was allowed", arguments: StoreBackend.available)
+    func redirectToPrivateRefused(_ backend: StoreBackend) async throws {
         let sandbox = Self.sandbox { $0.imageFaults = ImageFaults(.redirect(to: "http://169.254.169.254/latest/meta-data")) }
-        try await Harness.with(sandbox: sandbox, adjust: {
+        try await Harness.with(backend: backend, sandbox: sandbox, adjust: {
             $0.archive.allowPrivate = false
             $0.archive.allowNetworks = [CIDR("127.0.0.1/32")!]
         }) { harness in
@@ -145,9 +145,9 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("retention.images deletes the files of generations that ended before it, and marks their images pruned")
-    func retentionPrunesFiles() async throws {
-        try await Harness.with(sandbox: Self.sandbox { _ in }) { harness in
+    @Test("retention.images deletes the files of generations that ended before it, and marks their images pruned", arguments: StoreBackend.available)
+    func retentionPrunesFiles(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { _ in }) { harness in
             let id = try #require(try await harness.submit()["id"] as? Int)
             _ = try await Self.settledArchive(harness, id)
             #expect(Self.archivedFiles(harness).count == 2)
@@ -164,12 +164,12 @@ struct EndToEndArchiveTests {
         }
     }
 
-    @Test("an archive directory that cannot take a file shows in /readyz and the metric, never in callback answers")
-    func unwritableArchiveInReadiness() async throws {
+    @Test("an archive directory that cannot take a file shows in /readyz and the metric, never in callback answers", arguments: StoreBackend.available)
+    func unwritableArchiveInReadiness(_ backend: StoreBackend) async throws {
         let scratch = try TemporaryDirectory(prefix: "declutterd-archive-blocked")
         defer { scratch.remove() }
         let blocked = try scratch.write("not-a-directory", "a file where the archive folder should be")
-        try await Harness.with(sandbox: Self.sandbox { _ in }, adjust: { $0.archive.directory = blocked }) { harness in
+        try await Harness.with(backend: backend, sandbox: Self.sandbox { _ in }, adjust: { $0.archive.directory = blocked }) { harness in
             let ready = try await harness.local("GET", "/readyz")
             #expect(ready.status == 503)
             let reasons = ready.json["reasons"] as? [String] ?? []

@@ -38,9 +38,9 @@ struct EndToEndCallbackOptionsTests {
         }
     }
 
-    @Test("verify_callbacks: a forged SUCCEEDED is replaced by what the retrieval API says")
-    func verifyReplacesTheClaim() async throws {
-        try await Harness.with(sandbox: Self.silentSandbox, polling: E2E.callbacksOnly, adjust: { $0.verifyCallbacks = true }) { harness in
+    @Test("verify_callbacks: a forged SUCCEEDED is replaced by what the retrieval API says", arguments: StoreBackend.available)
+    func verifyReplacesTheClaim(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.silentSandbox, polling: E2E.callbacksOnly, adjust: { $0.verifyCallbacks = true }) { harness in
             let (row, generationID) = try await harness.submitted()
             let reply = try await Harness.send("POST", try await Self.callbackURL(harness), body: Self.succeeded)
             #expect(reply.status == 204)

@@ -28,9 +28,9 @@ struct EndToEndCallbackRulesTests {
     }
     private static let noPolling = E2E.polling { $0.callbackGrace = .seconds(3600) }
 
-    @Test("invalid payloads to a known token: 400 naming the rule, a rejected event, the generation unchanged")
-    func invalidPayloads() async throws {
-        try await Harness.with(sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
+    @Test("invalid payloads to a known token: 400 naming the rule, a rejected event, the generation unchanged", arguments: StoreBackend.available)
+    func invalidPayloads(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
             let (row, generationID, webhook) = try await Self.quietGeneration(harness)
             let before = try await harness.record(row)
             let cases: [(String, Data, PayloadRule)] = [

@@ -9,9 +9,9 @@ import Testing
 /// absorbed by the transition rule, a callback that beats the generate response.
 @Suite("End to end: callbacks")
 struct EndToEndCallbackTests {
-    @Test("a delivered callback resolves the generation with zero retrieval calls")
-    func resolvedByCallback() async throws {
-        try await Harness.with(polling: E2E.callbacksOnly) { harness in
+    @Test("a delivered callback resolves the generation with zero retrieval calls", arguments: StoreBackend.available)
+    func resolvedByCallback(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, polling: E2E.callbacksOnly) { harness in
             let (row, generationID) = try await harness.submitted()
             let done = try await harness.waitTerminal(row)
             #expect(done["status"] as? String == "SUCCEEDED")
@@ -65,10 +65,10 @@ struct EndToEndCallbackTests {
         }
     }
 
-    @Test("a callback that beats the generate response is accepted and applied; the response is then stale")
-    func callbackBeforeAnswer() async throws {
+    @Test("a callback that beats the generate response is accepted and applied; the response is then stale", arguments: StoreBackend.available)
+    func callbackBeforeAnswer(_ backend: StoreBackend) async throws {
         let sandbox = E2E.sandbox { $0.callbackBeforeAnswer = true }
-        try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
+        try await Harness.with(backend: backend, sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
             let record = try await harness.submit()
             // The PROCESSING callback was stored before the generate answer came back, and the answer did not
             // take the generation back to STARTING. (On a loaded machine the SUCCEEDED callback, due ~20–50 ms
@@ -97,7 +97,7 @@ struct EndToEndCallbackTests {
             let stored = try await harness.record(row)
             #expect(stored.generationID.map(StoreFormat.uuid) == generationID)
             #expect(stored.projectID != nil)
-            #expect(stored.remainingPhotos == 99)
+            #expect(stored.remainingPhotos == 99, "the answer was not recorded: \(answer.first?.reason ?? "-")")
             #expect(stored.submittedAt != nil)
             #expect(stored.images?.count == 2)
             #expect(try await harness.database.latestQuota()?.remainingPhotos == 99)

@@ -40,11 +40,11 @@ struct EndToEndLocalAPITests {
         }
     }
 
-    @Test("?wait= returns as soon as the generation turns terminal")
-    func waitReturnsOnTerminal() async throws {
+    @Test("?wait= returns as soon as the generation turns terminal", arguments: StoreBackend.available)
+    func waitReturnsOnTerminal(_ backend: StoreBackend) async throws {
         let gate = SandboxGate()
         let sandbox = E2E.sandbox { $0.completionGate = gate }
-        try await Harness.with(sandbox: sandbox) { harness in
+        try await Harness.with(backend: backend, sandbox: sandbox) { harness in
             let record = try await harness.submit()
             // PROCESSING when the job's first callback beat the recording of the answer (a loaded machine).
             #expect(["STARTING", "PROCESSING"].contains(record["status"] as? String ?? ""))
@@ -63,9 +63,9 @@ struct EndToEndLocalAPITests {
         }
     }
 
-    @Test("?wait= on an already terminal generation answers at once; out-of-range waits are refused")
-    func waitEdges() async throws {
-        try await Harness.with { harness in
+    @Test("?wait= on an already terminal generation answers at once; out-of-range waits are refused", arguments: StoreBackend.available)
+    func waitEdges(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let (row, _) = try await harness.submitted()
             _ = try await harness.waitTerminal(row)
             let started = ContinuousClock.now
@@ -123,9 +123,9 @@ struct EndToEndLocalAPITests {
 
 @Suite("End to end: the events trail, a page at a time")
 struct EventPagingTests {
-    @Test("events come in pages of limit, oldest first, with next_cursor until the end; bad limits and cursors are 400")
-    func paging() async throws {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("events come in pages of limit, oldest first, with next_cursor until the end; bad limits and cursors are 400", arguments: StoreBackend.available)
+    func paging(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
             let (row, _) = try await harness.submitted()
             let url = try await EndToEndCallbackOptionsTests.callbackURL(harness)
             for _ in 0..<6 {

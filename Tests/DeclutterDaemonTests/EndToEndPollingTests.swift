@@ -10,11 +10,11 @@ import Testing
 /// the retrieval endpoint, give-up and refresh, adopted generations.
 @Suite("End to end: polling")
 struct EndToEndPollingTests {
-    @Test("a dropped callback is resolved by one poll after the grace, once the job is done")
-    func droppedCallback() async throws {
+    @Test("a dropped callback is resolved by one poll after the grace, once the job is done", arguments: StoreBackend.available)
+    func droppedCallback(_ backend: StoreBackend) async throws {
         let sandbox = E2E.sandbox { $0.faults.callbackDrop = 1 }
         let clock = ManualClock()
-        try await Harness.with(sandbox: sandbox, polling: E2E.pollAfterJob, clock: .following(clock, from: Date())) { harness in
+        try await Harness.with(backend: backend, sandbox: sandbox, polling: E2E.pollAfterJob, clock: .following(clock, from: Date())) { harness in
             let (row, generationID) = try await harness.submitted()
             try await harness.pollAfterTheJobs([(row, generationID)], clock: clock)
             let done = try await harness.waitTerminal(row)
@@ -118,7 +118,7 @@ struct EndToEndPollingTests {
                 #expect(record.pollAttempts == (counters.retrievalCallsByGeneration[generation.generationID] ?? 0) + failures)
             }
             // Backed off: a failed poll is never followed by another within the Retry-After (20 ms) or backoff.
-            let failed = try await harness.database.read { db in
+            let failed = try await harness.sqlite.read { db in
                 try EventRecord.filter(sql: "source = 'poll' AND http_status IN (429, 503)").fetchAll(db)
             }
             for event in failed {
@@ -128,8 +128,8 @@ struct EndToEndPollingTests {
         }
     }
 
-    @Test("a generation that never completes is LOST with a reason; refresh polls upstream now")
-    func giveUpAndRefresh() async throws {
+    @Test("a generation that never completes is LOST with a reason; refresh polls upstream now", arguments: StoreBackend.available)
+    func giveUpAndRefresh(_ backend: StoreBackend) async throws {
         let sandbox = E2E.sandbox {
             $0.faults.callbackDrop = 1
             $0.completionTime = 3600...3600
@@ -138,7 +138,7 @@ struct EndToEndPollingTests {
             $0.callbackGrace = .milliseconds(100)
             $0.giveUpAfter = .milliseconds(300)
         }
-        try await Harness.with(sandbox: sandbox, polling: polling) { harness in
+        try await Harness.with(backend: backend, sandbox: sandbox, polling: polling) { harness in
             let (row, generationID) = try await harness.submitted()
             let lost = try await harness.waitTerminal(row, seconds: 10)
             #expect(lost["status"] as? String == "LOST")
@@ -165,9 +165,9 @@ struct EndToEndPollingTests {
         }
     }
 
-    @Test("track adopts a generation created elsewhere and polls it to a terminal state")
-    func trackAdopts() async throws {
-        try await Harness.with { harness in
+    @Test("track adopts a generation created elsewhere and polls it to a terminal state", arguments: StoreBackend.available)
+    func trackAdopts(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let account = harness.sandbox.sandbox.configuration
             let client = DeclutterClient(configuration: DeclutterClientConfiguration(
                 baseURL: harness.sandbox.baseURL, userID: account.userID, apiKey: account.apiKey, requestTimeout: .seconds(5)))
@@ -201,10 +201,10 @@ struct EndToEndPollingTests {
 
 @Suite("End to end: variations, which the service does not promise to call back")
 struct EndToEndVariationTests {
-    @Test("a variation is sent without a webhook and polled from its submission at initial_interval, not after the callback grace")
-    func variationPolled() async throws {
+    @Test("a variation is sent without a webhook and polled from its submission at initial_interval, not after the callback grace", arguments: StoreBackend.available)
+    func variationPolled(_ backend: StoreBackend) async throws {
         // The grace is 60 s (callbacksOnly): a variation waiting for it would not finish within the test.
-        try await Harness.with(polling: E2E.callbacksOnly) { harness in
+        try await Harness.with(backend: backend, polling: E2E.callbacksOnly) { harness in
             let (parent, _) = try await harness.submitted()
             #expect(try await harness.waitSettled(parent).status == .succeeded)
             let reply = try await harness.local("POST", "/v1/generations/\(parent)/variations", json: "{}")
@@ -222,9 +222,9 @@ struct EndToEndVariationTests {
         }
     }
 
-    @Test("with callbacks.variation_webhook on, a variation gets its callback URL and waits for it like a generation")
-    func variationWebhook() async throws {
-        try await Harness.with(sandbox: E2E.sandbox { $0.variationCallbacks = true }, polling: E2E.callbacksOnly,
+    @Test("with callbacks.variation_webhook on, a variation gets its callback URL and waits for it like a generation", arguments: StoreBackend.available)
+    func variationWebhook(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.sandbox { $0.variationCallbacks = true }, polling: E2E.callbacksOnly,
                                adjust: { $0.variationWebhook = true }) { harness in
             let (parent, _) = try await harness.submitted()
             #expect(try await harness.waitSettled(parent).status == .succeeded)

@@ -98,7 +98,7 @@ extension Harness {
 
     /// Rows in each table a request could write to.
     func rowCounts() async throws -> [String: Int] {
-        try await database.read { db in
+        try await sqlite.read { db in
             var counts: [String: Int] = [:]
             for table in E2E.tables { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
             return counts
@@ -107,7 +107,7 @@ extension Harness {
 
     /// `SELECT count(*) FROM events WHERE …`.
     func countEvents(where condition: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await database.read { db in
+        try await sqlite.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE \(condition)", arguments: arguments) ?? 0
         }
     }

@@ -10,14 +10,14 @@ import Testing
 /// store, as the daemon's own writes make them; the sandbox stays silent.
 @Suite("The event stream", .timeLimit(.minutes(2)))
 struct EventStreamTests {
-    static func with<T>(clock: DaemonClock = .system, adjust: (inout DaemonConfiguration) -> Void = { _ in },
+    static func with<T>(backend: StoreBackend = .sqlite, clock: DaemonClock = .system, adjust: (inout DaemonConfiguration) -> Void = { _ in },
                         _ body: (Harness) async throws -> T) async throws -> T {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: clock, adjust: adjust, body)
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: clock, adjust: adjust, body)
     }
 
-    @Test("a client that leaves and comes back with Last-Event-ID receives exactly what it missed, in order, then what is new")
-    func resume() async throws {
-        try await Self.with { harness in
+    @Test("a client that leaves and comes back with Last-Event-ID receives exactly what it missed, in order, then what is new", arguments: StoreBackend.available)
+    func resume(_ backend: StoreBackend) async throws {
+        try await Self.with(backend: backend) { harness in
             // Given a client following from now on, which sees three messages
             _ = try await harness.recordSubmission()
             var first: RawEventStream? = try RawEventStream(harness)
@@ -55,9 +55,9 @@ struct EventStreamTests {
         }
     }
 
-    @Test("?generation_id= follows one generation from its first message and ends after its terminal one; at once when that was sent")
-    func followOneGeneration() async throws {
-        try await Self.with { harness in
+    @Test("?generation_id= follows one generation from its first message and ends after its terminal one; at once when that was sent", arguments: StoreBackend.available)
+    func followOneGeneration(_ backend: StoreBackend) async throws {
+        try await Self.with(backend: backend) { harness in
             // Given a generation recorded, and a stream following it by its local id
             let row = try await harness.recordSubmission()
             let stream = try RawEventStream(harness, "/v1/events?generation_id=\(row)")
@@ -87,9 +87,9 @@ struct EventStreamTests {
         }
     }
 
-    @Test("?types= keeps only those types; a followed generation still ends on its terminal message when that type is filtered out")
-    func typesFilter() async throws {
-        try await Self.with { harness in
+    @Test("?types= keeps only those types; a followed generation still ends on its terminal message when that type is filtered out", arguments: StoreBackend.available)
+    func typesFilter(_ backend: StoreBackend) async throws {
+        try await Self.with(backend: backend) { harness in
             let rows = [try await harness.recordSubmission(), try await harness.recordSubmission()]
             _ = try await harness.database.markLost(row: rows[0], reason: "test", at: Date())
             let lost = try RawEventStream(harness, "/v1/events?after=0&types=generation.lost,quota.low")
@@ -225,9 +225,9 @@ struct EventStreamTests {
         await harness.stop()
     }
 
-    @Test("a Last-Event-ID or ?after= past the newest message is a 400 that names the newest, never a silent stream")
-    func positionPastTheNewest() async throws {
-        try await Self.with { harness in
+    @Test("a Last-Event-ID or ?after= past the newest message is a 400 that names the newest, never a silent stream", arguments: StoreBackend.available)
+    func positionPastTheNewest(_ backend: StoreBackend) async throws {
+        try await Self.with(backend: backend) { harness in
             _ = try await harness.submitted()  // generation.created: message 1
             for (headers, query, code) in [(["Last-Event-ID": "99999999999999999999999"], "", "invalid_last_event_id"),
                                            ([:], "?after=500", "invalid_after")] {

@@ -11,7 +11,7 @@ struct FullDiskTests {
     func submissionOnAFullDisk() async throws {
         try await Harness.with { harness in
             // Given a database that can grow no more: SQLite answers "database or disk is full", as on a full disk
-            try await harness.database.writer.writeWithoutTransaction { db in
+            try await harness.sqlite.writer.writeWithoutTransaction { db in
                 try db.execute(sql: "CREATE TABLE filler (bytes BLOB)")
                 let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1
                 try db.execute(sql: "PRAGMA max_page_count = \(pages + 8)")

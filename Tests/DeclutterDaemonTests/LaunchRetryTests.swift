@@ -92,7 +92,7 @@ struct LaunchRetryTests {
             let settled = try await harness.waitTerminal(reply.value.id)
             #expect(settled["status"] as? String == "SUCCEEDED")
             #expect(await harness.sandbox.sandbox.counters().generateCalls == 1)
-            #expect(try await harness.database.count(sql: "SELECT count(*) FROM generations") == 1)
+            #expect(try await harness.sqlite.count(sql: "SELECT count(*) FROM generations") == 1)
         }
     }
 
@@ -107,7 +107,7 @@ struct LaunchRetryTests {
             let record = try #require(try JSONSerialization.jsonObject(with: Data(submit.stdout.utf8)) as? [String: Any], "\(submit)")
             let id = try #require(record["id"] as? Int)
 
-            let keys = try await harness.database.read { db in
+            let keys = try await harness.sqlite.read { db in
                 try Row.fetchAll(db, sql: "SELECT key, generation FROM idempotency_keys").map { "\($0["key"] as String)=\($0["generation"] as Int)" }
             }
             #expect(keys == ["\(key)=\(id)"])
@@ -124,7 +124,7 @@ struct LaunchRetryTests {
             #expect(vary.status == 0, "\(vary)")
             let varyKey = try #require(Self.announcedKey(vary), "\(vary)")
             #expect(varyKey != key)
-            let stored = try await harness.database.read { db in try String.fetchAll(db, sql: "SELECT key FROM idempotency_keys ORDER BY key") }
+            let stored = try await harness.sqlite.read { db in try String.fetchAll(db, sql: "SELECT key FROM idempotency_keys ORDER BY key") }
             #expect(stored == [key, varyKey].sorted())
         }
     }

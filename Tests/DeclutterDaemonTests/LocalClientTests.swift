@@ -6,9 +6,9 @@ import Testing
 
 @Suite("LocalAPIClient against a real daemon", .timeLimit(.minutes(1)))
 struct LocalClientTests {
-    @Test("submit, wait, show, list with a status filter, events and stats")
-    func roundTrip() async throws {
-        try await Harness.with { harness in
+    @Test("submit, wait, show, list with a status filter, events and stats", arguments: StoreBackend.available)
+    func roundTrip(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 // Given a submitted generation
                 let submitted = try await client.submit(imageURL: "https://images.example/room.jpg", auto: true, maskURL: nil)
@@ -51,9 +51,9 @@ struct LocalClientTests {
         }
     }
 
-    @Test("a repeated Idempotency-Key replays the first submission")
-    func idempotencyReplay() async throws {
-        try await Harness.with { harness in
+    @Test("a repeated Idempotency-Key replays the first submission", arguments: StoreBackend.available)
+    func idempotencyReplay(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 let first = try await client.submit(imageURL: "https://images.example/a.jpg", auto: true, maskURL: nil, idempotencyKey: "k-1")
                 let second = try await client.submit(imageURL: "https://images.example/a.jpg", auto: true, maskURL: nil, idempotencyKey: "k-1")
@@ -64,9 +64,9 @@ struct LocalClientTests {
         }
     }
 
-    @Test("a 404 is the not-found error (exit 66); a 400 is a failure (exit 1) with the API's code")
-    func apiErrors() async throws {
-        try await Harness.with { harness in
+    @Test("a 404 is the not-found error (exit 66); a 400 is a failure (exit 1) with the API's code", arguments: StoreBackend.available)
+    func apiErrors(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             try await LocalAPIClient.with(try LocalEndpoint(harness.daemon.localURL)) { client in
                 let missing = await #expect(throws: LocalClientError.self) { try await client.generation("999999") }
                 #expect(missing?.kind == .notFound)
@@ -93,10 +93,10 @@ struct LocalClientTests {
         #expect(ContinuousClock.now - started < .seconds(30), "a refused connection is answered at once, not retried")
     }
 
-    @Test("the local API is reachable over a unix socket")
-    func unixSocket() async throws {
+    @Test("the local API is reachable over a unix socket", arguments: StoreBackend.available)
+    func unixSocket(_ backend: StoreBackend) async throws {
         let socket = NSTemporaryDirectory() + "declutterd-\(UUID().uuidString.prefix(8)).sock"
-        try await Harness.with(adjust: { $0.localSocket = socket }) { _ in
+        try await Harness.with(backend: backend, adjust: { $0.localSocket = socket }) { _ in
             for url in ["unix://" + socket, "http+unix://" + socket.replacingOccurrences(of: "/", with: "%2F")] {
                 let stats = try await LocalAPIClient.with(try LocalEndpoint(url)) { try await $0.stats() }
                 #expect(stats.value.pending == 0, "via \(url)")

@@ -57,15 +57,15 @@ struct UploadTests {
             // One file in the archive for both, and no token in the database.
             #expect(try await harness.archiveFiles().kept == [sha])
             #expect(try await harness.archiveFiles().temporary.isEmpty)
-            let hashes = try await harness.database.read { db in try String.fetchAll(db, sql: "SELECT token_hash FROM uploads") }
+            let hashes = try await harness.sqlite.read { db in try String.fetchAll(db, sql: "SELECT token_hash FROM uploads") }
             let tokens = fetched.map { String($0.url.split(separator: "/").last!.dropLast(4)) }
             #expect(Set(hashes) == Set(tokens.map { Uploads.sha256(Array($0.utf8)) }), "only each token's hash is stored")
         }
     }
 
-    @Test("a JPEG photo with a PNG mask file: both kept and listed; the mask may be a URL instead")
-    func maskFile() async throws {
-        try await Harness.with(sandbox: Self.fetchingSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("a JPEG photo with a PNG mask file: both kept and listed; the mask may be a URL instead", arguments: StoreBackend.available)
+    func maskFile(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.fetchingSandbox, polling: E2E.callbacksOnly) { harness in
             let photo = TestImages.jpeg(width: 640, height: 480, padding: 5000)
             let mask = Uploads.png(seed: 9)
             let reply = try await harness.upload([.file("image", photo, filename: "room.jpg"), .file("mask", mask, filename: "mask.png")])
@@ -292,9 +292,9 @@ struct UploadTests {
         }
     }
 
-    @Test("an input URL that opens nothing (unknown, malformed, wrong extension) answers the same 404; other methods 405")
-    func unknownInputs() async throws {
-        try await Harness.with(sandbox: Self.pendingSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("an input URL that opens nothing (unknown, malformed, wrong extension) answers the same 404; other methods 405", arguments: StoreBackend.available)
+    func unknownInputs(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.pendingSandbox, polling: E2E.callbacksOnly) { harness in
             #expect(try await harness.upload(raw: Uploads.png()).status == 202)
             let url = try #require(await harness.fetchedInputs().first?.url)
             let base = harness.daemon.callbackBaseURL + "/inputs/"

@@ -38,17 +38,13 @@ public func withTemporaryStore<T: Sendable>(_ backend: StoreBackend, _ body: (an
 
 /// Runs `body` with the location of a new, empty schema in the test server (its search path), dropped afterwards.
 public func withTemporaryPostgresSchema<T: Sendable>(_ body: (PostgresLocation) async throws -> T) async throws -> T {
-    guard let url = StoreBackend.testPostgresURL else { throw TestPostgresMissing() }
-    let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    try await TestPostgres.run(url, "CREATE SCHEMA \(schema)")
-    var location = try PostgresLocation(url: url)
-    location.parameters["options"] = "-c search_path=\(schema)"
+    let (schema, location) = try await TestPostgres.newSchema()
     do {
         let result = try await body(location)
-        try await TestPostgres.run(url, "DROP SCHEMA \(schema) CASCADE")
+        try await TestPostgres.dropSchema(schema)
         return result
     } catch {
-        try? await TestPostgres.run(url, "DROP SCHEMA \(schema) CASCADE")
+        try? await TestPostgres.dropSchema(schema)
         throw error
     }
 }
@@ -59,6 +55,21 @@ public struct TestPostgresMissing: Error, CustomStringConvertible {
 
 /// One statement on its own connection to the test server.
 public enum TestPostgres {
+    /// A new, empty schema in the test server, and the location of it (its search path).
+    public static func newSchema() async throws -> (name: String, location: PostgresLocation) {
+        guard let url = StoreBackend.testPostgresURL else { throw TestPostgresMissing() }
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await run(url, "CREATE SCHEMA \(schema)")
+        var location = try PostgresLocation(url: url)
+        location.parameters["options"] = "-c search_path=\(schema)"
+        return (schema, location)
+    }
+
+    public static func dropSchema(_ schema: String) async throws {
+        guard let url = StoreBackend.testPostgresURL else { throw TestPostgresMissing() }
+        try await run(url, "DROP SCHEMA \(schema) CASCADE")
+    }
+
     public static func run(_ url: String, _ sql: String) async throws {
         let location = try PostgresLocation(url: url)
         var configuration = PostgresConnection.Configuration(
