@@ -3,10 +3,10 @@ import Foundation
 
 /// What a run of status reports (callbacks, poll answers, submission answers) and local decisions (REJECTED, LOST,
 /// an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of each, shared by both
-/// backends. A backend reads the facts (the generation each report
-/// names, and on request how many unapplied callbacks a generation keeps), adds the reports in order, and carries
-/// out the plan in the transaction that read them: SQLite one report at a time inside its group commit
-/// (`AppDatabase+Reports`), PostgreSQL a whole batch with one statement per table (`PostgresReportBatch`).
+/// backends. A backend reads the facts (the generation each one names, and on request how many unapplied callbacks
+/// a generation keeps), adds them in order, and carries out the plan in the transaction that read them: SQLite one
+/// at a time inside its group commit (`SQLite/AppDatabase+Reports`), PostgreSQL a whole batch with one statement
+/// per table (`Postgres/PostgresReportBatch`, `Postgres/PostgresReportPlan`).
 ///
 /// Reports on one generation see each other: the second of two in a plan is decided against the row as the first
 /// left it, and counts the callbacks the first kept.

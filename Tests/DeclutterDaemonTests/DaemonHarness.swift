@@ -80,6 +80,9 @@ struct Harness: Sendable {
             // may wait on a loaded machine (a store operation past its timeout is a 503 or an unknown outcome).
             configuration.database.maxConnections = 4
             configuration.database.timeout = .seconds(60)
+            // The sandbox may hold its answer until its callback is through (callbackBeforeAnswer): slower on
+            // PostgreSQL under load than the 5 s the SQLite harness gives a call.
+            configuration.upstream.requestTimeout = .seconds(30)
         }
         let store = try await Daemon.openStore(configuration, logger: quietLogger())
         let daemon = try await Daemon(configuration: configuration, store: store, logger: quietLogger(), clock: clock).start()

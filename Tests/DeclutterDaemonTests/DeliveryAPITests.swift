@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The delivery routes of the local API against a real daemon: endpoints, deliveries, redeliver, recover.
-@Suite("Local API: endpoints and deliveries", .timeLimit(.minutes(1)))
+@Suite("Local API: endpoints and deliveries", .timeLimit(.minutes(3)))
 struct DeliveryAPITests {
     @Test("create, list, show, update, disable, enable, rotate, delete; the secret only in the create and rotate answers", arguments: StoreBackend.available)
     func endpointRoundTrip(_ backend: StoreBackend) async throws {

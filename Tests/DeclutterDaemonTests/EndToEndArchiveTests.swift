@@ -7,7 +7,7 @@ import Logging
 import TestSupport
 import Testing
 
-@Suite("End to end: result images downloaded from the sandbox into the archive", .timeLimit(.minutes(2)))
+@Suite("End to end: result images downloaded from the sandbox into the archive", .timeLimit(.minutes(3)))
 struct EndToEndArchiveTests {
     /// The archive entries of generation `id` once none is pending.
     static func settledArchive(_ harness: Harness, _ id: Any) async throws -> [[String: Any]] {

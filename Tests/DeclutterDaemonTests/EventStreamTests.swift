@@ -8,7 +8,7 @@ import Testing
 
 /// `GET /v1/events` on a real daemon (docs/delivery.md, "The event stream"). Messages are written through the
 /// store, as the daemon's own writes make them; the sandbox stays silent.
-@Suite("The event stream", .timeLimit(.minutes(2)))
+@Suite("The event stream", .timeLimit(.minutes(3)))
 struct EventStreamTests {
     static func with<T>(backend: StoreBackend = .sqlite, clock: DaemonClock = .system, adjust: (inout DaemonConfiguration) -> Void = { _ in },
                         _ body: (Harness) async throws -> T) async throws -> T {

@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("LocalAPIClient against a real daemon", .timeLimit(.minutes(1)))
+@Suite("LocalAPIClient against a real daemon", .timeLimit(.minutes(3)))
 struct LocalClientTests {
     @Test("submit, wait, show, list with a status filter, events and stats", arguments: StoreBackend.available)
     func roundTrip(_ backend: StoreBackend) async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// Photos sent as files (docs/archive.md, "Submitting a photo from disk"): kept in the archive, handed to the
 /// service through a capability URL on the public listener, refused with nothing left behind.
-@Suite("Uploads: photos submitted as files", .timeLimit(.minutes(2)))
+@Suite("Uploads: photos submitted as files", .timeLimit(.minutes(3)))
 struct UploadTests {
     /// The fast sandbox, fetching each photo it is given, as the service does.
     static let fetchingSandbox = E2E.sandbox { $0.fetchInputs = true }
