@@ -83,6 +83,9 @@ struct Harness: Sendable {
             // The sandbox may hold its answer until its callback is through (callbackBeforeAnswer): slower on
             // PostgreSQL under load than the 5 s the SQLite harness gives a call.
             configuration.upstream.requestTimeout = .seconds(30)
+            // Likewise the default 5 s to LOST, which a poll on PostgreSQL beside the whole suite could miss; tests of
+            // LOST set their own.
+            if configuration.polling.giveUpAfter == fastPolling.giveUpAfter { configuration.polling.giveUpAfter = .seconds(60) }
         }
         let store = try await Daemon.openStore(configuration, logger: quietLogger())
         let daemon = try await Daemon(configuration: configuration, store: store, logger: quietLogger(), clock: clock).start()
