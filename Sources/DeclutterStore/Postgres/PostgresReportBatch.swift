@@ -19,8 +19,7 @@ struct PostgresReportBatch {
     func apply(_ items: [Item]) async -> [Result<WriteResult?, any Error>] {
         do {
             return try await commit(items).map { .success($0) }
-        } catch let failure as DataFailure where items.count > 1 {
-            _ = failure
+        } catch is DataFailure where items.count > 1 {
             let half = items.count / 2
             return await apply(Array(items[..<half])) + apply(Array(items[half...]))
         } catch let failure as DataFailure {
