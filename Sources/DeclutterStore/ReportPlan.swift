@@ -111,6 +111,12 @@ struct ReportPlan {
         return results
     }
 
+    /// The one result of a plan holding one write about a generation it found, with its event's id.
+    func onlyResult(eventIDs: [Int64]) throws -> WriteResult {
+        guard let result = results(eventIDs: eventIDs).first ?? nil else { throw StoreError.generationNotFound }
+        return result
+    }
+
     /// Learns the upstream ids and the project's variation count a payload carries.
     private mutating func noteIdentity(of generation: inout GenerationRecord, from payload: RetrievalPayload, at date: Date) {
         if generation.generationID == nil, let id = payload.generationID { generation.generationID = id }

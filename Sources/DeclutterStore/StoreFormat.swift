@@ -90,3 +90,16 @@ extension Int64 {
         self - floorDivided(by: divisor) * divisor
     }
 }
+
+extension Sequence<UInt8> {
+    /// Lowercase hexadecimal.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

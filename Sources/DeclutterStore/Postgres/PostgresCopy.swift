@@ -134,7 +134,7 @@ public struct PostgresCopy: Sendable {
             rows += page.count
             bytes += json.utf8.count
         }
-        return try await verify(table, rows: rows, bytes: bytes, types: types, from: database, on: connection)
+        return try await verify(table, sourceColumns: sourceColumns, rows: rows, bytes: bytes, types: types, from: database, on: connection)
     }
 
     /// PostgreSQL's type of each column of `table`, by name.
@@ -190,9 +190,8 @@ public struct PostgresCopy: Sendable {
 
     /// Counts the table on both sides and compares a checksum of the columns both engines print alike (integers and
     /// text: the ids, tokens' hashes, states, bodies, secrets), row by row in key order.
-    private func verify(_ table: Table, rows: Int, bytes: Int, types: [String: String], from database: DatabaseQueue,
-                        on connection: PostgresConnection) async throws -> Copied {
-        let sourceColumns = try await database.read { db in try db.columns(in: table.name).map(\.name) }
+    private func verify(_ table: Table, sourceColumns: [String], rows: Int, bytes: Int, types: [String: String],
+                        from database: DatabaseQueue, on connection: PostgresConnection) async throws -> Copied {
         // An event's body is compared through its length and digest elsewhere: SQLite keeps text and bytes in one column.
         let checked = sourceColumns.filter { ["bigint", "integer", "text"].contains(types[$0] ?? "") && !(table.name == "events" && $0 == "raw_body") }
         let select = checked.map { "coalesce(CAST(\($0) AS TEXT), '∅')" }.joined(separator: " || '|' || ")
@@ -204,7 +203,7 @@ public struct PostgresCopy: Sendable {
                 hash.update(data: Data((line + "\n").utf8))
                 count += 1
             }
-            return (count, hash.finalize().map { String(format: "%02x", $0) }.joined())
+            return (count, hash.finalize().hexString)
         }
         var hash = SHA256()
         var count = 0
@@ -214,7 +213,7 @@ public struct PostgresCopy: Sendable {
             hash.update(data: Data((try row.decode(String.self) + "\n").utf8))
             count += 1
         }
-        let targetDigest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        let targetDigest = hash.finalize().hexString
         guard count == sourceDigest.0, count == rows, targetDigest == sourceDigest.1 else {
             throw CopyRefusal.mismatch(table: table.name, sourceRows: sourceDigest.0, targetRows: count)
         }
@@ -239,7 +238,7 @@ public struct PostgresCopy: Sendable {
         for file in wanted {
             let path = fileAt(file.sha256)
             guard let content = FileManager.default.contents(atPath: path) else { throw CopyRefusal.fileMissing(sha256: file.sha256, path: path) }
-            let actual = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+            let actual = SHA256.hash(data: content).hexString
             guard actual == file.sha256.lowercased() else { throw CopyRefusal.fileDamaged(sha256: file.sha256, path: path) }
             try await connection.run("""
                 INSERT INTO files (sha256, bytes, content, created_at)
@@ -251,7 +250,7 @@ public struct PostgresCopy: Sendable {
         let damaged = try await connection.value("SELECT count(*) FROM files WHERE encode(sha256(content), 'hex') <> sha256",
                                                  as: Int.self, logger: logger) ?? 0
         guard damaged == 0 else { throw CopyRefusal.mismatch(table: "files", sourceRows: wanted.count, targetRows: wanted.count - damaged) }
-        return Copied(table: "files", rows: wanted.count, bytes: bytes, checksum: digest.finalize().map { String(format: "%02x", $0) }.joined())
+        return Copied(table: "files", rows: wanted.count, bytes: bytes, checksum: digest.finalize().hexString)
     }
 
     // MARK: Sequences

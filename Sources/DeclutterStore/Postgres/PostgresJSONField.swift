@@ -51,7 +51,7 @@ extension Date: PostgresJSONField {
 extension ByteBuffer: PostgresJSONField {
     /// `bytea`'s hex input form.
     var postgresJSON: String {
-        "\"\\\\x" + readableBytesView.map { String(format: "%02x", $0) }.joined() + "\""
+        "\"\\\\x" + readableBytesView.hexString + "\""
     }
 }
 

@@ -32,10 +32,7 @@ extension PostgresStore {
         let row = try generation.requireID()
         let kept = report.retention == nil ? [:] : try await tx.unappliedCallbacks(of: [row], upTo: report.retention?.rejectedEvents ?? 0)
         try plan.add(report, about: generation, storedAs: stored) { row, _ in kept[row] ?? 0 }
-        guard let result = plan.results(eventIDs: try await tx.carryOut(plan, instance: instance)).first ?? nil else {
-            throw StoreError.generationNotFound
-        }
-        return result
+        return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
     }
 
     public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
@@ -152,10 +149,7 @@ extension PostgresStore {
             guard let generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
             try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
-            guard let result = plan.results(eventIDs: try await tx.carryOut(plan, instance: instance)).first ?? nil else {
-                throw StoreError.generationNotFound
-            }
-            return result
+            return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
         }
     }
 

@@ -182,21 +182,7 @@ extension AppDatabase {
             guard let generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
             try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
-            guard let result = plan.results(eventIDs: try plan.carryOut(in: db)).first ?? nil else { throw StoreError.generationNotFound }
-            return result
+            return try plan.onlyResult(eventIDs: plan.carryOut(in: db))
         }
-    }
-}
-
-extension Sequence<UInt8> {
-    /// Lowercase hexadecimal.
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in self {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }
