@@ -97,7 +97,7 @@ public enum UploadRole: String, Codable, Sendable, CaseIterable {
 
 /// A photo or mask uploaded with a submission: a row of `uploads`. The file is in the archive under its SHA-256;
 /// the service fetches it through a capability URL whose token only the hash of is kept.
-public struct UploadRecord: StoreRecord, Sendable, Equatable {
+public struct UploadRecord: Sendable, Equatable {
     public static let databaseTableName = "uploads"
 
     public var id: Int64?
@@ -112,10 +112,6 @@ public struct UploadRecord: StoreRecord, Sendable, Equatable {
     public var createdAt: Date
     public var prunedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-        case id, generation, role, tokenHash = "token_hash", sha256, bytes, contentType = "content_type", width, height
-        case createdAt = "created_at", prunedAt = "pruned_at"
-    }
 
     public init(generation: Int64, role: UploadRole, tokenHash: String, file: ArchivedFileFacts, createdAt: Date) {
         self.generation = generation
@@ -133,9 +129,6 @@ public struct UploadRecord: StoreRecord, Sendable, Equatable {
         ArchivedFileFacts(sha256: sha256, bytes: bytes, contentType: contentType, width: width, height: height)
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// A file uploaded with a submission, kept in the archive, and the hash of the token the service will fetch it

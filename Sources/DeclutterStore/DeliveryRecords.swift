@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A local app that receives messages as signed webhooks: a row of `endpoints`.
-public struct EndpointRecord: StoreRecord, Sendable, Equatable {
+public struct EndpointRecord: Sendable, Equatable {
     public static let databaseTableName = "endpoints"
 
     public var id: Int64?
@@ -22,11 +22,6 @@ public struct EndpointRecord: StoreRecord, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, url, description, types, secret, previousSecret = "previous_secret"
-        case previousSecretExpiresAt = "previous_secret_expires_at", enabled, disabledReason = "disabled_reason"
-        case failingSince = "failing_since", createdAt = "created_at", updatedAt = "updated_at"
-    }
 
     public init(url: String, description: String?, types: [MessageType]?, secret: String, createdAt: Date) {
         self.url = url
@@ -47,9 +42,6 @@ public struct EndpointRecord: StoreRecord, Sendable, Equatable {
     /// Whether this endpoint takes messages of `type`.
     public func takes(_ type: MessageType) -> Bool { types?.contains(type) ?? true }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 extension EndpointRecord: CustomDebugStringConvertible {
@@ -69,7 +61,7 @@ public enum DeliveryStatus: String, Codable, Sendable, CaseIterable {
 }
 
 /// One message for one endpoint: a row of `deliveries`.
-public struct DeliveryRecord: StoreRecord, Sendable, Equatable {
+public struct DeliveryRecord: Sendable, Equatable {
     public static let databaseTableName = "deliveries"
 
     public var id: Int64?
@@ -89,15 +81,10 @@ public struct DeliveryRecord: StoreRecord, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, message, endpoint, status, attempts, round, roundAttempts = "round_attempts", nextAttemptAt = "next_attempt_at"
-        case lastAttemptAt = "last_attempt_at", lastHTTPStatus = "last_http_status", lastError = "last_error"
-        case createdAt = "created_at", updatedAt = "updated_at"
-    }
 }
 
 /// One attempt to deliver a message: a row of `delivery_attempts`.
-public struct DeliveryAttemptRecord: StoreRecord, Sendable, Equatable {
+public struct DeliveryAttemptRecord: Sendable, Equatable {
     public static let databaseTableName = "delivery_attempts"
 
     public var id: Int64?
@@ -116,14 +103,7 @@ public struct DeliveryAttemptRecord: StoreRecord, Sendable, Equatable {
     /// How much of an answer is kept.
     public static let responseLimit = 1024
 
-    enum CodingKeys: String, CodingKey {
-        case id, delivery, message, endpoint, attempt, attemptedAt = "attempted_at", httpStatus = "http_status"
-        case latencyMilliseconds = "latency_ms", response, error
-    }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// A delivery the worker should attempt now, with what it sends and where.

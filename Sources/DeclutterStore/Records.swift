@@ -2,21 +2,6 @@ import DeclutterAPI
 import Foundation
 import GRDB
 
-/// Dates and UUIDs are written the way `StoreFormat` says, in every record.
-protocol StoreRecord: Codable, FetchableRecord, MutablePersistableRecord {}
-
-extension StoreRecord {
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy {
-        .custom { StoreFormat.timestamp($0) }
-    }
-
-    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy {
-        .custom { value in String.fromDatabaseValue(value).flatMap(StoreFormat.date(fromTimestamp:)) }
-    }
-
-    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
-}
-
 /// How a generation came to be tracked.
 public enum GenerationKind: String, Codable, Sendable, CaseIterable {
     case generation, variation, tracked
@@ -134,7 +119,7 @@ public struct RawBody: Sendable, Equatable, DatabaseValueConvertible {
 }
 
 /// A project: a row of `projects`.
-public struct ProjectRecord: StoreRecord, Sendable, Equatable {
+public struct ProjectRecord: Sendable, Equatable {
     public static let databaseTableName = "projects"
 
     public var id: UUID
@@ -142,13 +127,10 @@ public struct ProjectRecord: StoreRecord, Sendable, Equatable {
     public var updatedAt: Date
     public var variationsCount: Int
 
-    enum CodingKeys: String, CodingKey {
-        case id, createdAt = "created_at", updatedAt = "updated_at", variationsCount = "variations_count"
-    }
 }
 
 /// A `remaining_photos` reading: a row of `quota_history`.
-public struct QuotaRecord: StoreRecord, Sendable, Equatable {
+public struct QuotaRecord: Sendable, Equatable {
     public static let databaseTableName = "quota_history"
 
     public var id: Int64?
@@ -156,13 +138,10 @@ public struct QuotaRecord: StoreRecord, Sendable, Equatable {
     public var remainingPhotos: Int
     public var generation: Int64?
 
-    enum CodingKeys: String, CodingKey {
-        case id, recordedAt = "recorded_at", remainingPhotos = "remaining_photos", generation
-    }
 }
 
 /// An `Idempotency-Key` and the generation it first produced.
-struct IdempotencyRecord: StoreRecord, Sendable {
+struct IdempotencyRecord: Sendable {
     static let databaseTableName = "idempotency_keys"
 
     var key: String
@@ -170,7 +149,4 @@ struct IdempotencyRecord: StoreRecord, Sendable {
     var generation: Int64
     var createdAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case key, requestFingerprint = "request_fingerprint", generation, createdAt = "created_at"
-    }
 }

@@ -42,6 +42,43 @@ struct SchemaParityTests {
         #expect(extraPostgres.sorted() == [], "in PostgreSQL only")
     }
 
+    /// Each record's one declaration of its columns (`Columns/`), by table.
+    static let declared: [String: Set<String>] = [
+        "generations": columns(of: GenerationRecord.blank), "events": columns(of: EventRecord.blank),
+        "messages": columns(of: MessageRecord.blank), "images": columns(of: ImageRecord.blank),
+        "projects": columns(of: ProjectRecord.blank, id: false), "quota_history": columns(of: QuotaRecord.blank),
+        "idempotency_keys": columns(of: IdempotencyRecord.blank, id: false), "uploads": columns(of: UploadRecord.blank),
+        "endpoints": columns(of: EndpointRecord.blank), "deliveries": columns(of: DeliveryRecord.blank),
+        "delivery_attempts": columns(of: DeliveryAttemptRecord.blank),
+    ]
+
+    static func columns(of record: some StoredRecord, id: Bool = true) -> Set<String> {
+        Set((id ? ["id"] : []) + record.columnValues.names)
+    }
+
+    @Test("each record's declared columns are its table's columns on both engines, but for the engine's own listed above")
+    func declarationsMatchTables() async throws {
+        let sqlite = try await withTemporaryDatabase { database, _ in try await database.read(Self.describe) }
+        Self.expectDeclared(in: sqlite, excusing: Self.onlySQLite, engine: "SQLite")
+        guard StoreBackend.available.contains(.postgres) else { return }
+        let postgres = try await withTemporaryPostgresSchema { location in
+            let store = try await PostgresStore.open(location, maximumConnections: 1)
+            defer { Task { try? await store.close() } }
+            return try await store.read { try await Self.describe($0, logger: store.logger) }
+        }
+        Self.expectDeclared(in: postgres, excusing: Self.onlyPostgres, engine: "PostgreSQL")
+    }
+
+    static func expectDeclared(in facts: Set<String>, excusing excused: Set<String>, engine: String) {
+        for (table, declaredColumns) in declared {
+            let live = Set(facts.compactMap { fact -> String? in
+                guard fact.hasPrefix("column \(table).") else { return nil }
+                return excused.contains(fact) ? nil : String(fact.dropFirst("column \(table).".count))
+            })
+            #expect(live == declaredColumns, "\(engine) \(table): undeclared \(live.subtracting(declaredColumns).sorted()), missing \(declaredColumns.subtracting(live).sorted())")
+        }
+    }
+
     /// Whether `fact` is one of the listed differences (a table's own columns, nullability and checks go with it).
     static func excused(_ fact: String, by list: Set<String>) -> Bool {
         let words = fact.hasPrefix("not null ") ? Array(fact.split(separator: " ").dropFirst(2)) : Array(fact.split(separator: " ").dropFirst())
