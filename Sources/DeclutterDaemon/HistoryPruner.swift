@@ -23,7 +23,7 @@ struct HistoryPruner: Service {
     var batch = 500
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             // Several instances on one PostgreSQL database: one of them prunes, elected by the store.
             await database.runAsLeader { await pruneRounds() }
         }

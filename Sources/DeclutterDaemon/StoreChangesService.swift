@@ -8,7 +8,7 @@ struct StoreChangesService: Service {
     let watch: GenerationWatch
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { [database, watch] in
+        await cancelWhenGracefulShutdown { [database, watch] in
             await database.followChanges { row in watch.changed(row: row) }
         }
         // SQLite has nothing to follow: the service stays until the stop, as every service of the group must.

@@ -1,8 +1,8 @@
 import DeclutterAPI
 import Foundation
 
-/// What a run of status reports (callbacks, poll answers, submission answers) and local decisions (REJECTED, LOST,
-/// an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of each, shared by both
+/// What a run of status reports (callbacks, poll answers, submission answers with their quota readings) and local
+/// decisions (REJECTED, LOST, an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of each, shared by both
 /// backends. A backend reads the facts (the generation each one names, and on request how many unapplied callbacks
 /// a generation keeps), adds them in order, and carries out the plan in the transaction that read them: SQLite one
 /// at a time inside its group commit (`SQLite/AppDatabase+Reports`), PostgreSQL a whole batch with one statement
@@ -25,6 +25,10 @@ struct ReportPlan {
     private(set) var polled: Set<Int64> = []
     /// Idempotency-Keys a refusal releases (nothing was spent: a retry under the key may try again), with their row.
     private(set) var releasedKeys: [(key: String, generation: Int64)] = []
+    /// `remaining_photos` readings to record (a submission's answer).
+    private(set) var quotaReadings: [QuotaRecord] = []
+    /// Messages that announce no change of state (`quota.low`): published before the announcements.
+    private(set) var notices: [MessageRecord] = []
     /// Unapplied callbacks kept by this plan, per generation: added to what the store held before it.
     private var keptHere: [Int64: Int] = [:]
     /// What each report did, in order; their events' ids are filled in by `results(eventIDs:)`.
@@ -103,6 +107,28 @@ struct ReportPlan {
         results.append(WriteResult(outcome: outcome, violation: nil, generation: generation, event: event))
     }
 
+    /// A submission's accepted answer about `stored` (read, and locked where the engine locks): the generation's
+    /// upstream ids and project, the project's variation count, the quota reading (and `quota.low` when it is the
+    /// fall to the threshold), then the answer as a status report. `facts`: what the store read for it.
+    mutating func add(accepted answer: SubmissionAnswer, about stored: GenerationRecord, facts: AcceptanceFacts, policy: OutboxPolicy,
+                      at date: Date, firstPollAt: Date) throws {
+        if let other = facts.rowWithGenerationID, other != stored.id { throw StoreError.generationIDTaken(answer.generationID) }
+        var generation = stored
+        generation.accept(answer, at: date)
+        if let projectID = answer.project(of: stored) {
+            generation.projectID = projectID
+            // Counted, not incremented: a callback that beat this answer may already have raised the count to what
+            // upstream reports, this variation included.
+            let variations = stored.kind == .variation ? facts.launchedVariations + 1 : nil
+            projects.append(ProjectMention(id: projectID, variations: variations, at: date))
+        }
+        quotaReadings.append(QuotaRecord(recordedAt: date, remainingPhotos: answer.remainingPhotos, generation: generation.id))
+        if let view = policy.quotaLow(answer.remainingPhotos, after: facts.previousRemaining, of: generation, at: date) {
+            notices.append(try Outbox.quotaLowMessage(view, at: date))
+        }
+        try add(.accepted(answer, at: date, firstPollAt: firstPollAt), about: generation, storedAs: stored) { _, _ in 0 }
+    }
+
     /// What each report did, in the order they were added, with the ids the store gave their events (in the order
     /// of `events`).
     func results(eventIDs: [Int64]) -> [WriteResult?] {
@@ -155,5 +181,23 @@ struct ReportPlan {
             ProjectMention(id: mentions[0].id, variations: mentions.compactMap(\.variations).max(), at: mentions.map(\.at).max() ?? mentions[0].at)
         }.sorted { $0.id.uuidString < $1.id.uuidString }
     }
+}
 
+/// What a store reads before a submission's accepted answer is decided (`ReportPlan.add(accepted:)`).
+struct AcceptanceFacts {
+    /// The row already holding the answer's generation id, if any: another one is a conflict.
+    var rowWithGenerationID: Int64?
+    /// The variations of `SubmissionAnswer.variationProject(of:)` launched before this one (rows with a generation
+    /// id, this one excepted); 0 when the generation is no variation.
+    var launchedVariations = 0
+    /// The last `remaining_photos` reading, if any.
+    var previousRemaining: Int?
+}
+
+extension SubmissionAnswer {
+    /// The project the answer puts `stored` in.
+    func project(of stored: GenerationRecord) -> UUID? { projectID ?? stored.projectID }
+
+    /// The project whose launched variations are a fact to read: `stored`'s, when it is a variation.
+    func variationProject(of stored: GenerationRecord) -> UUID? { stored.kind == .variation ? project(of: stored) : nil }
 }

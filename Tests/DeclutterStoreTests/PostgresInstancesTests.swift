@@ -120,7 +120,7 @@ struct PostgresInstancesTests {
             let (begun, begin) = AsyncStream<Void>.makeStream()
             let task = Task {
                 try await store.transaction { tx in
-                    try await tx.publishQuotaLow(PostgresInstancesTests.quotaLow, at: t0)
+                    try await tx.insertMessages([Outbox.quotaLowMessage(PostgresInstancesTests.quotaLow, at: t0)])
                     begin.yield()
                     for await _ in held { break }
                 }
@@ -141,16 +141,16 @@ struct PostgresInstancesTests {
             let view = Self.quotaLow
             // a's transaction takes id 1 and stays open; b's takes id 2 and commits.
             let slow = await OpenPublication.start(on: a)
-            try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
+            try await b.transaction { tx in try await tx.insertMessages([Outbox.quotaLowMessage(view, at: t0.plus(1))]) }
             #expect(try await b.messages(matching: MessageFilter(after: 0)).isEmpty, "2 is committed, but 1 may still come")
             try await slow.commit()
             #expect(try await b.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [1, 2])
             // A transaction that took id 3 and rolled back leaves a gap nobody holds: 4 is read past it.
             _ = try? await a.transaction { tx in
-                try await tx.publishQuotaLow(view, at: t0.plus(2))
+                try await tx.insertMessages([Outbox.quotaLowMessage(view, at: t0.plus(2))])
                 throw StoreError.closed
             }
-            try await b.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(3)) }
+            try await b.transaction { tx in try await tx.insertMessages([Outbox.quotaLowMessage(view, at: t0.plus(3))]) }
             #expect(try await a.messages(matching: MessageFilter(after: 2)).map(\.sequence) == [4])
         }
     }
@@ -167,10 +167,10 @@ struct PostgresInstancesTests {
                 let open = await OpenPublication.start(on: other)
                 // When this schema's id 1 rolls back and its id 2 commits
                 _ = try? await a.transaction { tx in
-                    try await tx.publishQuotaLow(view, at: t0)
+                    try await tx.insertMessages([Outbox.quotaLowMessage(view, at: t0)])
                     throw StoreError.closed
                 }
-                try await a.transaction { tx in try await tx.publishQuotaLow(view, at: t0.plus(1)) }
+                try await a.transaction { tx in try await tx.insertMessages([Outbox.quotaLowMessage(view, at: t0.plus(1))]) }
                 // Then a reader here passes over the gap at 1: nothing of this schema holds it
                 #expect(try await a.messages(matching: MessageFilter(after: 0)).map(\.sequence) == [2])
                 try await open.commit()

@@ -32,6 +32,11 @@ extension PostgresTransaction {
     /// Writes `plan`; returns the ids of its events, in order. `instance`: the poll leases it ends are this one's.
     func carryOut(_ plan: ReportPlan, instance: String) async throws -> [Int64] {
         try await ensure(plan.projectsByID)
+        for reading in plan.quotaReadings {
+            try await execute("""
+                INSERT INTO quota_history (recorded_at, remaining_photos, generation) VALUES (\(reading.recordedAt), \(reading.remainingPhotos), \(reading.generation))
+                """)
+        }
         let rows = plan.changedRows
         if !rows.isEmpty {
             let json = Self.jsonArray(rows.map { $0.postgresValues.json(id: $0.id) })
@@ -44,7 +49,7 @@ extension PostgresTransaction {
             let json = Self.jsonArray(plan.images.map { $0.postgresValues.json() })
             try await prepared(InsertImages.self, { $0.append(json) }) { _ in }
         }
-        try await publish(plan.announcements)
+        try await publish(plan.announcements, after: plan.notices)
         if !plan.releasedKeys.isEmpty {
             try await prepared(ReleaseIdempotencyKeys.self, { $0.append(plan.releasedKeys.map(\.key)); $0.append(plan.releasedKeys.map(\.generation)) }) { _ in }
         }
@@ -73,14 +78,14 @@ extension PostgresTransaction {
     /// Each change of state's message, about the generation as it was then, with its files as the plan left them;
     /// a delivery for each enabled endpoint whose filter takes it; and each message's id lock (`PostgresMessageIDs`),
     /// held until the transaction ends.
-    private func publish(_ announcements: [ReportPlan.Announcement]) async throws {
-        guard !announcements.isEmpty else { return }
+    private func publish(_ announcements: [ReportPlan.Announcement], after notices: [MessageRecord]) async throws {
+        guard !announcements.isEmpty || !notices.isEmpty else { return }
         let files = try await self.files(of: Array(Set(announcements.compactMap(\.generation.id))))
         let messages = try announcements.map { announcement in
             try Outbox.message(announcement.type, about: announcement.generation,
                                files: announcement.generation.id.map { files[$0] ?? GenerationFiles() }, at: announcement.at)
         }
-        try await insertMessages(messages)
+        try await insertMessages(notices + messages)
     }
 
     /// The messages, in order, with their deliveries and id locks.

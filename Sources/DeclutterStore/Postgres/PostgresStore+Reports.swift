@@ -25,16 +25,6 @@ extension PostgresStore {
         }
     }
 
-    /// One report as a plan of its own, carried out in `tx` (a submission's answer, with the other rows it writes).
-    static func apply(_ report: StatusReport, to generation: GenerationRecord, storedAs stored: GenerationRecord,
-                      in tx: PostgresTransaction, instance: String) async throws -> WriteResult {
-        var plan = ReportPlan()
-        let row = try generation.requireID()
-        let kept = report.retention == nil ? [:] : try await tx.unappliedCallbacks(of: [row], upTo: report.retention?.rejectedEvents ?? 0)
-        try plan.add(report, about: generation, storedAs: stored) { row, _ in kept[row] ?? 0 }
-        return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
-    }
-
     public func beginSubmission(_ request: SubmissionRequest, at date: Date) async throws -> SubmissionStart {
         try await transaction { tx in
             // Two instances given one key at once take turns: the second finds what the first wrote.
@@ -69,35 +59,22 @@ extension PostgresStore {
     public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
         try await transaction { [outboxPolicy, instance] tx in
             guard let stored = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
-            if let other = try await tx.generation(.generationID(answer.generationID), forUpdate: false), other.id != row {
-                throw StoreError.generationIDTaken(answer.generationID)
-            }
-            var generation = stored
-            generation.accept(answer, at: date)
-            if let projectID = answer.projectID ?? generation.projectID {
-                try await tx.ensureProject(projectID, at: date)
-                generation.projectID = projectID
-                if generation.kind == .variation {
-                    // Variations of one project accepted at once on two instances take turns: each counts the other.
-                    try await tx.execute("SELECT 1 FROM projects WHERE id = \(projectID) FOR UPDATE")
-                    let launched = try await tx.value("""
-                        SELECT count(*) FROM generations
-                        WHERE project_id = \(projectID) AND kind = 'variation' AND generation_id IS NOT NULL AND id <> \(row)
-                        """, as: Int.self) ?? 0
-                    try await tx.raiseVariations(of: projectID, to: launched + 1, at: date)
-                }
+            var facts = AcceptanceFacts()
+            facts.rowWithGenerationID = try await tx.generation(.generationID(answer.generationID), forUpdate: false)?.id
+            if let projectID = answer.variationProject(of: stored) {
+                // Variations of one project accepted at once on two instances take turns: each counts the other.
+                try await tx.lock("projects", StoreFormat.uuid(projectID))
+                facts.launchedVariations = try await tx.value("""
+                    SELECT count(*) FROM generations
+                    WHERE project_id = \(projectID) AND kind = 'variation' AND generation_id IS NOT NULL AND id <> \(row)
+                    """, as: Int.self) ?? 0
             }
             // Readings take turns, so that one fall to the threshold sends one quota.low.
             try await tx.lock("quota_history", "readings")
-            let previous = try await tx.value("SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1", as: Int.self)
-            try await tx.execute("""
-                INSERT INTO quota_history (recorded_at, remaining_photos, generation) VALUES (\(date), \(answer.remainingPhotos), \(generation.id))
-                """)
-            if let view = outboxPolicy.quotaLow(answer.remainingPhotos, after: previous, of: generation, at: date) {
-                try await tx.publishQuotaLow(view, at: date)
-            }
-            return try await Self.apply(.accepted(answer, at: date, firstPollAt: firstPollAt), to: generation, storedAs: stored,
-                                        in: tx, instance: instance)
+            facts.previousRemaining = try await tx.value("SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1", as: Int.self)
+            var plan = ReportPlan()
+            try plan.add(accepted: answer, about: stored, facts: facts, policy: outboxPolicy, at: date, firstPollAt: firstPollAt)
+            return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
         }
     }
 

@@ -76,16 +76,9 @@ struct PostgresTransaction {
     func publish(_ type: MessageType, about generation: GenerationRecord, at date: Date) async throws {
         var files: GenerationFiles?
         if let row = generation.id { files = try await self.files(of: [row])[row] ?? GenerationFiles() }
-        try await insertMessage(Outbox.message(type, about: generation, files: files, at: date))
+        try await insertMessages([Outbox.message(type, about: generation, files: files, at: date)])
     }
 
-    func publishQuotaLow(_ view: QuotaLowView, at date: Date) async throws {
-        try await insertMessage(Outbox.quotaLowMessage(view, at: date))
-    }
-
-    private func insertMessage(_ message: MessageRecord) async throws {
-        try await insertMessages([message])
-    }
 
     // MARK: Files
 }

@@ -10,18 +10,13 @@ extension AppDatabase {
     /// has outlived its retention.
     public func apply(_ report: StatusReport, to locator: GenerationLocator) async throws -> WriteResult? {
         try await write { db in
-            try Self.apply(report, to: try GenerationRecord.find(locator, in: db), in: db)
+            // One report as a plan of its own (`ReportPlan`, the rules both backends share), carried out at once.
+            var plan = ReportPlan()
+            try plan.add(report, about: try GenerationRecord.find(locator, in: db)) { row, limit in
+                try EventRecord.unappliedCallbacks(of: row, upTo: limit, in: db)
+            }
+            return try plan.results(eventIDs: plan.carryOut(in: db)).first ?? nil
         }
-    }
-
-    /// One report as a plan of its own (`ReportPlan`, the rules both backends share), carried out at once.
-    static func apply(_ report: StatusReport, to generation: GenerationRecord?, storedAs stored: GenerationRecord? = nil,
-                      in db: Database) throws -> WriteResult? {
-        var plan = ReportPlan()
-        try plan.add(report, about: generation, storedAs: stored) { row, limit in
-            try EventRecord.unappliedCallbacks(of: row, upTo: limit, in: db)
-        }
-        return try plan.results(eventIDs: plan.carryOut(in: db)).first ?? nil
     }
 }
 
@@ -32,6 +27,8 @@ extension ReportPlan {
             try ProjectRecord.ensure(project.id, in: db, at: project.at)
             if let count = project.variations { try ProjectRecord.raiseVariations(of: project.id, to: count, in: db, at: project.at) }
         }
+        for reading in quotaReadings { _ = try reading.inserted(db) }
+        for notice in notices { try Outbox.insert(notice, in: db) }
         for row in changedRows { try row.update(db) }
         for image in images {
             var image = image

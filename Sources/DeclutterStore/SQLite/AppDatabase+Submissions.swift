@@ -99,39 +99,20 @@ extension AppDatabase {
     /// Stores the upstream answer of a submission: ids, project, quota, and the first poll date
     /// (`created + callback_grace`). A callback that came first keeps the state it brought.
     public func recordAccepted(_ answer: SubmissionAnswer, forRow row: Int64, at date: Date, firstPollAt: Date) async throws -> WriteResult {
-        try await write { db in
+        try await write { [outboxPolicy] db in
             guard let stored = try GenerationRecord.find(.row(row), in: db) else { throw StoreError.generationNotFound }
-            if let other = try GenerationRecord.find(.generationID(answer.generationID), in: db), other.id != row {
-                throw StoreError.generationIDTaken(answer.generationID)
+            var facts = AcceptanceFacts()
+            facts.rowWithGenerationID = try GenerationRecord.find(.generationID(answer.generationID), in: db)?.id
+            if let projectID = answer.variationProject(of: stored) {
+                facts.launchedVariations = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM generations
+                    WHERE project_id = ? AND kind = 'variation' AND generation_id IS NOT NULL AND id != ?
+                    """, arguments: [StoreFormat.uuid(projectID), row]) ?? 0
             }
-            var generation = stored
-            generation.accept(answer, at: date)
-            if let projectID = answer.projectID ?? generation.projectID {
-                try ProjectRecord.ensure(projectID, in: db, at: date)
-                generation.projectID = projectID
-                if generation.kind == .variation {
-                    // Counted, not incremented: a callback that beat this answer may already have raised the
-                    // count to what upstream reports, this variation included.
-                    let launched = try Int.fetchOne(db, sql: """
-                        SELECT count(*) FROM generations
-                        WHERE project_id = ? AND kind = 'variation' AND generation_id IS NOT NULL AND id != ?
-                        """, arguments: [StoreFormat.uuid(projectID), row]) ?? 0
-                    try ProjectRecord.raiseVariations(of: projectID, to: launched + 1, in: db, at: date)
-                }
-            }
-            try noteQuota(answer.remainingPhotos, of: generation, at: date, in: db)
-            let report = StatusReport.accepted(answer, at: date, firstPollAt: firstPollAt)
-            guard let result = try Self.apply(report, to: generation, storedAs: stored, in: db) else { throw StoreError.generationNotFound }
-            return result
-        }
-    }
-
-    /// Records a `remaining_photos` reading; `quota.low` goes out when it is the fall to the threshold.
-    private func noteQuota(_ remaining: Int, of generation: GenerationRecord, at date: Date, in db: Database) throws {
-        let previous = try Int.fetchOne(db, sql: "SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1")
-        _ = try QuotaRecord(recordedAt: date, remainingPhotos: remaining, generation: generation.id).inserted(db)
-        if let view = outboxPolicy.quotaLow(remaining, after: previous, of: generation, at: date) {
-            try Outbox.publishQuotaLow(view, at: date, in: db)
+            facts.previousRemaining = try Int.fetchOne(db, sql: "SELECT remaining_photos FROM quota_history ORDER BY id DESC LIMIT 1")
+            var plan = ReportPlan()
+            try plan.add(accepted: answer, about: stored, facts: facts, policy: outboxPolicy, at: date, firstPollAt: firstPollAt)
+            return try plan.onlyResult(eventIDs: plan.carryOut(in: db))
         }
     }
 

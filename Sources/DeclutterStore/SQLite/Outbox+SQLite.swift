@@ -10,12 +10,8 @@ extension Outbox {
         try insert(message(type, about: generation, files: files, at: date), in: db)
     }
 
-    static func publishQuotaLow(_ view: QuotaLowView, at date: Date, in db: Database) throws {
-        try insert(quotaLowMessage(view, at: date), in: db)
-    }
-
     /// The message, and a delivery for each enabled endpoint whose filter takes its type.
-    private static func insert(_ message: MessageRecord, in db: Database) throws {
+    static func insert(_ message: MessageRecord, in db: Database) throws {
         var message = message
         try message.insert(db)
         let now = StoreFormat.timestamp(message.createdAt)
