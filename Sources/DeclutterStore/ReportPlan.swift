@@ -85,10 +85,10 @@ struct ReportPlan {
         return decision.result(generation)
     }
 
-    /// Adds a local decision (REJECTED, LOST, an unknown submission outcome) about `found`, or, `failedPoll`, a poll
-    /// that got no usable answer (counted, and rescheduled at `nextPollAt` while the generation is pending).
-    mutating func add(_ decision: LocalDecision, about found: GenerationRecord, at date: Date, nextPollAt: Date?,
-                      failedPoll: Bool = false) throws {
+    /// Adds a local decision (REJECTED, LOST, an unknown submission outcome) about `found`, or a poll that got no
+    /// usable answer (counted, and rescheduled at `nextPollAt` while the generation is pending).
+    mutating func add(_ decision: LocalDecision, about found: GenerationRecord, at date: Date, nextPollAt: Date?) throws {
+        let failedPoll = decision.failedPoll
         var generation = found.id.flatMap { rows[$0] } ?? found
         let row = try generation.requireID()
         // The poller's own decisions end the lease it claimed the generation under.

@@ -74,12 +74,36 @@ struct ReportDecision {
 
 /// A local decision (REJECTED, LOST, an unknown submission outcome) or a failed poll.
 struct LocalDecision {
+    /// Upstream refused the submission: REJECTED, no photo spent, never polled; its Idempotency-Key is released.
+    static func rejected(reason: String, httpStatus: Int?, rawBody: Data?) -> LocalDecision {
+        LocalDecision(source: .submission, status: .rejected, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
+    }
+
+    /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, polled (for its
+    /// generation id) until it is given up.
+    static func outcomeUnknown(reason: String, httpStatus: Int?) -> LocalDecision {
+        LocalDecision(source: .submission, status: nil, reason: reason, httpStatus: httpStatus, rawBody: nil)
+    }
+
+    /// The poller gave up: LOST with the reason; a late callback or poll answer revives it.
+    static func lost(reason: String) -> LocalDecision {
+        LocalDecision(source: .giveup, status: .lost, reason: reason, httpStatus: nil, rawBody: nil)
+    }
+
+    /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled while pending.
+    static func pollFailed(reason: String, httpStatus: Int?, rawBody: Data?) -> LocalDecision {
+        LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody)
+    }
+
     let source: EventSource
     /// The state decided, or nil when only the reason (and poll date) change.
     let status: GenerationState?
     let reason: String
     let httpStatus: Int?
     let rawBody: Data?
+
+    /// Whether it is a poll that got no usable answer (`pollFailed`).
+    var failedPoll: Bool { source == .poll && status == nil }
 
     /// A decision the generation has moved past (a callback came first, a terminal state was reached) is recorded
     /// as an event only: `conflict` for a refusal contradicted by upstream, `stale` otherwise.

@@ -79,13 +79,11 @@ extension PostgresStore {
     }
 
     public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .submission, status: .rejected, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
-                                 forRow: row, at: date, nextPollAt: nil)
+        try await recordDecision(.rejected(reason: reason, httpStatus: httpStatus, rawBody: rawBody), forRow: row, at: date, nextPollAt: nil)
     }
 
     public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date, giveUpAt: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .submission, status: nil, reason: reason, httpStatus: httpStatus, rawBody: nil),
-                                 forRow: row, at: date, nextPollAt: giveUpAt)
+        try await recordDecision(.outcomeUnknown(reason: reason, httpStatus: httpStatus), forRow: row, at: date, nextPollAt: giveUpAt)
     }
 
     /// Longer than any submission's upstream call (with its retries): a SUBMITTING row younger than this may be
@@ -110,22 +108,19 @@ extension PostgresStore {
     }
 
     public func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .giveup, status: .lost, reason: reason, httpStatus: nil, rawBody: nil),
-                                 forRow: row, at: date, nextPollAt: nil)
+        try await recordDecision(.lost(reason: reason), forRow: row, at: date, nextPollAt: nil)
     }
 
     public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
-                                 forRow: row, at: date, nextPollAt: nextPollAt, failedPoll: true)
+        try await recordDecision(.pollFailed(reason: reason, httpStatus: httpStatus, rawBody: rawBody), forRow: row, at: date, nextPollAt: nextPollAt)
     }
 
     /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out in one transaction.
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
-                                failedPoll: Bool = false) async throws -> WriteResult {
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
         try await transaction { [instance] tx in
             guard let generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
-            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
+            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt)
             return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
         }
     }

@@ -119,16 +119,14 @@ extension AppDatabase {
     /// Upstream refused the submission: REJECTED, no photo spent, never polled.
     /// Its Idempotency-Key is released: nothing was spent, so a retry under the same key may try again.
     public func recordRejected(forRow row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .submission, status: .rejected, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
-                                 forRow: row, at: date, nextPollAt: nil)
+        try await recordDecision(.rejected(reason: reason, httpStatus: httpStatus, rawBody: rawBody), forRow: row, at: date, nextPollAt: nil)
     }
 
     /// The submission was sent but its outcome is unknown: it stays SUBMITTING with the reason, visible to
     /// the operator, and is never resubmitted blindly. `giveUpAt` is when the poller, unless a callback
     /// brought its generation id by then, declares it LOST.
     public func recordOutcomeUnknown(forRow row: Int64, reason: String, httpStatus: Int?, at date: Date, giveUpAt: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .submission, status: nil, reason: reason, httpStatus: httpStatus, rawBody: nil),
-                                 forRow: row, at: date, nextPollAt: giveUpAt)
+        try await recordDecision(.outcomeUnknown(reason: reason, httpStatus: httpStatus), forRow: row, at: date, nextPollAt: giveUpAt)
     }
 
     /// Submissions left SUBMITTING with no poll date by a stop between the record and the upstream answer:
@@ -146,23 +144,20 @@ extension AppDatabase {
 
     /// Gives up on a generation: LOST with the reason. A late callback or poll answer revives it.
     public func markLost(row: Int64, reason: String, at date: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .giveup, status: .lost, reason: reason, httpStatus: nil, rawBody: nil),
-                                 forRow: row, at: date, nextPollAt: nil)
+        try await recordDecision(.lost(reason: reason), forRow: row, at: date, nextPollAt: nil)
     }
 
     /// A poll that got no usable answer (HTTP error, timeout): recorded, counted, rescheduled.
     public func recordPollFailure(row: Int64, httpStatus: Int?, reason: String, rawBody: Data?, at date: Date, nextPollAt: Date) async throws -> WriteResult {
-        try await recordDecision(LocalDecision(source: .poll, status: nil, reason: reason, httpStatus: httpStatus, rawBody: rawBody),
-                                 forRow: row, at: date, nextPollAt: nextPollAt, failedPoll: true)
+        try await recordDecision(.pollFailed(reason: reason, httpStatus: httpStatus, rawBody: rawBody), forRow: row, at: date, nextPollAt: nextPollAt)
     }
 
     /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out at once.
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
-                                failedPoll: Bool = false) async throws -> WriteResult {
+    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
         try await write { db in
             guard let generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
-            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt, failedPoll: failedPoll)
+            try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt)
             return try plan.onlyResult(eventIDs: plan.carryOut(in: db))
         }
     }
