@@ -47,21 +47,14 @@ public final class Daemon: Sendable {
 
     var now: @Sendable () -> Date { { [clock] in clock.date() } }
 
-    /// Wires every part around `store` (nil: opens and migrates the SQLite file at `database.path`; a PostgreSQL
-    /// store comes opened, from `openStore`); nothing listens until `run`. Every sleep and timeout runs on
-    /// `clock`, and stored dates come from it.
+    /// Wires every part around `store` (nil: the SQLite file at `database.path`, as `openStore` opens it); nothing listens
+    /// until `run`. Every sleep and timeout runs on `clock`, and stored dates come from it.
     public init(configuration: DaemonConfiguration, store: (any Store)? = nil, logger: Logger = Logger(label: "declutterd"),
                 clock: DaemonClock = .system) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        if let store {
-            self.database = store
-        } else {
-            var database = try AppDatabase.open(path: configuration.databasePath)
-            database.outboxPolicy = configuration.outboxPolicy
-            self.database = database
-        }
+        self.database = try store ?? Self.openSQLite(configuration)
         self.metrics = DaemonMetrics()
         let limits = DescriptorBudget.fit(configuration.connections, logger: logger)
         connectionLimits = limits
@@ -84,10 +77,11 @@ public final class Daemon: Sendable {
                                       metrics: metrics, logger: logger, clock: clock)
     }
 
-    /// The store `database.url` names, connected and migrated (under the migration lock, one instance at a time);
-    /// nil when it is unset (SQLite: `init` opens the file).
-    public static func openStore(_ configuration: DaemonConfiguration, logger: Logger) async throws -> (any Store)? {
-        guard let location = configuration.database.location else { return nil }
+    /// The configured store, opened and migrated: PostgreSQL when `database.url` is set (connected, and migrated
+    /// under the migration lock, one instance at a time), else the SQLite file at `database.path`. Both carry the
+    /// outbox policy; PostgreSQL's leases are `database.lease`.
+    public static func openStore(_ configuration: DaemonConfiguration, logger: Logger) async throws -> any Store {
+        guard let location = configuration.database.location else { return try openSQLite(configuration) }
         var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections,
                                                  operationTimeout: configuration.database.timeout, logger: logger)
         store.outboxPolicy = configuration.outboxPolicy
@@ -95,6 +89,12 @@ public final class Daemon: Sendable {
         store.imageLease = configuration.database.lease
         store.deliveryLease = configuration.database.lease
         return store
+    }
+
+    private static func openSQLite(_ configuration: DaemonConfiguration) throws -> AppDatabase {
+        var database = try AppDatabase.open(path: configuration.databasePath)
+        database.outboxPolicy = configuration.outboxPolicy
+        return database
     }
 
     /// Serves until one of `signals` arrives, then drains and closes the store. systemd hears READY=1 once

@@ -31,7 +31,7 @@ public struct ArchivedFileFacts: Sendable, Equatable {
 }
 
 /// One result image of a SUCCEEDED generation: a row of `images` (read and written column by column:
-/// `RecordRows.swift`).
+/// `Columns/RecordColumns.swift`).
 public struct ImageRecord: Sendable, Equatable {
     public static let databaseTableName = "images"
 

@@ -33,7 +33,7 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
 }
 
 /// One message of the outbox: a row of `messages`. Its `body` is the JSON every receiver gets. (Read and written
-/// column by column: `RecordRows.swift`.)
+/// column by column: `Columns/RecordColumns.swift`.)
 public struct MessageRecord: Sendable, Equatable {
     public static let databaseTableName = "messages"
 

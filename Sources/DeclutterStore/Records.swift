@@ -12,7 +12,7 @@ public enum Resolution: String, Codable, Sendable {
     case callback, poll
 }
 
-/// One generation: a row of `generations` (read and written column by column: `RecordRows.swift`).
+/// One generation: a row of `generations` (its columns: `Columns/RecordColumns.swift`).
 public struct GenerationRecord: Sendable, Equatable {
     public static let databaseTableName = "generations"
 
@@ -74,7 +74,7 @@ public enum EventSource: String, Codable, Sendable {
 }
 
 /// One inbound answer or local decision about a generation: a row of `events`, the audit trail (read and
-/// written column by column: `RecordRows.swift`).
+/// written column by column: `Columns/RecordColumns.swift`).
 public struct EventRecord: Sendable, Equatable {
     public static let databaseTableName = "events"
 

@@ -4,8 +4,8 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// One open transaction and the row operations the write rules are made of: what `RecordRows.swift`, `Outbox`
-/// and the record extensions do on SQLite, here with PostgreSQL's SQL. The rules themselves (the transition, the
+/// One open transaction and the row operations the write rules are made of: what `SQLite/Outbox+SQLite.swift` and
+/// the record extensions do on SQLite, here with PostgreSQL's SQL. The rules themselves (the transition, the
 /// reschedule, what a message says) are the shared ones.
 struct PostgresTransaction {
     let connection: PostgresConnection
