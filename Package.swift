@@ -83,7 +83,14 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.embedInCode("Resources/openapi.yaml")]
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                // The dashboard's pages, stylesheet and script, as the files they are.
+                .embedInCode("Dashboard/Resources/layout.mustache"), .embedInCode("Dashboard/Resources/overview.mustache"),
+                .embedInCode("Dashboard/Resources/generations.mustache"), .embedInCode("Dashboard/Resources/generation.mustache"),
+                .embedInCode("Dashboard/Resources/endpoints.mustache"), .embedInCode("Dashboard/Resources/chart.mustache"),
+                .embedInCode("Dashboard/Resources/app.css"), .embedInCode("Dashboard/Resources/app.js"),
+            ]
         ),
         .executableTarget(
             name: "declutterd",

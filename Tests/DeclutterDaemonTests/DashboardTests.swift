@@ -25,6 +25,9 @@ struct DashboardTests {
                     #expect(html.contains(landmark), "\(path) has \(landmark)")
                 }
                 #expect(!html.contains("<script>") && !html.contains("style="), "\(path): no inline script or style")
+                // The messages app.js follows come from the server's list, not from the script.
+                let generationTypes = MessageType.allCases.map(\.rawValue).filter { $0.hasPrefix("generation.") }
+                #expect(html.contains(#"data-event-types="\#(generationTypes.joined(separator: " "))""#), "\(path)")
             }
             // The tables a script or a browser test looks for are there even when empty.
             #expect(try await harness.local("GET", "/endpoints").text.contains(#"<table id="endpoints">"#))

@@ -21,9 +21,9 @@ struct DashboardController: Sendable {
         routes.get("/generations", use: generations)
         routes.get("/generations/{id}", use: generation)
         routes.get("/endpoints", use: endpointsPage)
-        routes.get("/dashboard/app.css") { _, _ in DashboardResponse.asset(DashboardStyle.css, contentType: "text/css; charset=utf-8") }
+        routes.get("/dashboard/app.css") { _, _ in DashboardResponse.asset(DashboardAssets.css, contentType: "text/css; charset=utf-8") }
         routes.get("/dashboard/app.js") { _, _ in
-            DashboardResponse.asset(DashboardScript.javascript, contentType: "application/javascript; charset=utf-8")
+            DashboardResponse.asset(DashboardAssets.javascript, contentType: "application/javascript; charset=utf-8")
         }
         return routes
     }

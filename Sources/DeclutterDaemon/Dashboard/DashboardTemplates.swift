@@ -1,19 +1,22 @@
+import DeclutterStore
 import Mustache
 
-/// The dashboard's Mustache templates, parsed once. Each page template extends `layout` (Mustache inheritance), so
-/// the landmarks, the navigation and the script tag are written once.
+/// The dashboard's Mustache templates (`Resources/*.mustache`, compiled into the binary), parsed once. Each page
+/// template extends `layout` (Mustache inheritance), so the landmarks, the navigation and the script tag are written
+/// once; the overview draws its chart with the partial `chart`.
 ///
 /// Data is only ever written with `{{ }}`, which HTML-escapes it (`<`, `>`, `&`, `"`, `'`); `{{{ }}}` is never used.
 enum DashboardTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         let templates = [
-            "layout": layout, "overview": OverviewPage.template, "generations": GenerationListPage.template,
-            "generation": GenerationDetailPage.template, "endpoints": EndpointsPage.template,
+            "layout": PackageResources.layout_mustache, "overview": PackageResources.overview_mustache,
+            "generations": PackageResources.generations_mustache, "generation": PackageResources.generation_mustache,
+            "endpoints": PackageResources.endpoints_mustache, "chart": PackageResources.chart_mustache,
         ]
-        for (name, text) in templates {
-            // The templates are constants of this file set: a parse error is a programming error the tests catch.
-            try! library.register(text, named: name)
+        for (name, bytes) in templates {
+            // The templates are files of this repository: a parse error is a programming error the tests catch.
+            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
         }
         return library
     }()
@@ -22,45 +25,24 @@ enum DashboardTemplates {
     static func render(_ page: Any, template name: String) -> String {
         library.render(page, withTemplate: name) ?? ""
     }
+}
 
-    /// Every page: its title, the header with the main navigation, `<main id="main">`, and app.js (no inline script,
-    /// no inline style: the CSP forbids both).
-    static let layout = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{$title}}declutterd{{/title}} · declutterd</title>
-        <link rel="icon" href="data:,">
-        <link rel="stylesheet" href="/dashboard/app.css">
-        <script src="/dashboard/app.js" defer></script>
-        </head>
-        {{#frame}}<body data-page="{{page}}">
-        <header>
-        <a class="brand" href="/">declutterd</a>
-        <nav aria-label="Main">
-        <ul>
-        <li><a href="/"{{#isOverview}} aria-current="page"{{/isOverview}}>Overview</a></li>
-        <li><a href="/generations"{{#isGenerations}} aria-current="page"{{/isGenerations}}>Generations</a></li>
-        <li><a href="/endpoints"{{#isEndpoints}} aria-current="page"{{/isEndpoints}}>Endpoints</a></li>
-        </ul>
-        </nav>
-        </header>{{/frame}}
-        <main id="main">
-        <div id="notice" role="status" aria-live="polite"></div>
-        {{$main}}{{/main}}
-        </main>
-        </body>
-        </html>
-
-        """
+/// The dashboard's stylesheet and script (`Resources/app.css`, `Resources/app.js`), served as they are.
+enum DashboardAssets {
+    static let css = String(decoding: PackageResources.app_css, as: UTF8.self)
+    static let javascript = String(decoding: PackageResources.app_js, as: UTF8.self)
 }
 
 /// What the layout reads from every page: which page it is, for app.js (`data-page`) and the navigation's
-/// `aria-current`. Stored, not computed: Mustache reads values through `Mirror`, which sees stored properties only.
+/// `aria-current`, and the message types app.js follows on the event stream (`data-event-types`: the server's list,
+/// not one of the script's own). Stored, not computed: Mustache reads values through `Mirror`, which sees stored
+/// properties only.
 struct PageFrame: Sendable {
+    /// Every message about a generation, space-separated.
+    static let generationEventTypes = MessageType.allCases.filter { $0.rawValue.hasPrefix("generation.") }.map(\.rawValue).joined(separator: " ")
+
     let page: String
+    let eventTypes = PageFrame.generationEventTypes
     let isOverview: Bool
     let isGenerations: Bool
     let isEndpoints: Bool

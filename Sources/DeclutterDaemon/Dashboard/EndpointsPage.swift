@@ -37,35 +37,4 @@ struct EndpointsPage: Sendable {
         recoverSince = StoreFormat.timestamp(now.addingTimeInterval(-86_400))
         self.attemptWindow = attemptWindow
     }
-
-    static let template = """
-        {{<layout}}
-        {{$title}}Endpoints{{/title}}
-        {{$main}}
-        <h1>Endpoints</h1>
-        <div class="field"><label for="recover-since">Recover failed deliveries of messages since</label>
-        <input id="recover-since" name="since" value="{{recoverSince}}" autocomplete="off"></div>
-        <div class="table-wrap">
-        <table id="endpoints">
-        <caption>Attempts count the latest {{attemptWindow}} delivery attempts to all endpoints.</caption>
-        <thead><tr><th scope="col">Id</th><th scope="col">State</th><th scope="col">URL</th><th scope="col">Types</th><th scope="col">Failing since</th><th scope="col">Recent attempts</th><th scope="col">Recent failures</th><th scope="col">Actions</th></tr></thead>
-        <tbody>
-        {{#rows}}<tr data-endpoint-id="{{id}}" data-state="{{state}}">
-        <td>{{id}}</td>
-        <td class="state">{{state}}{{^isEnabled}} <span class="reason">{{disabledReason}}</span>{{/isEnabled}}</td>
-        <td class="url">{{url}}<br><small>{{description}}</small></td>
-        <td>{{types}}</td>
-        <td>{{#isFailing}}<time datetime="{{failingSince}}">{{failingSince}}</time>{{/isFailing}}</td>
-        <td class="attempts">{{attempts}}</td>
-        <td class="failures">{{failures}}</td>
-        <td><button class="enable" type="button" data-endpoint-id="{{id}}"{{#isEnabled}} disabled{{/isEnabled}}>Enable</button>
-        <button class="recover" type="button" data-endpoint-id="{{id}}">Recover</button></td>
-        </tr>
-        {{/rows}}</tbody>
-        </table>
-        </div>
-        {{^hasRows}}<p id="no-endpoints">No endpoints. Add one with <code>declutterd endpoints add URL</code> or <code>POST /v1/endpoints</code>.</p>{{/hasRows}}
-        {{/main}}
-        {{/layout}}
-        """
 }

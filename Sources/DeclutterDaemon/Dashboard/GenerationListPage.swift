@@ -51,47 +51,4 @@ struct GenerationListPage: Sendable {
         problems = form.problems
         hasProblems = !form.problems.isEmpty
     }
-
-    static let template = """
-        {{<layout}}
-        {{$title}}Generations{{/title}}
-        {{$main}}
-        <h1>Generations</h1>
-        <form id="filters" method="get" action="/generations">
-        <div class="field"><label for="filter-status">Status</label>
-        <select id="filter-status" name="status"><option value="">any</option>
-        {{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statusOptions}}
-        </select></div>
-        <div class="field"><label for="filter-kind">Kind</label>
-        <select id="filter-kind" name="kind"><option value="">any</option>
-        {{#kindOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/kindOptions}}
-        </select></div>
-        <div class="field"><label for="filter-project">Project id</label>
-        <input id="filter-project" name="project_id" value="{{projectID}}" placeholder="UUID" autocomplete="off"></div>
-        <div class="field"><label for="filter-since">Created since</label>
-        <input id="filter-since" name="since" value="{{since}}" placeholder="2026-11-24T10:00:00Z" autocomplete="off"></div>
-        <div class="field"><button type="submit">Filter</button> <a href="/generations">Clear</a></div>
-        </form>
-        {{#hasProblems}}<ul id="filter-problems" class="problems">{{#problems}}<li>{{.}}</li>{{/problems}}</ul>{{/hasProblems}}
-        <div class="table-wrap">
-        <table id="generations" data-live="{{isLive}}">
-        <caption>Newest first</caption>
-        <thead><tr><th scope="col">Id</th><th scope="col">Status</th><th scope="col">Kind</th><th scope="col">Created</th><th scope="col">Project</th><th scope="col">Image</th></tr></thead>
-        <tbody>
-        {{#rows}}<tr data-generation-id="{{id}}" data-status="{{status}}">
-        <td><a href="/generations/{{id}}">{{id}}</a></td>
-        <td class="status">{{status}}</td>
-        <td class="kind">{{kind}}</td>
-        <td><time datetime="{{createdAt}}">{{createdAt}}</time></td>
-        <td class="project">{{#hasProject}}<a href="/generations?project_id={{projectID}}" title="{{projectID}}">{{projectShort}}</a>{{/hasProject}}</td>
-        <td class="url">{{imageURL}}</td>
-        </tr>
-        {{/rows}}</tbody>
-        </table>
-        </div>
-        {{^hasRows}}<p id="empty">No generations match.</p>{{/hasRows}}
-        {{#hasNext}}<p><a id="next-page" rel="next" href="{{nextLink}}">Next page</a></p>{{/hasNext}}
-        {{/main}}
-        {{/layout}}
-        """
 }

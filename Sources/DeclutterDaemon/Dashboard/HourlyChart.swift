@@ -57,16 +57,4 @@ struct HourlyChart: Sendable {
         self.maximum = maximum
         total = bars.map { $0.succeeded + $0.endedWithoutResult + $0.pending }.reduce(0, +)
     }
-
-    static let template = """
-        <figure class="chart">
-        <svg id="hourly-chart" role="img" aria-labelledby="chart-caption" viewBox="0 0 {{width}} {{height}}" width="{{width}}" height="{{height}}">
-        <line class="axis" x1="0" y1="{{plotHeight}}" x2="{{width}}" y2="{{plotHeight}}"></line>
-        {{#segments}}<rect class="bar {{outcome}}" x="{{x}}" y="{{y}}" width="{{width}}" height="{{height}}"><title>{{label}}</title></rect>
-        {{/segments}}{{#ticks}}<text class="tick" x="{{x}}" y="{{height}}">{{label}}</text>
-        {{/ticks}}</svg>
-        <figcaption id="chart-caption">Generations created per hour over the last 24 hours ({{total}} in all, at most {{maximum}} in one hour), by outcome:
-        <span class="key succeeded">succeeded</span>, <span class="key failed">failed, rejected or lost</span>, <span class="key pending">pending</span>.</figcaption>
-        </figure>
-        """
 }
