@@ -29,9 +29,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from loopback import free_port, wait_for  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import daemon  # noqa: E402
+from lib.paths import ROOT  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import stop_or_kill  # noqa: E402
+from lib.waiting import answers_200, wait_for  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "dashboard-key"
 USER = "00000000-0000-4000-8000-00000000da5b"
 # How long any one wait for the browser or the daemon may take: far more than either needs on a loaded machine,
@@ -82,37 +86,22 @@ class Servers:
         sandbox_port, callbacks, local = free_port(), free_port(), free_port()
         self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         self.base = f"http://127.0.0.1:{local}"
-        log = open(os.path.join(work, "sandbox.log"), "w")
-        self.sandbox = subprocess.Popen(
-            [binary, "sandbox", "--port", str(sandbox_port), "--api-key", KEY, "--user-id", USER, "--start-ms", "300",
-             "--min-completion-ms", "2500", "--max-completion-ms", "3500", "--image-size", "320x240"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_for(lambda: "listening" in open(log.name).read(), PATIENCE, "the sandbox")
-        environment = {
-            "PATH": os.environ.get("PATH", ""), "HOME": work,
-            "DECLUTTERD_API_KEY": KEY, "DECLUTTERD_UPSTREAM_USER_ID": USER, "DECLUTTERD_UPSTREAM_BASE_URL": self.sandbox_url,
-            "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
-            "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks}",
-            "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks}",
-            "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local}",
+        self.sandbox = daemon.start_sandbox(binary, work, sandbox_port, [
+            "--api-key", KEY, "--user-id", USER, "--start-ms", "300", "--min-completion-ms", "2500", "--max-completion-ms", "3500",
+            "--image-size", "320x240"], PATIENCE)
+        settings = {
             "DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true",
-            "DECLUTTERD_LOG_LEVEL": "warning",
             # A callback the sandbox gave up on (it waits 10 s, and never retries) is polled for instead of after the
             # default 10 minutes; callbacks come within a few seconds, so polls only rescue a lost one.
             "DECLUTTERD_POLLING_CALLBACK_GRACE": "30s",
             "DECLUTTERD_POLLING_INITIAL_INTERVAL": "5s",
             "DECLUTTERD_POLLING_MAX_INTERVAL": "5s",
         }
+        environment = daemon.environment(work, os.path.join(work, "declutterd.sqlite"), callbacks, local, api_key=KEY, user_id=USER,
+                                         upstream=self.sandbox_url, extra=settings)
         self.serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
                                       stderr=open(os.path.join(work, "serve.log"), "w"), stdin=subprocess.DEVNULL)
-        wait_for(self.ready, PATIENCE, "declutterd serve")
-
-    def ready(self):
-        try:
-            with urllib.request.urlopen(self.base + "/readyz", timeout=10) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        wait_for(lambda: answers_200(self.base + "/readyz", timeout=10), PATIENCE, "declutterd serve")
 
     def upload(self, seed):
         return request("POST", self.base + "/v1/generations?auto=true", png(320, 240, seed), content_type="image/png")
@@ -125,11 +114,7 @@ class Servers:
 
     def stop(self):
         for process in (self.serve, self.sandbox):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_or_kill(process, 20)
 
 
 def browser():

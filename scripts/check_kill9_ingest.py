@@ -10,7 +10,6 @@ Usage: scripts/check_kill9_ingest.py [path/to/declutterd] [--rounds 3] [--genera
 """
 
 import argparse
-import hashlib
 import http.client
 import os
 import random
@@ -20,17 +19,18 @@ import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import outbox_cost as shared  # noqa: E402
-from loopback import wait_for  # noqa: E402
+from lib import paths  # noqa: E402
+from lib.callbacks import SUCCEEDED_BODY, token_hash  # noqa: E402
+from lib.daemon import prepared_store, start_serve  # noqa: E402
+from lib.waiting import wait_for  # noqa: E402
 
 def sender(port, tokens, acknowledged, lock):
     # A slow answer on a loaded machine is waited for: only the kill (a reset connection) ends a sender early.
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for token in tokens:
         try:
-            connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
+            connection.request("POST", "/callbacks/" + token, body=SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -43,8 +43,8 @@ def sender(port, tokens, acknowledged, lock):
 
 def one_round(binary, number, generations, threads):
     work = tempfile.mkdtemp(prefix="declutterd-kill9-")
-    database, port, tokens = shared.prepared_store(binary, work, generations)
-    serve = shared.start_serve(binary, work, database, port)
+    database, port, tokens = prepared_store(binary, work, generations)
+    serve = start_serve(binary, work, database, port)
     acknowledged, lock = [], threading.Lock()
     workers = [threading.Thread(target=sender, args=(port, tokens[index::threads], acknowledged, lock)) for index in range(threads)]
     for worker in workers:
@@ -65,7 +65,7 @@ def one_round(binary, number, generations, threads):
     for token in acknowledged:
         row = db.execute("""
             SELECT g.id, g.status, (SELECT count(*) FROM events e WHERE e.generation = g.id AND e.outcome = 'applied' AND e.source = 'callback')
-            FROM generations g WHERE g.callback_token_hash = ?""", (hashlib.sha256(token.encode()).hexdigest(),)).fetchone()
+            FROM generations g WHERE g.callback_token_hash = ?""", (token_hash(token),)).fetchone()
         if row is None or row[1] != "SUCCEEDED" or row[2] != 1:
             lost.append(row)
     db.close()
@@ -75,7 +75,7 @@ def one_round(binary, number, generations, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/debug/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("debug"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generations", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=16)

@@ -24,11 +24,12 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import outbox_cost as shared  # noqa: E402
-import postgres  # noqa: E402
-from loopback import wait_for  # noqa: E402
+from lib import paths, postgres  # noqa: E402
+from lib.callbacks import SUCCEEDED_BODY, new_tokens  # noqa: E402
+from lib.daemon import start_serve  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.waiting import wait_for, within  # noqa: E402
 
 # The senders' deadline: every callback answered 204 well before it, even on a loaded machine; only a daemon that
 # never recovers reaches it.
@@ -54,7 +55,7 @@ def sender(port, tokens, statuses, acknowledged, lock, deadline):
     for token in tokens:
         while time.monotonic() < deadline:
             try:
-                connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
+                connection.request("POST", "/callbacks/" + token, body=SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -82,16 +83,6 @@ def names_postgres(answer):
     return answer[0] == 503 and any("PostgreSQL" in reason for reason in answer[1].get("reasons", []))
 
 
-def until(predicate):
-    """Whether `predicate` comes true within PATIENCE seconds (asked every 50 ms); the caller reports it if not."""
-    deadline = time.monotonic() + PATIENCE
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def readyz_until(port, condition):
     """The first /readyz answer that meets `condition`, else the last one after PATIENCE seconds."""
     answers = []
@@ -99,13 +90,13 @@ def readyz_until(port, condition):
     def met():
         answers.append(readyz(port))
         return condition(answers[-1])
-    until(met)
+    within(met, PATIENCE)
     return answers[-1]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/debug/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("debug"))
     parser.add_argument("--generations", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--down", type=float, default=4)
@@ -113,9 +104,9 @@ def main():
     binary = os.path.abspath(options.binary)
     work = tempfile.mkdtemp(prefix="declutterd-pg-restart-")
     url = postgres.fresh_database("restart")
-    port, local_port = shared.free_port(), shared.free_port()
-    serve = shared.start_serve(binary, work, url, port, local_port, extra={"DECLUTTERD_DATABASE_TIMEOUT": "1s"})
-    tokens = shared.new_tokens(options.generations)
+    port, local_port = free_port(), free_port()
+    serve = start_serve(binary, work, url, port, local_port, extra={"DECLUTTERD_DATABASE_TIMEOUT": "1s"})
+    tokens = new_tokens(options.generations)
     postgres.seed(url, tokens)
     statuses, acknowledged, lock = {}, [], threading.Lock()
     deadline = time.monotonic() + SEND_SECONDS
@@ -133,7 +124,7 @@ def main():
         # Down for --down seconds at least, and until what this checks has happened while it is: /readyz says so,
         # and a callback was refused with 503 (each waits database.timeout first, longer on a loaded machine).
         ready_down = readyz_until(local_port, names_postgres)
-        until(lambda: statuses.get(503, 0) > 0 or not any(worker.is_alive() for worker in workers))
+        within(lambda: statuses.get(503, 0) > 0 or not any(worker.is_alive() for worker in workers), PATIENCE)
         time.sleep(max(0, stopped_at + options.down - time.monotonic()))
         pg_ctl("-l", os.path.join(os.path.dirname(os.environ["DECLUTTERD_TEST_POSTGRES_DATA"]), "server.log"), "start")
         for worker in workers:

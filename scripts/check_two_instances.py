@@ -27,7 +27,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,13 @@ import threading
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import outbox_cost as shared  # noqa: E402
-import postgres  # noqa: E402
-from loopback import wait_for  # noqa: E402
+from lib import paths, postgres  # noqa: E402
+from lib.callbacks import SUCCEEDED_BODY, new_tokens  # noqa: E402
+from lib.daemon import API_KEY, USER_ID, start_serve  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.waiting import wait_for, wait_for_port  # noqa: E402
 
-API_KEY = "bench-key"
-USER_ID = "00000000-0000-4000-8000-000000000001"
 LEASE = "32s"  # longer than a poll's request (30 s), notify.timeout and archive.timeout below
 # How long B may take to settle every generation after the kill: A's leases end after LEASE, and then B polls them
 # (every 2 s at most); far more than that on a loaded machine, so that only generations never settled reach it.
@@ -50,24 +48,13 @@ SETTLE_SECONDS = 300
 
 
 def start_sandbox(binary, work):
-    port = shared.free_port()
+    port = free_port()
     log = open(os.path.join(work, "sandbox.log"), "a")
     process = subprocess.Popen([binary, "sandbox", "--port", str(port), "--seed", "7", "--api-key", API_KEY, "--user-id", USER_ID,
                                 "--quota", "1000", "--start-ms", "100", "--min-completion-ms", "300", "--max-completion-ms", "2500",
                                 "--drop", "0.5", "--retrieval-delay-ms", "40"], stdout=log, stderr=log)
     wait_for_port(port, process)
     return process, port
-
-
-def wait_for_port(port, process):
-    deadline = time.monotonic() + 120  # a debug build starting on a loaded machine: slow, not failed
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"port {port} never answered")
 
 
 def start_instance(binary, work, url, sandbox_port, callbacks_port, callbacks_to, local_port):
@@ -78,7 +65,7 @@ def start_instance(binary, work, url, sandbox_port, callbacks_port, callbacks_to
         "DECLUTTERD_DATABASE_LEASE": LEASE, "DECLUTTERD_NOTIFY_TIMEOUT": "1s", "DECLUTTERD_ARCHIVE_TIMEOUT": "1s",
         "DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true", "DECLUTTERD_LOG_LEVEL": "warning",
     }
-    process = shared.start_serve(binary, work, url, callbacks_port, local_port, extra=extra)
+    process = start_serve(binary, work, url, callbacks_port, local_port, extra=extra)
     wait_for_port(local_port, process)
     return process
 
@@ -100,7 +87,7 @@ def sender(ports, tokens, acknowledged, lock):
             continue  # that instance is gone: its share is never acknowledged
         try:
             connection = connections[port]
-            connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
+            connection.request("POST", "/callbacks/" + token, body=SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
         except (OSError, http.client.HTTPException):
@@ -126,7 +113,7 @@ def sandbox_counters(sandbox_port):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/debug/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("debug"))
     parser.add_argument("--submissions", type=int, default=30)
     parser.add_argument("--keys", type=int, default=5)
     parser.add_argument("--generations", type=int, default=2000)
@@ -136,7 +123,7 @@ def main():
     work = tempfile.mkdtemp(prefix="declutterd-two-")
     url = postgres.fresh_database("two")
     sandbox, sandbox_port = start_sandbox(binary, work)
-    ports = {name: (shared.free_port(), shared.free_port()) for name in "AB"}
+    ports = {name: (free_port(), free_port()) for name in "AB"}
     a = start_instance(binary, work, url, sandbox_port, ports["A"][0], ports["B"][0], ports["A"][1])
     b = start_instance(binary, work, url, sandbox_port, ports["B"][0], ports["A"][0], ports["B"][1])
     killed = False
@@ -161,7 +148,7 @@ def main():
         # 2. Callback load over both, once the instances poll (the callback grace is 2 s, and half the callbacks are
         # dropped): waited for as the sandbox's first retrieval call, not as a time. A killed meanwhile.
         wait_for(lambda: sandbox_counters(sandbox_port)["retrieval_calls"] > 0, 120, "the first poll")
-        tokens = shared.new_tokens(options.generations)
+        tokens = new_tokens(options.generations)
         postgres.seed(url, tokens)
         acknowledged, lock = [], threading.Lock()
         callback_ports = [ports["A"][0], ports["B"][0]]

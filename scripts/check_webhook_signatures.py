@@ -15,7 +15,6 @@ Exits 0 when every check holds, 1 otherwise, 2 when the processes do not start.
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import standardwebhooks
 from standardwebhooks.webhooks import WebhookVerificationError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import daemon, paths  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.waiting import first_match, wait_for  # noqa: E402
+
 FINAL = {"generation.succeeded", "generation.failed", "generation.rejected", "generation.lost"}
 
 
@@ -48,25 +51,6 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def await_line(path, pattern, process, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with open(path, errors="replace") as f:
-            for line in f:
-                if re.search(pattern, line):
-                    return line
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    return None
-
-
 def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method,
@@ -74,15 +58,6 @@ def call(base, method, path, body=None):
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
         return json.loads(text) if text else None
-
-
-def wait_for(description, predicate, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"FAIL: timed out waiting for {description}")
 
 
 def deliveries():
@@ -110,7 +85,7 @@ def settled(ids, received):
 
 
 def main():
-    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/declutterd"))
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else paths.declutterd("debug"))
     work = tempfile.mkdtemp(prefix="declutterd-webhooks.")
     processes = []
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -122,22 +97,16 @@ def main():
                                         "--start-ms", "50", "--min-completion-ms", "100", "--max-completion-ms", "300"],
                                        stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         processes.append(sandbox)
-        line = await_line(sandbox_out, r"^sandbox listening on ", sandbox)
-        if not line:
+        found = first_match(sandbox_out, r"^sandbox listening on ", sandbox, 120, interval=0.1)
+        if not found:
             print("the sandbox did not start", file=sys.stderr)
             return 2
+        line = found.string
         sandbox_url, api_key, user_id = re.match(r"sandbox listening on (\S+) api_key=(\S+) user_id=(\S+)", line).groups()
 
         callbacks_port = free_port()
         serve_err = os.path.join(work, "serve.err")
-        environment = {
-            "PATH": os.environ.get("PATH", ""), "HOME": work,
-            "DECLUTTERD_API_KEY": api_key, "DECLUTTERD_UPSTREAM_USER_ID": user_id,
-            "DECLUTTERD_UPSTREAM_BASE_URL": sandbox_url,
-            "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
-            "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks_port}",
-            "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks_port}",
-            "DECLUTTERD_LOCAL_LISTEN": "127.0.0.1:0",
+        settings = {
             # Quick retries, over long enough (about 40 s) that a receiver slow to answer on a loaded machine does not
             # fail a message for good (then its batch would never settle).
             "DECLUTTERD_NOTIFY_RETRY_SCHEDULE": "0s, 1s, 2s, 5s, 10s, 20s",
@@ -147,15 +116,17 @@ def main():
             "DECLUTTERD_POLLING_INITIAL_INTERVAL": "2s",
             "DECLUTTERD_POLLING_MAX_INTERVAL": "5s",
         }
+        environment = daemon.environment(work, os.path.join(work, "declutterd.sqlite"), callbacks_port, 0, api_key=api_key,
+                                         user_id=user_id, upstream=sandbox_url, log_level=None, extra=settings)
         with open(serve_err, "w") as err:
             serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err,
                                      stdin=subprocess.DEVNULL)
         processes.append(serve)
-        ready = await_line(serve_err, r" local=\S+.* ready( |$)|: ready .* local=", serve)
+        ready = first_match(serve_err, r" local=\S+.* ready( |$)|: ready .* local=", serve, 120, interval=0.1)
         if not ready:
             print("declutterd serve did not become ready:\n" + open(serve_err).read(), file=sys.stderr)
             return 2
-        base = "http://" + re.search(r" local=(?:http://)?(\S+)", ready).group(1)
+        base = "http://" + re.search(r" local=(?:http://)?(\S+)", ready.string).group(1)
 
         # Given an endpoint for the receiver
         endpoint = call(base, "POST", "/v1/endpoints", {"url": f"http://127.0.0.1:{receiver.server_port}/hooks"})
@@ -168,7 +139,7 @@ def main():
                                                           "auto": True})["id"] for n in range(count)]
             # Their last messages too (generation.archived comes after the final one), so that none of this batch is
             # still on its way when the secret is rotated.
-            wait_for(f"the last messages of generations {ids}", lambda: settled(ids, deliveries()))
+            wait_for(lambda: settled(ids, deliveries()), 120, f"the last messages of generations {ids}")
             return ids
 
         submit(3)

@@ -14,9 +14,12 @@ first track (stopping early once it has all M), the time to the last one, and wh
 Loopback only, bounded in connections and time; it stops everything it started. Exits 0 after printing, whatever
 the figures; 2 when the setup fails.
 """
-import argparse, http.server, selectors, socket, threading, time, uuid
+import argparse, http.server, os, selectors, socket, sys, threading, time, uuid
 
-from probe_support import Daemon, SetupError, add_common_arguments, json_request, raise_descriptor_limit
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib.daemon import Daemon, SetupError  # noqa: E402
+from lib.probing import add_common_arguments, json_request  # noqa: E402
+from lib.processes import raise_descriptor_limit  # noqa: E402
 
 CHECKPOINTS = (5, 10, 30, 60)
 

@@ -8,9 +8,12 @@ connections (each sends nothing), then, while they are held, times GET /healthz 
 listener and one POST of a callback, and reads the daemon's resident memory. Loopback only; it stops
 everything it started. The number of connections is bounded by this process's descriptor limit.
 """
-import argparse, json, resource, socket, time
+import argparse, json, os, resource, socket, sys, time
 
-from probe_support import Daemon, add_common_arguments, describe_timing, raise_descriptor_limit, timed, timed_get
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib.daemon import Daemon  # noqa: E402
+from lib.probing import add_common_arguments, describe_timing, timed, timed_get  # noqa: E402
+from lib.processes import raise_descriptor_limit  # noqa: E402
 
 
 def main():

@@ -15,9 +15,11 @@ peak, and after. Loopback only, bounded in connections, bytes and time; it stops
 is killed if its RSS passes --rss-ceiling-mb, and the probe says so). Exits 0 after printing, whatever the figures;
 2 when the setup fails.
 """
-import argparse, socket, time
+import argparse, os, socket, sys, time
 
-from probe_support import Daemon, Poller, add_common_arguments, summarize
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib.daemon import Daemon  # noqa: E402
+from lib.probing import Poller, add_common_arguments, summarize  # noqa: E402
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
 

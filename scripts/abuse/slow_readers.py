@@ -18,8 +18,10 @@ only, bounded in connections and time; it stops everything it started (the daemo
 """
 import argparse, array, fcntl, json, os, socket, struct, sys, termios, time, urllib.parse, zlib
 
-from probe_support import (Daemon, SetupError, add_common_arguments, json_request, raise_descriptor_limit, request,
-                           summarize, timed, timed_get)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib.daemon import Daemon, SetupError  # noqa: E402
+from lib.probing import add_common_arguments, json_request, request, summarize, timed, timed_get  # noqa: E402
+from lib.processes import raise_descriptor_limit  # noqa: E402
 
 TCP_STATES = {1: "established", 7: "closed", 8: "closed by the daemon"}
 

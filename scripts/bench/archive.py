@@ -18,7 +18,6 @@ Needs wrk. Use a release build (swift build -c release): debug figures say littl
 import argparse
 import json
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -28,51 +27,32 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from loopback import free_port, wait_for  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KEY = "bench-key"
-USER = "00000000-0000-4000-8000-000000000001"
+from lib import daemon, paths, wrk  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import rss_kib, stop_or_kill  # noqa: E402
+from lib.waiting import answers_200, wait_for  # noqa: E402
 
 
 def start_sandbox(binary, work, image_size, completion_ms):
     """Every generation completes `completion_ms` after its submission: long enough for all submissions to be made
     first, so that the archive's queue fills at once and the window measures the archive, not the submissions."""
     port = free_port()
-    log = open(os.path.join(work, "sandbox.log"), "w")
-    process = subprocess.Popen([binary, "sandbox", "--port", str(port), "--api-key", KEY, "--user-id", USER, "--quota", "100000",
-                                "--start-ms", "1", "--min-completion-ms", str(completion_ms), "--max-completion-ms", str(completion_ms + 100),
-                                "--image-size", str(image_size)],
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    wait_for(lambda: "listening" in open(log.name).read(), 30, "the sandbox")
+    process = daemon.start_sandbox(binary, work, port, [
+        "--api-key", daemon.API_KEY, "--user-id", daemon.USER_ID, "--quota", "100000", "--start-ms", "1",
+        "--min-completion-ms", str(completion_ms), "--max-completion-ms", str(completion_ms + 100), "--image-size", str(image_size)],
+        timeout=30)
     return process, f"http://127.0.0.1:{port}"
 
 
 def start_serve(binary, work, sandbox_url):
     callbacks, local = free_port(), free_port()
-    environment = {
-        "PATH": os.environ.get("PATH", ""), "HOME": work,
-        "DECLUTTERD_API_KEY": KEY, "DECLUTTERD_UPSTREAM_USER_ID": USER, "DECLUTTERD_UPSTREAM_BASE_URL": sandbox_url,
-        "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
-        "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks}",
-        "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks}",
-        "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local}",
-        "DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true",
-        "DECLUTTERD_LOG_LEVEL": "warning",
-    }
+    environment = daemon.environment(work, os.path.join(work, "declutterd.sqlite"), callbacks, local, upstream=sandbox_url,
+                                     extra={"DECLUTTERD_ARCHIVE_ALLOW_PRIVATE": "true"})
     err = open(os.path.join(work, "serve.log"), "w")
     process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{local}"
-    wait_for(lambda: ready(base), 30, "declutterd serve")
+    wait_for(lambda: answers_200(base + "/readyz", timeout=1), 30, "declutterd serve")
     return process, base
-
-
-def ready(base):
-    try:
-        with urllib.request.urlopen(base + "/readyz", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def submit(base, count):
@@ -97,26 +77,12 @@ def window(work):
     return (last - first) * 86400, count, size
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
-
-
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def baseline(sandbox_url, base, seconds=8):
     """wrk on one 1 MiB image of the sandbox: the loopback throughput the archive competes with."""
     with urllib.request.urlopen(base + "/v1/generations?limit=1", timeout=10) as response:
         url = json.load(response)["generations"][0]["images"][0]
-    output = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s", url], capture_output=True, text=True).stdout
-    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return requests, output
+    output = wrk.output(url, seconds, 4)
+    return wrk.rate(output), output
 
 
 def run(binary, generations, image_size, sample_memory):
@@ -143,14 +109,14 @@ def run(binary, generations, image_size, sample_memory):
             result["baseline_rps"], result["wrk"] = baseline(sandbox_url, base)
         return result
     finally:
-        stop(serve)
-        stop(sandbox)
+        stop_or_kill(serve, 30)
+        stop_or_kill(sandbox, 30)
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=100, help="generations of two 1 MiB images for the throughput run")
     parser.add_argument("--large", type=int, default=50, help="generations of two 20 MiB images for the memory run")
     options = parser.parse_args()

@@ -13,53 +13,18 @@ import argparse
 import os
 import random
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from loopback import free_port  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def start(binary, work, local):
-    environment = {
-        "PATH": os.environ.get("PATH", ""), "HOME": work,
-        "DECLUTTERD_API_KEY": "bench-key", "DECLUTTERD_UPSTREAM_USER_ID": "00000000-0000-4000-8000-000000000001",
-        "DECLUTTERD_UPSTREAM_BASE_URL": "http://127.0.0.1:9",
-        "DECLUTTERD_DATABASE_PATH": os.path.join(work, "declutterd.sqlite"),
-        "DECLUTTERD_CALLBACKS_LISTEN": "127.0.0.1:0",
-        "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local}",
-        "DECLUTTERD_LOG_LEVEL": "warning",
-    }
-    process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
-                               stderr=open(os.path.join(work, "serve.log"), "a"), stdin=subprocess.DEVNULL)
-    # Patient on a loaded machine (a debug build migrating, a first answer slower than a second): only a daemon that
-    # never answers, or exits, fails here.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{local}/healthz", timeout=10):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("declutterd serve did not start")
-
-
-def stop(process):
-    process.terminate()
-    process.wait(timeout=120)  # a graceful stop drains requests and commits: slow, not stuck, on a loaded machine
-
-
-def stamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+from lib import paths  # noqa: E402
+from lib.daemon import serve_local  # noqa: E402
+from lib.figures import timed_gets  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import stop  # noqa: E402
+from lib.sqlite import stamp  # noqa: E402
 
 
 def seed(database, count):
@@ -83,33 +48,22 @@ def seed(database, count):
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)""", rows)
 
 
-def timed(url, requests):
-    times, size = [], 0
-    for _ in range(requests):
-        started = time.perf_counter()
-        with urllib.request.urlopen(url, timeout=30) as response:
-            size = len(response.read())
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95)], size
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     options = parser.parse_args()
     work = tempfile.mkdtemp(prefix="declutterd-dashboard-bench-")
     local = free_port()
-    stop(start(options.binary, work, local))
+    stop(serve_local(options.binary, work, local))
     seed(os.path.join(work, "declutterd.sqlite"), options.generations)
-    server = start(options.binary, work, local)
+    server = serve_local(options.binary, work, local)
     try:
         base = f"http://127.0.0.1:{local}"
         for path in ("/", "/generations", "/healthz"):
-            timed(base + path, 10)
-        results = {path: timed(base + path, options.requests) for path in ("/healthz", "/v1/stats", "/", "/generations")}
+            timed_gets(base + path, 10)
+        results = {path: timed_gets(base + path, options.requests) for path in ("/healthz", "/v1/stats", "/", "/generations")}
         bare = results["/healthz"][0]
         print(f"{options.generations} generations in the database, {options.requests} sequential requests each (after a warm-up)")
         for path, (median, p95, size) in results.items():

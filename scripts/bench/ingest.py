@@ -15,50 +15,19 @@ measurements, more callbacks under wrk until about N have been sent in all, then
 """
 
 import argparse
-import http.client
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import outbox_cost as shared  # noqa: E402  (serve, seeding and wrk helpers)
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def peak_rss_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        return int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) / 1024
-
-
-def current_rss_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
-
-
-def ratio(part, whole):
-    """part / whole, NaN when whole is 0: a one-second smoke run on a loaded machine may complete no request at all,
-    and its figures are printed, never judged."""
-    return part / whole if whole else float("nan")
-
-
-def metric(port, name):
-    """One unlabelled value from the daemon's /metrics on its local listener; None when this build has no such metric."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as response:
-        text = response.read().decode()
-    found = re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else None
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import figures, paths, sqlite, wrk  # noqa: E402
+from lib.callbacks import paced  # noqa: E402
+from lib.daemon import metric, prepared_store, start_serve  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import cpu_seconds, peak_rss_mib, rss_mib, stop  # noqa: E402
 
 
 def start_profile(pid, output):
@@ -93,27 +62,9 @@ def print_profile(data):
             print("  " + demangled(line))
 
 
-def paced(port, tokens, rate, seconds):
-    """SUCCEEDED callbacks at `rate` per second for `seconds` on one kept-alive connection; each answer timed (ms)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # slow on a loaded machine, not an error
-    body = shared.SUCCEEDED_BODY
-    latencies, started = [], time.monotonic()
-    for index in range(int(rate * seconds)):
-        delay = started + index / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        sent = time.perf_counter()
-        connection.request("POST", "/callbacks/" + tokens[index % len(tokens)], body=body, headers={"Content-Type": "application/json"})
-        connection.getresponse().read()
-        latencies.append((time.perf_counter() - sent) * 1000)
-    connection.close()
-    latencies.sort()
-    return latencies
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
@@ -124,14 +75,12 @@ def main():
     if options.smoke:
         options.duration, options.generations = 1, 200
     work = tempfile.mkdtemp(prefix="declutterd-ingest-bench.")
-    database, port, tokens = shared.prepared_store(os.path.abspath(options.binary), work, options.generations)
+    database, port, tokens = prepared_store(os.path.abspath(options.binary), work, options.generations)
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
-    with open(tokens_file, "w") as f:
-        f.write("\n".join(tokens) + "\n")
-    with open(lua_file, "w") as f:
-        f.write(shared.LUA)
-    local = shared.free_port()
-    serve = shared.start_serve(os.path.abspath(options.binary), work, database, port, local)
+    wrk.write_tokens(tokens_file, tokens)
+    wrk.write_callbacks_script(lua_file)
+    local = free_port()
+    serve = start_serve(os.path.abspath(options.binary), work, database, port, local)
     try:
         synchronous = metric(local, "declutterd_store_synchronous")
         if synchronous is None:
@@ -139,11 +88,11 @@ def main():
         elif synchronous != 2:
             sys.exit(f"PRAGMA synchronous on the writer is {synchronous:.0f}, not 2 (FULL): the figures would not be durable ones")
         base = f"http://127.0.0.1:{port}"
-        bare = shared.run_wrk(base + "/healthz", options.duration, options.connections)
+        bare = wrk.run(base + "/healthz", options.duration, options.connections)
         recorder = start_profile(serve.pid, options.profile) if options.profile else None
         before = cpu_seconds(serve.pid)
         commits_before, writes_before = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
-        callbacks = shared.run_wrk(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
+        callbacks = wrk.run(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
         commits_after, writes_after = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
         if recorder:
@@ -153,17 +102,17 @@ def main():
         latencies = paced(port, tokens, half, 1 if options.smoke else options.duration)
         sent = callbacks["requests"] + len(latencies)
         if options.total > sent:
-            more = shared.run_wrk(base, max(1, int((options.total - sent) / max(callbacks["rate"], 1))), options.connections, lua=lua_file,
+            more = wrk.run(base, max(1, int((options.total - sent) / max(callbacks["rate"], 1))), options.connections, lua=lua_file,
                            tokens_file=tokens_file)
             sent += more["requests"]
-        rss_now = current_rss_mib(serve.pid)
-        applied = shared.count(database, "SELECT count(*) FROM events WHERE source = 'callback' AND outcome = 'applied'")
-        events = shared.count(database, "SELECT count(*) FROM events")
+        rss_now = rss_mib(serve.pid)
+        applied = sqlite.count(database, "SELECT count(*) FROM events WHERE source = 'callback' AND outcome = 'applied'")
+        events = sqlite.count(database, "SELECT count(*) FROM events")
         print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
         print(f"POST /callbacks/{{token}}: {callbacks['rate']:9.0f} req/s  p50 {callbacks['p50']:.2f} ms  p99 {callbacks['p99']:.2f} ms  "
-              f"non-2xx {callbacks['non2xx']}  ({ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
+              f"non-2xx {callbacks['non2xx']}  ({figures.ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
         print(f"paced at {half:.0f}/s (half the peak): {len(latencies)} callbacks  "
-              f"p50 {shared.percentile(latencies, 0.5):.2f} ms  p99 {shared.percentile(latencies, 0.99):.2f} ms")
+              f"p50 {figures.percentile(latencies, 0.5):.2f} ms  p99 {figures.percentile(latencies, 0.99):.2f} ms")
         print(f"daemon CPU per callback under wrk: {cpu / max(callbacks['requests'], 1) * 1e6:.0f} µs "
               f"({cpu:.1f} s for {callbacks['requests']} callbacks); peak RSS {peak_rss_mib(serve.pid):.1f} MiB")
         if options.total:
@@ -175,7 +124,7 @@ def main():
         print(f"database: {applied} callbacks applied (one per generation), {events} events kept "
               f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s)")
     finally:
-        shared.stop(serve)
+        stop(serve)
         subprocess.run(["rm", "-rf", work])
     if options.profile:
         print_profile(options.profile)

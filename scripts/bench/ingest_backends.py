@@ -15,15 +15,16 @@ Usage: scripts/with-postgres.sh scripts/bench/ingest_backends.py [path/to/declut
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ingest  # noqa: E402  (CPU and metric readers)
-import outbox_cost as shared  # noqa: E402
-import postgres  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import figures, paths, postgres, sqlite, wrk  # noqa: E402
+from lib.callbacks import new_tokens, paced  # noqa: E402
+from lib.daemon import metric, prepared_store, start_serve  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import cpu_seconds, stop  # noqa: E402
 
 
 def postgres_cpu_seconds():
@@ -36,7 +37,7 @@ def postgres_cpu_seconds():
             with open(f"/proc/{pid}/comm") as comm:
                 if comm.read().strip() != "postgres":
                     continue
-            total += ingest.cpu_seconds(pid)
+            total += cpu_seconds(pid)
         except OSError:
             continue
     return total
@@ -47,7 +48,7 @@ def concurrent_wrk(urls, duration, connections, lua=None, tokens_file=None):
     results = [None] * len(urls)
 
     def one(index, url):
-        results[index] = shared.run_wrk(url, duration, max(2, connections // len(urls)), lua=lua, tokens_file=tokens_file)
+        results[index] = wrk.run(url, duration, max(2, connections // len(urls)), lua=lua, tokens_file=tokens_file)
     threads = [threading.Thread(target=one, args=(index, url)) for index, url in enumerate(urls)]
     for thread in threads:
         thread.start()
@@ -63,7 +64,7 @@ def paced_together(port, tokens, rate, seconds, connections=8):
     shares = [None] * connections
 
     def one(index):
-        shares[index] = ingest.paced(port, tokens[index::connections], rate / connections, seconds)
+        shares[index] = paced(port, tokens[index::connections], rate / connections, seconds)
     threads = [threading.Thread(target=one, args=(index,)) for index in range(connections)]
     for thread in threads:
         thread.start()
@@ -75,29 +76,27 @@ def paced_together(port, tokens, rate, seconds, connections=8):
 def measure(name, binary, options, database, tokens, instances):
     work = tempfile.mkdtemp(prefix="declutterd-backends.")
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
-    with open(tokens_file, "w") as f:
-        f.write("\n".join(tokens) + "\n")
-    with open(lua_file, "w") as f:
-        f.write(shared.LUA)
-    ports = [(shared.free_port(), shared.free_port()) for _ in range(instances)]
-    serves = [shared.start_serve(binary, work, database, callbacks, local) for callbacks, local in ports]
+    wrk.write_tokens(tokens_file, tokens)
+    wrk.write_callbacks_script(lua_file)
+    ports = [(free_port(), free_port()) for _ in range(instances)]
+    serves = [start_serve(binary, work, database, callbacks, local) for callbacks, local in ports]
     try:
         for _, local in ports:
-            synchronous = ingest.metric(local, "declutterd_store_synchronous")
+            synchronous = metric(local, "declutterd_store_synchronous")
             if synchronous != 2:
                 sys.exit(f"{name}: declutterd_store_synchronous is {synchronous}, not 2: the figures would not be durable ones")
         bases = [f"http://127.0.0.1:{callbacks}" for callbacks, _ in ports]
         bare = concurrent_wrk([base + "/healthz" for base in bases], options.duration, options.connections)
-        cpu_before = sum(ingest.cpu_seconds(serve.pid) for serve in serves)
+        cpu_before = sum(cpu_seconds(serve.pid) for serve in serves)
         server_before = postgres_cpu_seconds()
         callbacks = concurrent_wrk(bases, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
-        cpu = sum(ingest.cpu_seconds(serve.pid) for serve in serves) - cpu_before
+        cpu = sum(cpu_seconds(serve.pid) for serve in serves) - cpu_before
         server = postgres_cpu_seconds() - server_before
         half = callbacks["rate"] / 2 / instances
         latencies = paced_together(ports[0][0], tokens, half, 1 if options.smoke else options.duration)
     finally:
         for serve in serves:
-            shared.stop(serve)
+            stop(serve)
     # Every generation a callback reached ended SUCCEEDED with one applied callback event (a short run may not
     # reach them all).
     check = ("SELECT count(*) FILTER (WHERE n > 0), count(*) FILTER (WHERE n = 1 AND status = 'SUCCEEDED') FROM (SELECT g.status, "
@@ -105,25 +104,25 @@ def measure(name, binary, options, database, tokens, instances):
     if database.startswith("postgres"):
         reached, applied = (int(value) for value in postgres.psql(database, check)[0])
     else:
-        reached = shared.count(database, check.replace("count(*) FILTER (WHERE n = 1 AND status = 'SUCCEEDED')", "0"))
-        applied = shared.count(database, check.replace("count(*) FILTER (WHERE n > 0), ", ""))
+        reached = sqlite.count(database, check.replace("count(*) FILTER (WHERE n = 1 AND status = 'SUCCEEDED')", "0"))
+        applied = sqlite.count(database, check.replace("count(*) FILTER (WHERE n > 0), ", ""))
     print(f"== {name}")
     print(f"bare GET /healthz:        {bare['rate']:9.0f} req/s  p50 {bare['p50']:.2f} ms  p99 {bare['p99']:.2f} ms")
     print(f"POST /callbacks/{{token}}: {callbacks['rate']:9.0f} req/s  p50 {callbacks['p50']:.2f} ms  p99 {callbacks['p99']:.2f} ms  "
-          f"non-2xx {callbacks['non2xx']}  ({ingest.ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
+          f"non-2xx {callbacks['non2xx']}  ({figures.ratio(callbacks['rate'], bare['rate']):.3f}x the bare route)")
     print(f"paced at {half:.0f}/s on one instance (half its share of the peak), 8 connections: {len(latencies)} callbacks  "
-          f"p50 {shared.percentile(latencies, 0.5):.2f} ms  p99 {shared.percentile(latencies, 0.99):.2f} ms")
+          f"p50 {figures.percentile(latencies, 0.5):.2f} ms  p99 {figures.percentile(latencies, 0.99):.2f} ms")
     print(f"daemon CPU per callback: {cpu / max(1, callbacks['requests']) * 1e6:.0f} µs"
           + (f"; PostgreSQL server CPU per callback: {server / max(1, callbacks['requests']) * 1e6:.0f} µs" if database.startswith("postgres") else ""))
     print(f"database: {reached} of {len(tokens)} generations reached by a callback, {applied} of them SUCCEEDED with one applied callback event")
     if applied != reached:
         sys.exit(f"{name}: {reached - applied} generations reached without their state or event")
-    return ingest.ratio(callbacks["rate"], bare["rate"])
+    return figures.ratio(callbacks["rate"], bare["rate"])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
@@ -134,12 +133,12 @@ def main():
     binary = os.path.abspath(options.binary)
 
     work = tempfile.mkdtemp(prefix="declutterd-backends.")
-    database, _, tokens = shared.prepared_store(binary, work, options.generations)
+    database, _, tokens = prepared_store(binary, work, options.generations)
     measure("SQLite, one instance", binary, options, database, tokens, 1)
     for instances in (1, 2):
         url = postgres.fresh_database("ingest")
-        shared.stop(shared.start_serve(binary, work, url, shared.free_port()))  # migrates it
-        tokens = shared.new_tokens(options.generations)
+        stop(start_serve(binary, work, url, free_port()))  # migrates it
+        tokens = new_tokens(options.generations)
         postgres.seed(url, tokens)
         measure(f"PostgreSQL, {instances} instance{'s' if instances > 1 else ''}", binary, options, url, tokens, instances)
 

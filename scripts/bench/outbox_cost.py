@@ -14,39 +14,20 @@ Needs wrk. Use a release build (swift build -c release): debug figures say littl
 
 import argparse
 import asyncio
-import base64
 import datetime
-import hashlib
 import http.client
-import json
 import os
-import re
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-SUCCEEDED_BODY = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-LUA = r"""
-local tokens = {}
-for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
-local counter = 0
-local threads = 0
-function setup(thread) thread:set("offset", threads); threads = threads + 1 end
-function init(args) counter = 0 end
-local body = '{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}'  -- SUCCEEDED_BODY
-local headers = {["Content-Type"] = "application/json"}
-function request()
-  local index = (offset + counter * 2) % #tokens + 1
-  counter = counter + 1
-  return wrk.format("POST", "/callbacks/" .. tokens[index], headers, body)
-end
-"""
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import daemon, figures, paths, sqlite, wrk  # noqa: E402
+from lib.callbacks import SUCCEEDED_BODY, new_tokens  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import stop  # noqa: E402
 
 
 class Receiver:
@@ -84,10 +65,6 @@ class Receiver:
         return sorted((arrived - commit_time(stamp)) * 1000 for arrived, stamp in self.arrivals[since:])
 
 
-def percentile(values, fraction):
-    return values[min(len(values) - 1, int(len(values) * fraction))] if values else float("nan")
-
-
 def paced(callbacks_port, tokens, rate):
     """One SUCCEEDED callback per token at `rate` per second, on one kept-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", callbacks_port, timeout=10)
@@ -102,134 +79,31 @@ def paced(callbacks_port, tokens, rate):
     connection.close()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None):
-    """`declutterd serve` on `database` (a path, or a postgres:// URL), returning once its callback port accepts, and
-    its local one when given (the two are bound one after the other). `extra`: more environment (it wins)."""
-    environment = {
-        "PATH": os.environ.get("PATH", ""), "HOME": work,
-        "DECLUTTERD_API_KEY": "bench-key", "DECLUTTERD_UPSTREAM_USER_ID": "00000000-0000-4000-8000-000000000001",
-        "DECLUTTERD_UPSTREAM_BASE_URL": "http://127.0.0.1:9",
-        **({"DECLUTTERD_DATABASE_URL": database} if database.startswith("postgres") else {"DECLUTTERD_DATABASE_PATH": database}),
-        "DECLUTTERD_CALLBACKS_LISTEN": f"127.0.0.1:{callbacks_port}",
-        "DECLUTTERD_CALLBACKS_PUBLIC_BASE_URL": f"http://127.0.0.1:{callbacks_port}",
-        "DECLUTTERD_CALLBACKS_MAX_CONNECTIONS": "256",
-        "DECLUTTERD_LOCAL_LISTEN": f"127.0.0.1:{local_port}",
-        "DECLUTTERD_LOG_LEVEL": "warning",
-        # Each instance its own archive folder in the run's work folder: with PostgreSQL, files an instance lacks
-        # come from the database, which a shared folder would hide.
-        "DECLUTTERD_ARCHIVE_DIR": os.path.join(work, f"images-{callbacks_port}"),
-        **(extra or {}),
-    }
-    err = open(os.path.join(work, "serve.err"), "a")
-    process = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-    # A debug build migrating a database on a loaded machine can take a while: only one that never listens (or
-    # exits) fails here.
-    deadline = time.monotonic() + 120
-    waiting = [callbacks_port] + ([local_port] if local_port else [])
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", waiting[0]), timeout=5):
-                waiting.pop(0)
-            if not waiting:
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    process.wait()
-    raise SystemExit("serve did not start: " + open(os.path.join(work, "serve.err")).read())
-
-
-def stop(process):
-    process.terminate()
-    process.wait(timeout=120)  # a graceful stop drains requests and commits: slow, not stuck, on a loaded machine
-
-
-def seed(database, tokens, endpoint_url):
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    db = sqlite3.connect(database)
-    db.executemany(
-        "INSERT INTO generations (generation_id, kind, status, callback_token_hash, created_at, submitted_at, updated_at, next_poll_at, version) "
-        "VALUES (?, 'tracked', 'STARTING', ?, ?, ?, ?, ?, 1)",
-        ((f"00000000-0000-4000-8000-{n:012d}", hashlib.sha256(token.encode()).hexdigest(), now, now, now, later)
-         for n, token in enumerate(tokens)))
-    if endpoint_url:
-        secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
-        db.execute("INSERT INTO endpoints (url, secret, created_at, updated_at) VALUES (?, ?, ?, ?)", (endpoint_url, secret, now, now))
-    db.commit()
-    db.close()
-
-
-def run_wrk(url, duration, connections, lua=None, tokens_file=None):
-    """wrk -t2 against `url` (with a Lua script reading TOKENS_FILE): rate, p50/p99 in ms, requests, non-2xx."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"] + (["-s", lua] if lua else []) + [url]
-    output = subprocess.run(command, env=dict(os.environ, TOKENS_FILE=tokens_file or ""), capture_output=True, text=True,
-                            check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-
-    def latency(label):
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output).groups()
-        return float(value) / 1000 if unit == "us" else float(value) * 1000 if unit == "s" else float(value)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rate": rate, "p50": latency("50%"), "p99": latency("99%"),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1)), "non2xx": int(non2xx.group(1)) if non2xx else 0}
-
-
-def new_tokens(count):
-    return [base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode() for _ in range(count)]
-
-
-def prepared_store(binary, work, generations):
-    """A database in `work`, migrated by `binary`, with `generations` STARTING ones: (database, callback port, tokens)."""
-    database = os.path.join(work, "declutterd.sqlite")
-    port = free_port()
-    stop(start_serve(binary, work, database, port))  # migrates the fresh database
-    tokens = new_tokens(generations)
-    seed(database, tokens, None)
-    return database, port, tokens
-
-
-def count(database, sql):
-    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
-
-
 def run(binary, work, mode, tokens, options, receiver):
     directory = tempfile.mkdtemp(prefix=f"outbox-{mode}-", dir=work)
     database = os.path.join(directory, "declutterd.sqlite")
     port = free_port()
-    stop(start_serve(binary, directory, database, port))  # migrates the fresh database
-    seed(database, tokens, f"http://127.0.0.1:{receiver.port}/hooks" if mode == "endpoint" else None)
+    stop(daemon.start_serve(binary, directory, database, port))  # migrates the fresh database
+    sqlite.seed(database, tokens, f"http://127.0.0.1:{receiver.port}/hooks" if mode == "endpoint" else None)
     loaded, spared = tokens[:-options.paced], tokens[-options.paced:]
     tokens_file = os.path.join(directory, "tokens.txt")
-    with open(tokens_file, "w") as f:
-        f.write("\n".join(loaded) + "\n")
+    wrk.write_tokens(tokens_file, loaded)
     lua_file = os.path.join(directory, "callbacks.lua")
-    with open(lua_file, "w") as f:
-        f.write(LUA)
-    serve = start_serve(binary, directory, database, port)
+    wrk.write_callbacks_script(lua_file)
+    serve = daemon.start_serve(binary, directory, database, port)
     try:
         received_before = receiver.count
-        result = run_wrk(f"http://127.0.0.1:{port}", options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
-        result["messages"] = count(database, "SELECT count(*) FROM messages")
+        result = wrk.run(f"http://127.0.0.1:{port}", options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
+        result["messages"] = sqlite.count(database, "SELECT count(*) FROM messages")
         if mode == "endpoint":
             ended = time.monotonic()
-            expected = count(database, "SELECT count(*) FROM deliveries")
+            expected = sqlite.count(database, "SELECT count(*) FROM deliveries")
             while receiver.count - received_before < expected and time.monotonic() - ended < 120:
                 time.sleep(0.05)
             result["drain"] = time.monotonic() - ended
             result["received"] = receiver.count - received_before
             delays = receiver.delays(received_before)
-            result["loaded_p50"], result["loaded_p99"] = percentile(delays, 0.5), percentile(delays, 0.99)
+            result["loaded_p50"], result["loaded_p99"] = figures.percentile(delays, 0.5), figures.percentile(delays, 0.99)
             # A healthy endpoint at a steady rate the daemon keeps up with: commit to arrival.
             before_paced = receiver.count
             paced(port, spared, options.rate)
@@ -238,7 +112,7 @@ def run(binary, work, mode, tokens, options, receiver):
                 time.sleep(0.05)
             delays = receiver.delays(before_paced)
             result["paced"] = len(delays)
-            result["paced_p50"], result["paced_p99"] = percentile(delays, 0.5), percentile(delays, 0.99)
+            result["paced_p50"], result["paced_p99"] = figures.percentile(delays, 0.5), figures.percentile(delays, 0.99)
         return result
     finally:
         stop(serve)
@@ -246,7 +120,7 @@ def run(binary, work, mode, tokens, options, receiver):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tokens", type=int, default=200_000)

@@ -21,8 +21,13 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard import ROOT, free_port, stamp, start, stop, timed  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import paths  # noqa: E402
+from lib.daemon import serve_local  # noqa: E402
+from lib.figures import timed_gets  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import stop  # noqa: E402
+from lib.sqlite import stamp  # noqa: E402
 
 PATHS = ["/healthz", "/v1/generations?status=STARTING&limit=50", "/v1/stats", "/metrics"]
 
@@ -60,7 +65,7 @@ def seed(database, count, starting_share):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=1_000_000)
     parser.add_argument("--starting", type=float, default=0.1, help="share of the generations in STARTING")
     parser.add_argument("--requests", type=int, default=100)
@@ -68,16 +73,16 @@ def main():
     work = tempfile.mkdtemp(prefix="declutterd-reads-bench-")
     local = free_port()
     try:
-        stop(start(options.binary, work, local))
+        stop(serve_local(options.binary, work, local))
         seeding = time.monotonic()
         seed(os.path.join(work, "declutterd.sqlite"), options.generations, options.starting)
         seeded = time.monotonic() - seeding
-        server = start(options.binary, work, local)
+        server = serve_local(options.binary, work, local)
         try:
             base = f"http://127.0.0.1:{local}"
             for path in PATHS:
-                timed(base + path, 5)
-            results = {path: timed(base + path, options.requests) for path in PATHS}
+                timed_gets(base + path, 5)
+            results = {path: timed_gets(base + path, options.requests) for path in PATHS}
         finally:
             stop(server)
         bare = results["/healthz"][0]

@@ -12,26 +12,19 @@ Usage: scripts/with-postgres.sh scripts/bench/store_copy.py [path/to/declutterd]
 """
 
 import argparse
-import hashlib
 import http.client
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import outbox_cost as shared  # noqa: E402
-import postgres  # noqa: E402
-
-
-def sqlite_rows(database, sql):
-    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import paths, postgres, sqlite, wrk  # noqa: E402
+from lib.callbacks import SUCCEEDED_BODY, new_tokens, token_hash  # noqa: E402
+from lib.daemon import start_serve  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.processes import stop  # noqa: E402
 
 
 def callbacks(port, tokens):
@@ -39,7 +32,7 @@ def callbacks(port, tokens):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     answered = 0
     for token in tokens:
-        connection.request("POST", "/callbacks/" + token, body=shared.SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
+        connection.request("POST", "/callbacks/" + token, body=SUCCEEDED_BODY, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         response.read()
         answered += response.status == 204
@@ -49,41 +42,39 @@ def callbacks(port, tokens):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("binary", nargs="?", default=os.path.join(shared.ROOT, ".build/release/declutterd"))
+    parser.add_argument("binary", nargs="?", default=paths.declutterd("release"))
     parser.add_argument("--generations", type=int, default=100_000)
     parser.add_argument("--in-flight", type=int, default=1000)
     options = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="declutterd-copy.")
     database = os.path.join(work, "declutterd.sqlite")
-    port, local = shared.free_port(), shared.free_port()
-    shared.stop(shared.start_serve(options.binary, work, database, port))  # migrates the fresh database
-    tokens = shared.new_tokens(options.generations)
-    shared.seed(database, tokens, "http://127.0.0.1:9/hook")
+    port, local = free_port(), free_port()
+    stop(start_serve(options.binary, work, database, port))  # migrates the fresh database
+    tokens = new_tokens(options.generations)
+    sqlite.seed(database, tokens, "http://127.0.0.1:9/hook")
     ended, in_flight = tokens[:-options.in_flight], tokens[-options.in_flight:]
     tokens_file, lua_file = os.path.join(work, "tokens.txt"), os.path.join(work, "callbacks.lua")
-    with open(lua_file, "w") as f:
-        f.write(shared.LUA)
+    wrk.write_callbacks_script(lua_file)
 
-    serve = shared.start_serve(options.binary, work, database, port, local)
+    serve = start_serve(options.binary, work, database, port, local)
     filled = time.monotonic()
     waiting = ended
     while waiting:
         # wrk starts from the first token of the file each time: the file holds only those not applied yet.
-        with open(tokens_file, "w") as f:
-            f.write("\n".join(waiting) + "\n")
-        shared.run_wrk(f"http://127.0.0.1:{port}", 10, 64, lua=lua_file, tokens_file=tokens_file)
-        done = set(row[0] for row in sqlite_rows(database, "SELECT callback_token_hash FROM generations WHERE status = 'SUCCEEDED'"))
-        waiting = [token for token in waiting if hashlib.sha256(token.encode()).hexdigest() not in done]
+        wrk.write_tokens(tokens_file, waiting)
+        wrk.run(f"http://127.0.0.1:{port}", 10, 64, lua=lua_file, tokens_file=tokens_file)
+        done = set(row[0] for row in sqlite.rows(database, "SELECT callback_token_hash FROM generations WHERE status = 'SUCCEEDED'"))
+        waiting = [token for token in waiting if token_hash(token) not in done]
     applied = len(ended)
     print(f"filled: {applied} generations SUCCEEDED by callback, {len(in_flight)} in flight ({time.monotonic() - filled:.0f} s)")
     for table in ["generations", "events", "messages", "deliveries", "delivery_attempts", "images"]:
-        print(f"  {table}: {shared.count(database, f'SELECT count(*) FROM {table}')} rows")
+        print(f"  {table}: {sqlite.count(database, f'SELECT count(*) FROM {table}')} rows")
     print(f"  SQLite file: {os.path.getsize(database) / 1e6:.1f} MB (+ WAL {os.path.getsize(database + '-wal') / 1e6:.1f} MB)")
 
     target = postgres.fresh_database("declutterd_copy")
     stopped = time.monotonic()
-    shared.stop(serve)
+    stop(serve)
     stop_seconds = time.monotonic() - stopped
     copy_started = time.monotonic()
     copy = subprocess.run([options.binary, "store", "copy", "--from", database, "--archive-dir", os.path.join(work, f"images-{port}"),
@@ -92,12 +83,12 @@ def main():
     if copy.returncode != 0:
         sys.exit(f"store copy failed ({copy.returncode}): {copy.stderr}")
     print(copy.stdout.rstrip())
-    serve = shared.start_serve(options.binary, work, target, port, local)
+    serve = start_serve(options.binary, work, target, port, local)
     downtime = time.monotonic() - stopped
     print(f"downtime: {downtime:.1f} s (the stop {stop_seconds:.1f} s, the copy {copy_seconds:.1f} s, "
           f"the start on PostgreSQL {downtime - stop_seconds - copy_seconds:.1f} s)")
     answered = callbacks(port, in_flight)
-    shared.stop(serve)
+    stop(serve)
     succeeded = int(postgres.psql(target, "SELECT count(*) FROM generations WHERE status = 'SUCCEEDED'")[0][0])
     print(f"after the move: {answered} of {len(in_flight)} callbacks of generations in flight answered 204 under their old tokens; "
           f"{succeeded} of {options.generations} generations SUCCEEDED in PostgreSQL")

@@ -2,10 +2,11 @@
 starts a throwaway one), statements through psql, and generations seeded as the SQLite scripts seed them."""
 
 import datetime
-import hashlib
 import os
 import subprocess
 import uuid
+
+from .callbacks import token_hash
 
 
 def server_url():
@@ -34,7 +35,7 @@ def seed(url, tokens):
     """`tokens`' generations, STARTING, tracked, not due for a poll before tomorrow (the schema must exist)."""
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
     later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).isoformat()
-    rows = "".join(f"00000000-0000-4000-8000-{n:012d}\ttracked\tSTARTING\t{hashlib.sha256(token.encode()).hexdigest()}"
+    rows = "".join(f"00000000-0000-4000-8000-{n:012d}\ttracked\tSTARTING\t{token_hash(token)}"
                    f"\t{now}\t{now}\t{now}\t{later}\t1\n" for n, token in enumerate(tokens))
     subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c",
                     "\\copy generations (generation_id, kind, status, callback_token_hash, created_at, submitted_at, updated_at, "
@@ -46,4 +47,4 @@ def not_kept(url, tokens):
     answered 204 that the database does not hold."""
     kept = {row[0] for row in psql(url, "SELECT callback_token_hash FROM generations g WHERE status = 'SUCCEEDED' AND (SELECT count(*) "
                                         "FROM events e WHERE e.generation = g.id AND e.source = 'callback' AND e.outcome = 'applied') = 1")}
-    return [token for token in tokens if hashlib.sha256(token.encode()).hexdigest() not in kept]
+    return [token for token in tokens if token_hash(token) not in kept]
