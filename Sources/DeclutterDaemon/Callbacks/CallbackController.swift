@@ -42,12 +42,12 @@ struct CallbackController: Sendable {
             let caller = context.remoteAddress?.ipAddress ?? ""
             guard allowFrom.contains(where: { $0.contains(caller) }) else {
                 metrics.callback(.forbidden)
-                return APIError.response(.forbidden, code: "source_not_allowed", message: "this source address may not call back")
+                return APIError.response(.forbidden, code: .sourceNotAllowed, message: "this source address may not call back")
             }
         }
         if let type = request.headers[.contentType], !MediaType.isJSON(type) {
             metrics.callback(.unsupportedMediaType)
-            return APIError.response(.unsupportedMediaType, code: "unsupported_media_type", message: "callbacks must be application/json")
+            return APIError.response(.unsupportedMediaType, code: .unsupportedMediaType, message: "callbacks must be application/json")
         }
         let limit = RetrievalPayloadValidator.maximumBodySize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -63,7 +63,7 @@ struct CallbackController: Sendable {
         if verifyCallbacks, case .success(let payload) = report.payload, payload.status.isTerminal {
             guard let checked = await verified(report, token: token) else {
                 metrics.callback(.unverified)
-                return APIError.response(.serviceUnavailable, code: "verification_unavailable",
+                return APIError.response(.serviceUnavailable, code: .verificationUnavailable,
                                          message: "the status could not be confirmed with the service yet; retry later")
             }
             report = checked
@@ -74,18 +74,18 @@ struct CallbackController: Sendable {
         } catch {
             metrics.callback(.unavailable)
             context.logger.error("callback not stored", metadata: ["error": "\(error)"])
-            return APIError.response(.serviceUnavailable, code: "store_unavailable", message: "the store could not commit this callback; retry later")
+            return APIError.response(.serviceUnavailable, code: .storeUnavailable, message: "the store could not commit this callback; retry later")
         }
         guard let result else {
             metrics.callback(.unknownToken)
             unknownTokenLog.log(context.logger, "callback for an unknown token")
-            return APIError.response(.notFound, code: "unknown_callback", message: "no generation has this callback URL")
+            return APIError.response(.notFound, code: .unknownCallback, message: "no generation has this callback URL")
         }
         if result.outcome == .applied, let row = result.generation.id { watch.changed(row: row) }
         metrics.callback(CallbackOutcome(result.outcome))
         if result.outcome == .conflict { metrics.conflict(source: .callback) }
         if let violation = result.violation {
-            return APIError.response(.badRequest, code: violation.rule.rawValue, message: violation.message)
+            return APIError.response(.badRequest, rule: violation.rule, message: violation.message)
         }
         return Response(status: .noContent)
     }
@@ -113,6 +113,6 @@ struct CallbackController: Sendable {
     private func tooLarge() -> Response {
         metrics.callback(.tooLarge)
         let rule = PayloadViolation(.bodyTooLarge)
-        return APIError.response(.contentTooLarge, code: rule.rule.rawValue, message: rule.message)
+        return APIError.response(.contentTooLarge, rule: rule.rule, message: rule.message)
     }
 }

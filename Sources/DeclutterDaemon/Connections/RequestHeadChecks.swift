@@ -33,7 +33,7 @@ final class RequestHeadChecks: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func refuse(_ context: ChannelHandlerContext, coding: String) {
-        let body = #"{"error":{"code":"unsupported_transfer_coding","message":"only Transfer-Encoding: chunked is supported"}}"#
+        let body = #"{"error":{"code":"\#(ErrorCode.unsupportedTransferCoding.rawValue)","message":"only Transfer-Encoding: chunked is supported"}}"#
         var head = HTTPResponse(status: .notImplemented)
         head.headerFields[.contentType] = "application/json"
         head.headerFields[.contentLength] = String(body.utf8.count)

@@ -47,7 +47,7 @@ struct DashboardController: Sendable {
     }
 
     private func generation(_ request: Request, _ context: LocalContext) async throws -> Response {
-        let locator = try LocalAPIController.locator(context.parameters.get("id") ?? "", field: "id")
+        let locator = try LocalAPIController.locator(context.parameters.get("id") ?? "", field: .id)
         guard let record = try await database.generation(locator), let row = record.id else { throw LocalAPIController.notFound }
         let view = GenerationView(record, files: try await database.files(ofRow: row))
         let events = try await database.eventPage(forRow: row, after: nil, limit: Self.timelineEvents, bodyBytes: Self.timelineBodyBytes).events

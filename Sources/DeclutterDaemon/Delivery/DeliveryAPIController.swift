@@ -37,12 +37,12 @@ struct DeliveryAPIController: Sendable {
 
     private func createEndpoint(_ request: Request, _ context: LocalContext) async throws -> Response {
         let body = try await JSONBody.read(request)
-        guard let url = try body.url("url") else { throw APIError.invalidField("url", "is required: an absolute http(s) URL") }
+        guard let url = try body.url(.url) else { throw APIError.invalidField(.url, "is required: an absolute http(s) URL") }
         let date = now()
         let record = EndpointRecord(url: url, description: try Self.description(body) ?? nil, types: try Self.types(body) ?? nil,
                                     secret: WebhookSecret.generate(), createdAt: date)
         guard let created = try await database.createEndpoint(record, limit: Self.maximumEndpoints) else {
-            throw APIError(.conflict, code: "too_many_endpoints",
+            throw APIError(.conflict, code: .tooManyEndpoints,
                            message: "at most \(Self.maximumEndpoints) endpoints can be registered: remove one first")
         }
         context.logger.info("endpoint added", metadata: ["endpoint": "\(created.id ?? 0)", "url": "\(created.url)"])
@@ -64,8 +64,8 @@ struct DeliveryAPIController: Sendable {
     private func updateEndpoint(_ request: Request, _ context: LocalContext) async throws -> Response {
         let id = try Self.pathID(context)
         let body = try await JSONBody.read(request)
-        if body.object["url"] == .null { throw APIError.invalidField("url", "must be an absolute http(s) URL") }
-        let edit = EndpointEdit(url: try body.url("url"), description: try Self.description(body), types: try Self.types(body))
+        if body.object["url"] == .null { throw APIError.invalidField(.url, "must be an absolute http(s) URL") }
+        let edit = EndpointEdit(url: try body.url(.url), description: try Self.description(body), types: try Self.types(body))
         let date = now()
         guard let endpoint = try await database.editEndpoint(id, edit, at: date) else { throw Self.noEndpoint }
         context.logger.info("endpoint updated", metadata: ["endpoint": "\(id)", "url": "\(endpoint.url)"])
@@ -107,8 +107,8 @@ struct DeliveryAPIController: Sendable {
         let id = try Self.pathID(context)
         let body = try await JSONBody.read(request)
         let date = now()
-        guard let text = try body.string("since") else { throw APIError.invalidField("since", "is required: \(RecoverySince.rule)") }
-        guard let since = RecoverySince.date(text, now: date) else { throw APIError.invalidField("since", "must be \(RecoverySince.rule)") }
+        guard let text = try body.string(.since) else { throw APIError.invalidField(.since, "is required: \(RecoverySince.rule)") }
+        guard let since = RecoverySince.date(text, now: date) else { throw APIError.invalidField(.since, "must be \(RecoverySince.rule)") }
         guard let queued = try await database.recover(endpoint: id, since: since, at: date) else { throw Self.noEndpoint }
         context.logger.info("failed deliveries queued again", metadata: ["endpoint": "\(id)", "since": "\(StoreFormat.timestamp(since))", "queued": "\(queued)"])
         return try LocalAPIController.json(.accepted, QueuedView(queued: queued))
@@ -119,9 +119,9 @@ struct DeliveryAPIController: Sendable {
     /// `description`: absent → nil; null or empty → `.some(nil)`.
     static func description(_ body: JSONBody) throws -> String?? {
         guard body.object["description"] != nil else { return nil }
-        guard let text = try body.string("description"), !text.isEmpty else { return .some(nil) }
+        guard let text = try body.string(.description), !text.isEmpty else { return .some(nil) }
         guard text.unicodeScalars.count <= maximumDescriptionLength else {
-            throw APIError.invalidField("description", "must be at most \(maximumDescriptionLength) characters")
+            throw APIError.invalidField(.description, "must be at most \(maximumDescriptionLength) characters")
         }
         return .some(text)
     }
@@ -140,13 +140,13 @@ struct DeliveryAPIController: Sendable {
             if types.count == items.count { return .some(types) }
         default: break
         }
-        throw APIError.invalidField("types", "must be null (every type) or a non-empty array of distinct message types: "
+        throw APIError.invalidField(.types, "must be null (every type) or a non-empty array of distinct message types: "
             + MessageType.allCases.map(\.rawValue).joined(separator: ", "))
     }
 
     /// `{id}` of an endpoint, a delivery or a message: a positive 64-bit integer (the document's `maximum`).
     static func pathID(_ context: LocalContext) throws -> Int64 {
-        guard let id = positiveInteger(context.parameters.get("id") ?? "") else { throw APIError.invalidField("id", "must be a positive integer") }
+        guard let id = positiveInteger(context.parameters.get("id") ?? "") else { throw APIError.invalidField(.id, "must be a positive integer") }
         return id
     }
 
@@ -155,7 +155,7 @@ struct DeliveryAPIController: Sendable {
         return Int64(text)
     }
 
-    static let noEndpoint = APIError(.notFound, code: "not_found", message: "no such endpoint")
+    static let noEndpoint = APIError(.notFound, code: .notFound, message: "no such endpoint")
 }
 
 /// `since` of a recovery: an age counted back from now (`2h`, `1h30m`, `7d`), or an RFC 3339 time.
@@ -181,16 +181,16 @@ extension DeliveryAPIController {
         let query = request.uri.queryParameters
         var filter = DeliveryFilter()
         if let text = query["endpoint_id"].map(String.init) {
-            guard let id = Self.positiveInteger(text) else { throw APIError.invalidField("endpoint_id", "must be a positive integer") }
+            guard let id = Self.positiveInteger(text) else { throw APIError.invalidField(.endpointID, "must be a positive integer") }
             filter.endpoint = id
         }
         if let text = query["message_id"].map(String.init) {
-            guard let id = Self.positiveInteger(text) else { throw APIError.invalidField("message_id", "must be a positive integer") }
+            guard let id = Self.positiveInteger(text) else { throw APIError.invalidField(.messageID, "must be a positive integer") }
             filter.message = id
         }
         if let text = query["status"].map(String.init) {
             guard let status = DeliveryStatus(rawValue: text) else {
-                throw APIError.invalidField("status", "must be one of \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalidField(.status, "must be one of \(DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             filter.status = status
         }
@@ -212,7 +212,7 @@ extension DeliveryAPIController {
 
     func showDelivery(_ request: Request, _ context: LocalContext) async throws -> Response {
         guard let listing = try await database.delivery(try Self.pathID(context)) else {
-            throw APIError(.notFound, code: "not_found", message: "no such delivery")
+            throw APIError(.notFound, code: .notFound, message: "no such delivery")
         }
         return try LocalAPIController.json(.ok, DeliveryDetailView(listing))
     }
@@ -221,10 +221,10 @@ extension DeliveryAPIController {
     func redeliver(_ request: Request, _ context: LocalContext) async throws -> Response {
         let message = try Self.pathID(context)
         let body = try await JSONBody.read(request, allowEmpty: true)
-        let endpoint = try body.positiveInteger("endpoint_id")
+        let endpoint = try body.positiveInteger(.endpointID)
         if let endpoint, try await database.endpoint(endpoint) == nil { throw Self.noEndpoint }
         guard let queued = try await database.redeliver(message: message, endpoint: endpoint, at: now()) else {
-            throw APIError(.notFound, code: "not_found", message: "no such message")
+            throw APIError(.notFound, code: .notFound, message: "no such message")
         }
         context.logger.info("message queued again", metadata: ["message": "\(message)", "endpoint": "\(endpoint.map(String.init) ?? "every")", "queued": "\(queued)"])
         return try LocalAPIController.json(.accepted, QueuedView(queued: queued))
@@ -234,7 +234,7 @@ extension DeliveryAPIController {
     private func generationRow(_ text: String) async throws -> Int64? {
         if let row = Self.positiveInteger(text) { return row }
         guard let id = UUID(uuidString: text) else {
-            throw APIError.invalidField("generation_id", "must be a local id or a generation UUID")
+            throw APIError.invalidField(.generationID, "must be a local id or a generation UUID")
         }
         return try await database.generation(.generationID(id))?.id
     }
@@ -242,8 +242,8 @@ extension DeliveryAPIController {
 
 extension JSONBody {
     /// A positive 64-bit integer, when present (`3.0` counts, as in JSON Schema).
-    func positiveInteger(_ key: String) throws -> Int64? {
-        switch object[key] {
+    func positiveInteger(_ key: RequestField) throws -> Int64? {
+        switch object[key.rawValue] {
         case nil, .null?: return nil
         case .integer(let value)? where value >= 1: return value
         case .number(let value)? where value.rounded() == value && value >= 1 && value < 9.2e18: return Int64(value)

@@ -21,7 +21,7 @@ struct EventStreamQuery: Sendable, Equatable {
     enum Position: Sendable, Equatable {
         case afterQuery, lastEventID
 
-        var field: String { self == .afterQuery ? "after" : "last_event_id" }
+        var field: RequestField { self == .afterQuery ? .after : .lastEventID }
         var name: String { self == .afterQuery ? "after" : "Last-Event-ID" }
     }
 
@@ -48,7 +48,7 @@ struct EventStreamQuery: Sendable, Equatable {
     /// number there can be (beyond Int64) is still a position, the same as the largest.
     static func sequence(_ text: String, _ source: Position) throws -> Int64 {
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-            throw APIError(.badRequest, code: "invalid_\(source.field)",
+            throw APIError(.badRequest, field: source.field,
                            message: "`\(source.name)` must be a message sequence number (the `id:` of an event): digits only")
         }
         return Int64(text) ?? Int64.max
@@ -58,7 +58,7 @@ struct EventStreamQuery: Sendable, Equatable {
     /// reused, so no honest client holds one).
     func refusePastNewest(_ newest: Int64) throws {
         guard let after, after > newest else { return }
-        throw APIError(.badRequest, code: "invalid_\(afterSource.field)",
+        throw APIError(.badRequest, field: afterSource.field,
                        message: "`\(afterSource.name)` is \(after), past the newest message, \(newest): "
                            + "resume from an id the stream sent, or leave it out to start from the next message")
     }
@@ -68,7 +68,7 @@ struct EventStreamQuery: Sendable, Equatable {
         let names = text.split(separator: ",", omittingEmptySubsequences: false)
         let types = names.compactMap { MessageType(rawValue: String($0)) }
         guard !names.isEmpty, types.count == names.count else {
-            throw APIError.invalidField("types", "must be a comma-separated list of message types, each one of "
+            throw APIError.invalidField(.types, "must be a comma-separated list of message types, each one of "
                 + MessageType.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return types

@@ -31,7 +31,7 @@ struct FileAnswer: Sendable, Equatable {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
             self.init(status: .partialContent, headers: headers, bytes: range)
         case .unsatisfiable:
-            throw APIError(.rangeNotSatisfiable, code: "range_not_satisfiable",
+            throw APIError(.rangeNotSatisfiable, code: .rangeNotSatisfiable,
                            message: "the range starts past the end of the file (\(file.size) bytes)",
                            headers: [.contentRange: "bytes */\(file.size)", .acceptRanges: "bytes"])
         }

@@ -31,7 +31,7 @@ public enum FileResponder {
             problem = "\(error)"
         }
         logger.error("archived file missing", metadata: ["sha256": "\(file.sha256)", "path": "\(file.path)", "error": "\(problem)"])
-        throw APIError(.internalServerError, code: "file_missing",
+        throw APIError(.internalServerError, code: .fileMissing,
                        message: "the archived file \(file.sha256) is missing or damaged; the daemon's log has the details")
     }
 }

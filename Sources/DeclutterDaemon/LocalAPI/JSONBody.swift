@@ -10,25 +10,25 @@ struct JSONBody {
 
     static func read(_ request: Request, allowEmpty: Bool = false) async throws -> JSONBody {
         guard let buffer = try? await request.body.collect(upTo: maximumSize) else {
-            throw APIError(.contentTooLarge, code: "body_too_large", message: "the body must be at most \(maximumSize) bytes")
+            throw APIError(.contentTooLarge, code: .bodyTooLarge, message: "the body must be at most \(maximumSize) bytes")
         }
         if buffer.readableBytes == 0, allowEmpty { return JSONBody(object: [:]) }
         guard case .object(let object)? = JSONValue.parse(buffer.readableBytesView) else {
-            throw APIError(.badRequest, code: "invalid_json", message: "the body must be a JSON object")
+            throw APIError(.badRequest, code: .invalidJSON, message: "the body must be a JSON object")
         }
         return JSONBody(object: object)
     }
 
-    func string(_ key: String) throws -> String? {
-        switch object[key] {
+    func string(_ key: RequestField) throws -> String? {
+        switch object[key.rawValue] {
         case nil, .null?: return nil
         case .string(let text)?: return text
         default: throw APIError.invalidField(key, "must be a string")
         }
     }
 
-    func bool(_ key: String) throws -> Bool? {
-        switch object[key] {
+    func bool(_ key: RequestField) throws -> Bool? {
+        switch object[key.rawValue] {
         case nil, .null?: return nil
         case .bool(let flag)?: return flag
         default: throw APIError.invalidField(key, "must be true or false")
@@ -36,13 +36,13 @@ struct JSONBody {
     }
 
     /// An absolute http(s) URL, when present.
-    func url(_ key: String) throws -> String? {
+    func url(_ key: RequestField) throws -> String? {
         guard let text = try string(key) else { return nil }
         guard RetrievalPayloadValidator.isAbsoluteHTTPURL(text) else { throw APIError.invalidField(key, "must be an absolute http(s) URL") }
         return text
     }
 
-    func uuid(_ key: String) throws -> UUID? {
+    func uuid(_ key: RequestField) throws -> UUID? {
         guard let text = try string(key) else { return nil }
         guard RetrievalPayloadValidator.isCanonicalUUID(text), let id = UUID(uuidString: text) else {
             throw APIError.invalidField(key, "must be a UUID")
@@ -52,7 +52,8 @@ struct JSONBody {
 }
 
 extension APIError {
-    static func invalidField(_ field: String, _ rule: String) -> APIError {
-        APIError(.badRequest, code: "invalid_\(field)", message: "`\(field)` \(rule)")
+    /// 400 `invalid_<field>`: `field` breaks `rule`, which the message states.
+    static func invalidField(_ field: RequestField, _ rule: String) -> APIError {
+        APIError(.badRequest, field: field, message: "`\(field.rawValue)` \(rule)")
     }
 }

@@ -11,7 +11,7 @@ extension LocalAPIController {
         let query = try EventStreamQuery(request)
         var row: Int64?
         if let text = query.generation {
-            guard let generation = try await database.generation(try Self.locator(text, field: "generation_id")) else { throw Self.notFound }
+            guard let generation = try await database.generation(try Self.locator(text, field: .generationID)) else { throw Self.notFound }
             row = try generation.requireRow()
         }
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
@@ -22,7 +22,7 @@ extension LocalAPIController {
         if query.after != nil { try query.refusePastNewest(try await database.latestMessageSequence()) }
         guard let lease = streams.open() else {
             metrics.eventStreamDropped(.overCapacity)
-            throw APIError(.serviceUnavailable, code: "too_many_streams",
+            throw APIError(.serviceUnavailable, code: .tooManyStreams,
                            message: "\(streams.capacity) event streams are open already (local.max_event_streams); retry shortly",
                            headers: [.retryAfter: "\(Self.streamRetryAfter)"])
         }

@@ -10,21 +10,21 @@ extension LocalAPIController {
         let generation = try await generation(context)
         let text = context.parameters.get("n") ?? ""
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-            throw APIError.invalidField("n", "must be a whole number from 0: the image's index")
+            throw APIError.invalidField(.n, "must be a whole number from 0: the image's index")
         }
         let row = try generation.requireRow()
         // Too many digits for an Int is still a whole number: one no generation has.
         guard let index = Int(text), let image = try await database.image(ofRow: row, index: index) else {
-            throw APIError(.notFound, code: "not_found", message: "generation \(row) has no image \(text)")
+            throw APIError(.notFound, code: .notFound, message: "generation \(row) has no image \(text)")
         }
         switch image.state {
         case .archived:
             guard let file = image.file else { throw Self.unrecorded("image \(index) of generation \(row)") }
             return try await serve(file, request, context, generation: row)
         case .pending, .failed:
-            throw APIError(.conflict, code: "not_archived", message: "image \(index) of generation \(row) is not archived: \(Self.progress(of: image))")
+            throw APIError(.conflict, code: .notArchived, message: "image \(index) of generation \(row) is not archived: \(Self.progress(of: image))")
         case .pruned:
-            throw APIError(.gone, code: "pruned", message: "image \(index) of generation \(row) was archived, then removed by retention.images")
+            throw APIError(.gone, code: .pruned, message: "image \(index) of generation \(row) was archived, then removed by retention.images")
         }
     }
 
@@ -32,14 +32,14 @@ extension LocalAPIController {
     func input(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
         guard let role = UploadRole(rawValue: context.parameters.get("role") ?? "") else {
-            throw APIError.invalidField("role", "must be one of \(UploadRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw APIError.invalidField(.role, "must be one of \(UploadRole.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let row = try generation.requireRow()
         guard let upload = try await database.upload(ofRow: row, role: role) else {
-            throw APIError(.notFound, code: "not_found", message: "generation \(row) has no uploaded \(role.rawValue)")
+            throw APIError(.notFound, code: .notFound, message: "generation \(row) has no uploaded \(role.rawValue)")
         }
         guard upload.prunedAt == nil else {
-            throw APIError(.gone, code: "pruned", message: "the uploaded \(role.rawValue) of generation \(row) was removed by retention.images")
+            throw APIError(.gone, code: .pruned, message: "the uploaded \(role.rawValue) of generation \(row) was removed by retention.images")
         }
         return try await serve(upload.file, request, context, generation: row)
     }
@@ -66,6 +66,6 @@ extension LocalAPIController {
 
     /// A row that says archived but lacks what a file needs: never written so, but a 500 rather than a crash.
     private static func unrecorded(_ what: String) -> APIError {
-        APIError(.internalServerError, code: "file_missing", message: "\(what) is marked archived without its file's SHA-256, size or type")
+        APIError(.internalServerError, code: .fileMissing, message: "\(what) is marked archived without its file's SHA-256, size or type")
     }
 }

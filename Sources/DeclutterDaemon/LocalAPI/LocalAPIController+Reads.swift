@@ -11,16 +11,16 @@ extension LocalAPIController {
         let query = request.uri.queryParameters
         var filter = GenerationFilter()
         if let status = query["status"].map(String.init) {
-            guard let state = GenerationState(rawValue: status.uppercased()) else { throw APIError.invalidField("status", "must be one of \(GenerationState.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let state = GenerationState(rawValue: status.uppercased()) else { throw APIError.invalidField(.status, "must be one of \(GenerationState.allCases.map(\.rawValue).joined(separator: ", "))") }
             filter.status = state
         }
         if let project = query["project_id"].map(String.init) {
-            guard let id = UUID(uuidString: project) else { throw APIError.invalidField("project_id", "must be a UUID") }
+            guard let id = UUID(uuidString: project) else { throw APIError.invalidField(.projectID, "must be a UUID") }
             filter.projectID = id
         }
         if let since = query["since"].map(String.init) {
             guard let date = RFC3339.date(since) else {
-                throw APIError.invalidField("since", "must be an RFC 3339 time such as 2026-11-24T10:00:00Z or 2026-11-24T11:00:00.5+01:00")
+                throw APIError.invalidField(.since, "must be an RFC 3339 time such as 2026-11-24T10:00:00Z or 2026-11-24T11:00:00.5+01:00")
             }
             filter.since = date
         }
@@ -37,7 +37,7 @@ extension LocalAPIController {
         var generation = try await generation(context)
         if let wait = request.uri.queryParameters["wait"].map(String.init) {
             guard let seconds = Double(wait), (0...Self.maximumWait).contains(seconds) else {
-                throw APIError.invalidField("wait", "must be a number of seconds from 0 to 60")
+                throw APIError.invalidField(.wait, "must be a number of seconds from 0 to 60")
             }
             generation = try await waitForTerminal(generation, upTo: seconds)
         }
@@ -49,7 +49,7 @@ extension LocalAPIController {
     private func waitForTerminal(_ generation: GenerationRecord, upTo seconds: Double) async throws -> GenerationRecord {
         guard let row = generation.id, generation.status.isPending else { return generation }
         guard let subscription = watch.subscribe(row: row) else {
-            throw APIError(.serviceUnavailable, code: "too_many_waiters",
+            throw APIError(.serviceUnavailable, code: .tooManyWaiters,
                            message: "\(watch.capacity) requests are waiting already (local.max_waiters); retry shortly",
                            headers: [.retryAfter: "1"])
         }
@@ -82,9 +82,9 @@ extension LocalAPIController {
     static let maximumPageBytes = 1 << 20
 
     func project(_ request: Request, _ context: LocalContext) async throws -> Response {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.invalidField("id", "must be a project UUID") }
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.invalidField(.id, "must be a project UUID") }
         guard let (project, generations) = try await database.projectWithGenerations(id) else {
-            throw APIError(.notFound, code: "not_found", message: "no such project")
+            throw APIError(.notFound, code: .notFound, message: "no such project")
         }
         return try Self.json(.ok, ProjectView(id: StoreFormat.uuid(project.id), createdAt: StoreFormat.timestamp(project.createdAt),
                                               variationsCount: project.variationsCount, generations: generations.map { GenerationView($0) }))
@@ -97,7 +97,7 @@ extension LocalAPIController {
 
         init(_ query: Hummingbird.Parameters, defaultLimit: Int) throws {
             if let text = query["limit"].map(String.init) {
-                guard let value = Int(text), (1...500).contains(value) else { throw APIError.invalidField("limit", "must be between 1 and 500") }
+                guard let value = Int(text), (1...500).contains(value) else { throw APIError.invalidField(.limit, "must be between 1 and 500") }
                 limit = value
             } else {
                 limit = defaultLimit
@@ -106,7 +106,7 @@ extension LocalAPIController {
                 // The documented `^[1-9][0-9]*$`: a position among the local ids. One past every id there can
                 // be (beyond Int64) is still a position, the same as the largest.
                 guard let first = text.utf8.first, (0x31...0x39).contains(first), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-                    throw APIError.invalidField("cursor", "must be a cursor from a previous page")
+                    throw APIError.invalidField(.cursor, "must be a cursor from a previous page")
                 }
                 after = Int64(text) ?? Int64.max
             } else {

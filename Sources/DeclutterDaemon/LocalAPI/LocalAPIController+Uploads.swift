@@ -31,7 +31,7 @@ extension LocalAPIController {
         let file = try await database.uploadedFile(sha256: sha256)
         if let file { try await copies.fetchIfMissing(file) }
         guard let file, uploads.directory.contains(sha256: sha256) else {
-            throw APIError(.conflict, code: "parent_image_not_kept",
+            throw APIError(.conflict, code: .parentImageNotKept,
                            message: "the parent's uploaded photo is no longer kept (retention.images): give original_url")
         }
         return [LaunchInput(role: .image, file: file)]

@@ -80,11 +80,11 @@ struct LocalAPIController: Sendable {
             return try await submitUpload(request, as: upload, options: queryOptions)
         }
         let body = try await JSONBody.read(request)
-        guard let imageURL = try body.url("image_url") else { throw APIError.invalidField("image_url", "is required") }
-        let auto = try body.bool("auto")
-        let maskURL = try body.url("mask_url")
+        guard let imageURL = try body.url(.imageURL) else { throw APIError.invalidField(.imageURL, "is required") }
+        let auto = try body.bool(.auto)
+        let maskURL = try body.url(.maskURL)
         guard auto == true || maskURL != nil else {
-            throw APIError(.badRequest, code: "invalid_mask", message: "either `auto` must be true or a `mask_url` given")
+            throw APIError(.badRequest, code: .invalidMask, message: "either `auto` must be true or a `mask_url` given")
         }
         let launch = LaunchRequest(imageURL: imageURL, auto: auto, maskURL: maskURL, parent: nil, idempotencyKey: try Self.idempotencyKey(request))
         return try await launched(launch)
@@ -94,11 +94,11 @@ struct LocalAPIController: Sendable {
         let parent = try await generation(context)
         let body = try await JSONBody.read(request, allowEmpty: true)
         // A tracked parent has no image on record: the request is fine, the parent cannot serve it (409, not 400).
-        guard let original = try body.url("original_url") ?? parent.imageURL else {
-            throw APIError(.conflict, code: "parent_has_no_image_url",
+        guard let original = try body.url(.originalURL) ?? parent.imageURL else {
+            throw APIError(.conflict, code: .parentHasNoImageURL,
                            message: "the parent generation has no image_url on record (it was tracked): give original_url")
         }
-        let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url("mask_url"), parent: parent,
+        let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url(.maskURL), parent: parent,
                                    idempotencyKey: try Self.idempotencyKey(request), inputs: try await reusedInputs(original: original))
         return try await launched(launch)
     }
@@ -122,22 +122,22 @@ struct LocalAPIController: Sendable {
         do {
             return try await launch()
         } catch SubmissionRefusal.noPublicBaseURL {
-            throw APIError(.serviceUnavailable, code: "no_public_base_url", message: "callbacks.public_base_url is not configured: the service would have no callback URL")
+            throw APIError(.serviceUnavailable, code: .noPublicBaseURL, message: "callbacks.public_base_url is not configured: the service would have no callback URL")
         } catch SubmissionRefusal.storeUnavailable(let sent) {
-            throw APIError(.serviceUnavailable, code: "store_unavailable", message: sent
+            throw APIError(.serviceUnavailable, code: .storeUnavailable, message: sent
                 ? "the service accepted the generation but the store could not record its answer (the daemon's log says why); it is "
                     + "kept as SUBMITTING and its callback is applied once the store can write: retry with the same Idempotency-Key to see it"
                 : "the store could not record the submission (the daemon's log says why); nothing was sent to the service: retry later")
         } catch SubmissionRefusal.parentNotSubmitted {
-            throw APIError(.conflict, code: "parent_not_submitted", message: "the parent generation has no upstream generation_id yet")
+            throw APIError(.conflict, code: .parentNotSubmitted, message: "the parent generation has no upstream generation_id yet")
         } catch StoreError.idempotencyKeyReused(let key) {
-            throw APIError(.unprocessableContent, code: "idempotency_key_reused", message: "Idempotency-Key \(key) was first used for a different request")
+            throw APIError(.unprocessableContent, code: .idempotencyKeyReused, message: "Idempotency-Key \(key) was first used for a different request")
         }
     }
 
     private func track(_ request: Request, _ context: LocalContext) async throws -> Response {
         let body = try await JSONBody.read(request)
-        guard let generationID = try body.uuid("generation_id") else { throw APIError.invalidField("generation_id", "is required") }
+        guard let generationID = try body.uuid(.generationID) else { throw APIError.invalidField(.generationID, "is required") }
         let (record, created) = try await database.track(generationID: generationID, at: now(), firstPollAt: now())
         if created { poller.wake() }
         return try Self.json(created ? .accepted : .ok, try await view(of: record))
@@ -146,7 +146,7 @@ struct LocalAPIController: Sendable {
     private func refresh(_ request: Request, _ context: LocalContext) async throws -> Response {
         let generation = try await generation(context)
         guard let row = generation.id, generation.generationID != nil else {
-            throw APIError(.conflict, code: "not_pollable", message: "the generation has no upstream generation_id to poll")
+            throw APIError(.conflict, code: .notPollable, message: "the generation has no upstream generation_id to poll")
         }
         guard let polled = try await poller.pollNow(row: row) else { throw Self.notFound }
         return try Self.json(.ok, try await view(of: polled))
@@ -162,25 +162,25 @@ struct LocalAPIController: Sendable {
 
     /// `{id}`: the local id, or the upstream generation UUID.
     func generation(_ context: LocalContext) async throws -> GenerationRecord {
-        guard let generation = try await database.generation(try Self.locator(context.parameters.get("id") ?? "", field: "id")) else {
+        guard let generation = try await database.generation(try Self.locator(context.parameters.get("id") ?? "", field: .id)) else {
             throw Self.notFound
         }
         return generation
     }
 
     /// A generation named as `{id}` and `?generation_id=` name it: the local id, or the upstream generation UUID.
-    static func locator(_ text: String, field: String) throws -> GenerationLocator {
+    static func locator(_ text: String, field: RequestField) throws -> GenerationLocator {
         if let row = Int64(text), row > 0 { return .row(row) }
         if let id = UUID(uuidString: text) { return .generationID(id) }
         throw APIError.invalidField(field, "must be a local id or a generation UUID")
     }
 
-    static let notFound = APIError(.notFound, code: "not_found", message: "no such generation")
+    static let notFound = APIError(.notFound, code: .notFound, message: "no such generation")
 
     static func idempotencyKey(_ request: Request) throws -> String? {
         guard let key = request.headers[.init("Idempotency-Key")!] else { return nil }
         guard isValidIdempotencyKey(key) else {
-            throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 200 visible ASCII characters")
+            throw APIError(.badRequest, code: .invalidIdempotencyKey, message: "Idempotency-Key must be 1 to 200 visible ASCII characters")
         }
         return key
     }

@@ -26,7 +26,7 @@ struct LocalRequestGuard: RouterMiddleware {
         let host = request.head.authority ?? ""
         if !context.viaUnixSocket {
             guard isAllowed(host: host) else {
-                throw APIError(.misdirectedRequest, code: "host_not_allowed",
+                throw APIError(.misdirectedRequest, code: .hostNotAllowed,
                                message: "the Host header must name this machine's loopback (localhost, 127.0.0.1, [::1]) or a name in local.allowed_hosts")
             }
         }
@@ -37,12 +37,12 @@ struct LocalRequestGuard: RouterMiddleware {
             throw Self.crossOrigin
         }
         if Self.changesState(request.method), let problem = Self.bodyProblem(request.headers, takesUploads: Self.takesUploads(request)) {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: problem)
+            throw APIError(.unsupportedMediaType, code: .unsupportedMediaType, message: problem)
         }
         return try await next(request, context)
     }
 
-    static let crossOrigin = APIError(.forbidden, code: "cross_origin_refused",
+    static let crossOrigin = APIError(.forbidden, code: .crossOriginRefused,
                                       message: "requests from web pages of another origin are refused: the local API is an admin surface")
 
     /// `Sec-Fetch-Site` values let through: a state change must come from this origin itself or from no page at

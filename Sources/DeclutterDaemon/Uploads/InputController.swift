@@ -47,6 +47,6 @@ struct InputController: Sendable {
     /// One answer for every token that opens nothing, so a caller learns nothing from it; logged at a limited rate.
     private func unknown(_ context: CallbackContext) -> Response {
         unknownTokenLog.log(context.logger, "input request for an unknown or expired token")
-        return APIError.response(.notFound, code: "unknown_input", message: "no input has this URL")
+        return APIError.response(.notFound, code: .unknownInput, message: "no input has this URL")
     }
 }

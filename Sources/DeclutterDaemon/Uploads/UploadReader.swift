@@ -70,7 +70,7 @@ struct UploadReader: Sendable {
             throw APIError.invalidForm("multipart/form-data needs a boundary parameter of 1 to 70 characters")
         }
         if let length = Self.declaredLength(request), length > 2 * maxBytes + limits.overheadBytes {
-            throw APIError(.contentTooLarge, code: "too_large",
+            throw APIError(.contentTooLarge, code: .tooLarge,
                            message: "the form is larger than two files of archive.max_bytes (\(maxBytes) bytes each) and its fields")
         }
         var form = UploadForm()
@@ -97,7 +97,7 @@ struct UploadReader: Sendable {
         }
         guard form.image != nil else { throw APIError.invalidForm("the form has no `image` file part") }
         guard form.mask == nil || form.maskURL == nil else {
-            throw APIError(.badRequest, code: "invalid_mask", message: "give a `mask` file or a `mask_url`, not both")
+            throw APIError(.badRequest, code: .invalidMask, message: "give a `mask` file or a `mask_url`, not both")
         }
         try Self.requireMask(form)
         return form
@@ -156,20 +156,20 @@ struct UploadReader: Sendable {
         case nil: nil
         case "true": true
         case "false": false
-        default: throw APIError.invalidField("auto", "must be true or false")
+        default: throw APIError.invalidField(.auto, "must be true or false")
         }
     }
 
     static func maskURL(_ text: String?) throws -> String? {
         guard let text else { return nil }
-        guard RetrievalPayloadValidator.isAbsoluteHTTPURL(text) else { throw APIError.invalidField("mask_url", "must be an absolute http(s) URL") }
+        guard RetrievalPayloadValidator.isAbsoluteHTTPURL(text) else { throw APIError.invalidField(.maskURL, "must be an absolute http(s) URL") }
         return text
     }
 
     /// The rule of every submission: the service finds the clutter itself (`auto`), or a mask says where it is.
     static func requireMask(_ form: UploadForm) throws {
         guard form.auto == true || form.mask != nil || form.maskURL != nil else {
-            throw APIError(.badRequest, code: "invalid_mask", message: "either `auto` must be true or a mask given (a `mask` file or a `mask_url`)")
+            throw APIError(.badRequest, code: .invalidMask, message: "either `auto` must be true or a mask given (a `mask` file or a `mask_url`)")
         }
     }
 

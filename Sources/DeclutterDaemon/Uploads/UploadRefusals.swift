@@ -5,22 +5,22 @@ import Foundation
 extension APIError {
     /// 413 `too_large`: a file (or a form's declared length) over `archive.max_bytes`.
     static func uploadTooLarge(_ what: String, limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "too_large", message: "\(what) is larger than archive.max_bytes (\(limit) bytes)")
+        APIError(.contentTooLarge, code: .tooLarge, message: "\(what) is larger than archive.max_bytes (\(limit) bytes)")
     }
 
     /// 415 `unsupported_image`: not a JPEG or PNG the service can take, and why.
     static func unsupportedImage(_ message: String) -> APIError {
-        APIError(.unsupportedMediaType, code: "unsupported_image", message: message + ": the service takes JPEG or PNG only")
+        APIError(.unsupportedMediaType, code: .unsupportedImage, message: message + ": the service takes JPEG or PNG only")
     }
 
     /// 400 `invalid_multipart`: the form breaks a rule of its own (its shape, its parts, its bounds).
     static func invalidForm(_ message: String) -> APIError {
-        APIError(.badRequest, code: "invalid_multipart", message: message)
+        APIError(.badRequest, code: .invalidMultipart, message: message)
     }
 
     /// 503 `archive_unavailable`: the archive directory could not take the file (a full disk, a permission).
     static func archiveUnavailable(_ error: ArchiveStorageError) -> APIError {
-        APIError(.serviceUnavailable, code: "archive_unavailable", message: "the archive cannot keep the upload: \(error.description)")
+        APIError(.serviceUnavailable, code: .archiveUnavailable, message: "the archive cannot keep the upload: \(error.description)")
     }
 
     /// What an archive writer's error on the `role` file of an upload answers.

@@ -53,6 +53,6 @@ struct WrongMethodMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension APIError {
     static func methodNotAllowed(allow: String) -> APIError {
-        APIError(.methodNotAllowed, code: "method_not_allowed", message: "this path serves \(allow) only", headers: [.allow: allow])
+        APIError(.methodNotAllowed, code: .methodNotAllowed, message: "this path serves \(allow) only", headers: [.allow: allow])
     }
 }

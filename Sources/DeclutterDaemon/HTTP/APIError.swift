@@ -1,8 +1,9 @@
+import DeclutterAPI
 import Foundation
 import Hummingbird
 import NIOCore
 
-/// Errors as `{"error": {"code", "message"}}`, on both listeners.
+/// Errors as `{"error": {"code", "message"}}`, on both listeners; every code is one of `ErrorCode`'s lists.
 struct APIError: Error, Sendable {
     let status: HTTPResponse.Status
     let code: String
@@ -10,7 +11,16 @@ struct APIError: Error, Sendable {
     /// Sent with the error (`Allow` on a 405).
     let headers: HTTPFields
 
-    init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+    init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:]) {
+        self.init(status, code: code.rawValue, message: message, headers: headers)
+    }
+
+    /// `invalid_<field>`.
+    init(_ status: HTTPResponse.Status, field: RequestField, message: String) {
+        self.init(status, code: field.invalidCode, message: message, headers: [:])
+    }
+
+    private init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields) {
         self.status = status
         self.code = code
         self.message = message
@@ -23,7 +33,16 @@ struct APIError: Error, Sendable {
         return response
     }
 
-    static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+    static func response(_ status: HTTPResponse.Status, code: ErrorCode, message: String) -> Response {
+        response(status, code: code.rawValue, message: message)
+    }
+
+    /// A callback payload's broken rule (`PayloadRule`, the public listener's list of its own).
+    static func response(_ status: HTTPResponse.Status, rule: PayloadRule, message: String) -> Response {
+        response(status, code: rule.rawValue, message: message)
+    }
+
+    fileprivate static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
         let body = ["error": ["code": code, "message": message]]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -38,12 +57,13 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return error.response
         } catch let error as HTTPError {
-            let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
+            // The HTTP layer's own refusals, before a route runs: `http_<status>`, but for the one with a name.
+            let code = error.status == .notFound ? ErrorCode.notFound.rawValue : "http_\(error.status.code)"
             return APIError.response(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
         } catch {
             // The route, not the path: a callback path carries its capability token.
             context.logger.error("request failed", metadata: ["route": "\(context.endpointPath ?? "-")", "error": "\(error)"])
-            return APIError.response(.internalServerError, code: "internal_error", message: "the request failed; the daemon's log has the details")
+            return APIError.response(.internalServerError, code: .internalError, message: "the request failed; the daemon's log has the details")
         }
     }
 }
