@@ -53,8 +53,6 @@ extension Harness {
 
     /// Marks every upload of generation `row` pruned, as retention does.
     func pruneUploads(of row: Int64) async throws {
-        try await sqlite.write { db in
-            try db.execute(sql: "UPDATE uploads SET pruned_at = ? WHERE generation = ?", arguments: [StoreFormat.timestamp(Date()), row])
-        }
+        try await HarnessSQL.execute(database, "UPDATE uploads SET pruned_at = ? WHERE generation = ?", [.date(Date()), .integer(row)])
     }
 }

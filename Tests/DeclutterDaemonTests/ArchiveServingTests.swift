@@ -97,6 +97,8 @@ struct ArchiveServingTests {
     }
 
     /// SQLite only: on PostgreSQL the file is in the database, with its row.
+    /// SQLite only: it removes the file from the archive directory, where SQLite's store keeps it (PostgreSQL's
+    /// keeps archived files in the database, for every instance).
     @Test("a row that says archived without its file is a 500 file_missing, and the daemon serves on; pruned is 410")
     func missingAndPruned() async throws {
         try await Harness.with { harness in

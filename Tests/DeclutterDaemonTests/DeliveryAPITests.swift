@@ -109,9 +109,9 @@ struct DeliveryAPITests {
         }
     }
 
-    @Test("redeliver and recover change exactly the deliveries they name")
-    func redeliverAndRecover() async throws {
-        try await Harness.with { harness in
+    @Test("redeliver and recover change exactly the deliveries they name", arguments: StoreBackend.available)
+    func redeliverAndRecover(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let seeded = try await DeliverySeed.make(harness)
             let (all, succeededOnly) = (seeded.all, seeded.succeededOnly)
 

@@ -28,7 +28,7 @@ struct EndToEndCallbackOptionsTests {
                 let (row, _) = try await harness.submitted()
                 let reply = try await Harness.send("POST", try await Self.callbackURL(harness), body: Self.succeeded)
                 #expect(reply.status == expected, "\(ranges): \(reply.text)")
-                let callbacks = try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row])
+                let callbacks = try await harness.countEvents(where: "generation = ? AND source = 'callback'", [.integer(row)])
                 #expect(callbacks == (expected == 204 ? 1 : 0))
                 if expected == 403 {
                     #expect(reply.text.contains("source_not_allowed"))
@@ -64,7 +64,7 @@ struct EndToEndCallbackOptionsTests {
             let reply = try await Harness.send("POST", try await Self.callbackURL(harness), body: Self.succeeded)
             #expect(reply.status == 503)
             #expect(reply.text.contains("verification_unavailable"))
-            #expect(try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row]) == 0)
+            #expect(try await harness.countEvents(where: "generation = ? AND source = 'callback'", [.integer(row)]) == 0)
             #expect(try await harness.record(row).status == .starting)
         }
     }

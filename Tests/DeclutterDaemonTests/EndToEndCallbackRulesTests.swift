@@ -59,9 +59,9 @@ struct EndToEndCallbackRulesTests {
         }
     }
 
-    @Test("oversized, wrong method, wrong content type: refused before anything is stored")
-    func refusedBeforeStorage() async throws {
-        try await Harness.with(sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
+    @Test("oversized, wrong method, wrong content type: refused before anything is stored", arguments: StoreBackend.available)
+    func refusedBeforeStorage(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
             let (row, _, webhook) = try await Self.quietGeneration(harness)
             let before = try await harness.record(row)
             let counts = try await harness.rowCounts()
@@ -97,9 +97,9 @@ struct EndToEndCallbackRulesTests {
         }
     }
 
-    @Test("an unknown token: 404 and no row written anywhere")
-    func unknownToken() async throws {
-        try await Harness.with(sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
+    @Test("an unknown token: 404 and no row written anywhere", arguments: StoreBackend.available)
+    func unknownToken(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: Self.quietSandbox, polling: Self.noPolling) { harness in
             let (row, _, webhook) = try await Self.quietGeneration(harness)
             let before = try await harness.record(row)
             let counts = try await harness.rowCounts()

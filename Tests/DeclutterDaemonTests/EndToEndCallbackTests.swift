@@ -43,7 +43,7 @@ struct EndToEndCallbackTests {
         try await Harness.with(sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
             let (row, generationID) = try await harness.submitted()
             // SUCCEEDED twice, then the held-back PROCESSING twice: four callbacks, each acknowledged only once stored.
-            let arrived = try await eventually { try await harness.countEvents(where: "generation = ? AND source = 'callback'", [row]) == 4 }
+            let arrived = try await eventually { try await harness.countEvents(where: "generation = ? AND source = 'callback'", [.integer(row)]) == 4 }
             #expect(arrived)
 
             let record = try await harness.record(row)
@@ -122,7 +122,7 @@ struct EndToEndCallbackTests {
                 let terminal = try #require(fates.first { StoreFormat.uuid($0.generationID) == generation.generationID && $0.status.isTerminal })
                 let record = try await harness.record(generation.row)
                 let calls = await harness.retrievals(of: generation.generationID)
-                let polls = try await harness.countEvents(where: "generation = ? AND source = 'poll'", [generation.row])
+                let polls = try await harness.countEvents(where: "generation = ? AND source = 'poll'", [.integer(generation.row)])
                 #expect(calls == polls, "every retrieval call is an event")
                 if terminal.dropped {
                     dropped += 1

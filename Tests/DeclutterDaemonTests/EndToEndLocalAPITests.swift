@@ -9,9 +9,9 @@ import Testing
 /// The local API end to end: idempotent submissions, `?wait=`, variations and projects.
 @Suite("End to end: local API")
 struct EndToEndLocalAPITests {
-    @Test("the same Idempotency-Key twice: one generation, one photo, the first answer replayed")
-    func idempotencyKey() async throws {
-        try await Harness.with { harness in
+    @Test("the same Idempotency-Key twice: one generation, one photo, the first answer replayed", arguments: StoreBackend.available)
+    func idempotencyKey(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let body = #"{"image_url": "https://images.example/room.jpg", "auto": true}"#
             let first = try await harness.local("POST", "/v1/generations", json: body, headers: ["Idempotency-Key": "listing-42"])
             #expect(first.status == 202)

@@ -114,7 +114,7 @@ struct EndToEndPollingTests {
                 let record = try await harness.record(generation.row)
                 #expect(record.pollFailures == 0, "the last poll answered")
                 // The sandbox counts a call against its generation only once past the fault injection.
-                let failures = try await harness.countEvents(where: "generation = ? AND source = 'poll' AND outcome = 'rejected'", [generation.row])
+                let failures = try await harness.countEvents(where: "generation = ? AND source = 'poll' AND outcome = 'rejected'", [.integer(generation.row)])
                 #expect(record.pollAttempts == (counters.retrievalCallsByGeneration[generation.generationID] ?? 0) + failures)
             }
             // Backed off: a failed poll is never followed by another within the Retry-After (20 ms) or backoff.

@@ -98,18 +98,14 @@ extension Harness {
 
     /// Rows in each table a request could write to.
     func rowCounts() async throws -> [String: Int] {
-        try await sqlite.read { db in
-            var counts: [String: Int] = [:]
-            for table in E2E.tables { counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
-            return counts
-        }
+        var counts: [String: Int] = [:]
+        for table in E2E.tables { counts[table] = try await HarnessSQL.count(database, "SELECT count(*) FROM \(table)") }
+        return counts
     }
 
     /// `SELECT count(*) FROM events WHERE …`.
-    func countEvents(where condition: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await sqlite.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE \(condition)", arguments: arguments) ?? 0
-        }
+    func countEvents(where condition: String, _ values: [SQLValue] = []) async throws -> Int {
+        try await HarnessSQL.count(database, "SELECT count(*) FROM events WHERE \(condition)", values)
     }
 
     /// Submits one generation and returns its local id and its upstream generation id.

@@ -201,22 +201,22 @@ struct ManualClockDaemonTests {
         await harness.stop()
     }
 
-    @Test("a finished generation's callback URL answers 404 once callbacks.token_ttl has passed on the clock, writing nothing")
-    func tokenExpiry() async throws {
+    @Test("a finished generation's callback URL answers 404 once callbacks.token_ttl has passed on the clock, writing nothing", arguments: StoreBackend.available)
+    func tokenExpiry(_ backend: StoreBackend) async throws {
         let clock = ManualClock()
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date())) { harness in
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly, clock: .following(clock, from: Date())) { harness in
             let (row, _) = try await harness.submitted()
             let url = try await EndToEndCallbackOptionsTests.callbackURL(harness)
             let succeeded = Data(#"{"status": "SUCCEEDED", "images": ["https://cdn.example/out.png"]}"#.utf8)
             #expect(try await Harness.send("POST", url, body: succeeded).status == 204)
             clock.advance(by: .seconds(7 * 86_400 - 60))
             #expect(try await Harness.send("POST", url, body: succeeded).status == 204, "a duplicate within the week")
-            let events = try await harness.countEvents(where: "generation = ?", [row])
+            let events = try await harness.countEvents(where: "generation = ?", [.integer(row)])
             clock.advance(by: .seconds(120))
             let expired = try await Harness.send("POST", url, body: succeeded)
             #expect(expired.status == 404)
             #expect(E2E.errorCode(expired) == "unknown_callback")
-            #expect(try await harness.countEvents(where: "generation = ?", [row]) == events)
+            #expect(try await harness.countEvents(where: "generation = ?", [.integer(row)]) == events)
         }
     }
 }

@@ -322,9 +322,9 @@ struct OpenAPITests {
         }
     }
 
-    @Test("the documented error statuses are the ones the handlers give, in the error shape")
-    func documentedErrors() async throws {
-        try await Harness.with { harness in
+    @Test("the documented error statuses are the ones the handlers give, in the error shape", arguments: StoreBackend.available)
+    func documentedErrors(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend) { harness in
             let record = try await harness.submit()
             let id = try #require(record["id"] as? Int)
             let generationID = try #require(record["generation_id"] as? String)

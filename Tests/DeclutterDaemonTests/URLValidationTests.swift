@@ -23,9 +23,9 @@ struct URLValidationTests {
         ("raw non-ASCII", "https://e.com/pièce.jpg"),
     ]
 
-    @Test("a submission whose image_url holds a NUL, a control character or a bad port: 400 invalid_image_url, no row, no upstream call")
-    func submissionRefused() async throws {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("a submission whose image_url holds a NUL, a control character or a bad port: 400 invalid_image_url, no row, no upstream call", arguments: StoreBackend.available)
+    func submissionRefused(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
             let before = try await harness.rowCounts()
             #expect(before.values.allSatisfy { $0 == 0 })
             for (name, url) in Self.badImageURLs {
@@ -46,9 +46,9 @@ struct URLValidationTests {
         }
     }
 
-    @Test("a variation whose original_url or mask_url breaks the rule: 400, no row, no upstream call")
-    func variationRefused() async throws {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("a variation whose original_url or mask_url breaks the rule: 400, no row, no upstream call", arguments: StoreBackend.available)
+    func variationRefused(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
             let (row, _) = try await harness.submitted()
             let before = try await harness.rowCounts()
             for (field, body) in [("original_url", #"{"original_url": "https://e.com/nul\u0000.jpg"}"#),
@@ -63,9 +63,9 @@ struct URLValidationTests {
         }
     }
 
-    @Test("an accepted URL is stored and shown exactly as given")
-    func acceptedURLKeptExactly() async throws {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("an accepted URL is stored and shown exactly as given", arguments: StoreBackend.available)
+    func acceptedURLKeptExactly(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
             let url = "HTTP://Images.Example:8443/room%20one.JPG?v=1&sig=a%2Fb;c=(d)"
             let reply = try await harness.local("POST", "/v1/generations", json: #"{"image_url": "\#(url)", "auto": true}"#)
             #expect(reply.status == 202, "\(reply.text)")
@@ -76,9 +76,9 @@ struct URLValidationTests {
         }
     }
 
-    @Test("a callback whose image URL holds a NUL, a control character or a bad port: 400, the generation unchanged")
-    func callbackRefused() async throws {
-        try await Harness.with(sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
+    @Test("a callback whose image URL holds a NUL, a control character or a bad port: 400, the generation unchanged", arguments: StoreBackend.available)
+    func callbackRefused(_ backend: StoreBackend) async throws {
+        try await Harness.with(backend: backend, sandbox: E2E.silentSandbox, polling: E2E.callbacksOnly) { harness in
             let (row, generationID) = try await harness.submitted()
             let id = try #require(UUID(uuidString: generationID))
             let webhook = try #require(await harness.sandbox.sandbox.webhooks()[id])

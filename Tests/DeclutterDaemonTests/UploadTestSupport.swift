@@ -73,13 +73,13 @@ extension Harness {
 
     /// Rows of `uploads`.
     func uploadRows() async throws -> Int {
-        try await sqlite.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM uploads") ?? 0 }
+        try await HarnessSQL.count(database, "SELECT count(*) FROM uploads")
     }
 
     /// The files under the archive directory: kept ones (named by SHA-256) other than downloaded result images, and
     /// those in `tmp/` (where a download in flight writes too: tests that look there keep their generations pending).
     func archiveFiles() async throws -> (kept: [String], temporary: [String]) {
-        let results = Set(try await sqlite.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM images WHERE sha256 IS NOT NULL") })
+        let results = Set(try await HarnessSQL.strings(database, "SELECT sha256 FROM images WHERE sha256 IS NOT NULL"))
         let root = daemon.daemon.archiveDirectory.root
         let all = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { path in
             var isDirectory: ObjCBool = false

@@ -108,6 +108,8 @@ struct UploadTests {
         }
     }
 
+    /// SQLite only: it removes the file from the archive directory, where SQLite's store keeps it (PostgreSQL's
+    /// keeps archived files in the database, for every instance).
     @Test("a variation of an uploaded photo hands the service the same file under a URL of its own, and needs it kept")
     func variation() async throws {
         try await Harness.with(sandbox: Self.pendingSandbox, polling: E2E.callbacksOnly) { harness in
