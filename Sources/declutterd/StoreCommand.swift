@@ -50,7 +50,9 @@ struct StoreCommand: AsyncParsableCommand {
             let began = ContinuousClock.now
             let copied: [PostgresCopy.Copied]
             do {
-                copied = try await PostgresCopy(source: source, fileAt: { archive.path(forSHA256: $0) }, target: target, logger: logger).run()
+                let leases = PostgresStore.Leases((configuration?.database ?? DatabaseSettings()).lease)
+                copied = try await PostgresCopy(source: source, fileAt: { archive.path(forSHA256: $0) }, target: target, leases: leases,
+                                                logger: logger).run()
             } catch let refusal as CopyRefusal {
                 Terminal.error("declutterd: store copy: \(refusal)")
                 throw ExitCode(refusal.exitCode)

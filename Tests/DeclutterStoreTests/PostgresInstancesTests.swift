@@ -11,12 +11,12 @@ struct PostgresInstancesTests {
     func withTwoInstances(pollLease: Duration = .seconds(60), deliveryLease: Duration = .seconds(60),
                           _ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
         try await withTemporaryPostgresSchema { location in
-            var a = try await PostgresStore.open(location, maximumConnections: 4, instance: "a")
-            var b = try await PostgresStore.open(location, maximumConnections: 4, instance: "b")
-            a.pollLease = pollLease
-            b.pollLease = pollLease
-            a.deliveryLease = deliveryLease
-            b.deliveryLease = deliveryLease
+            var a = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4, instance: "a")
+            var b = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4, instance: "b")
+            a.leases.poll = pollLease
+            b.leases.poll = pollLease
+            a.leases.delivery = deliveryLease
+            b.leases.delivery = deliveryLease
             do {
                 try await body(a, b)
             } catch {
@@ -33,7 +33,7 @@ struct PostgresInstancesTests {
     func migrationsTakeTurns() async throws {
         try await withTemporaryPostgresSchema { location in
             let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-                for index in 0..<4 { group.addTask { try await PostgresStore.open(location, maximumConnections: 2, instance: "i\(index)") } }
+                for index in 0..<4 { group.addTask { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2, instance: "i\(index)") } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             let applied = try await stores[0].value("SELECT count(*) FROM declutterd_migrations", as: Int.self)
@@ -46,14 +46,14 @@ struct PostgresInstancesTests {
     @Test("a database with a migration this binary does not know is refused, naming it, and nothing is written")
     func newerSchemaIsRefused() async throws {
         try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, maximumConnections: 2)
+            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2)
             _ = try await store.submitted()
             _ = try await store.transaction { tx in
                 try await tx.execute("INSERT INTO declutterd_migrations (identifier) VALUES ('v99: from a newer declutterd')")
             }
             try await store.close()
 
-            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, maximumConnections: 2) }
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2) }
             #expect(refusal == .newerSchema(path: location.redacted, unknownMigrations: ["v99: from a newer declutterd"]))
         }
     }
@@ -65,7 +65,7 @@ struct PostgresInstancesTests {
             let schema = try #require(location.parameters["options"]?.split(separator: "=").last.map(String.init))
             try await TestPostgres.run(url, "CREATE TABLE \(schema).invoices (id integer PRIMARY KEY)")
 
-            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, maximumConnections: 2) }
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2) }
             #expect(refusal == .foreign(path: location.redacted, tables: ["invoices"], tableCount: 1))
         }
     }

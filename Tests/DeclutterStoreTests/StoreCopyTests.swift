@@ -25,7 +25,7 @@ struct StoreCopyTests {
         let archive = directory.file("images")
         let seeded = try await seed(path, archive: archive)
         try await withTemporaryPostgresSchema { location in
-            let copy = PostgresCopy(source: path, fileAt: { archive + "/" + $0 }, target: location, logger: Logger(label: "test"))
+            let copy = PostgresCopy(source: path, fileAt: { archive + "/" + $0 }, target: location, leases: TestPostgres.leases, logger: Logger(label: "test"))
             try await body(Setup(path: path, archive: archive, seeded: seeded, copy: copy))
         }
     }
@@ -69,7 +69,7 @@ struct StoreCopyTests {
             #expect(copied.first { $0.table == "messages" }?.rows == before.messages.count)
             #expect(copied.first { $0.table == "files" }?.rows == 1)
 
-            let store = try await PostgresStore.open(location, maximumConnections: 2)
+            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2)
             #expect(try await store.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence } == before.messages)
             #expect(try await store.events(forRow: seeded.ended.row) == before.events, "bodies that are not text included")
             #expect(try await store.endpoints() == before.endpoints, "secrets included")

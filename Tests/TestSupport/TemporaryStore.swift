@@ -23,7 +23,7 @@ public func withTemporaryStore<T: Sendable>(_ backend: StoreBackend, _ body: (an
         try await withTemporaryDatabase { database, _ in try await body(database) }
     case .postgres:
         try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, maximumConnections: 4)
+            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4)
             do {
                 let result = try await body(store)
                 try await store.close()
@@ -55,6 +55,10 @@ public struct TestPostgresMissing: Error, CustomStringConvertible {
 
 /// One statement on its own connection to the test server.
 public enum TestPostgres {
+    /// The leases of the stores tests open (a daemon's come from `database.lease`): a minute, longer than any claimed
+    /// work takes in a test; tests of a lease running out set their own.
+    public static let leases = PostgresStore.Leases(.seconds(60))
+
     /// A new, empty schema in the test server, and the location of it (its search path).
     public static func newSchema() async throws -> (name: String, location: PostgresLocation) {
         guard let url = StoreBackend.testPostgresURL else { throw TestPostgresMissing() }

@@ -103,7 +103,8 @@ extension Setting {
               + "when it exists); the password itself is never a setting.", at: \.database.passwordFile, expecting: "a path"),
         .count("database.max_connections", "PostgreSQL connections this instance opens at most.", at: \.database.maxConnections, minimum: 2, maximum: 1000),
         .duration("database.lease", "PostgreSQL: how long a poll, delivery or download an instance claimed stays its own; another "
-                  + "instance takes it over after this when the holder died. Longer than any of them takes.", at: \.database.lease,
+                  + "instance takes it over after this when the holder died. Longer than any of them takes; a submission younger than "
+                  + "this may be another instance's, in flight, and is not scheduled as an orphan.", at: \.database.lease,
                   minimum: .seconds(1)),
         .duration("database.timeout", "PostgreSQL: how long one store operation may wait, for a connection included; past it the "
                   + "request fails (a callback gets 503, so the service retries it) and /readyz says why.", at: \.database.timeout,

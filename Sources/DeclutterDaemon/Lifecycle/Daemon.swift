@@ -82,12 +82,10 @@ public final class Daemon: Sendable {
     /// outbox policy; PostgreSQL's leases are `database.lease`.
     public static func openStore(_ configuration: DaemonConfiguration, logger: Logger) async throws -> any Store {
         guard let location = configuration.database.location else { return try openSQLite(configuration) }
-        var store = try await PostgresStore.open(location, maximumConnections: configuration.database.maxConnections,
+        var store = try await PostgresStore.open(location, leases: PostgresStore.Leases(configuration.database.lease),
+                                                 maximumConnections: configuration.database.maxConnections,
                                                  operationTimeout: configuration.database.timeout, logger: logger)
         store.outboxPolicy = configuration.outboxPolicy
-        store.pollLease = configuration.database.lease
-        store.imageLease = configuration.database.lease
-        store.deliveryLease = configuration.database.lease
         return store
     }
 

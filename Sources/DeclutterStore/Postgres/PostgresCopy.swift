@@ -45,14 +45,18 @@ public struct PostgresCopy: Sendable {
     /// Where the archived file with a given SHA-256 is.
     public let fileAt: @Sendable (String) -> String
     public let target: PostgresLocation
+    /// The target store's leases (`database.lease`): the copy claims no work, but the store it opens is a whole one.
+    public let leases: PostgresStore.Leases
     public let logger: Logger
     /// Rows per statement.
     var chunk = 2000
 
-    public init(source: String, fileAt: @escaping @Sendable (String) -> String, target: PostgresLocation, logger: Logger) {
+    public init(source: String, fileAt: @escaping @Sendable (String) -> String, target: PostgresLocation, leases: PostgresStore.Leases,
+                logger: Logger) {
         self.source = source
         self.fileAt = fileAt
         self.target = target
+        self.leases = leases
         self.logger = logger
     }
 
@@ -60,7 +64,7 @@ public struct PostgresCopy: Sendable {
     public func run() async throws -> [Copied] {
         let database = try openSource()
         defer { try? database.close() }
-        let store = try await PostgresStore.open(target, maximumConnections: 2, instance: "store-copy", operationTimeout: .seconds(3600),
+        let store = try await PostgresStore.open(target, leases: leases, maximumConnections: 2, instance: "store-copy", operationTimeout: .seconds(3600),
                                                  logger: logger)
         do {
             let copied = try await store.write { connection in

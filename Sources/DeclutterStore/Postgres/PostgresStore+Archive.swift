@@ -5,10 +5,10 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Claims the pending images due at `now`, oldest due first, for this instance: each is leased to it until
-    /// `now + imageLease` (`SKIP LOCKED`: rows another instance is claiming are passed over). `busy` (this instance's
+    /// `now + leases.image` (`SKIP LOCKED`: rows another instance is claiming are passed over). `busy` (this instance's
     /// downloads in flight) are left out. The lease ends with `recordImageAttempt`, or expires with a dead holder.
     public func dueImages(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [ImageRecord] {
-        let until = now.addingTimeInterval(imageLease.seconds)
+        let until = now.addingTimeInterval(leases.image.seconds)
         return try await transaction { [instance] tx in
             try await tx.all("""
                 UPDATE images SET lease_owner = \(instance), lease_until = \(until)

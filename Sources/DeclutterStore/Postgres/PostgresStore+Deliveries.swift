@@ -98,12 +98,12 @@ extension PostgresTransaction {
 
 extension PostgresStore {
     /// Claims up to `limit` pending deliveries of `endpoint` due at `now`, earliest first, for this instance: each is
-    /// leased to it until `now + deliveryLease`, so no other instance (nor this one again) attempts it meanwhile;
+    /// leased to it until `now + leases.delivery`, so no other instance (nor this one again) attempts it meanwhile;
     /// rows another transaction is claiming are skipped (`SKIP LOCKED`), not waited for. A lease whose holder died
     /// expires and is claimed again. The lease ends when the attempt is recorded (`recordAttempt`).
     public func dueDeliveries(to endpoint: EndpointRecord, at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [DueDelivery] {
         guard let id = endpoint.id else { return [] }
-        let until = now.addingTimeInterval(deliveryLease.seconds)
+        let until = now.addingTimeInterval(leases.delivery.seconds)
         return try await transaction { [instance] tx in
             let deliveries = try await tx.all("""
                 UPDATE deliveries SET lease_owner = \(instance), lease_until = \(until)

@@ -5,12 +5,12 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Claims the pending generations whose poll is due at `now`, soonest first, for this instance: each is leased
-    /// to it until `now + pollLease`, so no other instance (nor this one again) polls it meanwhile; rows another
+    /// to it until `now + leases.poll`, so no other instance (nor this one again) polls it meanwhile; rows another
     /// transaction is claiming are skipped (`SKIP LOCKED`), not waited for. A lease whose holder died expires and
     /// is claimed again.
     /// The lease ends when the poll's result is written (`releasePollLease`).
     public func claimDueGenerations(at now: Date, excluding busy: Set<Int64>, limit: Int) async throws -> [GenerationRecord] {
-        let until = now.addingTimeInterval(pollLease.seconds)
+        let until = now.addingTimeInterval(leases.poll.seconds)
         return try await transaction { [instance] tx in
             try await tx.all("""
                 UPDATE generations SET poll_lease_owner = \(instance), poll_lease_until = \(until)

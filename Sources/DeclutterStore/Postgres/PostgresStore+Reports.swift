@@ -86,14 +86,10 @@ extension PostgresStore {
         try await recordDecision(.outcomeUnknown(reason: reason, httpStatus: httpStatus), forRow: row, at: date, nextPollAt: giveUpAt)
     }
 
-    /// Longer than any submission's upstream call (with its retries): a SUBMITTING row younger than this may be
-    /// another instance's, in flight, and is not an orphan.
-    static let submissionInFlight: Duration = .seconds(600)
-
-    /// As on SQLite, but only for submissions older than `submissionInFlight`: other instances may be sending the
+    /// As on SQLite, but only for submissions older than `leases.submissionInFlight`: other instances may be sending the
     /// younger ones upstream right now.
     public func scheduleOrphanedSubmissions(giveUpAfter: Duration, at date: Date) async throws -> Int {
-        let youngest = date.addingTimeInterval(-Self.submissionInFlight.seconds)
+        let youngest = date.addingTimeInterval(-leases.submissionInFlight.seconds)
         return try await transaction { tx in
             try await tx.value("""
                 WITH scheduled AS (

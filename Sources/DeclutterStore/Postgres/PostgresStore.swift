@@ -17,13 +17,8 @@ public struct PostgresStore: Store {
     public let commits: CommitSignal
     /// When `quota.low` goes out.
     public var outboxPolicy = OutboxPolicy()
-    /// How long a claimed poll is this instance's alone: longer than a poll can take, since another instance may
-    /// poll the generation once it ends (its holder having died, say).
-    public var pollLease: Duration = .seconds(300)
-    /// The same for a claimed webhook delivery: longer than an attempt can take.
-    public var deliveryLease: Duration = .seconds(300)
-    /// The same for a claimed image download: longer than a download can take.
-    public var imageLease: Duration = .seconds(600)
+    /// How long claimed work stays this instance's alone (`database.lease`).
+    public var leases: Leases
     /// How long one operation may take, waiting for a connection included, before it fails with
     /// `StoreUnavailable` (the server unreachable, say): no caller waits longer for the store.
     public let operationTimeout: Duration
@@ -52,7 +47,7 @@ public struct PostgresStore: Store {
     /// `operationTimeout` bounds each operation from the start (the server ends a statement past it too).
     /// Refuses, with `StoreUnavailable`, a server whose `synchronous_commit` is off: a commit it acknowledged could
     /// be lost in a crash, and with it an acknowledged callback.
-    public static func open(_ location: PostgresLocation, maximumConnections: Int = 16, instance: String? = nil,
+    public static func open(_ location: PostgresLocation, leases: Leases, maximumConnections: Int = 16, instance: String? = nil,
                             operationTimeout: Duration = .seconds(10), openTimeout: Duration = .seconds(30),
                             logger: Logger = Logger(label: "declutterd.postgres")) async throws -> PostgresStore {
         // The pool's own log (each failed connection attempt, at info) only at warning and above: a server that is
@@ -64,7 +59,7 @@ public struct PostgresStore: Store {
         let pool = Task { await client.run() }
         let store = PostgresStore(
             client: client, logger: logger, instance: instance ?? Self.defaultInstance(), location: .postgres(redactedURL: location.redacted),
-            connection: location, commits: CommitSignal(), operationTimeout: operationTimeout, life: Life(pool: pool))
+            connection: location, commits: CommitSignal(), leases: leases, operationTimeout: operationTimeout, life: Life(pool: pool))
         do {
             try await store.bounded(by: openTimeout) {
                 let durability = try await client.withConnection { connection in
@@ -95,6 +90,29 @@ public struct PostgresStore: Store {
         } catch let failure as PSQLError {
             // postgres-nio's own description says nothing (on purpose): what failed, without the query's values.
             throw StoreUnavailable(reason: "PostgreSQL at \(connection.redacted): \(PostgresProbe.describe(failure))")
+        }
+    }
+
+    /// How long work an instance claimed stays its own, so that no other instance (nor this one again) does it
+    /// meanwhile: longer than the work can take, since another instance takes it over once the lease ends (its holder
+    /// having died, say). The daemon gives `database.lease` to each; nothing here has a default of its own.
+    public struct Leases: Sendable, Equatable {
+        /// A claimed poll.
+        public var poll: Duration
+        /// A claimed webhook delivery attempt.
+        public var delivery: Duration
+        /// A claimed image download.
+        public var image: Duration
+        /// A SUBMITTING row younger than this may be another instance's submission in flight (its upstream call
+        /// with its retries), not an orphan.
+        public var submissionInFlight: Duration
+
+        /// `lease` for every kind.
+        public init(_ lease: Duration) {
+            poll = lease
+            delivery = lease
+            image = lease
+            submissionInFlight = lease
         }
     }
 
