@@ -25,8 +25,14 @@ public enum GenerationState: String, Codable, Sendable, CaseIterable {
     /// SUCCEEDED, FAILED and REJECTED never change again.
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .rejected }
 
-    /// Still waiting for an upstream answer: the states the poller looks after.
-    public var isPending: Bool { self == .submitting || self == .starting || self == .processing }
+    /// Still waiting for an upstream answer: the states the poller looks after. The one list of them: both engines'
+    /// SQL says "pending" with `pendingSQL`.
+    public static let pending: [GenerationState] = [.submitting, .starting, .processing]
+
+    public var isPending: Bool { Self.pending.contains(self) }
+
+    /// `'SUBMITTING', 'STARTING', 'PROCESSING'`: the pending states as SQL literals, for `status IN (...)` on either engine.
+    static let pendingSQL = pending.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// Over, with no result to show: FAILED, REJECTED or LOST (what "failed" counts everywhere).
     public var endedWithoutResult: Bool { self == .failed || self == .rejected || self == .lost }

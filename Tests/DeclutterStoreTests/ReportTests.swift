@@ -6,6 +6,22 @@ import Testing
 
 @Suite("Callbacks and poll answers")
 struct ReportTests {
+    @Test("the oldest pending generation is the oldest SUBMITTING, STARTING or PROCESSING one, never an ended one", arguments: StoreBackend.available)
+    func oldestPending(_ backend: StoreBackend) async throws {
+        try await withTemporaryStore(backend) { database in
+            #expect(try await database.stats().oldestPendingCreatedAt == nil)
+            let ended = try await database.submitted(at: t0)
+            _ = try await database.apply(report(succeededJSON, at: t0.plus(1)), to: ended.byToken)
+            let processing = try await database.submitted(at: t0.plus(2))
+            _ = try await database.apply(report(#"{"status": "PROCESSING"}"#, at: t0.plus(3)), to: processing.byToken)
+            _ = try await database.submitted(at: t0.plus(4))
+            _ = try await database.beginRow(at: t0.plus(5))
+            #expect(try await database.stats().oldestPendingCreatedAt == t0.plus(2), "PROCESSING, past the SUCCEEDED one")
+            _ = try await database.apply(report(succeededJSON, at: t0.plus(6)), to: processing.byToken)
+            #expect(try await database.stats().oldestPendingCreatedAt == t0.plus(4), "then STARTING")
+        }
+    }
+
     @Test(arguments: StoreBackend.available) func duplicateSucceededChangesStateOnceAndRecordsTwoEvents(_ backend: StoreBackend) async throws {
         try await withTemporaryStore(backend) { database in
             let submitted = try await database.submitted()

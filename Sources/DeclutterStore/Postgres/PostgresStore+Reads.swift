@@ -104,7 +104,7 @@ extension PostgresStore {
                 SELECT count(*) FROM generations WHERE refunded AND completed_at >= \(quota?.recordedAt ?? .distantPast)
                 """, as: Int.self, logger: logger) ?? 0
             let oldest = try await connection.value("""
-                SELECT min(created_at) FROM generations WHERE status IN ('SUBMITTING', 'STARTING', 'PROCESSING')
+                SELECT min(created_at) FROM generations WHERE status IN (\(unescaped: GenerationState.pendingSQL))
                 """, as: Date?.self, logger: logger) ?? nil
             let unknown = try await connection.value("""
                 SELECT count(*) FROM generations WHERE status = 'SUBMITTING' AND status_reason IS NOT NULL

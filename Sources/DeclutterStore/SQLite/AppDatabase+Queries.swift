@@ -88,12 +88,9 @@ extension AppDatabase {
                 SELECT count(*) FROM generations WHERE refunded = 1 AND completed_at >= ?
                 """, arguments: [quota.map { StoreFormat.timestamp($0.recordedAt) } ?? ""]) ?? 0
             // One index seek per pending state (generations_by_status), rather than a scan of all three.
-            let oldest = try String.fetchOne(db, sql: """
-                SELECT min(oldest) FROM (
-                    SELECT min(created_at) AS oldest FROM generations WHERE status = 'SUBMITTING'
-                    UNION ALL SELECT min(created_at) FROM generations WHERE status = 'STARTING'
-                    UNION ALL SELECT min(created_at) FROM generations WHERE status = 'PROCESSING')
-                """).flatMap(StoreFormat.date(fromTimestamp:))
+            let seeks = GenerationState.pending.map { "SELECT min(created_at) AS oldest FROM generations WHERE status = '\($0.rawValue)'" }
+            let oldest = try String.fetchOne(db, sql: "SELECT min(oldest) FROM (\(seeks.joined(separator: " UNION ALL ")))")
+                .flatMap(StoreFormat.date(fromTimestamp:))
             let unknown = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM generations WHERE status = 'SUBMITTING' AND status_reason IS NOT NULL
                 """) ?? 0
