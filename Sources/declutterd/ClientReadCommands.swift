@@ -24,16 +24,14 @@ struct ListCommand: AsyncParsableCommand {
             throw ValidationError("--status must be one of \(GenerationState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let project, UUID(uuidString: project) == nil { throw ValidationError("--project must be a UUID") }
-        if let since, GenerationQuery.sinceTimestamp(since, now: Date()) == nil {
-            throw ValidationError("--since must be an RFC 3339 time (2026-11-24T10:00:00Z) or an age: \(DurationText.expected)")
-        }
+        if let since, SinceText.timestamp(since, now: Date()) == nil { throw ValidationError("--since must be \(SinceText.rule)") }
         if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
         if let cursor, (Int64(cursor) ?? 0) <= 0 { throw ValidationError("--cursor must be a next_cursor from a previous page") }
     }
 
     func run() async throws {
         let query = GenerationQuery(status: status?.uppercased(), projectID: project?.lowercased(),
-                                    since: since.flatMap { GenerationQuery.sinceTimestamp($0, now: Date()) }, limit: limit, cursor: cursor)
+                                    since: since.flatMap { SinceText.timestamp($0, now: Date()) }, limit: limit, cursor: cursor)
         try await client.withClient { api in
             let reply = try await api.generations(query)
             client.emit(reply) { ClientReport.generations($0.generations) }

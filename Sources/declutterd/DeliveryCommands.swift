@@ -270,7 +270,7 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func validate() throws {
         try DeliveryArguments.validate(endpoint, "ENDPOINT")
-        guard RecoverySince.date(since, now: Date()) != nil else { throw ValidationError("--since must be \(RecoverySince.rule)") }
+        guard SinceText.date(since, now: Date()) != nil else { throw ValidationError("--since must be \(SinceText.rule)") }
     }
 
     func run() async throws {

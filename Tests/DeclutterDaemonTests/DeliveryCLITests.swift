@@ -142,16 +142,16 @@ struct DeliveryAPIPureTests {
     @Test("recover's since: an age (the document's pattern, bounded) or an RFC 3339 time")
     func since() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        #expect(RecoverySince.date("2h", now: now) == now - 7200)
-        #expect(RecoverySince.date("1d12h30m", now: now) == now - 131_400)
-        #expect(RecoverySince.date("1.5h", now: now) == now - 5400)
-        #expect(RecoverySince.date("9999d9999h9999m9999s9999ms", now: now) != nil, "the largest the pattern allows is within DurationText's bound")
-        #expect(RecoverySince.date("2026-11-24T10:00:00Z", now: now) == RFC3339.date("2026-11-24T10:00:00Z"))
+        #expect(SinceText.date("2h", now: now) == now - 7200)
+        #expect(SinceText.date("1d12h30m", now: now) == now - 131_400)
+        #expect(SinceText.date("1.5h", now: now) == now - 5400)
+        #expect(SinceText.date("9999d9999h9999m9999s9999ms", now: now) != nil, "the largest the pattern allows is within DurationText's bound")
+        #expect(SinceText.date("2026-11-24T10:00:00Z", now: now) == RFC3339.date("2026-11-24T10:00:00Z"))
         for bad in ["", "2", "2H", "h", "10000d", "1h2d", "2 h", " 2h", "1.h", "yesterday", "2026-11-24"] {
-            #expect(RecoverySince.date(bad, now: now) == nil, "\(bad)")
+            #expect(SinceText.date(bad, now: now) == nil, "\(bad)")
         }
         let age = try #require(OpenAPITests.document["components"]?["schemas"]?["Age"])
-        #expect(age["pattern"]?.string == RecoverySince.agePattern && age["minLength"]?.number == 1)
+        #expect(age["pattern"]?.string == SinceText.agePattern && age["minLength"]?.number == 1)
         #expect(OpenAPITests.document["components"]?["schemas"]?["EndpointRequest"]?["properties"]?["description"]?["maxLength"]?.number
             == Double(DeliveryAPIController.maximumDescriptionLength))
     }

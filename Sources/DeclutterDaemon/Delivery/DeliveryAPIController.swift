@@ -107,8 +107,8 @@ struct DeliveryAPIController: Sendable {
         let id = try Self.pathID(context)
         let body = try await JSONBody.read(request)
         let date = now()
-        guard let text = try body.string(.since) else { throw APIError.invalidField(.since, "is required: \(RecoverySince.rule)") }
-        guard let since = RecoverySince.date(text, now: date) else { throw APIError.invalidField(.since, "must be \(RecoverySince.rule)") }
+        guard let text = try body.string(.since) else { throw APIError.invalidField(.since, "is required: \(SinceText.rule)") }
+        guard let since = SinceText.date(text, now: date) else { throw APIError.invalidField(.since, "must be \(SinceText.rule)") }
         guard let queued = try await database.recover(endpoint: id, since: since, at: date) else { throw Self.noEndpoint }
         context.logger.info("failed deliveries queued again", metadata: ["endpoint": "\(id)", "since": "\(StoreFormat.timestamp(since))", "queued": "\(queued)"])
         return try LocalAPIController.json(.accepted, QueuedView(queued: queued))
@@ -156,22 +156,6 @@ struct DeliveryAPIController: Sendable {
     }
 
     static let noEndpoint = APIError(.notFound, code: .notFound, message: "no such endpoint")
-}
-
-/// `since` of a recovery: an age counted back from now (`2h`, `1h30m`, `7d`), or an RFC 3339 time.
-public enum RecoverySince {
-    public static let rule = "an age such as 30m, 2h or 1d12h (a number of at most 4 digits, maybe with a fraction, per unit d, h, m, s, ms, "
-        + "largest first) or an RFC 3339 time such as 2026-11-24T10:00:00Z"
-
-    /// The document's pattern for the age (openapi.yaml `Age`, at least one character): what `DurationText`
-    /// reads, bounded so that every match is within its maximum.
-    static let agePattern = #"^([0-9]{1,4}(\.[0-9]{1,3})?d)?([0-9]{1,4}(\.[0-9]{1,3})?h)?([0-9]{1,4}(\.[0-9]{1,3})?m)?([0-9]{1,4}(\.[0-9]{1,3})?s)?([0-9]{1,4}(\.[0-9]{1,3})?ms)?$"#
-
-    public static func date(_ text: String, now: Date) -> Date? {
-        if let date = RFC3339.date(text) { return date }
-        guard !text.isEmpty, text.range(of: agePattern, options: .regularExpression) != nil, let age = DurationText.parse(text) else { return nil }
-        return now - Double(age.milliseconds) / 1000
-    }
 }
 
 extension DeliveryAPIController {

@@ -49,8 +49,6 @@ public struct GenerationQuery: Sendable, Equatable {
 
     /// `--since`: an RFC 3339 time as is (what the daemon's `?since=` takes), or an age such as `90s`, `15m`, `2h`, `3d` counted back from `now`.
     public static func sinceTimestamp(_ text: String, now: Date) -> String? {
-        if RFC3339.date(text) != nil { return text }
-        guard let age = DurationText.parse(text) else { return nil }
-        return StoreFormat.timestamp(now - age.seconds)
+        SinceText.timestamp(text, now: now)
     }
 }
