@@ -78,7 +78,7 @@ struct DashboardTests {
 
     @Test("the endpoints page lists an endpoint with its buttons, never its secret", arguments: StoreBackend.available)
     func endpointsWithoutSecret(_ backend: StoreBackend) async throws {
-        try await Harness.with(backend: backend) { harness in
+        try await RouterHarness.with(backend: backend) { harness in
             let added = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/hook", "description": "<b>listing</b>"}"#)
             #expect(added.status == 201)
             let secret = try #require(added.json["secret"] as? String)

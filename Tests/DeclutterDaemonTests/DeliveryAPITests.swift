@@ -9,7 +9,7 @@ import Testing
 struct DeliveryAPITests {
     @Test("create, list, show, update, disable, enable, rotate, delete; the secret only in the create and rotate answers", arguments: StoreBackend.available)
     func endpointRoundTrip(_ backend: StoreBackend) async throws {
-        try await Harness.with(backend: backend) { harness in
+        try await RouterHarness.with(backend: backend) { harness in
             // Given a new endpoint
             let created = try await harness.local("POST", "/v1/endpoints",
                                                   json: #"{"url": "http://127.0.0.1:9/hooks", "types": ["generation.succeeded", "quota.low"], "description": "app"}"#)
@@ -69,7 +69,7 @@ struct DeliveryAPITests {
 
     @Test("bad input is a 4xx naming the rule, and writes nothing", arguments: StoreBackend.available)
     func badInput(_ backend: StoreBackend) async throws {
-        try await Harness.with(backend: backend) { harness in
+        try await RouterHarness.with(backend: backend) { harness in
             let original = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/a", "description": "first"}"#)
             let id = try E2E.row(original.json)
             let before = try await harness.database.endpoints()
@@ -97,7 +97,7 @@ struct DeliveryAPITests {
 
     @Test("at most 100 endpoints: the 101st is a 409 naming the limit", arguments: StoreBackend.available)
     func endpointLimit(_ backend: StoreBackend) async throws {
-        try await Harness.with(backend: backend) { harness in
+        try await RouterHarness.with(backend: backend) { harness in
             for index in 1...DeliveryAPIController.maximumEndpoints {
                 let reply = try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/\#(index)"}"#)
                 #expect(reply.status == 201, "\(index): \(reply.text)")
@@ -111,7 +111,7 @@ struct DeliveryAPITests {
 
     @Test("redeliver and recover change exactly the deliveries they name", arguments: StoreBackend.available)
     func redeliverAndRecover(_ backend: StoreBackend) async throws {
-        try await Harness.with(backend: backend) { harness in
+        try await RouterHarness.with(backend: backend) { harness in
             let seeded = try await DeliverySeed.make(harness)
             let (all, succeededOnly) = (seeded.all, seeded.succeededOnly)
 
@@ -194,7 +194,7 @@ struct DeliverySeed {
     let recentFailed: Int64
     let oldFailed: Int64
 
-    static func make(_ harness: Harness) async throws -> DeliverySeed {
+    static func make(_ harness: some LocalAPIHarness) async throws -> DeliverySeed {
         let all = try E2E.row(try await harness.local("POST", "/v1/endpoints", json: #"{"url": "http://127.0.0.1:9/all"}"#).json)
         let succeededOnly = try E2E.row(try await harness.local("POST", "/v1/endpoints",
                                                                 json: #"{"url": "http://127.0.0.1:9/s", "types": ["generation.succeeded"]}"#).json)
@@ -227,7 +227,7 @@ struct DeliverySeed {
                             delivered: deliveries[1], recentFailed: deliveries[2], oldFailed: deliveries[0])
     }
 
-    func statuses(_ harness: Harness) async throws -> [Int64: DeliveryStatus] {
+    func statuses(_ harness: some LocalAPIHarness) async throws -> [Int64: DeliveryStatus] {
         var statuses: [Int64: DeliveryStatus] = [:]
         for listing in try await harness.database.deliveries(matching: DeliveryFilter(endpoint: all)) {
             statuses[listing.delivery.id ?? 0] = listing.delivery.status

@@ -67,8 +67,8 @@ struct OpenAPITests {
     func routesMatch() async throws {
         let documented = Self.operations.map(\.route)
         #expect(documented.count == Set(documented).count)
-        try await Harness.with { harness in
-            let served = harness.daemon.daemon.servedLocalRoutes
+        try await RouterHarness.with { harness in
+            let served = harness.daemon.servedLocalRoutes
             #expect(!served.isEmpty)
             #expect(served.count == Set(served).count)
             #expect(Set(documented) == Set(served),
@@ -243,7 +243,7 @@ struct OpenAPITests {
 
     @Test("GET /openapi.yaml serves the document as YAML")
     func served() async throws {
-        try await Harness.with { harness in
+        try await RouterHarness.with { harness in
             let reply = try await harness.local("GET", "/openapi.yaml")
             #expect(reply.status == 200)
             #expect(reply.header("content-type")?.hasPrefix("application/yaml") == true)
@@ -506,7 +506,7 @@ struct OpenAPITests {
         let tried = ["GET", "POST", "PUT", "PATCH", "DELETE", "QUERY"]
         let byPath = Dictionary(grouping: Self.operations, by: \.path)
         #expect(!byPath.isEmpty)
-        try await Harness.with { harness in
+        try await RouterHarness.with { harness in
             var checked = 0
             for (path, operations) in byPath.sorted(by: { $0.key < $1.key }) {
                 let documented = Set(operations.map(\.method))

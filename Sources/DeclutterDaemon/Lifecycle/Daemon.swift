@@ -119,42 +119,53 @@ public final class Daemon: Sendable {
         try await database.close()
     }
 
+    /// The public listener's router: callbacks and the inputs the service fetches.
+    func makeCallbackRouter() -> Router<CallbackContext> {
+        let router = Router(context: CallbackContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: NoSniffMiddleware())
+        router.add(middleware: APIErrorMiddleware())
+        router.addRoutes(CallbackController(
+            database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
+            allowFrom: configuration.allowFrom, retention: configuration.callbackRetention, schedule: PollSchedule(configuration.polling),
+            metrics: metrics, watch: poller.watch, unknownTokenLog: RateLimitedLog(), now: now).endpoints)
+        router.addRoutes(InputController(database: database, directory: archiveDirectory, grace: configuration.archive.inputGrace,
+                                         unknownTokenLog: RateLimitedLog(), now: now).endpoints)
+        router.answerWrongMethods()
+        return router
+    }
+
+    /// The local API's router, behind its guard, with the dashboard's pages (never on the public listener): what the
+    /// local listeners serve, and what router tests run without a socket.
+    func makeLocalRouter() -> Router<LocalContext> {
+        let schedule = PollSchedule(configuration.polling)
+        let publicBaseURL: @Sendable () -> String? = { [self] in
+            configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
+        }
+        let submitter = Submitter(database: database, client: DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger),
+                                  publicBaseURL: publicBaseURL, variationWebhook: configuration.variationWebhook, schedule: schedule,
+                                  metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
+        let router = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: NoSniffMiddleware())
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
+        router.addRoutes(LocalAPIController(
+            database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
+            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory,
+            uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
+        router.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
+        router.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
+        let served = router.answerWrongMethods()
+        localRoutes.withLock { $0 = served }
+        return router
+    }
+
     /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
     /// then the listeners drain their requests (and commits), then the poller stops between polls, then the
     /// delivery worker abandons its attempts in flight.
     func makeServiceGroup(signals: [UnixSignal], notifier: SystemdNotifier, stopBound: StopBound,
                           onReady: @escaping @Sendable () async -> Void) -> ServiceGroup {
-        let client = DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger)
-        let schedule = PollSchedule(configuration.polling)
-        let publicBaseURL: @Sendable () -> String? = { [self] in
-            configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
-        }
-        let submitter = Submitter(database: database, client: client, publicBaseURL: publicBaseURL,
-                                  variationWebhook: configuration.variationWebhook, schedule: schedule,
-                                  metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
-        let callbackRouter = Router(context: CallbackContext.self, options: .autoGenerateHeadEndpoints)
-        callbackRouter.add(middleware: NoSniffMiddleware())
-        callbackRouter.add(middleware: APIErrorMiddleware())
-        callbackRouter.addRoutes(CallbackController(
-            database: database, client: poller.client, verifyCallbacks: configuration.verifyCallbacks,
-            allowFrom: configuration.allowFrom, retention: configuration.callbackRetention, schedule: schedule, metrics: metrics, watch: poller.watch,
-            unknownTokenLog: RateLimitedLog(), now: now).endpoints)
-        callbackRouter.addRoutes(InputController(database: database, directory: archiveDirectory, grace: configuration.archive.inputGrace,
-                                                 unknownTokenLog: RateLimitedLog(), now: now).endpoints)
-        callbackRouter.answerWrongMethods()
-        let localRouter = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
-        localRouter.add(middleware: NoSniffMiddleware())
-        localRouter.add(middleware: APIErrorMiddleware())
-        localRouter.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
-        localRouter.addRoutes(LocalAPIController(
-            database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory,
-            uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
-        localRouter.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
-        // The dashboard's pages: on the local router only, never the public listener.
-        localRouter.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
-        let served = localRouter.answerWrongMethods()
-        localRoutes.withLock { $0 = served }
+        let callbackRouter = makeCallbackRouter()
+        let localRouter = makeLocalRouter()
 
         let announceReady = OnceFlag()
         let becameBound: @Sendable () async -> Void = { [readiness] in
