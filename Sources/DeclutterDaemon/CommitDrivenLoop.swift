@@ -3,19 +3,24 @@ import Foundation
 import ServiceLifecycle
 import Synchronization
 
-/// The loop of a worker whose queue is in the store (the delivery worker, the archiver): start the work that is
-/// due, then sleep until the next due time, a commit, or a piece of work's end (`wake`). It never scans on a
-/// timer; with nothing due it sets no timer at all. A graceful shutdown ends it at once, cancelling the work in
-/// flight (which records nothing, and is due again after the restart).
+/// The loop of a worker whose queue is in the store (the poller, the delivery worker, the archiver): start the work
+/// that is due, then sleep until the next due time, a commit (when the work follows commits), or a wake-up (`wake`: a
+/// piece of work ended, a new submission came). It never scans on a timer it does not need; with nothing due it sets
+/// no timer at all. At a graceful shutdown it starts nothing more; the work in flight is cancelled (it records
+/// nothing, and is due again after the restart) or, `finishing`, left to end.
 struct CommitDrivenLoop: Sendable {
-    let commits: CommitSignal
+    /// What wakes the loop besides `wake`: the store's commits (nil: `wake` alone).
+    let commits: CommitSignal?
     let clock: DaemonClock
     let wakeSignal: WakeSignal
+    /// At a graceful shutdown, whether the work in flight ends on its own (true) or is cancelled.
+    let finishing: Bool
 
-    init(commits: CommitSignal, clock: DaemonClock) {
+    init(commits: CommitSignal?, clock: DaemonClock, finishing: Bool = false) {
         self.commits = commits
         self.clock = clock
         self.wakeSignal = WakeSignal(clock: clock)
+        self.finishing = finishing
     }
 
     /// Ends the current (or next) sleep: a piece of work ended, and its slot is free.
@@ -24,13 +29,16 @@ struct CommitDrivenLoop: Sendable {
     /// Runs until a graceful shutdown. `startDue` adds the work due at the date it is given to the group and says how
     /// long to sleep from that date (nil: until woken).
     func run(_ startDue: (inout DiscardingTaskGroup, Date) async -> Duration?) async {
-        let commits = commits.subscribe()
+        let commits = commits?.subscribe()
         let stopping = Mutex(false)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { [wakeSignal] in
+                // Follows the commits until the loop ends (then cancelled with the rest, or on its own below).
+                let following = Task { [wakeSignal] in
+                    guard let commits else { return }
                     for await _ in commits { wakeSignal.signal() }
                 }
+                defer { following.cancel() }
                 while !stopping.withLock({ $0 }), !Task.isCancelled {
                     // The instant first, then the date: the nap is counted from that instant, so a clock that moves
                     // while the loop looks (a manual one in tests) can only end it early, never sleep past work due.
@@ -38,7 +46,7 @@ struct CommitDrivenLoop: Sendable {
                     let nap = await startDue(&group, lookedAt.date)
                     await wakeSignal.wait(until: nap.map { lookedAt.instant.advanced(by: $0) })
                 }
-                group.cancelAll()
+                if !finishing { group.cancelAll() }
             }
         } onGracefulShutdown: { [wakeSignal] in
             stopping.withLock { $0 = true }

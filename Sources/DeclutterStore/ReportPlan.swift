@@ -2,8 +2,8 @@ import DeclutterAPI
 import Foundation
 
 /// What a run of status reports (callbacks, poll answers, submission answers with their quota readings) and local
-/// decisions (REJECTED, LOST, an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of each, shared by both
-/// backends. A backend reads the facts (the generation each one names, and on request how many unapplied callbacks
+/// decisions (REJECTED, LOST, an unknown outcome, a failed poll) writes, decided in memory: the one orchestration of
+/// each, shared by both backends. A backend reads the facts (the generation each one names, and on request how many unapplied callbacks
 /// a generation keeps), adds them in order, and carries out the plan in the transaction that read them: SQLite one
 /// at a time inside its group commit (`SQLite/AppDatabase+Reports`), PostgreSQL a whole batch with one statement
 /// per table (`Postgres/PostgresReportBatch`, `Postgres/PostgresReportPlan`).

@@ -16,7 +16,9 @@ public final class Poller: Service, Sendable {
     let readiness: Readiness
     let logger: Logger
     let clock: DaemonClock
-    private let wakeSignal: WakeSignal
+    /// Woken by the submitter, a track or a refresh, and by each poll's end (not by the outbox's commits); a stop lets
+    /// the polls in flight end.
+    private let loop: CommitDrivenLoop
     private let inFlight = Mutex<Set<Int64>>([])
     private let pacer: Pacer
     /// The longest the loop sleeps without looking at the database again.
@@ -32,7 +34,7 @@ public final class Poller: Service, Sendable {
         self.readiness = readiness
         self.logger = logger
         self.clock = clock
-        self.wakeSignal = WakeSignal(clock: clock)
+        self.loop = CommitDrivenLoop(commits: nil, clock: clock, finishing: true)
         self.pacer = Pacer(perSecond: schedule.configuration.maxPerSecond, clock: clock)
     }
 
@@ -43,29 +45,17 @@ public final class Poller: Service, Sendable {
     public var pollsInFlight: Int { inFlight.withLock { $0.count } }
 
     /// Look at the database again now (a new submission, a track, a refresh).
-    public func wake() { wakeSignal.signal() }
+    public func wake() { loop.wake() }
 
-    public func run() async throws {
-        let stopping = Mutex(false)
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                while !stopping.withLock({ $0 }), !Task.isCancelled {
-                    // The instant first, then the date the due polls are read at: the nap is counted from that instant,
-                    // so a clock that moves while the loop looks (a manual one in tests) can only end the nap early,
-                    // never make it sleep past a poll that came due meanwhile.
-                    let lookedAt = (instant: clock.now, date: now())
-                    let started = try await startDuePolls(at: lookedAt.date, in: &group)
-                    if !started { await wakeSignal.wait(until: try await napEnd(from: lookedAt)) }
-                }
-            }
-        } onGracefulShutdown: { [wakeSignal] in
-            stopping.withLock { $0 = true }
-            wakeSignal.signal()
+    public func run() async {
+        await loop.run { group, date in
+            // Something started: look again at once (more may be due, and there may be room); else nap.
+            await startDuePolls(at: date, in: &group) ? .zero : await nap(from: date)
         }
     }
 
     /// Starts the due polls there is room for; false when nothing could start.
-    private func startDuePolls(at date: Date, in group: inout ThrowingDiscardingTaskGroup<any Error>) async throws -> Bool {
+    private func startDuePolls(at date: Date, in group: inout DiscardingTaskGroup) async -> Bool {
         let room = schedule.configuration.maxInFlight - pollsInFlight
         guard room > 0 else { return false }
         let busy = inFlight.withLock { $0 }
@@ -79,7 +69,7 @@ public final class Poller: Service, Sendable {
         }
         for generation in due.prefix(room) {
             guard let row = generation.id else { continue }
-            try await pacer.waitForTurn()
+            do { try await pacer.waitForTurn() } catch { return true }  // cancelled: the loop ends
             inFlight.withLock { _ = $0.insert(row) }
             metrics.pollsInFlight(pollsInFlight)
             group.addTask { [self] in
@@ -92,15 +82,15 @@ public final class Poller: Service, Sendable {
         return !due.isEmpty
     }
 
-    /// When the nap that follows a look at `lookedAt` ends: at the nearest poll date (at least a millisecond on,
-    /// never more than `maximumNap`).
-    private func napEnd(from lookedAt: (instant: DaemonClock.Instant, date: Date)) async throws -> DaemonClock.Instant {
+    /// The nap that follows a look at `date`: until the nearest poll date (at least a millisecond, never more than
+    /// `maximumNap`).
+    private func nap(from date: Date) async -> Duration {
         // A poll in flight keeps its past date until it is written; it wakes the loop when done.
         let busy = inFlight.withLock { $0 }
-        guard busy.count < schedule.configuration.maxInFlight,
-              let next = try? await database.nextPollDate(excluding: busy) else { return lookedAt.instant.advanced(by: Self.maximumNap) }
-        let seconds = min(max(next.timeIntervalSince(lookedAt.date), 0.001), Self.maximumNap.seconds)
-        return lookedAt.instant.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        guard busy.count < schedule.configuration.maxInFlight, let next = try? await database.nextPollDate(excluding: busy) else {
+            return Self.maximumNap
+        }
+        return min(CommitDrivenLoop.nap(until: next, now: date), Self.maximumNap)
     }
 
     /// Polls one generation now and returns it as stored afterwards (`refresh`); when a poll of it is
