@@ -33,7 +33,14 @@ struct PostgresInstancesTests {
     func migrationsTakeTurns() async throws {
         try await withTemporaryPostgresSchema { location in
             let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-                for index in 0..<4 { group.addTask { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2, instance: "i\(index)") } }
+                // Each waits for the others' turns under the migration lock: on a loaded machine the last one's open
+                // (bounded as a whole by openTimeout) took over 30 s once.
+                for index in 0..<4 {
+                    group.addTask {
+                        try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2, instance: "i\(index)",
+                                                     openTimeout: .seconds(180))
+                    }
+                }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             let applied = try await stores[0].value("SELECT count(*) FROM declutterd_migrations", as: Int.self)
