@@ -10,12 +10,12 @@ struct WakeSignalTests {
         let clock = ManualClock()
         let signal = WakeSignal(clock: DaemonClock(clock))
         // Given a wait ended early by a signal (its timer is then cancelled)
-        let waiter = Task { await signal.wait(timeout: .seconds(30)) }
+        let waiter = Task { _ = await signal.wait(timeout: .seconds(30)) }
         await clock.sleepers(atLeast: 1)
         signal.signal()
         await waiter.value
         // When the next wait starts, with a timeout that must be what ends it
-        let second = Task { await signal.wait(timeout: .milliseconds(300)) }
+        let second = Task { _ = await signal.wait(timeout: .milliseconds(300)) }
         await clock.sleepers(atLeast: 1)
         // Then only its own deadline is pending (the first timer is gone), and it ends when that passes
         #expect(clock.deadlines == [.milliseconds(300)])
@@ -37,7 +37,7 @@ struct WakeSignalTests {
     func timeout() async {
         let clock = ManualClock()
         let signal = WakeSignal(clock: DaemonClock(clock))
-        let waiter = Task { await signal.wait(timeout: .seconds(5)) }
+        let waiter = Task { _ = await signal.wait(timeout: .seconds(5)) }
         await clock.sleepers(atLeast: 1)
         clock.advance(by: .seconds(4))
         #expect(clock.deadlines == [.seconds(5)], "still waiting after 4 s")

@@ -114,7 +114,7 @@ struct EventStream: Sendable {
         defer { channel.pipeline.removeHandler(watcher, promise: nil) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in commits { bell.ring() }
+                for await _ in commits { bell.signal() }
             }
             defer { group.cancelAll() }
             try await follow(&writer)
@@ -161,7 +161,7 @@ struct EventStream: Sendable {
             if ended || (page.isEmpty && settled) { return }
             if page.count == Self.pageSize { continue }
             // Caught up: wait for a commit, the keep-alive or the end. Every wake reads again (above).
-            if await bell.wait(until: lastWrite.advanced(by: configuration.keepAlive), on: clock) { continue }
+            if await bell.wait(until: lastWrite.advanced(by: configuration.keepAlive)) { continue }
             try await write(Self.keepAliveComment, to: &writer)
             lastWrite = clock.now
         }
@@ -177,11 +177,11 @@ struct EventStream: Sendable {
     /// client is not taking it) the connection is closed, which ends the write with an error.
     private func write(_ text: String, to writer: inout any ResponseBodyWriter) async throws {
         let deadline = clock.now.advanced(by: configuration.writeTimeout)
-        let (bell, channel, clock, logger, metrics) = (lease.bell, channel, clock, logger, metrics)
+        let (bell, channel, logger, metrics) = (lease.bell, channel, logger, metrics)
         let timeout = configuration.writeTimeout
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let stopped = await bell.waitForStop(until: deadline, on: clock)
+                let stopped = await bell.waitForStop(until: deadline)
                 guard !Task.isCancelled else { return }
                 if !stopped {
                     metrics.eventStreamDropped(.slowClient)

@@ -4,7 +4,7 @@ import Synchronization
 /// ended at once by `stopAll()` when the daemon stops, so that a stream never holds up the graceful stop.
 final class EventStreams: Sendable {
     private struct State {
-        var open: [UInt64: StreamBell] = [:]
+        var open: [UInt64: WakeSignal] = [:]
         var nextID: UInt64 = 0
         var stopping = false
     }
@@ -32,7 +32,7 @@ final class EventStreams: Sendable {
         state.withLock { state in
             guard state.open.count < capacity else { return nil }
             state.nextID += 1
-            let bell = StreamBell(stopped: state.stopping)
+            let bell = WakeSignal(clock: clock, stopped: state.stopping)
             state.open[state.nextID] = bell
             return Lease(id: state.nextID, bell: bell, streams: self)
         }
@@ -53,12 +53,12 @@ final class EventStreams: Sendable {
 
     /// One stream's place; given back by `release()`, or when the lease is dropped (a response that never ran).
     final class Lease: Sendable {
-        let bell: StreamBell
+        let bell: WakeSignal
         private let id: UInt64
         private let streams: EventStreams
         private let released = Mutex(false)
 
-        fileprivate init(id: UInt64, bell: StreamBell, streams: EventStreams) {
+        fileprivate init(id: UInt64, bell: WakeSignal, streams: EventStreams) {
             self.id = id
             self.bell = bell
             self.streams = streams
@@ -73,98 +73,5 @@ final class EventStreams: Sendable {
         }
 
         deinit { release() }
-    }
-}
-
-/// What wakes one waiting stream: a commit (new messages may be there to read) or the end (the daemon stops, the
-/// client went away). A ring while nobody waits is kept for the next wait; the end is kept for good.
-final class StreamBell: Sendable {
-    private struct State {
-        var rung = false
-        var stopped: Bool
-        var waiter: CheckedContinuation<Void, Never>?
-        /// Waits for the end only (a write in progress).
-        var stopWaiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state: Mutex<State>
-
-    init(stopped: Bool = false) {
-        state = Mutex(State(stopped: stopped))
-    }
-
-    /// True once the stream must end.
-    var isStopped: Bool { state.withLock { $0.stopped } }
-
-    /// Something new may be there to read.
-    func ring() {
-        let waiter = state.withLock { state in
-            state.rung = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// The stream must end.
-    func stop() {
-        let waiters = state.withLock { state in
-            state.rung = true
-            state.stopped = true
-            defer { (state.waiter, state.stopWaiter) = (nil, nil) }
-            return [state.waiter, state.stopWaiter]
-        }
-        for waiter in waiters { waiter?.resume() }
-    }
-
-    /// Forgets the rings heard so far: call it before reading, so a commit after the read is not missed.
-    func rearm() {
-        state.withLock { state in
-            if !state.stopped { state.rung = false }
-        }
-    }
-
-    /// Returns true once the bell rang (since `rearm`), false when `deadline` came first on `clock`.
-    func wait(until deadline: DaemonClock.Instant, on clock: DaemonClock) async -> Bool {
-        await race(deadline, on: clock) { await $0.ringOrCancel(stopOnly: false) }
-    }
-
-    /// Returns true once the stream must end, false when `deadline` came first on `clock` (or on cancellation).
-    func waitForStop(until deadline: DaemonClock.Instant, on clock: DaemonClock) async -> Bool {
-        await race(deadline, on: clock) { await $0.ringOrCancel(stopOnly: true) }
-    }
-
-    private func race(_ deadline: DaemonClock.Instant, on clock: DaemonClock,
-                      _ bell: @escaping @Sendable (StreamBell) async -> Bool) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await bell(self) }
-            group.addTask {
-                try? await clock.sleep(until: deadline)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private func ringOrCancel(stopOnly: Bool) async -> Bool {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    guard !(stopOnly ? state.stopped : state.rung), !Task.isCancelled else { return true }
-                    if stopOnly { state.stopWaiter = continuation } else { state.waiter = continuation }
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-            return state.withLock { stopOnly ? $0.stopped : $0.rung }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { if stopOnly { state.stopWaiter = nil } else { state.waiter = nil } }
-                return stopOnly ? state.stopWaiter : state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
