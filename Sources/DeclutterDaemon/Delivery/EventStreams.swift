@@ -27,7 +27,7 @@ final class EventStreams: Sendable {
     var openCount: Int { state.withLock { $0.open.count } }
 
     /// A place for one more stream, or nil when `capacity` are open. Once the daemon is stopping, a new stream's
-    /// bell has rung already: it ends as soon as it starts.
+    /// wake-up (its `bell`) is stopped already: it ends as soon as it starts.
     func open() -> Lease? {
         state.withLock { state in
             guard state.open.count < capacity else { return nil }
