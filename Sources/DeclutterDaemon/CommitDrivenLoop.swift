@@ -27,7 +27,7 @@ struct CommitDrivenLoop: Sendable {
     func wake() { wakeSignal.signal() }
 
     /// Runs until a graceful shutdown. `startDue` adds the work due at the date it is given to the group and says how
-    /// long to sleep from that date (nil: until woken).
+    /// long to sleep from that date (nil: until woken; zero: look again at once, with no timer).
     func run(_ startDue: (inout DiscardingTaskGroup, Date) async -> Duration?) async {
         let commits = commits?.subscribe()
         let stopping = Mutex(false)
@@ -44,6 +44,7 @@ struct CommitDrivenLoop: Sendable {
                     // while the loop looks (a manual one in tests) can only end it early, never sleep past work due.
                     let lookedAt = (instant: clock.now, date: clock.date())
                     let nap = await startDue(&group, lookedAt.date)
+                    if nap == .zero { continue }
                     await wakeSignal.wait(until: nap.map { lookedAt.instant.advanced(by: $0) })
                 }
                 if !finishing { group.cancelAll() }

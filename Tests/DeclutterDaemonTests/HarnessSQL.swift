@@ -15,25 +15,13 @@ enum SQLValue: Sendable {
 /// `$n` is written for it).
 enum HarnessSQL {
     static func count(_ store: any Store, _ sql: String, _ values: [SQLValue] = []) async throws -> Int {
-        switch store {
-        case let sqlite as AppDatabase:
-            return try await sqlite.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments(values)) ?? 0 }
-        case let postgres as PostgresStore:
-            return try await postgres.value(query(sql, values), as: Int.self) ?? 0
-        default:
-            throw HarnessError("no SQL for \(type(of: store))")
-        }
+        try await on(store, sqlite: { db in try Int.fetchOne(db, sql: sql, arguments: arguments(values)) ?? 0 },
+                     postgres: { try await $0.value(query(sql, values), as: Int.self) ?? 0 })
     }
 
     static func strings(_ store: any Store, _ sql: String, _ values: [SQLValue] = []) async throws -> [String] {
-        switch store {
-        case let sqlite as AppDatabase:
-            return try await sqlite.read { db in try String.fetchAll(db, sql: sql, arguments: arguments(values)) }
-        case let postgres as PostgresStore:
-            return try await postgres.all(query(sql, values)) { try $0.decode(String.self) }
-        default:
-            throw HarnessError("no SQL for \(type(of: store))")
-        }
+        try await on(store, sqlite: { db in try String.fetchAll(db, sql: sql, arguments: arguments(values)) },
+                     postgres: { try await $0.all(query(sql, values)) { try $0.decode(String.self) } })
     }
 
     static func execute(_ store: any Store, _ sql: String, _ values: [SQLValue] = []) async throws {
@@ -44,6 +32,16 @@ enum HarnessSQL {
             _ = try await postgres.transaction { tx in try await tx.execute(query(sql, values)) }
         default:
             throw HarnessError("no SQL for \(type(of: store))")
+        }
+    }
+
+    /// A read on whichever engine `store` is.
+    private static func on<T: Sendable>(_ store: any Store, sqlite: @escaping @Sendable (Database) throws -> T,
+                                        postgres: (PostgresStore) async throws -> T) async throws -> T {
+        switch store {
+        case let database as AppDatabase: return try await database.read(sqlite)
+        case let database as PostgresStore: return try await postgres(database)
+        default: throw HarnessError("no SQL for \(type(of: store))")
         }
     }
 
