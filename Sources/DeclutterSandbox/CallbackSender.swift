@@ -61,7 +61,7 @@ struct GenerationLifecycle: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         await state.count { $0.callbacksSent += 1 }
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(10))
+            let response = try await httpClient.execute(request, timeout: .init(state.configuration.callbackTimeout))
             _ = try? await response.body.collect(upTo: 1 << 16)
             if !(200..<300).contains(response.status.code) { await state.count { $0.callbackDeliveryFailures += 1 } }
         } catch {

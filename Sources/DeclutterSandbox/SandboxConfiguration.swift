@@ -64,6 +64,8 @@ public struct SandboxConfiguration: Sendable {
     /// Call back for variations too. The service's published documentation gives generate-variation no
     /// `webhook`, so by default a variation is never called back, whatever the request carried.
     public var variationCallbacks = false
+    /// How long a callback may take to be answered before it counts as a failed delivery.
+    public var callbackTimeout: Duration = .seconds(10)
     public var faults = SandboxFaults()
     /// The size of every result image.
     public var resultImage = ResultImageShape.small

@@ -68,8 +68,15 @@ struct Harness: Sendable {
                       adjust: (inout DaemonConfiguration) -> Void = { _ in }) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var sandboxConfiguration = sandboxConfiguration
+        // A callback on PostgreSQL beside the whole suite waits for its batch's commit on a loaded machine: given the
+        // same minute as the store's operations before it counts as a failed delivery (a non-2xx still counts at once).
+        if backend == .postgres { sandboxConfiguration.callbackTimeout = .seconds(60) }
         let sandbox = try await Sandbox(configuration: sandboxConfiguration).start()
         var configuration = configuration(for: sandbox, databasePath: directory.appendingPathComponent("declutterd.sqlite").path, polling: polling)
+        // A sandbox that answers generate only once its callback is through waits on the daemon's write: on a loaded
+        // machine that outlasts the 5 s a call is given otherwise (the outcome would then be unknown).
+        if sandboxConfiguration.callbackBeforeAnswer { configuration.upstream.requestTimeout = .seconds(30) }
         adjust(&configuration)
         var schema: String?
         if backend == .postgres {
