@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "declutterd", targets: ["declutterd"]),
         .library(name: "DeclutterAPI", targets: ["DeclutterAPI"]),
+        .library(name: "DeclutterWire", targets: ["DeclutterWire"]),
+        .library(name: "LocalClient", targets: ["LocalClient"]),
         .library(name: "DeclutterStore", targets: ["DeclutterStore"]),
         .library(name: "DeclutterSandbox", targets: ["DeclutterSandbox"]),
     ],
@@ -40,10 +42,29 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // What the daemon and its client both speak: the local API's JSON views, the states, the time formats.
+        .target(name: "DeclutterWire"),
+        // The POSIX file operations the archive and the client's downloads share.
+        .target(name: "DeclutterFiles"),
+        // The local API's client (the CLI's half of the wire): it does not link the daemon or the store.
+        .target(
+            name: "LocalClient",
+            dependencies: [
+                "DeclutterAPI",
+                "DeclutterFiles",
+                "DeclutterWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "DeclutterStore",
             dependencies: [
                 "DeclutterAPI",
+                "DeclutterWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -67,6 +88,7 @@ let package = Package(
             name: "DeclutterDaemon",
             dependencies: [
                 "DeclutterAPI",
+                "DeclutterFiles",
                 "DeclutterStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -99,6 +121,7 @@ let package = Package(
                 "DeclutterStore",
                 "DeclutterSandbox",
                 "DeclutterDaemon",
+                "LocalClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,7 +146,8 @@ let package = Package(
         .testTarget(
             name: "DeclutterDaemonTests",
             dependencies: [
-                "DeclutterAPI", "DeclutterStore", "DeclutterSandbox", "DeclutterDaemon", "TestSupport",
+                "DeclutterAPI", "DeclutterFiles", "DeclutterStore", "DeclutterSandbox", "DeclutterDaemon", "DeclutterWire", "LocalClient",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,18 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where a result image stands in the archive.
-public enum ImageState: String, Codable, Sendable, CaseIterable {
-    /// Not downloaded yet: due at `next_attempt_at`.
-    case pending
-    /// Its file is in the archive under its SHA-256.
-    case archived
-    /// Every attempt failed, or the URL was refused; `last_error` says why.
-    case failed
-    /// Its file was removed by `retention.images`; the row keeps what it was.
-    case pruned
-}
-
 /// A file as the archive keeps it: named by its SHA-256, checked to be an image of this type and size.
 public struct ArchivedFileFacts: Sendable, Equatable {
     public var sha256: String

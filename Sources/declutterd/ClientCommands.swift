@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeclutterDaemon
 import Foundation
+import LocalClient
 
 // Client commands talk to a running daemon's local API (docs/local-api.md). Exit codes (ClientExitCode):
 // 0 success; 1 failure (an API error other than 404, or a generation that ended FAILED, REJECTED or

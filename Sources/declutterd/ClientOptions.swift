@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeclutterDaemon
 import Foundation
+import LocalClient
 
 /// `--url` and `--json`, shared by every client command.
 struct ClientOptions: ParsableArguments {

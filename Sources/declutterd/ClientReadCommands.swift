@@ -2,6 +2,7 @@ import ArgumentParser
 import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 
 /// `declutterd list`: generations, newest first.
 struct ListCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 
 // Commands for webhook delivery (docs/delivery.md): endpoints, deliveries, redeliver, recover. They talk to
 // the local API like the other client commands, with the same exit codes (ClientExitCode) and `--json`.

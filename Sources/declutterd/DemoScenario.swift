@@ -3,6 +3,7 @@ import DeclutterDaemon
 import DeclutterStore
 import DeclutterSandbox
 import Foundation
+import LocalClient
 import Logging
 import UnixSignals
 

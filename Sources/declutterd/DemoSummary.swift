@@ -2,6 +2,7 @@ import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
 import Foundation
+import LocalClient
 
 /// The demo's closing table and figures.
 struct DemoSummary {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 
 /// `declutterd fetch`: copies a generation's archived result images out of the daemon.
 struct FetchCommand: AsyncParsableCommand {

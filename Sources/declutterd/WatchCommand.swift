@@ -2,6 +2,7 @@ import ArgumentParser
 import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 
 /// `declutterd watch`: the event stream in the terminal.
 struct WatchCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Crypto
 @testable import DeclutterDaemon
+import DeclutterFiles
 import Foundation
 import NIOCore
 import TestSupport
@@ -132,7 +133,7 @@ struct ArchiveDirectoryTests {
             #expect(!directory.contains(sha256: file.sha256))
             try directory.remove(sha256: file.sha256)  // already gone: nothing to do
             #expect(!directory.contains(sha256: "../../etc/passwd"))
-            #expect(throws: ArchiveStorageError.self) { try directory.remove(sha256: "../../etc/passwd") }
+            #expect(throws: FileSystemError.self) { try directory.remove(sha256: "../../etc/passwd") }
         }
     }
 
@@ -151,7 +152,7 @@ struct ArchiveDirectoryTests {
         try FileManager.default.createDirectory(atPath: blocked.root, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: blocked.temporaryPath, contents: nil))
         #expect(blocked.writableProblem() == "archive directory \(blocked.root) is not writable: Not a directory")
-        #expect(throws: ArchiveStorageError.self) { try blocked.prepare() }
+        #expect(throws: FileSystemError.self) { try blocked.prepare() }
     }
 
     // MARK: - Helpers

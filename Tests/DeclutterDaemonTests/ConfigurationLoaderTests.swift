@@ -1,4 +1,5 @@
 import DeclutterDaemon
+import DeclutterWire
 import Foundation
 import TestSupport
 import Testing

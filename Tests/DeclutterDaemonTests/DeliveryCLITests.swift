@@ -1,6 +1,7 @@
 @testable import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 import TestSupport
 import Testing
 

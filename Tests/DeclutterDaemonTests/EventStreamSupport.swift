@@ -1,6 +1,7 @@
 @testable import DeclutterDaemon
 import DeclutterStore
 import Foundation
+import LocalClient
 import TestSupport
 
 /// `GET /v1/events` on a connection of its own, read by hand: the status, then the events and keep-alive

@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterDaemon
 @testable import DeclutterStore
 import Foundation
+import LocalClient
 import Synchronization
 import TestSupport
 import Testing

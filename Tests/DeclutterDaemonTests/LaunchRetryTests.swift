@@ -5,6 +5,7 @@ import DeclutterStore
 import Foundation
 import GRDB
 import Hummingbird
+import LocalClient
 import NIOFoundationCompat
 import Synchronization
 import TestSupport

@@ -1,6 +1,8 @@
 import DeclutterDaemon
 import DeclutterSandbox
+import DeclutterWire
 import Foundation
+import LocalClient
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import DeclutterDaemon
+import DeclutterWire
 import Foundation
 import Testing
 

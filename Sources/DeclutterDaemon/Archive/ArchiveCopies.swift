@@ -1,4 +1,5 @@
 import Crypto
+import DeclutterFiles
 import DeclutterStore
 import Foundation
 
@@ -27,16 +28,16 @@ struct ArchiveCopies: Sendable {
         let directory = self.directory
         try await BlockingWork.run {
             try FileSystem.makeDirectories(directory.temporaryPath)
-            let temporary = "\(directory.temporaryPath)/\(ArchiveDirectory.randomName()).fetched"
+            let temporary = "\(directory.temporaryPath)/\(FileSystem.randomName()).fetched"
             guard FileManager.default.createFile(atPath: temporary, contents: contents) else {
-                throw ArchiveStorageError("write", temporary, errno: errno)
+                throw FileSystemError("write", temporary, errno: errno)
             }
             let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
             let synced = descriptor >= 0 && fsync(descriptor) == 0
             if descriptor >= 0 { close(descriptor) }
             guard synced else {
                 unlink(temporary)
-                throw ArchiveStorageError("sync", temporary, errno: errno)
+                throw FileSystemError("sync", temporary, errno: errno)
             }
             try directory.place(temporary, sha256: file.sha256)
         }

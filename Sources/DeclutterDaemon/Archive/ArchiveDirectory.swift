@@ -1,3 +1,4 @@
+import DeclutterFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -45,15 +46,15 @@ public struct ArchiveDirectory: Sendable {
 
     /// Deletes the file with this SHA-256; nothing to do when it is not there.
     public func remove(sha256 hex: String) throws {
-        guard Self.isSHA256(hex) else { throw ArchiveStorageError("not a SHA-256: \(hex)") }
+        guard Self.isSHA256(hex) else { throw FileSystemError("not a SHA-256: \(hex)") }
         let path = path(forSHA256: hex)
-        guard unlink(path) == 0 || errno == ENOENT else { throw ArchiveStorageError("delete", path, errno: errno) }
+        guard unlink(path) == 0 || errno == ENOENT else { throw FileSystemError("delete", path, errno: errno) }
     }
 
     /// Nil when a small file can be created, written, synced and deleted in `tmp/`; otherwise why not, for a
     /// readiness check or `check-config` ("archive directory /x is full (ENOSPC)").
     public func writableProblem() -> String? {
-        let probe = "\(temporaryPath)/.probe-\(Self.randomName())"
+        let probe = "\(temporaryPath)/.probe-\(FileSystem.randomName())"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { return notWritable(errno) }
         defer {
@@ -96,16 +97,12 @@ public struct ArchiveDirectory: Sendable {
         guard rename(temporary, final) == 0 else {
             let code = errno
             unlink(temporary)
-            throw ArchiveStorageError("move the download to", final, errno: code)
+            throw FileSystemError("move the download to", final, errno: code)
         }
         try FileSystem.syncDirectory(directory)
     }
 
     /// A fresh name for a file in `tmp/`.
-    static func randomName() -> String {
-        String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt64.random(in: .min ... .max), radix: 16)
-    }
-
     /// 64 hex digits: the only names the archive hands to the file system.
     static func isSHA256(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }

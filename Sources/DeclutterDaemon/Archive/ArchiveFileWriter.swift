@@ -1,4 +1,5 @@
 import Crypto
+import DeclutterFiles
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -27,11 +28,11 @@ public final class ArchiveFileWriter {
     init(directory: ArchiveDirectory, maxBytes: Int) throws {
         self.directory = directory
         self.maxBytes = maxBytes
-        temporaryPath = "\(directory.temporaryPath)/\(ArchiveDirectory.randomName()).part"
+        temporaryPath = "\(directory.temporaryPath)/\(FileSystem.randomName()).part"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
             settled = true
-            throw ArchiveStorageError("create", temporaryPath, errno: errno)
+            throw FileSystemError("create", temporaryPath, errno: errno)
         }
     }
 
@@ -48,7 +49,7 @@ public final class ArchiveFileWriter {
     public var sha256: String { Self.hex(hasher.finalize()) }
 
     /// Appends the buffer's readable bytes (not copied). Throws `ArchiveRefusal` (too large, not an image) or
-    /// `ArchiveStorageError`; the writer is abandoned then.
+    /// `FileSystemError`; the writer is abandoned then.
     public func write(_ buffer: ByteBuffer) throws {
         try buffer.withUnsafeReadableBytes { try write($0) }
     }
@@ -71,7 +72,7 @@ public final class ArchiveFileWriter {
     /// Syncs the file, reads its dimensions and moves it under its SHA-256 name (a file already there holds the
     /// same bytes: this one is just deleted). The blocking part runs on NIO's thread pool and is carried through
     /// even when the task is cancelled meanwhile, so it never stops halfway. Throws `ArchiveRefusal` (empty, not an
-    /// image, unreadable header) or `ArchiveStorageError`; nothing is left in `tmp/` either way.
+    /// image, unreadable header) or `FileSystemError`; nothing is left in `tmp/` either way.
     public func finish() async throws -> ArchivedFile {
         precondition(!settled, "finish after finish or abandon")
         guard count > 0 else {
@@ -121,7 +122,7 @@ public final class ArchiveFileWriter {
             close(descriptor)
             guard synced == 0 else {
                 unlink(temporaryPath)
-                throw ArchiveStorageError("sync", temporaryPath, errno: synced)
+                throw FileSystemError("sync", temporaryPath, errno: synced)
             }
             guard let dimensions = ImageDimensions.read(fileAt: temporaryPath, format: format) else {
                 unlink(temporaryPath)

@@ -39,18 +39,6 @@ public enum ArchiveRefusal: Error, CustomStringConvertible, Sendable, Equatable 
     }
 }
 
-/// A file-system failure in the archive (a full disk, a permission): not about the image, and usually passing.
-public struct ArchiveStorageError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-
-    public init(_ description: String) { self.description = description }
-
-    /// `what` failed on `path` with `code` (an errno): "cannot create /x/tmp/y.part: Permission denied".
-    init(_ what: String, _ path: String, errno code: Int32) {
-        description = "cannot \(what) \(path): \(SystemError.text(code))"
-    }
-}
-
 extension ImageFormat {
     /// As people write it: JPEG, PNG, WebP.
     var displayName: String {

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import DeclutterAPI
+import DeclutterFiles
+import DeclutterWire
 import Foundation
 import NIOCore
 import NIOPosix
@@ -167,7 +169,7 @@ public struct ImageDownloader: Sendable {
             return failure
         case let refusal as ArchiveRefusal:
             return DownloadFailure(reason: refusal.description, permanent: refusal.isPermanent)
-        case let storage as ArchiveStorageError:
+        case let storage as FileSystemError:
             return .passing(storage.description)
         case let resolution as ResolutionError:
             return .passing(resolution.description)

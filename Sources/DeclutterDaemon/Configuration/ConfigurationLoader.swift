@@ -1,4 +1,5 @@
 import DeclutterAPI
+import DeclutterWire
 import Foundation
 import Logging
 

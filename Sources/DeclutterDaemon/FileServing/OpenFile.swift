@@ -1,3 +1,4 @@
+import DeclutterFiles
 import Hummingbird
 import NIOCore
 #if canImport(Glibc)
@@ -24,20 +25,20 @@ final class OpenFile: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Opens `path` on the thread pool. Nil when there is no such file; throws `ArchiveStorageError` when it cannot
+    /// Opens `path` on the thread pool. Nil when there is no such file; throws `FileSystemError` when it cannot
     /// be opened or is not a regular file.
     static func open(_ path: String) async throws -> OpenFile? {
         try await BlockingWork.run {
             let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
                 if errno == ENOENT { return nil }
-                throw ArchiveStorageError("open", path, errno: errno)
+                throw FileSystemError("open", path, errno: errno)
             }
             var info = stat()
             guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 let code = errno
                 close(descriptor)
-                throw ArchiveStorageError("read", path, errno: code == 0 ? EISDIR : code)
+                throw FileSystemError("read", path, errno: code == 0 ? EISDIR : code)
             }
             return OpenFile(path: path, descriptor: descriptor, size: Int64(info.st_size))
         }
@@ -64,8 +65,8 @@ final class OpenFile: Sendable {
             while true {
                 let read = pread(descriptor, space.baseAddress, count, off_t(offset))
                 if read < 0, errno == EINTR { continue }
-                guard read >= 0 else { throw ArchiveStorageError("read", path, errno: errno) }
-                guard read > 0 else { throw ArchiveStorageError("\(path) ends before byte \(offset): it shrank while it was served") }
+                guard read >= 0 else { throw FileSystemError("read", path, errno: errno) }
+                guard read > 0 else { throw FileSystemError("\(path) ends before byte \(offset): it shrank while it was served") }
                 return read
             }
         }

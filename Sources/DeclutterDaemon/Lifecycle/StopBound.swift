@@ -1,3 +1,4 @@
+import DeclutterWire
 import Logging
 import ServiceLifecycle
 

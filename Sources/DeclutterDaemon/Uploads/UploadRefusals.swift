@@ -1,3 +1,4 @@
+import DeclutterFiles
 import DeclutterStore
 import Foundation
 
@@ -19,7 +20,7 @@ extension APIError {
     }
 
     /// 503 `archive_unavailable`: the archive directory could not take the file (a full disk, a permission).
-    static func archiveUnavailable(_ error: ArchiveStorageError) -> APIError {
+    static func archiveUnavailable(_ error: FileSystemError) -> APIError {
         APIError(.serviceUnavailable, code: .archiveUnavailable, message: "the archive cannot keep the upload: \(error.description)")
     }
 
@@ -35,7 +36,7 @@ extension APIError {
             return unsupportedImage("\(file) is empty")
         case ArchiveRefusal.unreadableHeader(let format):
             return unsupportedImage("\(file) is a \(format.displayName) image whose dimensions cannot be read")
-        case let error as ArchiveStorageError:
+        case let error as FileSystemError:
             return archiveUnavailable(error)
         default:
             return error

@@ -1,4 +1,4 @@
-import DeclutterStore
+import DeclutterWire
 
 // What `show` and `fetch` print about a generation's archived images.
 

@@ -1,10 +1,10 @@
-import DeclutterAPI
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// How values are written in the database so that `sqlite3` shows them plainly: one place for each rule.
+/// How values are written in the database so that `sqlite3` shows them plainly, and on the wire alike: one place for
+/// each rule.
 public enum StoreFormat {
     /// ISO-8601 UTC with milliseconds, `2026-11-24T23:10:08.123Z`; sorts as text in time order.
     public static func timestamp(_ date: Date) -> String {
@@ -26,7 +26,7 @@ public enum StoreFormat {
 
     /// `YYYY-MM-DD<separator>HH:MM:SS.<fraction><suffix>` for a four-digit year, written by hand rather than with
     /// String(format:): every row the writers touch carries a few of these (SQLite's text, PostgreSQL's batch JSON).
-    static func calendarText(_ parts: tm, fraction: Int, digits fractionDigits: Int, separator: Character, suffix: String) -> String {
+    package static func calendarText(_ parts: tm, fraction: Int, digits fractionDigits: Int, separator: Character, suffix: String) -> String {
         var text = [UInt8]()
         text.reserveCapacity(32)
         func digits(_ value: Int, _ count: Int, then separator: Character?) {
@@ -77,23 +77,23 @@ public enum StoreFormat {
     }
 
     /// UUIDs are stored lowercase, as the service writes them.
-    public static func uuid(_ uuid: UUID) -> String { uuid.lowercaseString }
+    public static func uuid(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 }
 
 extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
+    package func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 
-    func floorModulo(by divisor: Int64) -> Int64 {
+    package func floorModulo(by divisor: Int64) -> Int64 {
         self - floorDivided(by: divisor) * divisor
     }
 }
 
 extension Sequence<UInt8> {
     /// Lowercase hexadecimal.
-    var hexString: String {
+    package var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         for byte in self {

@@ -1,3 +1,4 @@
+import DeclutterWire
 import Foundation
 
 // The client side of the delivery routes (docs/delivery.md): endpoints, deliveries, redelivery, recovery.

@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// errno as words, for reasons shown to operators.
-enum SystemError {
+package enum SystemError {
     /// `strerror`'s text ("No space left on device"), with the symbolic name where operators search for it.
-    static func text(_ code: Int32) -> String {
+    package static func text(_ code: Int32) -> String {
         let message = String(cString: strerror(code))
         switch code {
         case ENOSPC: return "\(message) (ENOSPC)"

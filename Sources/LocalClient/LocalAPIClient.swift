@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DeclutterAPI
+import DeclutterWire
 import Foundation
 import NIOCore
 import NIOFoundationCompat

@@ -1,5 +1,5 @@
 import Foundation
-import DeclutterStore
+import DeclutterWire
 
 /// What the client commands print for people: tables and detail views built from the API's answers.
 public enum ClientReport {

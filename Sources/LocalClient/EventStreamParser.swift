@@ -1,4 +1,4 @@
-import DeclutterStore
+import DeclutterWire
 import Foundation
 
 /// One event of `GET /v1/events`: its sequence number (`id:`), its type (`event:`) and the message body (`data:`).

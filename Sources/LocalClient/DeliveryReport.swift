@@ -1,3 +1,4 @@
+import DeclutterWire
 import Foundation
 
 // What the delivery commands print for people. An endpoint's secret is printed by `secretNotice` alone,

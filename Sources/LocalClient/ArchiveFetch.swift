@@ -1,4 +1,4 @@
-import DeclutterStore
+import DeclutterWire
 import Foundation
 
 /// One result image as `declutterd fetch` left it: copied to `path`, or not, and why (`error`).

@@ -1,3 +1,4 @@
+import DeclutterWire
 import Foundation
 
 /// Where a photo (or a mask) to submit is: a URL the service fetches, or a file on this machine the daemon keeps

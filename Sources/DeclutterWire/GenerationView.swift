@@ -1,7 +1,7 @@
 import Foundation
 
 // The JSON the outside sees: the local API's answers and the outbox's messages are the same shapes,
-// encoded by the same encoder.
+// encoded by the same encoder (PublicJSON). The store maps its records to them (DeclutterStore/Views+Records.swift).
 
 /// A generation as the outside sees it: `GET /v1/generations/{id}` answers it, and every message about the
 /// generation carries it as its `data`.
@@ -43,41 +43,34 @@ public struct GenerationView: Codable, Sendable, Equatable {
         case archive, inputs
     }
 
-    /// With `files`, the view of one generation (archive and inputs listed); without, a line of a list.
-    public init(_ record: GenerationRecord, files: GenerationFiles? = nil) {
-        id = record.id ?? 0
-        generationID = record.generationID.map(StoreFormat.uuid)
-        projectID = record.projectID.map(StoreFormat.uuid)
-        parentGenerationID = record.parentGenerationID.map(StoreFormat.uuid)
-        kind = record.kind.rawValue
-        status = record.status.rawValue
-        statusReason = record.statusReason
-        imageURL = record.imageURL
-        maskURL = record.maskURL
-        auto = record.auto
-        images = record.images ?? []
-        variations = record.variations
-        remainingPhotos = record.remainingPhotos
-        refunded = record.refunded
-        resolvedBy = record.resolvedBy?.rawValue
-        createdAt = StoreFormat.timestamp(record.createdAt)
-        submittedAt = record.submittedAt.map(StoreFormat.timestamp)
-        updatedAt = StoreFormat.timestamp(record.updatedAt)
-        completedAt = record.completedAt.map(StoreFormat.timestamp)
-        nextPollAt = record.nextPollAt.map(StoreFormat.timestamp)
-        pollAttempts = record.pollAttempts
-        version = record.version
-        archive = files.map { $0.images.map(ArchivedImageView.init) }
-        inputs = files.map { $0.uploads.map(InputView.init) }
-    }
-}
-
-/// The one JSON encoder for what leaves the daemon: snake_case keys, sorted, slashes unescaped.
-public enum PublicJSON {
-    public static func encode(_ value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+    package init(id: Int64, generationID: String?, projectID: String?, parentGenerationID: String?, kind: String, status: String,
+                 statusReason: String?, imageURL: String?, maskURL: String?, auto: Bool?, images: [String], variations: Int?,
+                 remainingPhotos: Int?, refunded: Bool, resolvedBy: String?, createdAt: String, submittedAt: String?, updatedAt: String,
+                 completedAt: String?, nextPollAt: String?, pollAttempts: Int, version: Int, archive: [ArchivedImageView]?,
+                 inputs: [InputView]?) {
+        self.id = id
+        self.generationID = generationID
+        self.projectID = projectID
+        self.parentGenerationID = parentGenerationID
+        self.kind = kind
+        self.status = status
+        self.statusReason = statusReason
+        self.imageURL = imageURL
+        self.maskURL = maskURL
+        self.auto = auto
+        self.images = images
+        self.variations = variations
+        self.remainingPhotos = remainingPhotos
+        self.refunded = refunded
+        self.resolvedBy = resolvedBy
+        self.createdAt = createdAt
+        self.submittedAt = submittedAt
+        self.updatedAt = updatedAt
+        self.completedAt = completedAt
+        self.nextPollAt = nextPollAt
+        self.pollAttempts = pollAttempts
+        self.version = version
+        self.archive = archive
+        self.inputs = inputs
     }
 }

@@ -1,4 +1,4 @@
-import DeclutterStore
+import DeclutterWire
 import Foundation
 
 // The client reads the very types the daemon writes (APIViews.swift), under the names it uses.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DeclutterWire
 import Foundation
 
 /// Where the daemon's local API listens: `http(s)://HOST:PORT[/prefix]`, `unix:///path/to.sock`

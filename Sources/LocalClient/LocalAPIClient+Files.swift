@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Crypto
+import DeclutterFiles
+import DeclutterWire
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -39,7 +41,7 @@ extension LocalAPIClient {
                     try file.write(bytes)
                 }
             }
-            let digest = ArchiveFileWriter.hex(hasher.finalize())
+            let digest = hasher.finalize().hexString
             guard digest == sha256 else {
                 throw LocalClientError(.failure, code: "checksum_mismatch", message: "\(path) has SHA-256 \(digest), not the \(sha256) listed")
             }
@@ -47,7 +49,7 @@ extension LocalAPIClient {
         } catch let error as LocalClientError {
             file.abandon()
             throw error
-        } catch let error as ArchiveStorageError {
+        } catch let error as FileSystemError {
             file.abandon()
             throw LocalClientError(.failure, code: "write_failed", message: error.description)
         } catch {
@@ -67,11 +69,11 @@ final class PartialDownload {
 
     init(beside destination: String) throws(LocalClientError) {
         let url = URL(fileURLWithPath: destination)
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ArchiveDirectory.randomName()).part").path
+        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(FileSystem.randomName()).part").path
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             settled = true
-            throw LocalClientError(.failure, code: "write_failed", message: ArchiveStorageError("create", temporaryPath, errno: errno).description)
+            throw LocalClientError(.failure, code: "write_failed", message: FileSystemError("create", temporaryPath, errno: errno).description)
         }
     }
 
@@ -84,8 +86,8 @@ final class PartialDownload {
 
     /// Syncs the file and gives it its real name (replacing a file of that name). Returns its size.
     func finish(as destination: String) throws -> Int64 {
-        guard fsync(descriptor) == 0 else { throw ArchiveStorageError("sync", temporaryPath, errno: errno) }
-        guard rename(temporaryPath, destination) == 0 else { throw ArchiveStorageError("rename to \(destination)", temporaryPath, errno: errno) }
+        guard fsync(descriptor) == 0 else { throw FileSystemError("sync", temporaryPath, errno: errno) }
+        guard rename(temporaryPath, destination) == 0 else { throw FileSystemError("rename to \(destination)", temporaryPath, errno: errno) }
         settled = true
         close(descriptor)
         return count

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DeclutterWire
 import Foundation
 import NIOCore
 #if canImport(Glibc)

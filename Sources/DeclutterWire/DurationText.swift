@@ -11,7 +11,7 @@ public enum DurationText {
     /// What a value should look like, for error messages.
     public static let expected = "a duration with its unit, such as 500ms, 30s, 10m, 1h30m or 7d (at most 36500d)"
 
-    static let units: [(suffix: String, milliseconds: Int64)] = [("d", 86_400_000), ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)]
+    package static let units: [(suffix: String, milliseconds: Int64)] = [("d", 86_400_000), ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000)]
 
     /// Nil when `text` is not a duration, or is longer than `maximum`.
     public static func parse(_ text: String) -> Duration? {
@@ -71,7 +71,7 @@ public enum DurationText {
 
 extension Duration {
     /// Whole milliseconds (rounded down).
-    var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

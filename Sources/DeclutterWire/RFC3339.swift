@@ -5,8 +5,8 @@ import Foundation
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in capitals, a real day of a real month of a year
 /// from 0001, hours 00–23, minutes and seconds 00–59 (no leap second), any number of fraction digits, an
 /// offset of at most ±23:59.
-enum RFC3339 {
-    static func date(_ text: String) -> Date? {
+package enum RFC3339 {
+    package static func date(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20 else { return nil }
         func byte(_ character: Unicode.Scalar) -> UInt8 { UInt8(ascii: character) }

@@ -1,5 +1,3 @@
-import DeclutterAPI
-
 /// A generation's state as declutterd keeps it (docs/states.md).
 public enum GenerationState: String, Codable, Sendable, CaseIterable {
     /// Recorded before the upstream call; the outcome of that call is not known yet.
@@ -13,26 +11,14 @@ public enum GenerationState: String, Codable, Sendable, CaseIterable {
     /// No terminal answer before the give-up age; a late callback or poll revives it.
     case lost = "LOST"
 
-    public init(_ status: UpstreamStatus) {
-        switch status {
-        case .starting: self = .starting
-        case .processing: self = .processing
-        case .succeeded: self = .succeeded
-        case .failed: self = .failed
-        }
-    }
-
     /// SUCCEEDED, FAILED and REJECTED never change again.
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .rejected }
 
     /// Still waiting for an upstream answer: the states the poller looks after. The one list of them: both engines'
-    /// SQL says "pending" with `pendingSQL`.
+    /// SQL says "pending" with `pendingSQL` (DeclutterStore).
     public static let pending: [GenerationState] = [.submitting, .starting, .processing]
 
     public var isPending: Bool { Self.pending.contains(self) }
-
-    /// `'SUBMITTING', 'STARTING', 'PROCESSING'`: the pending states as SQL literals, for `status IN (...)` on either engine.
-    static let pendingSQL = pending.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// Over, with no result to show: FAILED, REJECTED or LOST (what "failed" counts everywhere).
     public var endedWithoutResult: Bool { self == .failed || self == .rejected || self == .lost }

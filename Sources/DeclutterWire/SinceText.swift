@@ -1,4 +1,3 @@
-import DeclutterStore
 import Foundation
 
 /// The one grammar of a "since": an age counted back from now (`2h`, `1h30m`, `7d`), or an RFC 3339 time. A recovery's
@@ -9,7 +8,7 @@ public enum SinceText {
 
     /// The document's pattern for the age (openapi.yaml `Age`, at least one character): what `DurationText`
     /// reads, bounded so that every match is within its maximum.
-    static let agePattern = #"^([0-9]{1,4}(\.[0-9]{1,3})?d)?([0-9]{1,4}(\.[0-9]{1,3})?h)?([0-9]{1,4}(\.[0-9]{1,3})?m)?([0-9]{1,4}(\.[0-9]{1,3})?s)?([0-9]{1,4}(\.[0-9]{1,3})?ms)?$"#
+    package static let agePattern = #"^([0-9]{1,4}(\.[0-9]{1,3})?d)?([0-9]{1,4}(\.[0-9]{1,3})?h)?([0-9]{1,4}(\.[0-9]{1,3})?m)?([0-9]{1,4}(\.[0-9]{1,3})?s)?([0-9]{1,4}(\.[0-9]{1,3})?ms)?$"#
 
     public static func date(_ text: String, now: Date) -> Date? {
         if let date = RFC3339.date(text) { return date }
