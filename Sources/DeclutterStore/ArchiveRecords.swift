@@ -2,12 +2,16 @@ import Foundation
 import GRDB
 
 /// A file as the archive keeps it: named by its SHA-256, checked to be an image of this type and size.
-public struct ArchivedFileFacts: Sendable, Equatable {
+public struct ArchivedFileFacts: Codable, Sendable, Equatable {
     public var sha256: String
     public var bytes: Int64
     public var contentType: String
     public var width: Int?
     public var height: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, bytes, width, height, contentType = "content_type"
+    }
 
     public init(sha256: String, bytes: Int64, contentType: String, width: Int?, height: Int?) {
         self.sha256 = sha256

@@ -13,4 +13,7 @@ extension GenerationState {
 
     /// `'SUBMITTING', 'STARTING', 'PROCESSING'`: the pending states as SQL literals, for `status IN (...)` on either engine.
     static let pendingSQL = pending.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    /// `'FAILED', 'REJECTED', 'LOST'`: the states that ended without a result, as SQL literals.
+    static let endedWithoutResultSQL = allCases.filter(\.endedWithoutResult).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 }

@@ -70,6 +70,12 @@ enum Outbox {
         return try message(.quotaLow, generation: nil, version: nil, body: body, at: date)
     }
 
+    /// `listing.completed`: the listing with its counts.
+    static func listingCompletedMessage(_ view: ListingView, at date: Date) throws -> MessageRecord {
+        let body = MessageBody(type: MessageType.listingCompleted.rawValue, timestamp: StoreFormat.timestamp(date), data: view)
+        return try message(.listingCompleted, generation: nil, version: nil, body: body, at: date)
+    }
+
     private static func message(_ type: MessageType, generation: Int64?, version: Int?, body: some Encodable, at date: Date) throws -> MessageRecord {
         let json = String(decoding: try PublicJSON.encode(body), as: UTF8.self)
         return MessageRecord(type: type, generation: generation, version: version, createdAt: date, body: json)

@@ -43,6 +43,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var lastPolledAt: Date?
     /// Bumped with each message about this generation: a receiver drops a message older than one it has.
     public var version: Int
+    /// The listing photo it was launched for (`listing_photos.id`); nil for a generation of its own.
+    public var listingPhoto: Int64?
 
     public enum Columns {
         public static let id = Column("id")

@@ -91,6 +91,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     /// This backend does not do that yet.
     case unsupported(String)
+    /// A listing's reference came again with different photos.
+    case listingReferenceReused(reference: String)
+    /// The listing (or its retry) needs more photos than the daemon believes are left.
+    case notEnoughPhotos(needed: Int, left: Int)
+    /// A listing photo's launch was recorded already (by another instance): this one must not call upstream.
+    case listingPhotoTaken
 
     public var description: String {
         switch self {
@@ -99,6 +105,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .generationIDTaken(let id): "generation \(StoreFormat.uuid(id)) is already tracked"
         case .closed: "the store is closed"
         case .unsupported(let operation): "\(operation) is not available on this store's backend yet"
+        case .listingReferenceReused(let reference): "listing \(reference) was first recorded with different photos"
+        case .notEnoughPhotos(let needed, let left): "the listing needs \(needed) photos and \(left) are left"
+        case .listingPhotoTaken: "the photo's launch was recorded already"
         }
     }
 }

@@ -172,6 +172,28 @@ public protocol ArchiveStore: Sendable {
     func fileContents(sha256: String) async throws -> Data?
 }
 
+/// Listings: sets of photos launched, followed and delivered as one unit (docs/listings.md). Each photo's launch is a
+/// submission (`beginSubmission` with its `listingPhoto`), which takes the photo's pending launch in its transaction.
+public protocol ListingStore: Sendable {
+    /// Records a listing and its photos, each waiting for its launch, once the photos left cover them (checked in the
+    /// same transaction, unless the request allows a partial launch); or returns the listing its reference already
+    /// names, when the photos are the same. Throws `listingReferenceReused` or `notEnoughPhotos`, having written nothing.
+    func createListing(_ request: ListingRequest, at date: Date) async throws -> ListingStart
+    /// Queues a new launch for each photo whose newest generation ended without a result, under the same photo
+    /// rule; the listing is in progress again. Nil when there is no such listing.
+    func retryListing(reference: String, at date: Date) async throws -> ListingRetry?
+    /// Gives each listing in progress whose every photo has ended (up to `limit`) its outcome, with its
+    /// `listing.completed` message, in one transaction; returns how many.
+    func completeEndedListings(at date: Date, limit: Int) async throws -> Int
+    /// The photos left as the daemon believes: the last reading, the submissions in flight, the photos queued.
+    func photoBudget() async throws -> PhotoBudget
+    func listing(reference: String) async throws -> ListingDetail?
+    /// Listings newest first, with their counts.
+    func listings(matching filter: ListingFilter) async throws -> [ListingSummary]
+    /// Photos waiting for their launch, oldest first.
+    func photosAwaitingLaunch(limit: Int) async throws -> [ListingPhotoRecord]
+}
+
 /// What retention removes.
 public protocol RetentionStore: Sendable {
     /// Looks at the first `batch` rows of `table` by id only (ids grow with time), so a round costs the same at any
@@ -224,7 +246,7 @@ extension RetentionStore {
 }
 
 /// The whole store: every part above, and its life.
-public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, RetentionStore {
+public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, ListingStore, RetentionStore {
     /// Which engine, and where (for logs, `check-config` and `/readyz`; never a password).
     var location: StoreLocation { get }
     /// Pokes its listeners after each commit that changed `messages`, `deliveries` or `endpoints` (with

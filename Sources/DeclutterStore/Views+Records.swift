@@ -68,3 +68,52 @@ extension InputView {
         )
     }
 }
+
+extension ListingView {
+    /// With `photos`, the view of one listing; without, a line of a list (and the `listing.completed` message).
+    public init(_ listing: ListingRecord, counts: [GenerationState?: Int], photos: [ListingPhotoView]? = nil) {
+        var named = Dictionary(uniqueKeysWithValues: GenerationState.allCases.map { ($0.rawValue.lowercased(), counts[$0] ?? 0) })
+        named[ListingPhotoView.queued.lowercased()] = counts[nil] ?? 0
+        self.init(
+            reference: listing.reference,
+            state: listing.state.rawValue,
+            allowPartial: listing.allowPartial,
+            photoCount: listing.photoCount,
+            counts: named,
+            createdAt: StoreFormat.timestamp(listing.createdAt),
+            updatedAt: StoreFormat.timestamp(listing.updatedAt),
+            completedAt: listing.completedAt.map(StoreFormat.timestamp),
+            photos: photos
+        )
+    }
+
+    /// One listing read with its photos.
+    public init(_ detail: ListingDetail) {
+        var counts: [GenerationState?: Int] = [:]
+        for state in detail.photoStates { counts[state, default: 0] += 1 }
+        let photos = detail.photos.map { photo in
+            let generation = photo.generation.flatMap { detail.generations[$0] }
+            return ListingPhotoView(photo, generation: photo.launchPending ? nil : generation,
+                                    files: generation?.id.flatMap { detail.files[$0] }, earlier: photo.id.flatMap { detail.earlier[$0] } ?? [])
+        }
+        self.init(detail.listing, counts: counts, photos: photos)
+    }
+}
+
+extension ListingPhotoView {
+    /// A photo as its newest generation shows it; `generation` nil while it waits for a launch.
+    public init(_ photo: ListingPhotoRecord, generation: GenerationRecord?, files: GenerationFiles?, earlier: [Int64]) {
+        let upload = files?.uploads.first { $0.role == .image }
+        self.init(
+            name: photo.name,
+            generation: generation?.id,
+            generationID: generation?.generationID.map(StoreFormat.uuid),
+            status: generation?.status.rawValue ?? Self.queued,
+            statusReason: generation?.statusReason,
+            images: files?.images.map(ArchivedImageView.init) ?? [],
+            imageURL: photo.imageURL,
+            inputURL: upload.flatMap { $0.prunedAt == nil ? ArchivePaths.input(generation: $0.generation, role: .image) : nil },
+            earlierGenerations: earlier + (photo.launchPending ? [photo.generation].compactMap { $0 } : [])
+        )
+    }
+}

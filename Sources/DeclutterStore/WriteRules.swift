@@ -149,6 +149,7 @@ extension GenerationRecord {
         generation.projectID = request.projectID
         generation.callbackTokenHash = request.callbackTokenHash
         generation.idempotencyKey = request.idempotencyKey
+        generation.listingPhoto = request.listingPhoto
         return generation
     }
 

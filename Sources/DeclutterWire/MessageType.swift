@@ -13,6 +13,8 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case generationArchived = "generation.archived"
     /// `remaining_photos` fell to the configured threshold (`notify.quota_low_threshold`).
     case quotaLow = "quota.low"
+    /// Every photo of a listing has ended (docs/listings.md); its `data` is the listing with its counts.
+    case listingCompleted = "listing.completed"
 
     /// The message a generation's move to `status` produces.
     public static func change(to status: GenerationState) -> MessageType {

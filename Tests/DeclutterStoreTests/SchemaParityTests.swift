@@ -50,6 +50,7 @@ struct SchemaParityTests {
         "idempotency_keys": columns(of: IdempotencyRecord.blank, id: false), "uploads": columns(of: UploadRecord.blank),
         "endpoints": columns(of: EndpointRecord.blank), "deliveries": columns(of: DeliveryRecord.blank),
         "delivery_attempts": columns(of: DeliveryAttemptRecord.blank),
+        "listings": columns(of: ListingRecord.blank), "listing_photos": columns(of: ListingPhotoRecord.blank),
     ]
 
     static func columns(of record: some StoredRecord, id: Bool = true) -> Set<String> {

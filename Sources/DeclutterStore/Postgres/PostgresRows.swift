@@ -98,6 +98,8 @@ extension UploadRecord { static let postgresColumns = PostgresSelect.list(of: bl
 extension EndpointRecord { static let postgresColumns = PostgresSelect.list(of: blank) }
 extension DeliveryRecord { static let postgresColumns = PostgresSelect.list(of: blank) }
 extension DeliveryAttemptRecord { static let postgresColumns = PostgresSelect.list(of: blank) }
+extension ListingRecord { static let postgresColumns = PostgresSelect.list(of: blank) }
+extension ListingPhotoRecord { static let postgresColumns = PostgresSelect.list(of: blank) }
 
 /// A row's values by column: bound as parameters for one `INSERT` or `UPDATE`, or written as a JSON object for a
 /// statement that writes a whole batch (`jsonb_populate_recordset`), so each table's columns are listed once for both.

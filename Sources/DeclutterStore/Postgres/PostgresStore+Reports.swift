@@ -32,6 +32,7 @@ extension PostgresStore {
             if let first = try await Self.firstResult(of: request, in: tx) { return .replay(first) }
             var generation = GenerationRecord.submitting(request, at: date)
             try await tx.insertAnnounced(&generation, with: request.uploads, at: date)
+            if let photo = request.listingPhoto { try await tx.takeLaunch(of: photo, by: try generation.requireID(), at: date) }
             if let key = request.idempotencyKey {
                 try await tx.execute("""
                     INSERT INTO idempotency_keys (key, request_fingerprint, generation, created_at)

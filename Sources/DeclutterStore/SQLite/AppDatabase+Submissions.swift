@@ -17,6 +17,8 @@ public struct SubmissionRequest: Sendable, Equatable {
     /// Files uploaded with the request, already in the archive; `imageURL`/`maskURL` hold their references
     /// (`UploadedInput.reference`), so the fingerprint tells two uploads apart by their bytes.
     public var uploads: [UploadedInput]
+    /// The listing photo this launch is for: recording it takes the photo's pending launch, in the same transaction.
+    public var listingPhoto: Int64?
 
     public init(kind: GenerationKind, imageURL: String?, maskURL: String? = nil, auto: Bool? = nil,
                 parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil,
@@ -74,6 +76,7 @@ extension AppDatabase {
             if let first = try Self.firstResult(of: request, in: db) { return .replay(first) }
             var generation = GenerationRecord.submitting(request, at: date)
             try generation.insertAnnounced(with: request.uploads, at: date, in: db)
+            if let photo = request.listingPhoto { try Self.takeLaunch(of: photo, by: try generation.requireID(), at: date, in: db) }
             if let key = request.idempotencyKey {
                 _ = try IdempotencyRecord(key: key, requestFingerprint: request.fingerprint, generation: try generation.requireID(), createdAt: date).inserted(db)
             }

@@ -20,6 +20,9 @@ enum Migrations {
         migrator.registerMigration("v5: tallies kept by triggers, indexes for the state list and refunds") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("v6: listings and their photos") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }
 

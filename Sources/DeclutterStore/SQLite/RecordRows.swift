@@ -51,6 +51,8 @@ extension EndpointRecord: SQLiteRowIDRecord {}
 extension DeliveryRecord: SQLiteRowIDRecord {}
 extension DeliveryAttemptRecord: SQLiteRowIDRecord {}
 extension UploadRecord: SQLiteRowIDRecord {}
+extension ListingRecord: SQLiteRowIDRecord {}
+extension ListingPhotoRecord: SQLiteRowIDRecord {}
 extension ProjectRecord: SQLiteRecord {}
 extension IdempotencyRecord: SQLiteRecord {}
 
