@@ -29,6 +29,8 @@ public struct SandboxFaults: Sendable, Equatable {
     public var hangGate: SandboxGate?
     /// Generations that end FAILED (and are refunded).
     public var failure = 0.0
+    /// These generations (by the order they were created, from 0) end FAILED, whatever `failure` draws.
+    public var failingGenerations: Set<UInt64> = []
     /// The endpoints the API faults (429, 500, 503, timeout) apply to.
     public var faultyEndpoints: Set<Endpoint> = Set(Endpoint.allCases)
 

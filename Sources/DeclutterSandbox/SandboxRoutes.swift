@@ -12,6 +12,7 @@ struct SandboxRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.post(RouterPath(Endpoint.generate.rawValue)) { request, _ in
             try await handle(request, .generate, counting: \.generateCalls) { (body: GenerateRequest) in
+                await state.count { $0.generateImageURLs.append(body.imageURL) }
                 guard body.auto == true || body.maskURL != nil else { throw SandboxError.badRequest("either auto=true or mask_url is required") }
                 try requireImageURL(body.imageURL, name: "image_url")
                 let input = try await inputs.fetchIfAsked(body.imageURL, field: "image_url")

@@ -41,6 +41,8 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
     public var inputsFetched: [FetchedInput] = []
     /// With `fetchInputs`: photos that could not be fetched (each refused with 400).
     public var inputFetchFailures = 0
+    /// The `image_url` of every generate call whose body was read, in order: how often each photo was launched.
+    public var generateImageURLs: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case generateCalls = "generate_calls", variationCalls = "variation_calls", retrievalCalls = "retrieval_calls"
@@ -54,6 +56,7 @@ public struct SandboxCounters: Codable, Sendable, Equatable {
         case imagesServed = "images_served", imageFaults = "image_faults"
         case inputsFetched = "inputs_fetched", inputFetchFailures = "input_fetch_failures"
         case overlappingRetrievals = "overlapping_retrievals", overlappingGenerations = "overlapping_generations"
+        case generateImageURLs = "generate_image_urls"
     }
 }
 
@@ -154,7 +157,7 @@ actor SandboxState {
         let seconds = range.lowerBound + (range.upperBound - range.lowerBound) * draws.unit(.generation, index, 1)
         let generation = SandboxGeneration(
             id: draws.uuid(.generationID, index), index: index, projectID: projectID, webhook: webhook, charged: charged,
-            endsFailed: draws.chance(configuration.faults.failure, .generation, index, 2),
+            endsFailed: configuration.faults.failingGenerations.contains(index) || draws.chance(configuration.faults.failure, .generation, index, 2),
             completionTime: .milliseconds(Int64(seconds * 1000)))
         generations[generation.id] = generation
         return (generation, remainingPhotos)

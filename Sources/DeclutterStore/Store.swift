@@ -249,7 +249,7 @@ extension RetentionStore {
 public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, ListingStore, RetentionStore {
     /// Which engine, and where (for logs, `check-config` and `/readyz`; never a password).
     var location: StoreLocation { get }
-    /// Pokes its listeners after each commit that changed `messages`, `deliveries` or `endpoints` (with
+    /// Pokes its listeners after each commit that changed `messages`, `deliveries`, `endpoints` or `listing_photos` (with
     /// PostgreSQL, a commit on any instance).
     var commits: CommitSignal { get }
     /// How the writes were grouped so far: commits made and the writes they held.

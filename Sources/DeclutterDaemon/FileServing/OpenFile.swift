@@ -47,15 +47,21 @@ final class OpenFile: Sendable {
     /// Writes `range` of the file to `writer`, a chunk at a time, each read on the thread pool; then finishes it.
     /// Throws (which cuts the response short) if the file turns out shorter than `range`.
     func stream(_ range: ClosedRange<Int64>, to writer: inout any ResponseBodyWriter) async throws {
+        try await forEachChunk(of: range) { try await writer.write($0) }
+        try await writer.finish(nil)
+    }
+
+    /// Hands `range` of the file to `body`, a chunk at a time, each read on the thread pool. Throws if the file
+    /// turns out shorter than `range`.
+    func forEachChunk(of range: ClosedRange<Int64>, _ body: (ByteBuffer) async throws -> Void) async throws {
         var offset = range.lowerBound
         while offset <= range.upperBound {
             let count = Int(min(Int64(Self.chunkLength), range.upperBound - offset + 1))
             let at = offset
             let chunk = try await BlockingWork.run { [self] in try read(count, at: at) }
-            try await writer.write(chunk)
+            try await body(chunk)
             offset += Int64(chunk.readableBytes)
         }
-        try await writer.finish(nil)
     }
 
     /// Up to `count` bytes at `offset` (fewer only at the end of the file; none past it is an error). Blocking.

@@ -10,25 +10,28 @@ struct APIError: Error, Sendable {
     let message: String
     /// Sent with the error (`Allow` on a 405).
     let headers: HTTPFields
+    /// Numbers the client acts on, beside `code` and `message` (`needed` and `left` of `not_enough_photos`).
+    let figures: [String: Int]
 
-    init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:]) {
-        self.init(status, code: code.rawValue, message: message, headers: headers)
+    init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:], figures: [String: Int] = [:]) {
+        self.init(status, code: code.rawValue, message: message, headers: headers, figures: figures)
     }
 
     /// `invalid_<field>`.
     init(_ status: HTTPResponse.Status, field: RequestField, message: String) {
-        self.init(status, code: field.invalidCode, message: message, headers: [:])
+        self.init(status, code: field.invalidCode, message: message, headers: [:], figures: [:])
     }
 
-    private init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields) {
+    private init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields, figures: [String: Int]) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.figures = figures
     }
 
     var response: Response {
-        var response = Self.response(status, code: code, message: message)
+        var response = Self.response(status, code: code, message: message, figures: figures)
         response.headers.append(contentsOf: headers)
         return response
     }
@@ -42,8 +45,10 @@ struct APIError: Error, Sendable {
         response(status, code: rule.rawValue, message: message)
     }
 
-    fileprivate static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let body = ["error": ["code": code, "message": message]]
+    fileprivate static func response(_ status: HTTPResponse.Status, code: String, message: String, figures: [String: Int] = [:]) -> Response {
+        var error: [String: Any] = ["code": code, "message": message]
+        for (name, value) in figures { error[name] = value }
+        let body = ["error": error]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -45,6 +45,11 @@ enum ErrorCode: String, CaseIterable, Sendable {
     case notArchived = "not_archived"
     case pruned
 
+    // The local API: listings
+    case listingReferenceReused = "listing_reference_reused"
+    case notEnoughPhotos = "not_enough_photos"
+    case duplicatePhotoName = "duplicate_photo_name"
+
     /// The codes only the public callback listener answers with: not in the local API's document.
     static let publicListenerOnly: Set<ErrorCode> = [.unknownCallback, .sourceNotAllowed, .verificationUnavailable, .unknownInput]
 
@@ -78,6 +83,11 @@ enum RequestField: String, CaseIterable, Sendable {
     case n
     case after
     case lastEventID = "last_event_id"
+    case reference
+    case photos
+    case name
+    case allowPartial = "allow_partial"
+    case state
 
     var invalidCode: String { "invalid_" + rawValue }
 }

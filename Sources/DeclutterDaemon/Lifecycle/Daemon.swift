@@ -138,25 +138,32 @@ public final class Daemon: Sendable {
     /// local listeners serve, and what router tests run without a socket.
     func makeLocalRouter() -> Router<LocalContext> {
         let schedule = PollSchedule(configuration.polling)
-        let publicBaseURL: @Sendable () -> String? = { [self] in
-            configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
-        }
-        let submitter = Submitter(database: database, client: DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger),
-                                  publicBaseURL: publicBaseURL, variationWebhook: configuration.variationWebhook, schedule: schedule,
-                                  metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
+        let submitter = makeSubmitter()
+        let uploads = UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes)
         let router = Router(context: LocalContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
         router.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
-            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory,
-            uploads: UploadReader(directory: archiveDirectory, maxBytes: configuration.archive.maxBytes), now: now).endpoints)
+            watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory, uploads: uploads, now: now).endpoints)
+        router.addRoutes(ListingController(database: database, uploads: uploads, archive: archiveDirectory, publicBaseURL: submitter.publicBaseURL,
+                                           now: now).endpoints)
         router.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         router.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
         let served = router.answerWrongMethods()
         localRoutes.withLock { $0 = served }
         return router
+    }
+
+    /// What launches generations: the local API's submissions and the listing launcher's.
+    func makeSubmitter() -> Submitter {
+        let publicBaseURL: @Sendable () -> String? = { [self] in
+            configuration.publicBaseURL ?? (configuration.publicBaseURLFromListener ? bound.callbacks : nil)
+        }
+        return Submitter(database: database, client: DeclutterClient(configuration: configuration.upstream, httpClient: httpClient, logger: logger),
+                         publicBaseURL: publicBaseURL, variationWebhook: configuration.variationWebhook, schedule: PollSchedule(configuration.polling),
+                         metrics: metrics, watch: poller.watch, poller: poller, logger: logger, now: now)
     }
 
     /// The services, in dependency order: a stop unwinds them in reverse, so systemd hears STOPPING=1 first,
@@ -175,6 +182,7 @@ public final class Daemon: Sendable {
         // before the store closes.
         var services: [any Service] = [StoreWriterService(database: database), StoreChangesService(database: database, watch: poller.watch),
                                        deliveryWorker, archiver, poller,
+                                       ListingLauncher(database: database, submitter: makeSubmitter(), logger: logger, clock: clock),
                                        HistoryPruner(database: database, retention: configuration.retention, archive: archiveDirectory, logger: logger, clock: clock,
                                                      orphansGiveUpAfter: configuration.database.location == nil ? nil : configuration.polling.giveUpAfter)]
         let limits = connectionLimits

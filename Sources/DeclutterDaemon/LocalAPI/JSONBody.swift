@@ -8,7 +8,7 @@ struct JSONBody {
 
     static let maximumSize = 64 * 1024
 
-    static func read(_ request: Request, allowEmpty: Bool = false) async throws -> JSONBody {
+    static func read(_ request: Request, allowEmpty: Bool = false, maximumSize: Int = maximumSize) async throws -> JSONBody {
         guard let buffer = try? await request.body.collect(upTo: maximumSize) else {
             throw APIError(.contentTooLarge, code: .bodyTooLarge, message: "the body must be at most \(maximumSize) bytes")
         }

@@ -8,10 +8,11 @@ import Hummingbird
 ///   rebinding (a foreign name resolving to 127.0.0.1); the unix socket is trusted whatever its `Host`;
 /// - a request from another origin (`Origin` not this API's own, or `Sec-Fetch-Site: cross-site`) is refused (403);
 /// - a body on a state-changing request must be `application/json` (415): the types a page can send
-///   cross-site without asking first (`text/plain`, forms) never reach a handler. The one exception is the upload
-///   route, `POST /v1/generations`, which also takes `multipart/form-data` and `image/jpeg`/`image/png` bodies: a
-///   page can send a form there without asking, so for it the `Origin` and `Sec-Fetch-Site` checks above are the
-///   protection (a browser sends them with every cross-site POST).
+///   cross-site without asking first (`text/plain`, forms) never reach a handler. The exceptions are the two upload
+///   routes, `POST /v1/generations` (which also takes `multipart/form-data` and `image/jpeg`/`image/png` bodies) and
+///   `POST /v1/listings` (which also takes `multipart/form-data`): a page can send a form there without asking, so
+///   for them the `Origin` and `Sec-Fetch-Site` checks above are the protection (a browser sends them with every
+///   cross-site POST).
 ///
 /// It runs before any handler, so a refused request writes nothing.
 struct LocalRequestGuard: RouterMiddleware {
@@ -66,10 +67,11 @@ struct LocalRequestGuard: RouterMiddleware {
         return length > 0 || headers[.transferEncoding] != nil ? "a body needs Content-Type: application/json" : nil
     }
 
-    /// `POST /v1/generations`, the one route that takes a photo as a file (as the router matches it: empty path
-    /// components do not count).
+    /// `POST /v1/generations` and `POST /v1/listings`, the routes that take photos as files (as the router matches
+    /// them: empty path components do not count).
     static func takesUploads(_ request: Request) -> Bool {
-        request.method == .post && request.uri.path.split(separator: "/") == ["v1", "generations"]
+        let path = request.uri.path.split(separator: "/")
+        return request.method == .post && (path == ["v1", "generations"] || path == ["v1", "listings"])
     }
 
     /// A loopback name with or without a port, or a configured name.

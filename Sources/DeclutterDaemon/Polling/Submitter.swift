@@ -14,6 +14,8 @@ public struct LaunchRequest: Sendable {
     /// Files kept in the archive for this request; `imageURL`/`maskURL` hold their references (`upload:<sha256>`),
     /// and the service is given a capability URL for each instead.
     public var inputs: [LaunchInput] = []
+    /// The listing photo this launch is for (its generation takes the photo's pending launch).
+    public var listingPhoto: Int64?
 }
 
 /// A file in the archive that a launch hands to the service: an upload, or the parent's upload for a variation.
@@ -120,7 +122,7 @@ struct Submitter: Sendable {
         SubmissionRequest(
             kind: request.parent == nil ? .generation : .variation, imageURL: request.imageURL, maskURL: request.maskURL,
             auto: request.auto, parentGenerationID: request.parent?.generationID, projectID: request.parent?.projectID,
-            callbackTokenHash: callbackTokenHash, idempotencyKey: request.idempotencyKey)
+            callbackTokenHash: callbackTokenHash, idempotencyKey: request.idempotencyKey, listingPhoto: request.listingPhoto)
     }
 
     private func call(_ request: LaunchRequest, webhook: String?) async throws(UpstreamError) -> SubmissionAnswer {

@@ -111,7 +111,7 @@ struct UploadReader: Sendable {
         return .text(name: head.name, bytes: [])
     }
 
-    private func makeFile(_ role: UploadRole) throws -> PendingUpload {
+    func makeFile(_ role: UploadRole) throws -> PendingUpload {
         do {
             return PendingUpload(role: role, writer: try directory.makeWriter(maxBytes: maxBytes))
         } catch {
@@ -151,12 +151,15 @@ struct UploadReader: Sendable {
 
     // MARK: - The options, as the JSON body has them
 
-    static func auto(_ text: String?) throws -> Bool? {
+    static func auto(_ text: String?) throws -> Bool? { try flag(text, .auto) }
+
+    /// A form's or a query's `true` or `false`.
+    static func flag(_ text: String?, _ field: RequestField) throws -> Bool? {
         switch text {
         case nil: nil
         case "true": true
         case "false": false
-        default: throw APIError.invalidField(.auto, "must be true or false")
+        default: throw APIError.invalidField(field, "must be true or false")
         }
     }
 

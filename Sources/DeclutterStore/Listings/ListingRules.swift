@@ -20,13 +20,13 @@ public struct PhotoBudget: Sendable, Equatable {
     public var left: Int? { remaining.map { max(0, $0 - inFlight - queued) } }
 
     /// Throws `notEnoughPhotos` when `needed` is more than what is left, unless the client allows a partial launch.
-    func check(needed: Int, allowPartial: Bool) throws {
+    public func check(needed: Int, allowPartial: Bool) throws {
         guard !allowPartial, let left, needed > left else { return }
         throw StoreError.notEnoughPhotos(needed: needed, left: left)
     }
 }
 
-enum ListingRules {
+public enum ListingRules {
     /// The outcome of a listing whose photos' newest generations are in `states` (nil: waiting for a launch); nil
     /// while any photo still waits for a launch or an answer. LOST counts as ended: a late answer that revives a
     /// photo is rare, and the listing's counts show it.

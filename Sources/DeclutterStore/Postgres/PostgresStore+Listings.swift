@@ -8,6 +8,7 @@ extension PostgresStore {
     /// queued include what the others committed: the photo rule holds across instances.
     public func createListing(_ request: ListingRequest, at date: Date) async throws -> ListingStart {
         try await transaction { tx in
+            tx.outbox.note()  // the launchers, here and on the other instances, follow the commits
             try await tx.lock("listings", "budget")
             if let existing = try await tx.listing(reference: request.reference) {
                 guard existing.photosDigest == request.photosDigest else { throw StoreError.listingReferenceReused(reference: request.reference) }
@@ -27,6 +28,7 @@ extension PostgresStore {
 
     public func retryListing(reference: String, at date: Date) async throws -> ListingRetry? {
         try await transaction { tx in
+            tx.outbox.note()
             try await tx.lock("listings", "budget")
             guard var listing = try await tx.listing(reference: reference, lock: true) else { return nil }
             let photos = try await tx.all(PostgresQuery(unsafeSQL: ListingSQL.retried(listing: try listing.requireID()))) { try $0.decode(Int64.self) }

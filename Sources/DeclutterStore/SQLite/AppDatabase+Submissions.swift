@@ -22,7 +22,7 @@ public struct SubmissionRequest: Sendable, Equatable {
 
     public init(kind: GenerationKind, imageURL: String?, maskURL: String? = nil, auto: Bool? = nil,
                 parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil,
-                uploads: [UploadedInput] = []) {
+                uploads: [UploadedInput] = [], listingPhoto: Int64? = nil) {
         self.kind = kind
         self.imageURL = imageURL
         self.maskURL = maskURL
@@ -32,6 +32,7 @@ public struct SubmissionRequest: Sendable, Equatable {
         self.callbackTokenHash = callbackTokenHash
         self.idempotencyKey = idempotencyKey
         self.uploads = uploads
+        self.listingPhoto = listingPhoto
     }
 
     /// What makes two requests under one Idempotency-Key "the same request".

@@ -84,7 +84,7 @@ public struct AppDatabase: Store {
         self.groupWriter = GroupCommitWriter(writer: writer)
         self.synchronous = try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } ?? -1
         // Called on the writer once such a commit is done (durable: synchronous=FULL), before any later write.
-        outboxObservation = DatabaseRegionObservation(tracking: Table("messages"), Table("deliveries"), Table("endpoints"))
+        outboxObservation = DatabaseRegionObservation(tracking: Table("messages"), Table("deliveries"), Table("endpoints"), Table("listing_photos"))
             .start(in: writer, onError: { _ in }, onChange: { _ in commits.poke() })
     }
 

@@ -1,0 +1,163 @@
+import DeclutterStore
+import Foundation
+import Hummingbird
+
+/// The local API's listing routes (docs/listings.md): record a listing (URLs as JSON, or every file in one form),
+/// read it and the list, retry its failed photos, and take its results as one zip. The launches themselves are the
+/// `ListingLauncher`'s, which follows the store.
+struct ListingController: Sendable {
+    let database: any Store
+    let uploads: UploadReader
+    let archive: ArchiveDirectory
+    let publicBaseURL: @Sendable () -> String?
+    let now: @Sendable () -> Date
+
+    var copies: ArchiveCopies { ArchiveCopies(store: database, directory: archive) }
+
+    /// The largest JSON listing: 100 photos with long URLs.
+    static let maximumJSONBytes = 1024 * 1024
+
+    var endpoints: RouteCollection<LocalContext> {
+        let routes = RouteCollection(context: LocalContext.self)
+        routes.post("/v1/listings", use: create)
+        routes.get("/v1/listings", use: list)
+        routes.get("/v1/listings/{reference}", use: show)
+        routes.post("/v1/listings/{reference}/retry", use: retry)
+        routes.get("/v1/listings/{reference}/results.zip", use: results)
+        return routes
+    }
+
+    /// 202 with the listing, its photos queued for launch; 200 with the listing already recorded under the reference
+    /// when the photos are the same (`Idempotent-Replayed: true`), nothing new recorded or kept.
+    private func create(_ request: Request, _ context: LocalContext) async throws -> Response {
+        guard publicBaseURL() != nil else {
+            throw APIError(.serviceUnavailable, code: .noPublicBaseURL, message: "callbacks.public_base_url is not configured: the service would have no callback URL")
+        }
+        switch request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
+        case .form(let boundary)?:
+            let form = try await uploads.readListing(request, boundary: boundary)
+            let listing = try form.request()
+            if let replay = try await replay(of: listing) { return replay }
+            return try await record(try await form.keep(listing, copies: copies, at: now()))
+        case .rawImage?:
+            throw APIError(.unsupportedMediaType, code: .unsupportedMediaType,
+                           message: "a listing comes as JSON (photos by URL) or as multipart/form-data (photos as files)")
+        case nil:
+            let listing = try ListingInput.request(try await JSONBody.read(request, maximumSize: Self.maximumJSONBytes))
+            if let replay = try await replay(of: listing) { return replay }
+            return try await record(listing)
+        }
+    }
+
+    /// The answer to a listing whose reference is known already, or nil for a new one: checked before any file is kept.
+    /// A new one is also checked against the photos left here, so a refused upload keeps nothing; the store checks
+    /// again where it records it.
+    private func replay(of listing: ListingRequest) async throws -> Response? {
+        if let existing = try await database.listing(reference: listing.reference) {
+            guard existing.listing.photosDigest == listing.photosDigest else { throw Self.referenceReused(listing.reference) }
+            return try Self.answer(.ok, ListingView(existing), replayed: true)
+        }
+        do {
+            try await database.photoBudget().check(needed: listing.photos.count, allowPartial: listing.allowPartial)
+        } catch let error as StoreError {
+            throw Self.refusal(error)
+        }
+        return nil
+    }
+
+    private func record(_ listing: ListingRequest) async throws -> Response {
+        do {
+            switch try await database.createListing(listing, at: now()) {
+            case .created(let record):
+                return try Self.answer(.accepted, try await view(record.reference), replayed: false)
+            case .existing(let record):
+                return try Self.answer(.ok, try await view(record.reference), replayed: true)
+            }
+        } catch let error as StoreError {
+            throw Self.refusal(error)
+        }
+    }
+
+    private func show(_ request: Request, _ context: LocalContext) async throws -> Response {
+        try LocalAPIController.json(.ok, try await view(try Self.reference(context)))
+    }
+
+    private func list(_ request: Request, _ context: LocalContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = ListingFilter()
+        if let text = query["state"].map(String.init) {
+            guard let state = ListingState(rawValue: text) else {
+                throw APIError.invalidField(.state, "must be one of \(ListingState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.state = state
+        }
+        if let since = query["since"].map(String.init) {
+            guard let date = RFC3339.date(since) else { throw APIError.invalidField(.since, "must be an RFC 3339 time such as 2026-11-24T10:00:00Z") }
+            filter.since = date
+        }
+        let page = try LocalAPIController.Page(query, defaultLimit: filter.limit)
+        filter.beforeID = page.after
+        filter.limit = page.limit + 1
+        let rows = try await database.listings(matching: filter)
+        let shown = Array(rows.prefix(page.limit))
+        let next = rows.count > page.limit ? shown.last?.listing.id.map(String.init) : nil
+        return try LocalAPIController.json(.ok, ListingListView(listings: shown.map { ListingView($0.listing, counts: $0.counts) }, nextCursor: next))
+    }
+
+    /// 202 with the listing when photos were queued again; 200 when none had ended without a result.
+    private func retry(_ request: Request, _ context: LocalContext) async throws -> Response {
+        let reference = try Self.reference(context)
+        do {
+            guard let retried = try await database.retryListing(reference: reference, at: now()) else { throw Self.notFound(reference) }
+            return try LocalAPIController.json(retried.queued > 0 ? .accepted : .ok, try await view(reference))
+        } catch let error as StoreError {
+            throw Self.refusal(error)
+        }
+    }
+
+    /// Every archived result, named after its photo, and `manifest.json`: streamed a file at a time.
+    private func results(_ request: Request, _ context: LocalContext) async throws -> Response {
+        let reference = try Self.reference(context)
+        guard let detail = try await database.listing(reference: reference) else { throw Self.notFound(reference) }
+        let contents = try await ResultsArchive.contents(of: detail, copies: copies)
+        return ResultsArchive.response(contents, directory: archive, reference: reference, logger: context.logger)
+    }
+
+    private func view(_ reference: String) async throws -> ListingView {
+        guard let detail = try await database.listing(reference: reference) else { throw Self.notFound(reference) }
+        return ListingView(detail)
+    }
+
+    private static func reference(_ context: LocalContext) throws -> String {
+        try ListingInput.reference(context.parameters.get("reference"))
+    }
+
+    private static func answer(_ status: HTTPResponse.Status, _ view: ListingView, replayed: Bool) throws -> Response {
+        var response = try LocalAPIController.json(status, view)
+        if replayed { response.headers[.init("Idempotent-Replayed")!] = "true" }
+        return response
+    }
+
+    static func notFound(_ reference: String) -> APIError {
+        APIError(.notFound, code: .notFound, message: "no listing \(reference)")
+    }
+
+    static func referenceReused(_ reference: String) -> APIError {
+        APIError(.conflict, code: .listingReferenceReused, message: "listing \(reference) was first recorded with different photos")
+    }
+
+    /// The store's refusals as the API answers them.
+    static func refusal(_ error: StoreError) -> APIError {
+        switch error {
+        case .listingReferenceReused(let reference):
+            return referenceReused(reference)
+        case .notEnoughPhotos(let needed, let left):
+            return APIError(.conflict, code: .notEnoughPhotos,
+                            message: "the listing needs \(needed) photos and \(left) are left (the last remaining_photos, less the submissions "
+                                + "in flight and the photos queued): nothing was launched; send allow_partial to launch what is left",
+                            figures: ["needed": needed, "left": left])
+        default:
+            return APIError(.serviceUnavailable, code: .storeUnavailable, message: "the store could not record the listing: \(error)")
+        }
+    }
+}
