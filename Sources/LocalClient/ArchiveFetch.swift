@@ -46,11 +46,7 @@ extension LocalAPIClient {
         guard !entries.isEmpty else {
             throw LocalClientError(.failure, code: "no_images", message: "generation \(generation.id) has no result images (\(generation.status))")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw LocalClientError(.failure, code: "write_failed", message: "cannot create \(directory): \(error.localizedDescription)")
-        }
+        try Self.makeDirectory(directory)
         var fetched: [FetchedImage] = []
         for entry in entries {
             guard entry.state == ImageState.archived.rawValue, let url = entry.url, let sha256 = entry.sha256 else {

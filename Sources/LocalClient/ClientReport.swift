@@ -104,14 +104,19 @@ public struct ProgressLine: Sendable {
 
     /// The text to write for this answer; nil when there is nothing new to say.
     public mutating func update(_ generation: LocalGeneration, elapsed: Double) -> String? {
-        let text = "generation \(generation.id) (\(ClientReport.shortID(generation.generationID))): \(generation.status) after \(DurationText.approximate(seconds: elapsed))"
-        defer { lastStatus = generation.status }
+        show("generation \(generation.id) (\(ClientReport.shortID(generation.generationID))): \(generation.status) after \(DurationText.approximate(seconds: elapsed))",
+             state: generation.status)
+    }
+
+    /// `text` over the line drawn before, on a terminal; elsewhere a line of its own when `state` changed.
+    mutating func show(_ text: String, state: String) -> String? {
+        defer { lastStatus = state }
         if inPlace {
             let padding = String(repeating: " ", count: max(lastWidth - text.count, 0))
             lastWidth = text.count
             return "\r" + text + padding
         }
-        return generation.status == lastStatus ? nil : text + "\n"
+        return state == lastStatus ? nil : text + "\n"
     }
 
     /// What ends the progress: the newline an in-place line still lacks.

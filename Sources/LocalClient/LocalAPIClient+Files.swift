@@ -14,8 +14,9 @@ import Glibc
 extension LocalAPIClient {
     /// Downloads the file the local API serves at `path` to `destination`: streamed into a temporary file beside it
     /// (so a partial copy never has the real name), hashed as it comes, checked against `sha256` (and the answer's
-    /// ETag), synced, then renamed. Returns the bytes written. Nothing is left behind when it fails.
-    public func download(_ path: String, sha256: String, to destination: String) async throws(LocalClientError) -> Int64 {
+    /// ETag), synced, then renamed. Returns the bytes written. Nothing is left behind when it fails. Without a
+    /// `sha256` (a zip made for the request), the file is taken as it comes.
+    public func download(_ path: String, sha256: String?, to destination: String) async throws(LocalClientError) -> Int64 {
         var request = HTTPClientRequest(url: endpoint.url(path))
         request.headers.add(name: "User-Agent", value: "declutterd-cli")
         let response: HTTPClientResponse
@@ -29,8 +30,8 @@ extension LocalAPIClient {
             throw Self.apiError(status: Int(response.status.code), body: body)
         }
         let etag = response.headers.first(name: "ETag")
-        guard etag == nil || etag == "\"\(sha256)\"" else {
-            throw LocalClientError(.failure, code: "checksum_mismatch", message: "\(path) answered ETag \(etag ?? "-"), not the SHA-256 listed (\(sha256))")
+        guard etag == nil || sha256 == nil || etag == "\"\(sha256 ?? "")\"" else {
+            throw LocalClientError(.failure, code: "checksum_mismatch", message: "\(path) answered ETag \(etag ?? "-"), not the SHA-256 listed (\(sha256 ?? "-"))")
         }
         let file = try PartialDownload(beside: destination)
         do {
@@ -42,8 +43,8 @@ extension LocalAPIClient {
                 }
             }
             let digest = hasher.finalize().hexString
-            guard digest == sha256 else {
-                throw LocalClientError(.failure, code: "checksum_mismatch", message: "\(path) has SHA-256 \(digest), not the \(sha256) listed")
+            guard sha256 == nil || digest == sha256 else {
+                throw LocalClientError(.failure, code: "checksum_mismatch", message: "\(path) has SHA-256 \(digest), not the \(sha256 ?? "") listed")
             }
             return try file.finish(as: destination)
         } catch let error as LocalClientError {
