@@ -192,6 +192,8 @@ public protocol ListingStore: Sendable {
     func listings(matching filter: ListingFilter) async throws -> [ListingSummary]
     /// Photos waiting for their launch, oldest first.
     func photosAwaitingLaunch(limit: Int) async throws -> [ListingPhotoRecord]
+    /// Queues a photo's launch again after the service refused it for its pace (429): no photo rule, it was counted.
+    func requeueListingPhoto(_ id: Int64, at date: Date) async throws
 }
 
 /// What retention removes.

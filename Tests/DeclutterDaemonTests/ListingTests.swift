@@ -110,6 +110,25 @@ struct ListingTests {
         }
     }
 
+    @Test("a 429 from the service queues the photo again, after its Retry-After: the listing completes, nothing spent twice",
+          arguments: StoreBackend.available)
+    func rateLimitedLaunches(backend: StoreBackend) async throws {
+        let sandbox = E2E.sandbox {
+            $0.faults.rateLimited = 0.5
+            $0.faults.faultyEndpoints = [.generate]
+        }
+        try await Harness.with(backend: backend, sandbox: sandbox, polling: E2E.callbacksOnly) { harness in
+            #expect(try await harness.local("POST", "/v1/listings", json: Self.urlListing("L-429", photos: 4)).status == 202)
+            let done = try await harness.listingEnded("L-429")
+            #expect(done["state"] as? String == "completed", "\(done)")
+            let counters = await harness.sandbox.sandbox.counters()
+            #expect(counters.rateLimited > 0, "the seed makes some calls 429")
+            #expect(counters.photosSpent == 4, "one photo spent per photo")
+            let earlier = (done["photos"] as? [[String: Any]] ?? []).map { ($0["earlier_generations"] as? [Any])?.count ?? 0 }.reduce(0, +)
+            #expect(earlier == counters.rateLimited, "each refused launch is in its photo's history")
+        }
+    }
+
     @Test("the same reference with the same photos creates nothing new; with other photos it is refused", arguments: StoreBackend.available)
     func sameReferenceTwice(backend: StoreBackend) async throws {
         try await Harness.with(backend: backend, polling: E2E.callbacksOnly) { harness in

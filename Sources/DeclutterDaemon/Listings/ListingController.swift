@@ -30,9 +30,6 @@ struct ListingController: Sendable {
     /// 202 with the listing, its photos queued for launch; 200 with the listing already recorded under the reference
     /// when the photos are the same (`Idempotent-Replayed: true`), nothing new recorded or kept.
     private func create(_ request: Request, _ context: LocalContext) async throws -> Response {
-        guard publicBaseURL() != nil else {
-            throw APIError(.serviceUnavailable, code: .noPublicBaseURL, message: "callbacks.public_base_url is not configured: the service would have no callback URL")
-        }
         switch request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
         case .form(let boundary)?:
             let form = try await uploads.readListing(request, boundary: boundary)
@@ -56,6 +53,9 @@ struct ListingController: Sendable {
         if let existing = try await database.listing(reference: listing.reference) {
             guard existing.listing.photosDigest == listing.photosDigest else { throw Self.referenceReused(listing.reference) }
             return try Self.answer(.ok, ListingView(existing), replayed: true)
+        }
+        guard publicBaseURL() != nil else {
+            throw APIError(.serviceUnavailable, code: .noPublicBaseURL, message: "callbacks.public_base_url is not configured: the service would have no callback URL")
         }
         do {
             try await database.photoBudget().check(needed: listing.photos.count, allowPartial: listing.allowPartial)
@@ -154,7 +154,8 @@ struct ListingController: Sendable {
         case .notEnoughPhotos(let needed, let left):
             return APIError(.conflict, code: .notEnoughPhotos,
                             message: "the listing needs \(needed) photos and \(left) are left (the last remaining_photos, less the submissions "
-                                + "in flight and the photos queued): nothing was launched; send allow_partial to launch what is left",
+                                + "in flight and the photos queued): nothing was launched. With allow_partial every photo is launched, and "
+                                + "the service refuses those past its quota (REJECTED, nothing spent)",
                             figures: ["needed": needed, "left": left])
         default:
             return APIError(.serviceUnavailable, code: .storeUnavailable, message: "the store could not record the listing: \(error)")

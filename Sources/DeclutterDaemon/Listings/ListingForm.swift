@@ -22,7 +22,7 @@ struct ListingForm {
     /// before any file is kept.
     func request() throws -> ListingRequest {
         let photos = photos.map { photo in
-            ListingPhotoRequest(name: photo.name, imageURL: photo.image.reference, maskURL: masks[photo.name]?.reference, auto: auto)
+            ListingPhotoRequest(name: photo.name, imageURL: photo.image.reference, maskURL: masks[photo.name]?.reference, auto: auto == true ? true : nil)
         }
         try ListingInput.check(photos)
         for photo in photos { try ListingInput.requireMask(auto: photo.auto, hasMask: photo.maskURL != nil, name: photo.name) }

@@ -60,7 +60,8 @@ enum ListingInput {
             let photo = JSONBody(object: fields)
             let name = try photoName(try photo.string(.name), at: index)
             guard let imageURL = try photo.url(.imageURL) else { throw APIError.invalidField(.imageURL, "of photo \(name) is required") }
-            let photoAuto = try photo.bool(.auto) ?? auto
+            // `false` and absent say the same (a mask marks the clutter): one spelling, so the same listing digests alike.
+            let photoAuto = (try photo.bool(.auto) ?? auto) == true ? true : nil
             let maskURL = try photo.url(.maskURL)
             try requireMask(auto: photoAuto, hasMask: maskURL != nil, name: name)
             return ListingPhotoRequest(name: name, imageURL: imageURL, maskURL: maskURL, auto: photoAuto)

@@ -2,11 +2,14 @@ import DeclutterStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Launches the photos of listings, one at a time, and announces each listing whose every photo has ended
 /// (docs/listings.md). Its queue is in the store (`listing_photos.launch_pending`): it wakes at each commit (a listing
 /// recorded or retried, a generation ended) and carries on after a restart from where the store says. One launch at a
-/// time is the pace the service takes: each waits for its answer, with the launch retry's backoff on a 429.
+/// time, each waiting for its answer, is the pace the service takes; when it answers 429 all the same, the photo is
+/// queued again (its refused generation, which spent nothing, stays in its history) and the next launch waits for the
+/// `Retry-After` (a second without one).
 ///
 /// A photo's launch is a submission like any other (`Submitter`): its generation is recorded, and the photo's pending
 /// launch taken, in one transaction before the upstream call; so a stop (even a kill -9) between the two leaves the
@@ -16,9 +19,14 @@ public final class ListingLauncher: Service, Sendable {
     let submitter: Submitter
     let logger: Logger
     private let loop: CommitDrivenLoop
+    /// No launch before this date: the service asked for a pause (429). Commits wake the loop meanwhile; they may
+    /// complete listings, never hasten a launch.
+    private let pausedUntil = Mutex<Date>(.distantPast)
 
     /// How long it waits before reading the store again after a failure.
     static let afterStoreError: Duration = .seconds(5)
+    /// How long it waits after a 429 without `Retry-After`.
+    static let afterRateLimit: Duration = .seconds(1)
     /// Listings completed per transaction.
     static let completionBatch = 100
 
@@ -39,29 +47,36 @@ public final class ListingLauncher: Service, Sendable {
     private func launchNext(at now: Date) async -> Duration? {
         do {
             while try await database.completeEndedListings(at: now, limit: Self.completionBatch) == Self.completionBatch {}
+            let paused = pausedUntil.withLock { $0 }
+            if paused > now { return CommitDrivenLoop.nap(until: paused, now: now) }
             guard let photo = try await database.photosAwaitingLaunch(limit: 1).first else { return nil }
-            try await launch(photo)
-            return .zero
+            let pause = try await launch(photo, at: now)
+            if pause > .zero { pausedUntil.withLock { $0 = now + pause.seconds } }
+            return pause
+        } catch SubmissionRefusal.noPublicBaseURL {
+            logger.error("listing launches paused: callbacks.public_base_url is not configured")
+            return Self.afterStoreError
         } catch {
             logger.error("listing launches paused: the store failed", metadata: ["error": "\(error)"])
             return Self.afterStoreError
         }
     }
 
-    private func launch(_ photo: ListingPhotoRecord) async throws {
+    /// Launches `photo`; returns how long to wait before the next launch.
+    private func launch(_ photo: ListingPhotoRecord, at now: Date) async throws -> Duration {
         var request = LaunchRequest(imageURL: photo.imageURL, auto: photo.auto, maskURL: photo.maskURL, parent: nil, idempotencyKey: nil)
         request.inputs = photo.files.map { LaunchInput(role: $0.role, file: $0.file) }
         request.listingPhoto = photo.id
         var logger = self.logger
         logger[metadataKey: "listing_photo"] = "\(photo.id ?? 0)"
         do {
-            let (generation, _) = try await submitter.launch(request)
-            logger.info("listing photo launched", metadata: ["generation": "\(generation.id ?? 0)", "status": "\(generation.status.rawValue)"])
+            let outcome = try await submitter.launchTellingRefusal(request)
+            logger.info("listing photo launched", metadata: ["generation": "\(outcome.generation.id ?? 0)", "status": "\(outcome.generation.status.rawValue)"])
+            guard let refusal = outcome.refusal, refusal.httpStatus == 429, let id = photo.id else { return .zero }
+            try await database.requeueListingPhoto(id, at: now)
+            return refusal.retryAfter ?? Self.afterRateLimit
         } catch StoreError.listingPhotoTaken {
-            // Another instance launched it first: nothing was sent from here.
-        } catch SubmissionRefusal.noPublicBaseURL {
-            logger.error("listing photo not launched: callbacks.public_base_url is not configured")
-            throw SubmissionRefusal.noPublicBaseURL
+            return .zero  // another instance launched it first: nothing was sent from here
         }
     }
 }

@@ -53,6 +53,19 @@ struct Submitter: Sendable {
 
     /// The stored record after the attempt, and whether it is the replay of an earlier request.
     func launch(_ request: LaunchRequest) async throws -> (GenerationRecord, replayed: Bool) {
+        let outcome = try await launchTellingRefusal(request)
+        return (outcome.generation, outcome.replayed)
+    }
+
+    /// What a launch did: the stored record, whether it replays an earlier request, and the service's refusal when it
+    /// refused (a 429's `Retry-After` says when to launch again).
+    struct LaunchOutcome {
+        let generation: GenerationRecord
+        let replayed: Bool
+        var refusal: UpstreamError?
+    }
+
+    func launchTellingRefusal(_ request: LaunchRequest) async throws -> LaunchOutcome {
         guard let publicBaseURL = publicBaseURL() else { throw SubmissionRefusal.noPublicBaseURL }
         if let parent = request.parent, parent.generationID == nil { throw SubmissionRefusal.parentNotSubmitted }
         let token = CallbackToken.random()
@@ -73,7 +86,7 @@ struct Submitter: Sendable {
         switch start {
         case .replay(let first):
             metrics.submission(.replayed)
-            return (first, true)
+            return LaunchOutcome(generation: first, replayed: true)
         case .new(let record):
             generation = record
         }
@@ -102,9 +115,9 @@ struct Submitter: Sendable {
             }
             metrics.submission(.accepted)
             poller.wake()
-            return (result.generation, false)
+            return LaunchOutcome(generation: result.generation, replayed: false)
         } catch let error as UpstreamError {
-            return (try await record(error, row: row), false)
+            return LaunchOutcome(generation: try await record(error, row: row), replayed: false, refusal: error)
         }
     }
 

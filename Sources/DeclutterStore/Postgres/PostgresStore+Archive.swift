@@ -180,6 +180,8 @@ extension PostgresStore {
         try await tx.value("""
             SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = \(sha256) AND state = 'archived')
                 OR EXISTS (SELECT 1 FROM uploads WHERE sha256 = \(sha256) AND pruned_at IS NULL)
+                OR EXISTS (SELECT 1 FROM listing_photos WHERE launch_pending
+                           AND (image_url = \(UploadedInput.reference(sha256: sha256)) OR mask_url = \(UploadedInput.reference(sha256: sha256))))
             """, as: Bool.self) ?? true
     }
 }

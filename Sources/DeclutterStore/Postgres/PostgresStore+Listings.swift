@@ -41,6 +41,13 @@ extension PostgresStore {
         }
     }
 
+    public func requeueListingPhoto(_ id: Int64, at date: Date) async throws {
+        try await transaction { tx in
+            tx.outbox.note()
+            try await tx.execute("UPDATE listing_photos SET launch_pending = true, updated_at = \(date) WHERE id = \(id)")
+        }
+    }
+
     public func completeEndedListings(at date: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
             var completed = 0

@@ -52,6 +52,12 @@ extension AppDatabase {
         }
     }
 
+    public func requeueListingPhoto(_ id: Int64, at date: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE listing_photos SET launch_pending = 1, updated_at = ? WHERE id = ?", arguments: [StoreFormat.timestamp(date), id])
+        }
+    }
+
     /// In `beginSubmission`'s transaction: the launch of listing photo `photo` is this generation's. Throws
     /// `listingPhotoTaken`, undoing the submission, when it was taken already.
     static func takeLaunch(of photo: Int64, by generation: Int64, at date: Date, in db: Database) throws {

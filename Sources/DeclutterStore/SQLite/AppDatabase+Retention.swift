@@ -94,6 +94,7 @@ extension AppDatabase {
         try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ? AND state = 'archived')
                 OR EXISTS (SELECT 1 FROM uploads WHERE sha256 = ? AND pruned_at IS NULL)
-            """, arguments: [sha256, sha256]) ?? true
+                OR EXISTS (SELECT 1 FROM listing_photos WHERE launch_pending AND (image_url = ? OR mask_url = ?))
+            """, arguments: [sha256, sha256, UploadedInput.reference(sha256: sha256), UploadedInput.reference(sha256: sha256)]) ?? true
     }
 }
