@@ -136,6 +136,20 @@ struct OpenAPITests {
 
         let (fullEndpoint, bareEndpoint, fullDelivery, bareDelivery) = DeliveryViewSamples.records(now: now)
         let fullListing = DeliveryListing(delivery: fullDelivery.delivery, message: fullDelivery.message, attempts: fullDelivery.attempts)
+        var listingRecord = ListingRecord(reference: "L-42", allowPartial: true, photosDigest: "d", photoCount: 2, createdAt: now)
+        listingRecord.id = 3
+        listingRecord.outcome = .completedWithFailures
+        listingRecord.completedAt = now
+        var photoRecord = ListingPhotoRecord(listing: 3, position: 0, photo: ListingPhotoRequest(name: "kitchen.jpg", imageURL: "upload:" + String(repeating: "ab", count: 32)),
+                                             createdAt: now)
+        photoRecord.id = 5
+        photoRecord.generation = full.id
+        photoRecord.launchPending = false
+        let fullPhoto = ListingPhotoView(photoRecord, generation: full, files: ArchiveViewSamples.files(of: full, now: now), earlier: [2])
+        let barePhoto = ListingPhotoView(ListingPhotoRecord(listing: 3, position: 1, photo: ListingPhotoRequest(name: "hall.jpg", imageURL: "https://images.example/hall.jpg"),
+                                                            createdAt: now), generation: nil, files: nil, earlier: [])
+        let fullListingView = ListingView(listingRecord, counts: [GenerationState.succeeded: 1, nil: 1], photos: [fullPhoto, barePhoto])
+        let bareListingView = ListingView(ListingRecord(reference: "L-43", allowPartial: false, photosDigest: "d", photoCount: 1, createdAt: now), counts: [:])
         let cases: [(schema: String, full: Data, bare: Data)] = [
             ("Generation", try APIJSON.encode(GenerationView(full, files: ArchiveViewSamples.files(of: full, now: now))),
              try APIJSON.encode(GenerationView(bare))),
@@ -162,6 +176,10 @@ struct OpenAPITests {
             ("DeliveryList", try APIJSON.encode(DeliveryListView(deliveries: [DeliveryView(fullListing), DeliveryView(bareDelivery)], nextCursor: "3")),
              try APIJSON.encode(DeliveryListView(deliveries: [], nextCursor: nil))),
             ("Queued", try APIJSON.encode(QueuedView(queued: 2)), try APIJSON.encode(QueuedView(queued: 0))),
+            ("Listing", try APIJSON.encode(fullListingView), try APIJSON.encode(bareListingView)),
+            ("ListingPhoto", try APIJSON.encode(fullPhoto), try APIJSON.encode(barePhoto)),
+            ("ListingList", try APIJSON.encode(ListingListView(listings: [bareListingView, fullListingView], nextCursor: "3")),
+             try APIJSON.encode(ListingListView(listings: [], nextCursor: nil))),
         ]
         for (name, fullBody, bareBody) in cases {
             let schema = try #require(Self.document["components"]?["schemas"]?[name])
@@ -182,6 +200,9 @@ struct OpenAPITests {
         #expect(counts == Set(GenerationState.allCases.map { $0.rawValue.lowercased() }))
         let statuses = Self.document["components"]?["schemas"]?["GenerationStatus"]?["enum"]?.strings ?? []
         #expect(statuses == GenerationState.allCases.map(\.rawValue))
+        let listingCounts = Set(Self.document["components"]?["schemas"]?["Listing"]?["properties"]?["counts"]?["properties"]?.keys ?? [])
+        #expect(listingCounts == Set(GenerationState.allCases.map { $0.rawValue.lowercased() } + ["queued"]))
+        #expect(Self.document["components"]?["schemas"]?["ListingState"]?["enum"]?.strings == ListingState.allCases.map(\.rawValue))
     }
 
     @Test("the request URL fields carry the URL rule of config/retrieval.schema.json ($defs/imageUrl)")
@@ -214,6 +235,7 @@ struct OpenAPITests {
             ("GenerationRequest", "image_url", false), ("GenerationRequest", "mask_url", true),
             ("VariationRequest", "original_url", true), ("VariationRequest", "mask_url", true),
             ("EndpointRequest", "url", false), ("EndpointUpdate", "url", false),
+            ("ListingPhotoRequest", "image_url", false), ("ListingPhotoRequest", "mask_url", true),
         ]
         for (name, field, nullable) in fields {
             let property = try #require(Self.document["components"]?["schemas"]?[name]?["properties"]?[field], "\(name).\(field)")
@@ -266,6 +288,8 @@ struct OpenAPITests {
             let projectID = try #require(record["project_id"] as? String)
             let archived = try E2E.row(try await harness.settledInArchive())
             let uploaded = try await harness.generationWithUpload(ArchiveServing.png())
+            #expect(try await harness.local("POST", "/v1/listings", json: ListingTests.urlListing("L-doc", photos: 2)).status == 202)
+            _ = try await harness.listingEnded("L-doc")
 
             let calls: [String: (path: String, body: String?, status: Int)] = [
                 "GET /healthz": ("/healthz", nil, 200),
@@ -295,6 +319,11 @@ struct OpenAPITests {
                 "GET /v1/deliveries": ("/v1/deliveries?endpoint_id=1&status=pending&generation_id=\(generationID)&limit=5", nil, 200),
                 "GET /v1/deliveries/{id}": ("/v1/deliveries/1", nil, 200),
                 "POST /v1/messages/{id}/redeliver": ("/v1/messages/1/redeliver", "", 202),
+                "POST /v1/listings": ("/v1/listings", ListingTests.urlListing("L-new", photos: 1), 202),
+                "GET /v1/listings": ("/v1/listings?state=completed&limit=5&since=2026-01-01T00:00:00Z", nil, 200),
+                "GET /v1/listings/{reference}": ("/v1/listings/L-doc", nil, 200),
+                "POST /v1/listings/{reference}/retry": ("/v1/listings/L-doc/retry", nil, 200),
+                "GET /v1/listings/{reference}/results.zip": ("/v1/listings/L-doc/results.zip", nil, 200),
                 // A followed generation's stream ends after its terminal message.
                 "GET /v1/events": ("/v1/events?generation_id=\(id)", nil, 200),
                 "GET /": ("/", nil, 200),
@@ -400,6 +429,16 @@ struct OpenAPITests {
                 ("GET /v1/events", "/v1/events?generation_id=0", nil, [:], 400, "invalid_generation_id"),
                 ("GET /v1/events", "/v1/events?generation_id=\(unknown)", nil, [:], 404, "not_found"),
                 ("GET /v1/events", "/v1/events?generation_id=\(id)&types=generation.created", nil, ["Last-Event-ID": "0"], 200, nil),
+                ("POST /v1/listings", "/v1/listings", "{}", [:], 400, "invalid_reference"),
+                ("POST /v1/listings", "/v1/listings", #"{"reference": "L-e", "auto": true, "photos": "none"}"#, [:], 400, "invalid_photos"),
+                ("POST /v1/listings", "/v1/listings", #"{"reference": "L-e", "photos": [{"name": "a", "image_url": "https://images.example/a.jpg"}]}"#,
+                 [:], 400, "invalid_mask"),
+                ("GET /v1/listings", "/v1/listings?state=done", nil, [:], 400, "invalid_state"),
+                ("GET /v1/listings", "/v1/listings?limit=0", nil, [:], 400, "invalid_limit"),
+                ("GET /v1/listings/{reference}", "/v1/listings/L-none", nil, [:], 404, "not_found"),
+                ("GET /v1/listings/{reference}", "/v1/listings/-x", nil, [:], 400, "invalid_reference"),
+                ("POST /v1/listings/{reference}/retry", "/v1/listings/L-none/retry", nil, [:], 404, "not_found"),
+                ("GET /v1/listings/{reference}/results.zip", "/v1/listings/L-none/results.zip", nil, [:], 404, "not_found"),
             ] + DeliveryErrorCalls.calls(unknownUUID: unknown)
             for call in calls {
                 let method = String(call.route.split(separator: " ")[0])
@@ -444,6 +483,9 @@ struct OpenAPITests {
             let uploaded = try await harness.generationWithUpload(ArchiveServing.png())
             let files = ["/v1/generations/{id}/images/{n}": "/v1/generations/\(archived)/images/0",
                          "/v1/generations/{id}/inputs/{role}": "/v1/generations/\(uploaded)/inputs/image"]
+            // A listing's routes need a listing; its launches end before the count below is taken.
+            #expect(try await harness.local("POST", "/v1/listings", json: ListingTests.urlListing("L-guard", photos: 1)).status == 202)
+            _ = try await harness.listingEnded("L-guard")
             let before = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
             let port = try #require(URL(string: harness.daemon.localURL)?.port)
             let bodies = [
@@ -458,12 +500,15 @@ struct OpenAPITests {
                 "POST /v1/endpoints/{id}/rotate-secret": "{}",
                 "POST /v1/endpoints/{id}/recover": #"{"since": "2h"}"#,
                 "POST /v1/messages/{id}/redeliver": "{}",
+                "POST /v1/listings": ListingTests.urlListing("L-guarded", photos: 1),
+                "POST /v1/listings/{reference}/retry": "{}",
             ]
             let operations = Self.operations
             #expect(Set(operations.filter { ["POST", "PATCH"].contains($0.method) }.map(\.route)) == Set(bodies.keys), "a body for every POST and PATCH")
             for operation in operations {
                 // The event stream of a generation ends after its terminal message: a GET that lets it through comes back.
-                let path = files[operation.path] ?? Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID : "\(id)")
+                let path = files[operation.path] ?? Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID
+                    : operation.path.hasPrefix("/v1/listings/") ? "L-guard" : "\(id)")
                     + (operation.path == "/v1/events" ? "?generation_id=\(id)" : "")
                 let body = bodies[operation.route]
                 let refusals: [(headers: [String: String], status: Int, code: String)] = [
