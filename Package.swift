@@ -111,6 +111,7 @@ let package = Package(
                 .embedInCode("Dashboard/Resources/layout.mustache"), .embedInCode("Dashboard/Resources/overview.mustache"),
                 .embedInCode("Dashboard/Resources/generations.mustache"), .embedInCode("Dashboard/Resources/generation.mustache"),
                 .embedInCode("Dashboard/Resources/endpoints.mustache"), .embedInCode("Dashboard/Resources/chart.mustache"),
+                .embedInCode("Dashboard/Resources/listings.mustache"), .embedInCode("Dashboard/Resources/listing.mustache"),
                 .embedInCode("Dashboard/Resources/app.css"), .embedInCode("Dashboard/Resources/app.js"),
             ]
         ),
@@ -121,6 +122,7 @@ let package = Package(
                 "DeclutterStore",
                 "DeclutterSandbox",
                 "DeclutterDaemon",
+                "DeclutterWire",
                 "LocalClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

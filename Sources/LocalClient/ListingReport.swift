@@ -36,24 +36,6 @@ extension ClientReport {
     }
 }
 
-/// A listing's photos as people count them: done (SUCCEEDED), failed (FAILED, REJECTED, LOST), pending (the rest:
-/// queued or at the service), and photos spent (launched, accepted and not refunded).
-public struct ListingTally: Sendable, Equatable {
-    public let done: Int
-    public let failed: Int
-    public let pending: Int
-    public let spent: Int
-
-    public init(_ listing: ListingView) {
-        let counts = listing.counts
-        func count(_ states: [GenerationState]) -> Int { states.reduce(0) { $0 + (counts[$1.rawValue.lowercased()] ?? 0) } }
-        done = count([.succeeded])
-        failed = count(GenerationState.allCases.filter(\.endedWithoutResult))
-        pending = listing.photoCount - done - failed
-        spent = count([.starting, .processing, .succeeded])
-    }
-}
-
 extension ProgressLine {
     /// `L-42 [########------------] 16/40 done, 1 failed, 23 pending · 17 photos spent · 1m05s`
     public mutating func update(_ listing: ListingView, elapsed: Double) -> String? {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeclutterDaemon
+import DeclutterWire
 import Foundation
 import LocalClient
 

@@ -330,6 +330,8 @@ struct OpenAPITests {
                 "GET /generations": ("/generations?status=succeeded&kind=generation&since=2026-01-01T00:00:00Z", nil, 200),
                 "GET /generations/{id}": ("/generations/\(archived)", nil, 200),
                 "GET /endpoints": ("/endpoints", nil, 200),
+                "GET /listings": ("/listings", nil, 200),
+                "GET /listings/{reference}": ("/listings/L-doc", nil, 200),
                 "GET /dashboard/app.css": ("/dashboard/app.css", nil, 200),
                 "GET /dashboard/app.js": ("/dashboard/app.js", nil, 200),
             ]
@@ -508,7 +510,7 @@ struct OpenAPITests {
             for operation in operations {
                 // The event stream of a generation ends after its terminal message: a GET that lets it through comes back.
                 let path = files[operation.path] ?? Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID
-                    : operation.path.hasPrefix("/v1/listings/") ? "L-guard" : "\(id)")
+                    : operation.path.hasPrefix("/v1/listings/") || operation.path.hasPrefix("/listings/") ? "L-guard" : "\(id)")
                     + (operation.path == "/v1/events" ? "?generation_id=\(id)" : "")
                 let body = bodies[operation.route]
                 let refusals: [(headers: [String: String], status: Int, code: String)] = [

@@ -20,6 +20,8 @@ struct DashboardController: Sendable {
         routes.get("/", use: overview)
         routes.get("/generations", use: generations)
         routes.get("/generations/{id}", use: generation)
+        routes.get("/listings", use: listingsPage)
+        routes.get("/listings/{reference}", use: listingPage)
         routes.get("/endpoints", use: endpointsPage)
         routes.get("/dashboard/app.css") { _, _ in DashboardResponse.asset(DashboardAssets.css, contentType: "text/css; charset=utf-8") }
         routes.get("/dashboard/app.js") { _, _ in
@@ -58,6 +60,22 @@ struct DashboardController: Sendable {
         }
         let page = GenerationDetailPage(view, events: events.map(EventView.init), deliveries: deliveries.map(DeliveryView.init), project: project)
         return DashboardResponse.html(DashboardTemplates.render(page, template: "generation"))
+    }
+
+    private func listingsPage(_ request: Request, _ context: LocalContext) async throws -> Response {
+        var filter = ListingFilter(limit: ListingListPage.pageSize + 1)
+        filter.beforeID = request.uri.queryParameters["cursor"].flatMap { Int64(String($0)) }
+        let rows = try await database.listings(matching: filter)
+        let shown = Array(rows.prefix(ListingListPage.pageSize))
+        let next = rows.count > ListingListPage.pageSize ? shown.last?.listing.id.map(String.init) : nil
+        let page = ListingListPage(shown.map { ListingView($0.listing, counts: $0.counts) }, nextCursor: next)
+        return DashboardResponse.html(DashboardTemplates.render(page, template: "listings"))
+    }
+
+    private func listingPage(_ request: Request, _ context: LocalContext) async throws -> Response {
+        let reference = try ListingInput.reference(context.parameters.get("reference"))
+        guard let detail = try await database.listing(reference: reference) else { throw ListingController.notFound(reference) }
+        return DashboardResponse.html(DashboardTemplates.render(ListingPage(ListingView(detail)), template: "listing"))
     }
 
     private func endpointsPage(_ request: Request, _ context: LocalContext) async throws -> Response {

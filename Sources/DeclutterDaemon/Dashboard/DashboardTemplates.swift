@@ -13,6 +13,7 @@ enum DashboardTemplates {
             "layout": PackageResources.layout_mustache, "overview": PackageResources.overview_mustache,
             "generations": PackageResources.generations_mustache, "generation": PackageResources.generation_mustache,
             "endpoints": PackageResources.endpoints_mustache, "chart": PackageResources.chart_mustache,
+            "listings": PackageResources.listings_mustache, "listing": PackageResources.listing_mustache,
         ]
         for (name, bytes) in templates {
             // The templates are files of this repository: a parse error is a programming error the tests catch.
@@ -38,19 +39,23 @@ enum DashboardAssets {
 /// not one of the script's own). Stored, not computed: Mustache reads values through `Mirror`, which sees stored
 /// properties only.
 struct PageFrame: Sendable {
-    /// Every message about a generation, space-separated.
+    /// Every message about a generation, space-separated; a listing's page follows its completion too.
     static let generationEventTypes = MessageType.allCases.filter { $0.rawValue.hasPrefix("generation.") }.map(\.rawValue).joined(separator: " ")
+    static let listingEventTypes = generationEventTypes + " " + MessageType.listingCompleted.rawValue
 
     let page: String
-    let eventTypes = PageFrame.generationEventTypes
+    let eventTypes: String
     let isOverview: Bool
     let isGenerations: Bool
+    let isListings: Bool
     let isEndpoints: Bool
 
     init(_ page: String) {
         self.page = page
+        eventTypes = page == "listing" ? Self.listingEventTypes : Self.generationEventTypes
         isOverview = page == "overview"
         isGenerations = page == "generations" || page == "generation"
+        isListings = page == "listings" || page == "listing"
         isEndpoints = page == "endpoints"
     }
 }

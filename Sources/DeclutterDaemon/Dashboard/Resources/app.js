@@ -55,7 +55,7 @@
       source.addEventListener(type, function (event) {
         var message = null;
         try { message = JSON.parse(event.data); } catch (e) { return; }
-        if (message && message.data && message.data.id !== undefined) handler(message.type || type, message.data);
+        if (message && message.data) handler(message.type || type, message.data);
       });
     });
     window.addEventListener('pagehide', function () { source.close(); });
@@ -172,6 +172,48 @@
     });
   }
 
+  // A listing: each photo's state follows its generation, its result appears once archived, and the listing's state
+  // once every photo has ended. A retry starts new generations: the page is read again.
+  function listingPage() {
+    var article = document.getElementById('listing');
+    var reference = article ? article.getAttribute('data-reference') : null;
+    if (!reference) return;
+    onClick('#retry', function (button) {
+      button.disabled = true;
+      post('/v1/listings/' + encodeURIComponent(reference) + '/retry', {}).then(function (listing) {
+        notice('Retry: the listing is ' + listing.state + '.');
+        window.location.reload();
+      }).catch(function (error) { failed(error); button.disabled = false; });
+    });
+    listen(function (type, data) {
+      if (type === 'listing.completed') {
+        if (data.reference !== reference) return;
+        var state = document.getElementById('listing-state');
+        if (state) { state.textContent = data.state; state.setAttribute('data-state', data.state); }
+        var retry = document.getElementById('retry');
+        if (retry) retry.disabled = data.state !== 'completed_with_failures';
+        notice('Live: the listing is ' + data.state + '.');
+        return;
+      }
+      var photo = document.querySelector('li.photo[data-generation-id="' + String(data.id).replace(/[^0-9]/g, '') + '"]');
+      if (!photo) return;
+      photo.setAttribute('data-status', data.status);
+      var status = photo.querySelector('.status');
+      if (status) status.textContent = data.status;
+      var archived = (data.archive || []).filter(function (image) { return image.state === 'archived' && image.url; })[0];
+      var figure = photo.querySelector('.after-figure');
+      if (archived && figure && !figure.querySelector('img.after')) {
+        var image = document.createElement('img');
+        image.className = 'after';
+        image.src = archived.url;
+        image.alt = 'After: ' + (photo.querySelector('.photo-name') || {}).textContent;
+        var placeholder = figure.querySelector('.no-after');
+        if (placeholder) placeholder.remove();
+        figure.insertBefore(image, figure.firstChild);
+      }
+    });
+  }
+
   function endpointsPage() {
     onClick('button.enable', function (button) {
       var id = button.getAttribute('data-endpoint-id');
@@ -201,6 +243,7 @@
     if (page === 'generations') generationsPage();
     if (page === 'generation') generationPage();
     if (page === 'endpoints') endpointsPage();
+    if (page === 'listing') listingPage();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
