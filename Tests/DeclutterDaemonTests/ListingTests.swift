@@ -170,6 +170,38 @@ struct ListingTests {
         }
     }
 
+    @Test("the dashboard's listing pages: the list, and a grid of each photo with its uploaded original, its result and its state; names escaped")
+    func dashboardPages() async throws {
+        try await Harness.with(sandbox: E2E.sandbox { $0.fetchInputs = true }, polling: E2E.callbacksOnly) { harness in
+            let hostile = "<img src=x onerror=alert(1)>.png"
+            let created = try await harness.submitListing(form: [.text("reference", "L-page"), .text("auto", "true"),
+                                                                 .file("photo", Uploads.png(seed: 31), filename: "kitchen.png"),
+                                                                 .file("photo", Uploads.png(seed: 32), filename: hostile)])
+            #expect(created.status == 202, "\(created.text)")
+            _ = try await harness.listingEnded("L-page")
+            try await eventually("every result archived") {
+                let photos = try await harness.local("GET", "/v1/listings/L-page").json["photos"] as? [[String: Any]] ?? []
+                return photos.allSatisfy { ($0["images"] as? [[String: Any]] ?? []).allSatisfy { $0["state"] as? String == "archived" } }
+            }
+            let list = try await harness.local("GET", "/listings")
+            #expect(list.status == 200 && list.text.contains(#"<a href="/listings/L-page">L-page</a>"#), "\(list.text)")
+            let page = try await harness.local("GET", "/listings/L-page")
+            #expect(page.status == 200)
+            #expect(page.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
+            #expect(page.text.contains(#"id="listing-state" data-state="completed""#))
+            #expect(page.text.contains(#"href="/v1/listings/L-page/results.zip""#))
+            #expect(!page.text.contains(hostile), "the photo's name is escaped")
+            #expect(page.text.contains("&lt;img src=x onerror=alert(1)&gt;.png"), "\(page.text)")
+            let detail = try await harness.local("GET", "/v1/listings/L-page").json["photos"] as? [[String: Any]] ?? []
+            for photo in detail {
+                let id = try #require(photo["generation"] as? Int)
+                #expect(page.text.contains(#"src="/v1/generations/\#(id)/inputs/image""#), "the uploaded original of generation \(id)")
+                #expect(page.text.contains(#"src="/v1/generations/\#(id)/images/0""#), "the first result of generation \(id)")
+            }
+            #expect(try await harness.local("GET", "/listings/L-none").status == 404)
+        }
+    }
+
     static func urlListing(_ reference: String, photos: Int, allowPartial: Bool = false) -> String {
         let items = (0..<photos).map { #"{"name": "room-\#($0).jpg", "image_url": "https://images.example/\#(reference)/room-\#($0).jpg"}"# }
         return #"{"reference": "\#(reference)", "auto": true, "allow_partial": \#(allowPartial), "photos": [\#(items.joined(separator: ", "))]}"#
