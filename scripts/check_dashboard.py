@@ -6,21 +6,29 @@ It uploads photos (so that every image on the pages is served by the daemon itse
 waits for the first generation to be archived, then checks: every page loads with no console error and no failed
 request; the list shows the seeded generations; the detail page's before and after images are really loaded
 (naturalWidth > 0); the slider moves; a generation submitted while the list is open appears in it and changes
-state there without a reload; the refresh button makes a retrieval call. It saves screenshots under the build
-folder and prints their paths.
+state there without a reload; the refresh button makes a retrieval call.
+
+Then a listing of three photos uploaded as one multipart form (kitchen.png, bath.png, hall.png): its page, opened
+once every photo is launched and while the listing is still in progress (the sandbox takes seconds per generation),
+follows the event stream without a reload until every photo is SUCCEEDED and the listing completed, with every
+before and after image really loaded and the retry button disabled; the listings page has its row, whose link opens
+it; the page's zip link downloads a valid zip with manifest.json and one file per archived result, named after
+the photos (kitchen.png, kitchen-2.png, ...) and matching the manifest's SHA-256. It saves screenshots under the
+build folder and prints their paths.
 
 Usage: scripts/check_dashboard.py [path/to/declutterd] [--screenshots DIR]
 """
 
 import argparse
+import hashlib
+import io
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 import urllib.request
-import zlib
+import zipfile
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -31,6 +39,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import daemon  # noqa: E402
+from lib.images import form, png  # noqa: E402
 from lib.paths import ROOT  # noqa: E402
 from lib.ports import free_port  # noqa: E402
 from lib.processes import stop_or_kill  # noqa: E402
@@ -41,6 +50,9 @@ USER = "00000000-0000-4000-8000-00000000da5b"
 # How long any one wait for the browser or the daemon may take: far more than either needs on a loaded machine,
 # so that only something that never happens reaches it.
 PATIENCE = 120
+# The listing the check submits, and its photos: a file part each, in this order.
+LISTING = "rooms-4711"
+ROOMS = ("kitchen.png", "bath.png", "hall.png")
 
 # Run before each page's own scripts (through DevTools, so the CSP does not apply): counts the page's event streams
 # as they connect or fail, so that the check waits for that instead of for a while. The streams are app.js's own.
@@ -60,17 +72,6 @@ WATCH_EVENT_STREAMS = """
   window.EventSource = Watched;
 })();
 """
-
-
-def png(width, height, seed):
-    """A real RGB PNG: a gradient, different for each seed."""
-    rows = b"".join(b"\x00" + bytes(value for x in range(width) for value in (x * 255 // width, y * 255 // height, seed * 97 % 256))
-                    for y in range(height))
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def request(method, url, body=None, content_type="application/json"):
@@ -108,6 +109,15 @@ class Servers:
 
     def generation(self, row):
         return request("GET", f"{self.base}/v1/generations/{row}")
+
+    def submit_listing(self, reference, names):
+        """POST /v1/listings as one form: `reference`, auto, and a PNG file part `photo` for each of `names`."""
+        body, kind = form([("reference", reference), ("auto", "true")],
+                          [("photo", name, "image/png", png(320, 240, 10 + seed)) for seed, name in enumerate(names)])
+        return request("POST", self.base + "/v1/listings", body, content_type=kind)
+
+    def listing(self, reference):
+        return request("GET", f"{self.base}/v1/listings/{reference}")
 
     def retrieval_calls(self):
         return request("GET", self.sandbox_url + "/sandbox/counters")["retrieval_calls"]
@@ -164,6 +174,96 @@ class Check:
             ([f"{failed_streams} event stream(s) failed"] if failed_streams else [])
         self.expect(not problems, f"{path}: loads with no console error and no failed request {problems if problems else ''}")
         self.expect(bool(self.driver.title) and self.driver.find_elements(By.CSS_SELECTOR, "main"), f"{path}: has a title and a main landmark")
+
+
+# Every before and after image of the listing's grid: [class, complete, naturalWidth] each.
+GRID_IMAGES = """
+return Array.from(document.querySelectorAll('#photos li.photo img.before, #photos li.photo img.after'))
+  .map(function (image) { return [image.className, image.complete, image.naturalWidth]; });
+"""
+
+
+def check_listing(driver, check, servers, screenshots):
+    """The listing pages and the zip, for a listing of ROOMS submitted as one form before its page is opened."""
+    answer = servers.submit_listing(LISTING, ROOMS)
+    check.expect(answer.get("state") == "in_progress" and [photo["name"] for photo in answer.get("photos", [])] == list(ROOMS),
+                 f"listing {LISTING} of {len(ROOMS)} photos submitted as one form (state {answer.get('state')!r})")
+    # Opened at once, while photos may still be queued: the page reads the listing again at each event, so a photo
+    # launched after it opened is followed too.
+    path = f"/listings/{LISTING}"
+    check.load(path)
+    opened = driver.execute_script(
+        "return [document.getElementById('listing-state').textContent,"
+        " Array.from(document.querySelectorAll('#photos li.photo')).map(p => p.getAttribute('data-status'))]")
+    print(f"note  {path} opened with the listing {opened[0]}, its photos {opened[1]}"
+          + ("" if opened[0] == "in_progress" else ": already ended, so nothing below was seen live"))
+    driver.execute_script("window.notReloaded = true")
+    photos = driver.find_elements(By.CSS_SELECTOR, "#photos li.photo")
+    names = [photo.find_element(By.CSS_SELECTOR, "h2.photo-name").text for photo in photos]
+    check.expect(names == list(ROOMS) and driver.find_element(By.ID, "listing").get_attribute("data-reference") == LISTING,
+                 f"the listing's page shows {LISTING} with its photos in order ({names})")
+
+    statuses = lambda d: [(photo.get_attribute("data-status"), photo.find_element(By.CSS_SELECTOR, ".status").text)
+                          for photo in d.find_elements(By.CSS_SELECTOR, "#photos li.photo")]
+    ended = until(driver, lambda d: all(status == ("SUCCEEDED", "SUCCEEDED") for status in statuses(d))
+                  and d.find_element(By.ID, "listing-state").text == "completed")
+    state = driver.find_element(By.ID, "listing-state")
+    counts = driver.find_element(By.ID, "listing-counts").text
+    check.expect(counts == f"{len(ROOMS)} done, 0 failed, 0 pending of {len(ROOMS)}", f"the counts follow too ({counts!r})")
+    check.expect(ended and state.get_attribute("data-state") == "completed" and driver.execute_script("return window.notReloaded === true"),
+                 f"without a reload, every photo turns SUCCEEDED and the listing completed "
+                 f"(photos {statuses(driver)}, listing {state.text!r})")
+    # img.after comes with the first archived result (a generation.archived message, which may follow the state).
+    until(driver, lambda d: (lambda images: len(images) == 2 * len(ROOMS) and all(image[1] for image in images))(d.execute_script(GRID_IMAGES)))
+    images = driver.execute_script(GRID_IMAGES)
+    kinds = sorted(image[0] for image in images)
+    check.expect(kinds == ["after"] * len(ROOMS) + ["before"] * len(ROOMS) and all(image[1] and image[2] > 0 for image in images),
+                 f"every photo's before and after images really loaded ([class, complete, naturalWidth]: {images})")
+    check.expect(not driver.find_element(By.ID, "retry").is_enabled(), "the retry button is disabled: nothing failed")
+    problems = check.problems()
+    check.expect(not problems, f"{path}: no console error and no failed request while it followed the listing {problems if problems else ''}")
+    name = os.path.join(screenshots, "listing.png")
+    driver.save_screenshot(name)
+    print(f"screenshot: {name}")
+    zip_link = driver.find_element(By.ID, "zip").get_attribute("href")
+
+    check.load("/listings")
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#listings tr[data-reference='{LISTING}']")
+    check.expect(len(rows) == 1 and rows[0].get_attribute("data-state") == "completed",
+                 f"/listings has the row of {LISTING}, completed ({[row.get_attribute('data-state') for row in rows]})")
+    links = rows[0].find_elements(By.CSS_SELECTOR, f"a[href='/listings/{LISTING}']") if rows else []
+    check.expect(len(links) == 1, f"the row links to /listings/{LISTING}")
+    if links:
+        links[0].click()
+        opened = until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"article#listing[data-reference='{LISTING}']")
+                       and d.execute_script("return document.readyState") == "complete" and check.streams_settled())
+        problems = check.problems()
+        check.expect(opened and driver.current_url == servers.base + path and not problems,
+                     f"its link opens {path} with no console error and no failed request (at {driver.current_url}) {problems if problems else ''}")
+
+    # The zip holds what is archived: read once every result is.
+    listing = wait_for(lambda: (lambda listing: listing if all(photo["images"] and all(image["state"] == "archived" for image in photo["images"])
+                                                               for photo in listing["photos"]) else None)(servers.listing(LISTING)),
+                       PATIENCE, f"every result of {LISTING} archived")
+    expected = {"manifest.json"} | {os.path.splitext(photo["name"])[0] + ("" if index == 0 else f"-{index + 1}") + ".png"
+                                    for photo in listing["photos"] for index in range(len(photo["images"]))}
+    check.expect(zip_link == f"{servers.base}/v1/listings/{LISTING}/results.zip", f"a#zip links to the listing's results.zip ({zip_link})")
+    with urllib.request.urlopen(zip_link, timeout=30) as response:
+        kind, data = response.headers.get("Content-Type"), response.read()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        broken = archive.testzip()
+        files = sorted(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json")) if "manifest.json" in files else {}
+        listed = {entry["name"]: entry["sha256"] for entry in manifest.get("files", [])}
+        matching = all(hashlib.sha256(archive.read(name)).hexdigest() == listed.get(name) for name in files if name != "manifest.json")
+    except (zipfile.BadZipFile, ValueError, KeyError) as error:
+        broken, files, manifest, listed, matching = repr(error), [], {}, {}, False
+    check.expect(kind == "application/zip" and broken is None, f"the zip link downloads a valid zip ({kind}, {len(data)} bytes, testzip {broken!r})")
+    check.expect(set(files) == expected and len(files) == len(expected) and len(expected) > len(ROOMS) + 1,
+                 f"it has manifest.json and one file per archived result, named after the photos ({files})")
+    check.expect(set(listed) == expected - {"manifest.json"} and matching and manifest.get("missing") == [],
+                 f"its manifest lists each file with its SHA-256, and nothing missing (missing: {manifest.get('missing')})")
 
 
 def main():
@@ -233,6 +333,8 @@ def main():
                      f"the refresh button makes a retrieval call (notice: {answer!r})")
         problems = check.problems()
         check.expect(not problems, f"no console error after the actions {problems if problems else ''}")
+
+        check_listing(driver, check, servers, options.screenshots)
 
         # At phone width: the list, for people to look at.
         driver.set_window_size(390, 844)

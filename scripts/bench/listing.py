@@ -66,7 +66,7 @@ def listing_run(binary, count, image_size):
     work = tempfile.mkdtemp(prefix="declutterd-listing-bench-")
     sandbox, serve, base, sandbox_url = start(binary, work, image_size)
     try:
-        body, content_type = images.form({"reference": "L-bench", "auto": "true"}, [("photo", name, data) for name, data in photos(count)])
+        body, content_type = images.form([("reference", "L-bench"), ("auto", "true")], [("photo", name, "image/png", data) for name, data in photos(count)])
         started = time.monotonic()
         status, _ = call("POST", base + "/v1/listings", body, content_type)
         assert status == 202, status
@@ -119,7 +119,7 @@ def baseline_run(binary, count, image_size):
         started = time.monotonic()
         ids = []
         for name, data in photos(count):
-            body, content_type = images.form({"auto": "true"}, [("image", name, data)])
+            body, content_type = images.form([("auto", "true")], [("image", name, "image/png", data)])
             status, answer = call("POST", base + "/v1/generations", body, content_type)
             assert status == 202, status
             ids.append(json.loads(answer)["id"])

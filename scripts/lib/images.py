@@ -1,5 +1,6 @@
 """Real images for the checks and benchmarks: PNGs made here, different for each seed."""
 
+import os
 import struct
 import zlib
 
@@ -15,12 +16,11 @@ def png(width, height, seed):
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def form(fields, files, boundary="declutterd-bench-boundary"):
-    """A multipart/form-data body: `fields` {name: text}, `files` [(part name, filename, bytes)]; and its Content-Type."""
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, filename, data in files:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f'Content-Type: image/png\r\n\r\n'.encode() + data + b"\r\n")
+def form(fields, files):
+    """A multipart/form-data body and its content type: `fields` as (name, value) text parts, then `files` as
+    (name, filename, content type, bytes) file parts."""
+    boundary = "declutterd-form-" + os.urandom(16).hex()
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode() for name, value in fields]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+              f'Content-Type: {kind}\r\n\r\n'.encode() + data + b"\r\n" for name, filename, kind, data in files]
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

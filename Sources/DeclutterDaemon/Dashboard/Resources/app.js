@@ -48,9 +48,10 @@
 
   function failed(error) { notice(String(error && error.message ? error.message : error), true); }
 
-  function listen(handler) {
+  function listen(handler, onOpen) {
     if (typeof EventSource === 'undefined') return;
     var source = new EventSource('/v1/events');
+    if (onOpen) source.addEventListener('open', onOpen);
     eventTypes.forEach(function (type) {
       source.addEventListener(type, function (event) {
         var message = null;
@@ -172,12 +173,59 @@
     });
   }
 
-  // A listing: each photo's state follows its generation, its result appears once archived, and the listing's state
-  // once every photo has ended. A retry starts new generations: the page is read again.
+  // A listing: its cards, counts and state are read again (GET /v1/listings/{reference}) whenever the stream says
+  // something happened, and once it connects (so nothing committed between the page's rendering and the stream is
+  // missed). A message about a generation cannot say which photo it is for until the photo's launch is read, so the
+  // page reads the listing rather than guess. A retry starts new generations: the page is read again.
   function listingPage() {
     var article = document.getElementById('listing');
     var reference = article ? article.getAttribute('data-reference') : null;
     if (!reference) return;
+    var reading = false, again = false;
+    function read() {
+      if (reading) { again = true; return; }
+      reading = true;
+      fetch('/v1/listings/' + encodeURIComponent(reference), { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(show).catch(function () {})
+        .then(function () { reading = false; if (again) { again = false; read(); } });
+    }
+    function show(listing) {
+      if (!listing) return;
+      var state = document.getElementById('listing-state');
+      if (state) { state.textContent = listing.state; state.setAttribute('data-state', listing.state); }
+      var counts = listing.counts || {};
+      var done = counts.succeeded || 0, failed = (counts.failed || 0) + (counts.rejected || 0) + (counts.lost || 0);
+      var tally = document.getElementById('listing-counts');
+      if (tally) tally.textContent = done + ' done, ' + failed + ' failed, ' + (listing.photo_count - done - failed) + ' pending of ' + listing.photo_count;
+      var retry = document.getElementById('retry');
+      if (retry) retry.disabled = !(failed > 0 && listing.state !== 'in_progress');
+      var cards = document.querySelectorAll('li.photo');
+      (listing.photos || []).forEach(function (photo, index) {
+        var card = cards[index];
+        if (!card) return;
+        card.setAttribute('data-generation-id', photo.generation === null || photo.generation === undefined ? '' : String(photo.generation));
+        card.setAttribute('data-status', photo.status);
+        var status = card.querySelector('.status');
+        if (status) status.textContent = photo.status;
+        var archived = (photo.images || []).filter(function (image) { return image.state === 'archived' && image.url; })[0];
+        picture(card.querySelector('.before-figure'), 'before', photo.input_url, 'Before: ' + photo.name);
+        picture(card.querySelector('.after-figure'), 'after', archived ? archived.url : null, 'After: ' + photo.name);
+      });
+    }
+    // The figure's image of class `kind` shows `url` (the daemon's own copy), replacing what stood in for it.
+    function picture(figure, kind, url, alt) {
+      if (!figure || !url) return;
+      var shown = figure.querySelector('img.' + kind);
+      if (shown && shown.getAttribute('src') === url) return;
+      var image = shown || document.createElement('img');
+      image.className = kind;
+      image.src = url;
+      image.alt = alt;
+      var placeholder = figure.querySelector('.placeholder');
+      if (placeholder) placeholder.remove();
+      if (!shown) figure.insertBefore(image, figure.firstChild);
+    }
     onClick('#retry', function (button) {
       button.disabled = true;
       post('/v1/listings/' + encodeURIComponent(reference) + '/retry', {}).then(function (listing) {
@@ -186,32 +234,9 @@
       }).catch(function (error) { failed(error); button.disabled = false; });
     });
     listen(function (type, data) {
-      if (type === 'listing.completed') {
-        if (data.reference !== reference) return;
-        var state = document.getElementById('listing-state');
-        if (state) { state.textContent = data.state; state.setAttribute('data-state', data.state); }
-        var retry = document.getElementById('retry');
-        if (retry) retry.disabled = data.state !== 'completed_with_failures';
-        notice('Live: the listing is ' + data.state + '.');
-        return;
-      }
-      var photo = document.querySelector('li.photo[data-generation-id="' + String(data.id).replace(/[^0-9]/g, '') + '"]');
-      if (!photo) return;
-      photo.setAttribute('data-status', data.status);
-      var status = photo.querySelector('.status');
-      if (status) status.textContent = data.status;
-      var archived = (data.archive || []).filter(function (image) { return image.state === 'archived' && image.url; })[0];
-      var figure = photo.querySelector('.after-figure');
-      if (archived && figure && !figure.querySelector('img.after')) {
-        var image = document.createElement('img');
-        image.className = 'after';
-        image.src = archived.url;
-        image.alt = 'After: ' + (photo.querySelector('.photo-name') || {}).textContent;
-        var placeholder = figure.querySelector('.no-after');
-        if (placeholder) placeholder.remove();
-        figure.insertBefore(image, figure.firstChild);
-      }
-    });
+      if (type === 'listing.completed' && data.reference !== reference) return;
+      read();
+    }, read);
   }
 
   function endpointsPage() {
