@@ -74,9 +74,10 @@ struct Harness: Sendable {
         if backend == .postgres { sandboxConfiguration.callbackTimeout = .seconds(60) }
         let sandbox = try await Sandbox(configuration: sandboxConfiguration).start()
         var configuration = configuration(for: sandbox, databasePath: directory.appendingPathComponent("declutterd.sqlite").path, polling: polling)
-        // A sandbox that answers generate only once its callback is through waits on the daemon's write: on a loaded
-        // machine that outlasts the 5 s a call is given otherwise (the outcome would then be unknown).
-        if sandboxConfiguration.callbackBeforeAnswer { configuration.upstream.requestTimeout = .seconds(30) }
+        // A sandbox that answers generate only once its callback is through, or once it fetched the photo from the
+        // daemon, waits on the daemon itself: on a loaded machine that outlasts the 5 s a call is given otherwise (the
+        // outcome would then be unknown).
+        if sandboxConfiguration.callbackBeforeAnswer || sandboxConfiguration.fetchInputs { configuration.upstream.requestTimeout = .seconds(30) }
         adjust(&configuration)
         var schema: String?
         if backend == .postgres {

@@ -12,7 +12,7 @@ struct ListingCLITests {
         for (index, name) in ["kitchen.jpg", "hall.png"].enumerated() {
             try Data(Uploads.png(seed: UInt64(20 + index))).write(to: directory.url.appendingPathComponent(name))
         }
-        try await Harness.with(sandbox: E2E.sandbox { $0.fetchInputs = true }, polling: E2E.callbacksOnly) { harness in
+        try await Harness.with(sandbox: E2E.sandbox { $0.fetchInputs = true }, polling: ListingTests.callbacksOnly) { harness in
             let url = harness.daemon.localURL
             let submitted = try await UploadCLITests.run(["listing", "submit", "L-cli", "kitchen.jpg", "./hall.png", "--wait", "--url", url], in: directory)
             #expect(submitted.status == 0, "\(submitted)")

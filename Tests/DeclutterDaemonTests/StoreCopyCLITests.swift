@@ -35,7 +35,7 @@ struct StoreCopyCLITests {
         let again = try await CLI.run(clean: true, arguments, timeout: .seconds(120))
         #expect(again.status == 73, "\(again)")
         #expect(again.stderr.contains("is not empty"), "\(again)")
-        let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 1)
+        let store = try await TestPostgres.open(location, maximumConnections: 1)
         #expect(try await store.generations(matching: GenerationFilter()).count == 3)
         try await store.close()
         try await TestPostgres.dropSchema(schema)

@@ -11,8 +11,8 @@ struct PostgresInstancesTests {
     func withTwoInstances(pollLease: Duration = .seconds(60), deliveryLease: Duration = .seconds(60),
                           _ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
         try await withTemporaryPostgresSchema { location in
-            var a = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4, instance: "a")
-            var b = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4, instance: "b")
+            var a = try await TestPostgres.open(location, maximumConnections: 4, instance: "a")
+            var b = try await TestPostgres.open(location, maximumConnections: 4, instance: "b")
             a.leases.poll = pollLease
             b.leases.poll = pollLease
             a.leases.delivery = deliveryLease
@@ -37,7 +37,7 @@ struct PostgresInstancesTests {
                 // (bounded as a whole by openTimeout) took over 30 s once.
                 for index in 0..<4 {
                     group.addTask {
-                        try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2, instance: "i\(index)",
+                        try await TestPostgres.open(location, maximumConnections: 2, instance: "i\(index)",
                                                      openTimeout: .seconds(180))
                     }
                 }
@@ -53,14 +53,14 @@ struct PostgresInstancesTests {
     @Test("a database with a migration this binary does not know is refused, naming it, and nothing is written")
     func newerSchemaIsRefused() async throws {
         try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2)
+            let store = try await TestPostgres.open(location, maximumConnections: 2)
             _ = try await store.submitted()
             _ = try await store.transaction { tx in
                 try await tx.execute("INSERT INTO declutterd_migrations (identifier) VALUES ('v99: from a newer declutterd')")
             }
             try await store.close()
 
-            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2) }
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await TestPostgres.open(location, maximumConnections: 2) }
             #expect(refusal == .newerSchema(path: location.redacted, unknownMigrations: ["v99: from a newer declutterd"]))
         }
     }
@@ -72,7 +72,7 @@ struct PostgresInstancesTests {
             let schema = try #require(location.parameters["options"]?.split(separator: "=").last.map(String.init))
             try await TestPostgres.run(url, "CREATE TABLE \(schema).invoices (id integer PRIMARY KEY)")
 
-            let refusal = await #expect(throws: DatabaseRefusal.self) { try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2) }
+            let refusal = await #expect(throws: DatabaseRefusal.self) { try await TestPostgres.open(location, maximumConnections: 2) }
             #expect(refusal == .foreign(path: location.redacted, tables: ["invoices"], tableCount: 1))
         }
     }

@@ -32,7 +32,7 @@ struct SchemaParityTests {
         guard StoreBackend.available.contains(.postgres) else { return }
         let sqlite = try await withTemporaryDatabase { database, _ in try await database.read(Self.describe) }
         let postgres = try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 1)
+            let store = try await TestPostgres.open(location, maximumConnections: 1)
             defer { Task { try? await store.close() } }
             return try await store.read { try await Self.describe($0, logger: store.logger) }
         }
@@ -63,7 +63,7 @@ struct SchemaParityTests {
         Self.expectDeclared(in: sqlite, excusing: Self.onlySQLite, engine: "SQLite")
         guard StoreBackend.available.contains(.postgres) else { return }
         let postgres = try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 1)
+            let store = try await TestPostgres.open(location, maximumConnections: 1)
             defer { Task { try? await store.close() } }
             return try await store.read { try await Self.describe($0, logger: store.logger) }
         }

@@ -69,7 +69,7 @@ struct StoreCopyTests {
             #expect(copied.first { $0.table == "messages" }?.rows == before.messages.count)
             #expect(copied.first { $0.table == "files" }?.rows == 1)
 
-            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 2)
+            let store = try await TestPostgres.open(location, maximumConnections: 2)
             #expect(try await store.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence } == before.messages)
             #expect(try await store.events(forRow: seeded.ended.row) == before.events, "bodies that are not text included")
             #expect(try await store.endpoints() == before.endpoints, "secrets included")

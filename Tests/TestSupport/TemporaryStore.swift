@@ -23,7 +23,7 @@ public func withTemporaryStore<T: Sendable>(_ backend: StoreBackend, _ body: (an
         try await withTemporaryDatabase { database, _ in try await body(database) }
     case .postgres:
         try await withTemporaryPostgresSchema { location in
-            let store = try await PostgresStore.open(location, leases: TestPostgres.leases, maximumConnections: 4)
+            let store = try await TestPostgres.open(location, maximumConnections: 4)
             do {
                 let result = try await body(store)
                 try await store.close()
@@ -58,6 +58,15 @@ public enum TestPostgres {
     /// The leases of the stores tests open (a daemon's come from `database.lease`): a minute, longer than any claimed
     /// work takes in a test; tests of a lease running out set their own.
     public static let leases = PostgresStore.Leases(.seconds(60))
+
+    /// A store on the test server, as tests open one: the whole suite shares that server, so an operation may wait its
+    /// turn on a loaded machine (a minute, as the harness's daemons' do), and so may the migrations of a new schema
+    /// while a hundred others migrate at the suite's start. A store that truly does not answer still fails, then.
+    public static func open(_ location: PostgresLocation, leases: PostgresStore.Leases = leases, maximumConnections: Int,
+                            instance: String? = nil, openTimeout: Duration = .seconds(120)) async throws -> PostgresStore {
+        try await PostgresStore.open(location, leases: leases, maximumConnections: maximumConnections, instance: instance,
+                                     operationTimeout: .seconds(60), openTimeout: openTimeout)
+    }
 
     /// A new, empty schema in the test server, and the location of it (its search path).
     public static func newSchema() async throws -> (name: String, location: PostgresLocation) {

@@ -84,7 +84,9 @@ public final class Daemon: Sendable {
         guard let location = configuration.database.location else { return try openSQLite(configuration) }
         var store = try await PostgresStore.open(location, leases: PostgresStore.Leases(configuration.database.lease),
                                                  maximumConnections: configuration.database.maxConnections,
-                                                 operationTimeout: configuration.database.timeout, logger: logger)
+                                                 operationTimeout: configuration.database.timeout,
+                                                 // Connecting and migrating is never given less than one operation.
+                                                 openTimeout: max(.seconds(30), configuration.database.timeout), logger: logger)
         store.outboxPolicy = configuration.outboxPolicy
         return store
     }
