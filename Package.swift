@@ -44,7 +44,7 @@ let package = Package(
         ),
         // What the daemon and its client both speak: the local API's JSON views, the states, the time formats.
         .target(name: "DeclutterWire"),
-        // The POSIX file operations the archive and the client's downloads share.
+        // The POSIX file operations the archive and the client's downloads share, and CRC-32 (ZIP's and PNG's).
         .target(name: "DeclutterFiles"),
         // The local API's client (the CLI's half of the wire): it does not link the daemon or the store.
         .target(
@@ -76,6 +76,7 @@ let package = Package(
             name: "DeclutterSandbox",
             dependencies: [
                 "DeclutterAPI",
+                "DeclutterFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,29 +1,4 @@
-/// CRC-32 (ISO 3309, as PNG uses it for every chunk), fed piece by piece so a chunk's data never has to be
-/// held whole.
-struct CRC32: Sendable {
-    private var register: UInt32 = 0xFFFF_FFFF
-
-    /// The checksum of everything fed so far.
-    var value: UInt32 { register ^ 0xFFFF_FFFF }
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var crc = register
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes {
-                crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
-            }
-        }
-        register = crc
-    }
-
-    mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
-    private static let table: [UInt32] = (0..<256).map { (n: UInt32) in
-        (0..<8).reduce(n) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-    }
-}
+import DeclutterFiles
 
 /// Adler-32 (RFC 1950), the checksum zlib puts after the deflate data, fed piece by piece.
 struct Adler32: Sendable {

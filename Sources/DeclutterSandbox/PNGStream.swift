@@ -1,3 +1,4 @@
+import DeclutterFiles
 import NIOCore
 
 /// A real PNG (8-bit RGB) whose IDAT is zlib with stored, uncompressed deflate blocks, produced in pieces of

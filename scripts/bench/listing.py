@@ -21,7 +21,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import zipfile
@@ -29,7 +28,7 @@ import zipfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from lib import daemon, images, paths  # noqa: E402
 from lib.ports import free_port  # noqa: E402
-from lib.processes import rss_kib, stop_or_kill  # noqa: E402
+from lib.processes import RSSSampler, rss_kib, stop_or_kill  # noqa: E402
 from lib.waiting import wait_for  # noqa: E402
 
 
@@ -82,30 +81,22 @@ def listing_run(binary, count, image_size):
         seen = counters(sandbox_url)
 
         time.sleep(1)
-        idle = rss_kib(serve.pid)
-        peak = [idle]
-        streaming = threading.Event()
-        streaming.set()
-
-        def sample():
-            while streaming.is_set():
-                peak[0] = max(peak[0], rss_kib(serve.pid))
-                time.sleep(0.01)
-        sampler = threading.Thread(target=sample)
+        idle = rss_kib(serve.pid) / 1024
+        sampler = RSSSampler(serve, ceiling_mb=0, interval=0.01)
         sampler.start()
+        sampler.reset_peak()
         zip_path = os.path.join(work, "results.zip")
         zip_started = time.monotonic()
         with urllib.request.urlopen(base + "/v1/listings/L-bench/results.zip", timeout=600) as response, open(zip_path, "wb") as out:
             shutil.copyfileobj(response, out, 1 << 16)
         zip_seconds = time.monotonic() - zip_started
-        streaming.clear()
-        sampler.join()
+        sampler.stop()
         with zipfile.ZipFile(zip_path) as archive:
             assert archive.testzip() is None
             entries = len(archive.namelist())
         return {"state": listing["state"], "counts": listing["counts"], "seconds": elapsed, "generate_calls": seen["generate_calls"],
                 "retrieval_calls": seen["retrieval_calls"], "inputs_fetched": len(seen["inputs_fetched"]), "zip_bytes": os.path.getsize(zip_path),
-                "zip_entries": entries, "zip_seconds": zip_seconds, "idle_rss_kib": idle, "peak_rss_kib": peak[0]}
+                "zip_entries": entries, "zip_seconds": zip_seconds, "idle_rss_mib": idle, "peak_rss_mib": max(sampler.peak, idle)}
     finally:
         stop_or_kill(serve, 30)
         stop_or_kill(sandbox, 30)
@@ -151,9 +142,9 @@ def main():
           f"({baseline['generate_calls']} generate calls)")
     print(f"ratio:    listing / single uploads = {listing['seconds'] / baseline['seconds']:.2f}")
     print(f"zip:      {listing['zip_entries']} entries, {listing['zip_bytes'] / 1e6:.1f} MB in {listing['zip_seconds']:.2f} s "
-          f"({listing['zip_bytes'] / 1e6 / listing['zip_seconds']:.0f} MB/s); daemon RSS idle {listing['idle_rss_kib'] / 1024:.1f} MiB, "
-          f"peak while streaming {listing['peak_rss_kib'] / 1024:.1f} MiB "
-          f"(+{(listing['peak_rss_kib'] - listing['idle_rss_kib']) / 1024:.1f} MiB for a {listing['zip_bytes'] / 1048576:.0f} MiB zip)")
+          f"({listing['zip_bytes'] / 1e6 / listing['zip_seconds']:.0f} MB/s); daemon RSS idle {listing['idle_rss_mib']:.1f} MiB, "
+          f"peak while streaming {listing['peak_rss_mib']:.1f} MiB "
+          f"(+{listing['peak_rss_mib'] - listing['idle_rss_mib']:.1f} MiB for a {listing['zip_bytes'] / 1048576:.0f} MiB zip)")
 
 
 if __name__ == "__main__":

@@ -54,25 +54,9 @@ extension UploadReader {
             throw APIError.invalidForm("multipart/form-data needs a boundary parameter of 1 to 70 characters")
         }
         var form = ListingForm()
-        var current: ListingFormPart?
         var texts: Set<String> = []
-        do {
-            for try await buffer in request.body {
-                for event in try scanner.feed(buffer) {
-                    switch event {
-                    case .part(let head):
-                        current = try makeListingPart(head, index: form.photos.count, texts: &texts)
-                    case .bytes(let bytes):
-                        try current?.append(bytes, limit: limits.textBytes)
-                    case .partEnd:
-                        try await current?.end(into: &form)
-                        current = nil
-                    }
-                }
-            }
-            try scanner.finish()
-        } catch let error as MultipartError {
-            throw APIError.invalidForm(error.description)
+        try await scanner.read(request.body, into: &form, textLimit: limits.textBytes) { head, form in
+            try makeListingPart(head, index: form.photos.count, texts: &texts)
         }
         return form
     }
@@ -94,7 +78,7 @@ extension UploadReader {
 }
 
 /// A part of a listing's form being read.
-private enum ListingFormPart {
+private enum ListingFormPart: FormPart {
     case photo(name: String, file: PendingUpload)
     case mask(name: String, file: PendingUpload)
     case text(name: String, bytes: [UInt8])

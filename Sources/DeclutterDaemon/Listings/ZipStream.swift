@@ -1,3 +1,4 @@
+import DeclutterFiles
 import Foundation
 import NIOCore
 
@@ -173,26 +174,4 @@ struct ZipStream {
 struct ZipStreamError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// CRC-32 (IEEE 802.3, as ZIP uses it), fed chunk by chunk.
-struct CRC32 {
-    private var register: UInt32 = 0xFFFF_FFFF
-
-    /// The checksum of everything fed so far.
-    var value: UInt32 { register ^ 0xFFFF_FFFF }
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var crc = register
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes {
-                crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
-            }
-        }
-        register = crc
-    }
-
-    private static let table: [UInt32] = (0..<256).map { (n: UInt32) in
-        (0..<8).reduce(n) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-    }
 }

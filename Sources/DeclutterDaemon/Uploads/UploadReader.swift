@@ -74,26 +74,10 @@ struct UploadReader: Sendable {
                            message: "the form is larger than two files of archive.max_bytes (\(maxBytes) bytes each) and its fields")
         }
         var form = UploadForm()
-        var current: FormPart?
         var seen: Set<String> = []
-        do {
-            for try await buffer in request.body {
-                for event in try scanner.feed(buffer) {
-                    switch event {
-                    case .part(let head):
-                        guard seen.insert(head.name).inserted else { throw APIError.invalidForm("the form has more than one `\(head.name)` part") }
-                        current = try makePart(head)
-                    case .bytes(let bytes):
-                        try current?.append(bytes, limit: limits.textBytes)
-                    case .partEnd:
-                        try await current?.end(into: &form)
-                        current = nil
-                    }
-                }
-            }
-            try scanner.finish()
-        } catch let error as MultipartError {
-            throw APIError.invalidForm(error.description)
+        try await scanner.read(request.body, into: &form, textLimit: limits.textBytes) { head, _ in
+            guard seen.insert(head.name).inserted else { throw APIError.invalidForm("the form has more than one `\(head.name)` part") }
+            return try makePart(head)
         }
         guard form.image != nil else { throw APIError.invalidForm("the form has no `image` file part") }
         guard form.mask == nil || form.maskURL == nil else {
@@ -103,7 +87,7 @@ struct UploadReader: Sendable {
         return form
     }
 
-    private func makePart(_ head: MultipartPartHead) throws -> FormPart {
+    private func makePart(_ head: MultipartPartHead) throws -> UploadFormPart {
         if let role = Self.fileParts[head.name] { return .file(try makeFile(role)) }
         guard Self.textParts.contains(head.name) else {
             throw APIError.invalidForm("unknown part `\(head.name.prefix(100))`: a form has the file parts image and mask and the text parts auto and mask_url")
@@ -120,7 +104,7 @@ struct UploadReader: Sendable {
     }
 
     /// A part of a form being read: a file streaming into the archive, or a short text field.
-    private enum FormPart {
+    private enum UploadFormPart: FormPart {
         case file(PendingUpload)
         case text(name: String, bytes: [UInt8])
 
@@ -188,4 +172,39 @@ extension MultipartLimits {
     /// What a form may add to its files: each part's head, a text part's value and its boundary, the preamble
     /// and the epilogue. A declared length over two files and this is refused before reading.
     var overheadBytes: Int { parts * (headerBytes + textBytes + 80) + preambleBytes + epilogueBytes }
+}
+
+/// A part of a form being read, whatever the form: it takes its bytes as they come, then ends into the form.
+protocol FormPart {
+    associatedtype Form
+    mutating func append(_ buffer: ByteBuffer, limit: Int) throws
+    func end(into form: inout Form) async throws
+}
+
+extension MultipartScanner {
+    /// Streams `body` through the scanner into `form`: each part made by `makePart` from its head (and the form as read
+    /// so far), fed its bytes (a text part at most `textLimit` of them), then ended into the form. A form that breaks
+    /// the multipart rules is 400 `invalid_multipart`.
+    mutating func read<Part: FormPart>(_ body: RequestBody, into form: inout Part.Form, textLimit: Int,
+                                        makePart: (MultipartPartHead, Part.Form) throws -> Part) async throws {
+        var current: Part?
+        do {
+            for try await buffer in body {
+                for event in try feed(buffer) {
+                    switch event {
+                    case .part(let head):
+                        current = try makePart(head, form)
+                    case .bytes(let bytes):
+                        try current?.append(bytes, limit: textLimit)
+                    case .partEnd:
+                        try await current?.end(into: &form)
+                        current = nil
+                    }
+                }
+            }
+            try finish()
+        } catch let error as MultipartError {
+            throw APIError.invalidForm(error.description)
+        }
+    }
 }
