@@ -45,6 +45,14 @@ struct StoreCopyTests {
             let image = try #require(try await database.files(ofRow: ended.row).images.first?.id)
             let facts = ArchivedFileFacts(sha256: sha256, bytes: Int64(content.count), contentType: "image/png", width: 1, height: 1)
             _ = try await database.recordImageAttempt(image, .archived(facts), at: t0.plus(6))
+            // A listing: one photo launched (its generation and the photo refer to each other), one still queued.
+            let photos = [ListingPhotoRequest(name: "a.jpg", imageURL: "https://images.example/a.jpg", auto: true),
+                          ListingPhotoRequest(name: "b.png", imageURL: UploadedInput.reference(sha256: sha256), auto: true,
+                                              files: [ListingFile(role: .image, file: facts)])]
+            _ = try await database.createListing(ListingRequest(reference: "L-copy", allowPartial: false, photos: photos), at: t0.plus(6))
+            let photo = try #require(try await database.photosAwaitingLaunch(limit: 1).first?.id)
+            _ = try await database.beginSubmission(SubmissionRequest(kind: .generation, imageURL: "https://images.example/a.jpg", auto: true,
+                                                                     listingPhoto: photo), at: t0.plus(6))
             let binary = Data([0xff, 0x00, 0x7b])
             _ = try await database.apply(StatusReport(source: .callback, receivedAt: t0.plus(7), rawBody: binary,
                                                       payload: RetrievalPayloadValidator.validate(binary), rescheduleIfPending: .atLeast(t0)),
@@ -62,10 +70,11 @@ struct StoreCopyTests {
             let before = try await withDatabase(at: setup.path) { database in
                 (messages: try await database.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence },
                  events: try await database.events(forRow: seeded.ended.row), endpoints: try await database.endpoints(),
-                 latest: try await database.latestMessageSequence())
+                 latest: try await database.latestMessageSequence(), listing: try await database.listing(reference: "L-copy"))
             }
             let copied = try await copy.run()
-            #expect(copied.first { $0.table == "generations" }?.rows == 2)
+            #expect(copied.first { $0.table == "generations" }?.rows == 3)
+            #expect(copied.first { $0.table == "listing_photos" }?.rows == 2)
             #expect(copied.first { $0.table == "messages" }?.rows == before.messages.count)
             #expect(copied.first { $0.table == "files" }?.rows == 1)
 
@@ -73,6 +82,8 @@ struct StoreCopyTests {
             #expect(try await store.messages(matching: MessageFilter()).sorted { $0.sequence < $1.sequence } == before.messages)
             #expect(try await store.events(forRow: seeded.ended.row) == before.events, "bodies that are not text included")
             #expect(try await store.endpoints() == before.endpoints, "secrets included")
+            #expect(try await store.listing(reference: "L-copy") == before.listing, "the listing, its photos and the launch between them")
+            #expect(try await store.photosAwaitingLaunch(limit: 5).map(\.name) == ["b.png"], "the queued photo is still queued")
             #expect(try await store.fileContents(sha256: seeded.sha256) == Data("an archived result image".utf8))
             // The generation in flight: its callback, under the token the old database gave, is applied here.
             let late = try await store.apply(report(succeededJSON, at: t0.plus(9)), to: seeded.inFlight.byToken)
@@ -93,7 +104,7 @@ struct StoreCopyTests {
             await #expect(throws: CopyRefusal.fileMissing(sha256: setup.seeded.sha256, path: file)) { try await setup.copy.run() }
             try content.write(to: URL(fileURLWithPath: file))
             let copied = try await setup.copy.run()
-            #expect(copied.first { $0.table == "generations" }?.rows == 2)
+            #expect(copied.first { $0.table == "generations" }?.rows == 3)
         }
     }
 }

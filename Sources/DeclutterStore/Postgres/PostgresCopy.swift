@@ -13,12 +13,13 @@ import PostgresNIO
 /// compared, and every file's content hashed again; any difference rolls the whole copy back. A copy that fails
 /// leaves the target as it found it (migrated, empty), so it can simply be run again.
 public struct PostgresCopy: Sendable {
-    /// The tables in the order their references need; `heartbeat` (each instance writes its own) and `tallies`
+    /// The tables in the order their references need (but for `generations` and `listing_photos`, which refer to each
+    /// other: PostgreSQL checks those two references at the COMMIT); `heartbeat` (each instance writes its own) and `tallies`
     /// (SQLite's own counts; PostgreSQL counts on demand) stay behind.
     static let tables: [Table] = [
         Table("projects", key: "id"), Table("generations"), Table("events"), Table("quota_history"),
         Table("idempotency_keys", key: "key"), Table("messages"), Table("endpoints"), Table("deliveries"),
-        Table("delivery_attempts"), Table("images"), Table("uploads"),
+        Table("delivery_attempts"), Table("images"), Table("uploads"), Table("listings"), Table("listing_photos"),
     ]
 
     struct Table: Sendable {

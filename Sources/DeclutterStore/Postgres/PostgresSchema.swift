@@ -48,14 +48,16 @@ enum PostgresSchema {
         auto            boolean,
         files           jsonb NOT NULL,                      -- the uploaded files its launch hands over
         launch_pending  boolean NOT NULL,                    -- waiting for a launch (new, or retried)
-        generation      bigint REFERENCES generations(id),   -- its newest generation
+        generation      bigint REFERENCES generations(id) DEFERRABLE INITIALLY DEFERRED,  -- its newest generation
         created_at      timestamptz NOT NULL,
         updated_at      timestamptz NOT NULL,
         UNIQUE (listing, name)
     );
     CREATE INDEX listing_photos_awaiting_launch ON listing_photos(id) WHERE launch_pending;
 
-    ALTER TABLE generations ADD COLUMN listing_photo bigint REFERENCES listing_photos(id);
+    -- The two references between generations and listing_photos are checked at COMMIT: `store copy` writes each table
+    -- whole, one after the other, in one transaction.
+    ALTER TABLE generations ADD COLUMN listing_photo bigint REFERENCES listing_photos(id) DEFERRABLE INITIALLY DEFERRED;
     CREATE INDEX generations_by_listing_photo ON generations(listing_photo, id) WHERE listing_photo IS NOT NULL;
     """
 

@@ -142,7 +142,10 @@ extension PostgresTransaction {
                 launches.append((photo: photo, generation: generation))
             }
         }
-        return ListingDetail(listing: listing, photos: photos, generations: generations, files: try await files(of: rows),
+        // Every launched photo's generation has its entry, files or none, as on SQLite.
+        let found = try await files(of: rows)
+        let files = Dictionary(rows.map { ($0, found[$0] ?? GenerationFiles()) }, uniquingKeysWith: { first, _ in first })
+        return ListingDetail(listing: listing, photos: photos, generations: generations, files: files,
                              earlier: ListingDetail.earlier(launches, photos: photos))
     }
 
