@@ -192,8 +192,10 @@ public protocol ListingStore: Sendable {
     func listings(matching filter: ListingFilter) async throws -> [ListingSummary]
     /// Photos waiting for their launch, oldest first.
     func photosAwaitingLaunch(limit: Int) async throws -> [ListingPhotoRecord]
-    /// Queues a photo's launch again after the service refused it for its pace (429): no photo rule, it was counted.
-    func requeueListingPhoto(_ id: Int64, at date: Date) async throws
+    /// A listing photo's launch the service refused for the moment (429, 503, or not reached): its generation REJECTED
+    /// (nothing was spent) and the photo queued again, in one transaction, unless the photo has moved on meanwhile (a
+    /// retry took it). No photo rule: the photo was counted when its listing was recorded.
+    func recordDeferredLaunch(forRow row: Int64, listingPhoto: Int64, httpStatus: Int?, reason: String, at date: Date) async throws -> WriteResult
 }
 
 /// What retention removes.

@@ -73,7 +73,7 @@ struct DashboardController: Sendable {
     }
 
     private func listingPage(_ request: Request, _ context: LocalContext) async throws -> Response {
-        let reference = try ListingInput.reference(context.parameters.get("reference"))
+        let reference = try ListingController.reference(context)
         guard let detail = try await database.listing(reference: reference) else { throw ListingController.notFound(reference) }
         return DashboardResponse.html(DashboardTemplates.render(ListingPage(ListingView(detail)), template: "listing"))
     }

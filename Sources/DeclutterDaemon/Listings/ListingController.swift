@@ -128,8 +128,9 @@ struct ListingController: Sendable {
         return ListingView(detail)
     }
 
-    private static func reference(_ context: LocalContext) throws -> String {
-        try ListingInput.reference(context.parameters.get("reference"))
+    /// `{reference}`, percent-decoded (the router hands the path's text as it came: a client writes `:` as `%3A`).
+    static func reference(_ context: LocalContext) throws -> String {
+        try ListingInput.reference(context.parameters.get("reference").map { $0.removingPercentEncoding ?? $0 })
     }
 
     private static func answer(_ status: HTTPResponse.Status, _ view: ListingView, replayed: Bool) throws -> Response {

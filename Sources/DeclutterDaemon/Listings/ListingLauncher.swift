@@ -18,15 +18,18 @@ public final class ListingLauncher: Service, Sendable {
     let database: any Store
     let submitter: Submitter
     let logger: Logger
+    let clock: DaemonClock
     private let loop: CommitDrivenLoop
-    /// No launch before this date: the service asked for a pause (429). Commits wake the loop meanwhile; they may
+    /// No launch before `until`: the service asked for a pause (429, 503) or could not be reached; `step` doubles
+    /// with each pause in a row, and a launch that goes through clears it. Commits wake the loop meanwhile; they may
     /// complete listings, never hasten a launch.
-    private let pausedUntil = Mutex<Date>(.distantPast)
+    private let pause = Mutex<(until: Date, step: Duration)>((.distantPast, .zero))
 
     /// How long it waits before reading the store again after a failure.
     static let afterStoreError: Duration = .seconds(5)
-    /// How long it waits after a 429 without `Retry-After`.
-    static let afterRateLimit: Duration = .seconds(1)
+    /// The first pause without a `Retry-After`, and the longest pause (a longer `Retry-After` is cut to it).
+    static let firstPause: Duration = .seconds(1)
+    static let longestPause: Duration = .seconds(60)
     /// Listings completed per transaction.
     static let completionBatch = 100
 
@@ -34,6 +37,7 @@ public final class ListingLauncher: Service, Sendable {
         self.database = database
         self.submitter = submitter
         self.logger = logger
+        self.clock = clock
         self.loop = CommitDrivenLoop(commits: database.commits, clock: clock, finishing: true)
     }
 
@@ -47,12 +51,10 @@ public final class ListingLauncher: Service, Sendable {
     private func launchNext(at now: Date) async -> Duration? {
         do {
             while try await database.completeEndedListings(at: now, limit: Self.completionBatch) == Self.completionBatch {}
-            let paused = pausedUntil.withLock { $0 }
+            let paused = pause.withLock { $0.until }
             if paused > now { return CommitDrivenLoop.nap(until: paused, now: now) }
             guard let photo = try await database.photosAwaitingLaunch(limit: 1).first else { return nil }
-            let pause = try await launch(photo, at: now)
-            if pause > .zero { pausedUntil.withLock { $0 = now + pause.seconds } }
-            return pause
+            return try await launch(photo)
         } catch SubmissionRefusal.noPublicBaseURL {
             logger.error("listing launches paused: callbacks.public_base_url is not configured")
             return Self.afterStoreError
@@ -63,7 +65,7 @@ public final class ListingLauncher: Service, Sendable {
     }
 
     /// Launches `photo`; returns how long to wait before the next launch.
-    private func launch(_ photo: ListingPhotoRecord, at now: Date) async throws -> Duration {
+    private func launch(_ photo: ListingPhotoRecord) async throws -> Duration {
         var request = LaunchRequest(imageURL: photo.imageURL, auto: photo.auto, maskURL: photo.maskURL, parent: nil, idempotencyKey: nil)
         request.inputs = photo.files.map { LaunchInput(role: $0.role, file: $0.file) }
         request.listingPhoto = photo.id
@@ -72,9 +74,18 @@ public final class ListingLauncher: Service, Sendable {
         do {
             let outcome = try await submitter.launchTellingRefusal(request)
             logger.info("listing photo launched", metadata: ["generation": "\(outcome.generation.id ?? 0)", "status": "\(outcome.generation.status.rawValue)"])
-            guard let refusal = outcome.refusal, refusal.httpStatus == 429, let id = photo.id else { return .zero }
-            try await database.requeueListingPhoto(id, at: now)
-            return refusal.retryAfter ?? Self.afterRateLimit
+            guard let refusal = outcome.refusal, Submitter.isForTheMoment(refusal) else {
+                pause.withLock { $0.step = .zero }
+                return .zero
+            }
+            // Counted from the answer, not from when the launch began.
+            let answered = clock.date()
+            return pause.withLock { pause in
+                pause.step = min(Self.longestPause, pause.step == .zero ? Self.firstPause : pause.step * 2)
+                let wait = min(Self.longestPause, refusal.retryAfter ?? pause.step)
+                pause.until = answered + wait.seconds
+                return wait
+            }
         } catch StoreError.listingPhotoTaken {
             return .zero  // another instance launched it first: nothing was sent from here
         }

@@ -117,7 +117,7 @@ struct Submitter: Sendable {
             poller.wake()
             return LaunchOutcome(generation: result.generation, replayed: false)
         } catch let error as UpstreamError {
-            return LaunchOutcome(generation: try await record(error, row: row), replayed: false, refusal: error)
+            return LaunchOutcome(generation: try await record(error, row: row, listingPhoto: request.listingPhoto), replayed: false, refusal: error)
         }
     }
 
@@ -149,10 +149,17 @@ struct Submitter: Sendable {
                                 remainingPhotos: answer.remainingPhotos, rawBody: answer.rawBody)
     }
 
-    /// REJECTED when nothing was spent (a refusal, or the service never reached); otherwise the outcome is
-    /// unknown: it stays SUBMITTING with the reason, and a callback to its token can still resolve it.
-    private func record(_ error: UpstreamError, row: Int64) async throws -> GenerationRecord {
+    /// REJECTED when nothing was spent (a refusal, or the service never reached), and a listing photo refused for the
+    /// moment queued again in the same transaction; otherwise the outcome is unknown: it stays SUBMITTING with the
+    /// reason, and a callback to its token can still resolve it.
+    private func record(_ error: UpstreamError, row: Int64, listingPhoto: Int64?) async throws -> GenerationRecord {
         let logger = self.logger.with(row: row)
+        if let listingPhoto, Self.isForTheMoment(error) {
+            metrics.submission(.rejected)
+            logger.warning("listing photo's launch refused for the moment: queued again", metadata: ["error": "\(error)"])
+            return try await database.recordDeferredLaunch(forRow: row, listingPhoto: listingPhoto, httpStatus: error.httpStatus,
+                                                           reason: error.description, at: now()).generation
+        }
         switch error.kind {
         case .rejected, .unreachable:
             metrics.submission(.rejected)
@@ -164,6 +171,14 @@ struct Submitter: Sendable {
             return try await database.recordOutcomeUnknown(forRow: row, reason: error.description, httpStatus: error.httpStatus, at: now(),
                                                            giveUpAt: now() + schedule.configuration.giveUpAfter.seconds).generation
         }
+    }
+}
+
+extension Submitter {
+    /// A refusal that says "not now" rather than "not this", with nothing spent: 429, 503, or a service that could not
+    /// be reached.
+    static func isForTheMoment(_ error: UpstreamError) -> Bool {
+        error.kind == .unreachable || (error.kind == .rejected && (error.httpStatus == 429 || error.httpStatus == 503))
     }
 }
 

@@ -8,12 +8,12 @@ extension PostgresStore {
     /// queued include what the others committed: the photo rule holds across instances.
     public func createListing(_ request: ListingRequest, at date: Date) async throws -> ListingStart {
         try await transaction { tx in
-            tx.outbox.note()  // the launchers, here and on the other instances, follow the commits
             try await tx.lock("listings", "budget")
             if let existing = try await tx.listing(reference: request.reference) {
                 guard existing.photosDigest == request.photosDigest else { throw StoreError.listingReferenceReused(reference: request.reference) }
                 return .existing(existing)
             }
+            tx.outbox.note()  // the launchers, here and on the other instances, follow the commits
             try await tx.photoBudget().check(needed: request.photos.count, allowPartial: request.allowPartial)
             var listing = ListingRecord(reference: request.reference, allowPartial: request.allowPartial, photosDigest: request.photosDigest,
                                         photoCount: request.photos.count, createdAt: date)
@@ -41,10 +41,12 @@ extension PostgresStore {
         }
     }
 
-    public func requeueListingPhoto(_ id: Int64, at date: Date) async throws {
-        try await transaction { tx in
+    public func recordDeferredLaunch(forRow row: Int64, listingPhoto photo: Int64, httpStatus: Int?, reason: String, at date: Date) async throws -> WriteResult {
+        try await recordDecision(.rejected(reason: reason, httpStatus: httpStatus, rawBody: nil), forRow: row, at: date, nextPollAt: nil) { tx in
             tx.outbox.note()
-            try await tx.execute("UPDATE listing_photos SET launch_pending = true, updated_at = \(date) WHERE id = \(id)")
+            try await tx.execute("""
+                UPDATE listing_photos SET launch_pending = true, updated_at = \(date) WHERE id = \(photo) AND generation = \(row) AND NOT launch_pending
+                """)
         }
     }
 

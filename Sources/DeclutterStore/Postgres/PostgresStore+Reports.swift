@@ -113,12 +113,16 @@ extension PostgresStore {
     }
 
     /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out in one transaction.
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+    /// As on SQLite: the decision's plan, then `also`, in one transaction.
+    func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
+                        also: @escaping @Sendable (PostgresTransaction) async throws -> Void = { _ in }) async throws -> WriteResult {
         try await transaction { [instance] tx in
             guard let generation = try await tx.generation(.row(row)) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
             try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt)
-            return try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
+            let result = try plan.onlyResult(eventIDs: try await tx.carryOut(plan, instance: instance))
+            try await also(tx)
+            return result
         }
     }
 

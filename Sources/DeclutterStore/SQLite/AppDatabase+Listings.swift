@@ -52,9 +52,10 @@ extension AppDatabase {
         }
     }
 
-    public func requeueListingPhoto(_ id: Int64, at date: Date) async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE listing_photos SET launch_pending = 1, updated_at = ? WHERE id = ?", arguments: [StoreFormat.timestamp(date), id])
+    public func recordDeferredLaunch(forRow row: Int64, listingPhoto photo: Int64, httpStatus: Int?, reason: String, at date: Date) async throws -> WriteResult {
+        try await recordDecision(.rejected(reason: reason, httpStatus: httpStatus, rawBody: nil), forRow: row, at: date, nextPollAt: nil) { db in
+            try db.execute(sql: "UPDATE listing_photos SET launch_pending = 1, updated_at = ? WHERE id = ? AND generation = ? AND NOT launch_pending",
+                           arguments: [StoreFormat.timestamp(date), photo, row])
         }
     }
 

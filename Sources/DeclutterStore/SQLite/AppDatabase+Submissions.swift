@@ -156,13 +156,17 @@ extension AppDatabase {
         try await recordDecision(.pollFailed(reason: reason, httpStatus: httpStatus, rawBody: rawBody), forRow: row, at: date, nextPollAt: nextPollAt)
     }
 
-    /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out at once.
-    private func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?) async throws -> WriteResult {
+    /// A local decision or a failed call as a plan of its own (`ReportPlan`), carried out at once; then `also`, in the
+    /// same transaction.
+    func recordDecision(_ decision: LocalDecision, forRow row: Int64, at date: Date, nextPollAt: Date?,
+                        also: @escaping @Sendable (Database) throws -> Void = { _ in }) async throws -> WriteResult {
         try await write { db in
             guard let generation = try GenerationRecord.fetchOne(db, key: row) else { throw StoreError.generationNotFound }
             var plan = ReportPlan()
             try plan.add(decision, about: generation, at: date, nextPollAt: nextPollAt)
-            return try plan.onlyResult(eventIDs: plan.carryOut(in: db))
+            let result = try plan.onlyResult(eventIDs: plan.carryOut(in: db))
+            try also(db)
+            return result
         }
     }
 }
