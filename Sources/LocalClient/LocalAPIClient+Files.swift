@@ -60,7 +60,7 @@ extension LocalAPIClient {
     }
 }
 
-/// A download on its way to `destination`: `.<name>.<random>.part` in the same directory, so the final rename
+/// A download on its way to `destination`: `.declutterd-<random>.part` in the same directory, so the final rename
 /// stays within one file system. Blocking writes: this is the command line, one download at a time.
 final class PartialDownload {
     let temporaryPath: String
@@ -70,7 +70,8 @@ final class PartialDownload {
 
     init(beside destination: String) throws(LocalClientError) {
         let url = URL(fileURLWithPath: destination)
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(FileSystem.randomName()).part").path
+        // A short name of its own: a destination's name may already be as long as a file name can be.
+        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".declutterd-\(FileSystem.randomName()).part").path
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             settled = true

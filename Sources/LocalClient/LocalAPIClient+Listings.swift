@@ -33,7 +33,8 @@ public struct FetchedListing: Sendable, Equatable {
 extension LocalAPIClient {
     /// `POST /v1/listings` with photos by URL, named by the URL's last path component.
     public func submitListing(_ reference: String, imageURLs: [String], auto: Bool, allowPartial: Bool) async throws -> LocalReply<ListingView> {
-        let photos = imageURLs.map { ListingPhotoBody(name: Self.photoName(of: $0), imageURL: $0) }
+        let names = Self.distinct(imageURLs.map(Self.photoName(of:)))
+        let photos = zip(names, imageURLs).map { ListingPhotoBody(name: $0, imageURL: $1) }
         let body = ListingBody(reference: reference, auto: auto, allowPartial: allowPartial, photos: photos)
         return try await call(.POST, "/v1/listings", body: Self.json(body))
     }
@@ -46,7 +47,8 @@ extension LocalAPIClient {
         form.addText(name: "auto", value: auto ? "true" : "false")
         form.addText(name: "allow_partial", value: allowPartial ? "true" : "false")
         do throws(LocalFileError) {
-            for path in files { try form.addFile(name: "photo", path: path) }
+            let names = Self.distinct(files.map { URL(fileURLWithPath: $0).lastPathComponent })
+            for (path, name) in zip(files, names) { try form.addFile(name: "photo", path: path, filename: name) }
         } catch {
             throw LocalClientError(.usage, code: "unreadable_file", message: error.description)
         }
@@ -107,6 +109,23 @@ extension LocalAPIClient {
         try Self.makeDirectory(directory)
         let path = Self.join(directory, reference + ".zip")
         return (path, try await download("/v1/listings/\(Self.escaped(reference))/results.zip", sha256: nil, to: path))
+    }
+
+    /// `names` with a name given twice told apart: the second `room.jpg` becomes `room (2).jpg` (two photos may share a
+    /// file name in two folders, or a URL's last path component).
+    static func distinct(_ names: [String]) -> [String] {
+        var given: Set<String> = []
+        return names.map { name in
+            var candidate = name
+            var copy = 2
+            while given.contains(candidate) {
+                let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+                candidate = dot.map { "\(name[..<$0]) (\(copy))\(name[$0...])" } ?? "\(name) (\(copy))"
+                copy += 1
+            }
+            given.insert(candidate)
+            return candidate
+        }
     }
 
     /// A URL's last path component: what a photo sent by URL is called.

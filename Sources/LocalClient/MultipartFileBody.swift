@@ -30,9 +30,10 @@ struct MultipartFileBody: Sendable {
     }
 
     /// A file part named `name`, read from `path` when sent; throws when it is not a readable regular file.
-    mutating func addFile(name: String, path: String) throws(LocalFileError) {
+    /// `filename`: what the part calls the file (default: the path's last component).
+    mutating func addFile(name: String, path: String, filename: String? = nil) throws(LocalFileError) {
         let size = try LocalFileError.regularFileSize(path)
-        let filename = Self.quotable(URL(fileURLWithPath: path).lastPathComponent)
+        let filename = Self.quotable(filename ?? URL(fileURLWithPath: path).lastPathComponent)
         add(.bytes(ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\n"
             + "Content-Type: \(Self.contentType(of: path))\r\n\r\n")))
         segments.append(.file(path: path))

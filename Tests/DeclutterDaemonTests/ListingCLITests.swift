@@ -40,6 +40,15 @@ struct ListingCLITests {
                 #expect(entries[name] == (try Data(contentsOf: URL(fileURLWithPath: directory.file("out/\(name)")))), "\(name): the zip and the fetched file agree")
             }
 
+            // A reference with `:` (sent as %3A) and two URLs of the same last path component (told apart). This sandbox
+            // fetches photos, and images.example is no host here: both end REJECTED, which is not what is checked.
+            let byURL = try await UploadCLITests.run(["listing", "submit", "crm:4711", "https://images.example/a/room.jpg",
+                                                      "https://images.example/b/room.jpg", "--url", url], in: directory)
+            #expect(byURL.status == 0, "\(byURL)")
+            let colon = try await UploadCLITests.run(["listing", "show", "crm:4711", "--json", "--url", url], in: directory)
+            let colonListing = try #require(try JSONSerialization.jsonObject(with: Data(colon.stdout.utf8)) as? [String: Any], "\(colon)")
+            #expect((colonListing["photos"] as? [[String: Any]])?.map { $0["name"] as? String } == ["room.jpg", "room (2).jpg"])
+
             let missing = try await UploadCLITests.run(["listing", "show", "L-none", "--url", url], in: directory)
             #expect(missing.status == 66, "\(missing)")
             let mixed = try await UploadCLITests.run(["listing", "submit", "L-x", "hall.png", "https://images.example/a.jpg", "--url", url], in: directory)

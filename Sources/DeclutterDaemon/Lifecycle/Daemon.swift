@@ -150,7 +150,7 @@ public final class Daemon: Sendable {
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
             watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory, uploads: uploads, now: now).endpoints)
         router.addRoutes(ListingController(database: database, uploads: uploads, archive: archiveDirectory, publicBaseURL: submitter.publicBaseURL,
-                                           now: now).endpoints)
+                                           logger: logger, now: now).endpoints)
         router.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         router.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
         let served = router.answerWrongMethods()

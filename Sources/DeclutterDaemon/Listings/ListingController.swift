@@ -1,6 +1,7 @@
 import DeclutterStore
 import Foundation
 import Hummingbird
+import Logging
 
 /// The local API's listing routes (docs/listings.md): record a listing (URLs as JSON, or every file in one form),
 /// read it and the list, retry its failed photos, and take its results as one zip. The launches themselves are the
@@ -10,6 +11,7 @@ struct ListingController: Sendable {
     let uploads: UploadReader
     let archive: ArchiveDirectory
     let publicBaseURL: @Sendable () -> String?
+    let logger: Logger
     let now: @Sendable () -> Date
 
     var copies: ArchiveCopies { ArchiveCopies(store: database, directory: archive) }
@@ -35,7 +37,13 @@ struct ListingController: Sendable {
             let form = try await uploads.readListing(request, boundary: boundary)
             let listing = try form.request()
             if let replay = try await replay(of: listing) { return replay }
-            return try await record(try await form.keep(listing, copies: copies, at: now()))
+            let kept = try await form.keep(listing, copies: copies, at: now())
+            do {
+                return try await record(kept)
+            } catch {
+                await dropUnreferenced(kept)
+                throw error
+            }
         case .rawImage?:
             throw APIError(.unsupportedMediaType, code: .unsupportedMediaType,
                            message: "a listing comes as JSON (photos by URL) or as multipart/form-data (photos as files)")
@@ -59,22 +67,32 @@ struct ListingController: Sendable {
         }
         do {
             try await database.photoBudget().check(needed: listing.photos.count, allowPartial: listing.allowPartial)
-        } catch let error as StoreError {
-            throw Self.refusal(error)
+        } catch {
+            throw refusal(error)
         }
         return nil
     }
 
     private func record(_ listing: ListingRequest) async throws -> Response {
+        let start: ListingStart
         do {
-            switch try await database.createListing(listing, at: now()) {
-            case .created(let record):
-                return try Self.answer(.accepted, try await view(record.reference), replayed: false)
-            case .existing(let record):
-                return try Self.answer(.ok, try await view(record.reference), replayed: true)
-            }
-        } catch let error as StoreError {
-            throw Self.refusal(error)
+            start = try await database.createListing(listing, at: now())
+        } catch {
+            throw refusal(error)
+        }
+        switch start {
+        case .created(let record):
+            return try Self.answer(.accepted, try await view(record.reference), replayed: false)
+        case .existing(let record):
+            return try Self.answer(.ok, try await view(record.reference), replayed: true)
+        }
+    }
+
+    /// The files of a listing the store did not record (refused, or the store failed): each goes unless something
+    /// else refers to it, so a refused request keeps no file.
+    private func dropUnreferenced(_ listing: ListingRequest) async {
+        for file in listing.photos.flatMap(\.files) where (try? await database.isFileKept(sha256: file.file.sha256)) == false {
+            try? archive.remove(sha256: file.file.sha256)
         }
     }
 
@@ -107,12 +125,14 @@ struct ListingController: Sendable {
     /// 202 with the listing when photos were queued again; 200 when none had ended without a result.
     private func retry(_ request: Request, _ context: LocalContext) async throws -> Response {
         let reference = try Self.reference(context)
+        let retried: ListingRetry?
         do {
-            guard let retried = try await database.retryListing(reference: reference, at: now()) else { throw Self.notFound(reference) }
-            return try LocalAPIController.json(retried.queued > 0 ? .accepted : .ok, try await view(reference))
-        } catch let error as StoreError {
-            throw Self.refusal(error)
+            retried = try await database.retryListing(reference: reference, at: now())
+        } catch {
+            throw refusal(error)
         }
+        guard let retried else { throw Self.notFound(reference) }
+        return try LocalAPIController.json(retried.queued > 0 ? .accepted : .ok, try await view(reference))
     }
 
     /// Every archived result, named after its photo, and `manifest.json`: streamed a file at a time.
@@ -120,7 +140,8 @@ struct ListingController: Sendable {
         let reference = try Self.reference(context)
         guard let detail = try await database.listing(reference: reference) else { throw Self.notFound(reference) }
         let contents = try await ResultsArchive.contents(of: detail, copies: copies)
-        return ResultsArchive.response(contents, directory: archive, reference: reference, logger: context.logger)
+        try ResultsArchive.checkSize(contents)
+        return ResultsArchive.response(contents, directory: archive, reference: reference, at: now(), logger: context.logger)
     }
 
     private func view(_ reference: String) async throws -> ListingView {
@@ -147,19 +168,20 @@ struct ListingController: Sendable {
         APIError(.conflict, code: .listingReferenceReused, message: "listing \(reference) was first recorded with different photos")
     }
 
-    /// The store's refusals as the API answers them.
-    static func refusal(_ error: StoreError) -> APIError {
-        switch error {
-        case .listingReferenceReused(let reference):
-            return referenceReused(reference)
-        case .notEnoughPhotos(let needed, let left):
+    /// The store's refusals as the API answers them; any other failure of the store is 503, and logged.
+    func refusal(_ error: any Error) -> APIError {
+        switch error as? StoreError {
+        case .listingReferenceReused(let reference)?:
+            return Self.referenceReused(reference)
+        case .notEnoughPhotos(let needed, let left)?:
             return APIError(.conflict, code: .notEnoughPhotos,
                             message: "the listing needs \(needed) photos and \(left) are left (the last remaining_photos, less the submissions "
                                 + "in flight and the photos queued): nothing was launched. With allow_partial every photo is launched, and "
                                 + "the service refuses those past its quota (REJECTED, nothing spent)",
                             figures: ["needed": needed, "left": left])
         default:
-            return APIError(.serviceUnavailable, code: .storeUnavailable, message: "the store could not record the listing: \(error)")
+            logger.error("a listing's write failed", metadata: ["error": "\(error)"])
+            return APIError(.serviceUnavailable, code: .storeUnavailable, message: "the store could not record the listing; the daemon's log says why")
         }
     }
 }

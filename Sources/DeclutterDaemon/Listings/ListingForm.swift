@@ -55,10 +55,19 @@ extension UploadReader {
         }
         var form = ListingForm()
         var texts: Set<String> = []
-        try await scanner.read(request.body, into: &form, textLimit: limits.textBytes) { head, form in
-            try makeListingPart(head, index: form.photos.count, texts: &texts)
+        var names: Set<String> = []
+        try await scanner.read(request.body, into: &form, textLimit: limits.textBytes) { (head: MultipartPartHead, form: ListingForm) throws -> ListingFormPart in
+            let part = try makeListingPart(head, index: form.photos.count, texts: &texts)
+            if case .photo(let name, _) = part { try Self.admit(name, after: &names) }
+            return part
         }
         return form
+    }
+
+    /// A photo refused as its head comes, before a byte of it is kept: one too many, or a name given twice.
+    private static func admit(_ name: String, after names: inout Set<String>) throws {
+        guard names.count < ListingRules.maximumPhotos else { throw APIError.invalidField(.photos, "must hold 1 to \(ListingRules.maximumPhotos) photos") }
+        guard names.insert(name).inserted else { throw ListingInput.duplicateName(name) }
     }
 
     private func makeListingPart(_ head: MultipartPartHead, index: Int, texts: inout Set<String>) throws -> ListingFormPart {
@@ -78,7 +87,7 @@ extension UploadReader {
 }
 
 /// A part of a listing's form being read.
-private enum ListingFormPart: FormPart {
+enum ListingFormPart: FormPart {
     case photo(name: String, file: PendingUpload)
     case mask(name: String, file: PendingUpload)
     case text(name: String, bytes: [UInt8])

@@ -16,12 +16,12 @@ enum ListingInput {
         return text
     }
 
-    /// A photo's name, as a file name: 1 to 255 bytes of UTF-8, no `/`, `\` or control character, not `.` or `..`.
+    /// A photo's name, as a file name: 1 to 200 bytes of UTF-8 (room for a result's suffix within a file name's 255), no
+    /// `/`, `\`, control character or bidirectional control (a name that reads other than it is), not `.` or `..`.
     static func photoName(_ text: String?, at index: Int) throws -> String {
         guard let text else { throw APIError.invalidField(.name, "of photo \(index) is required") }
-        let bytes = text.utf8
-        guard (1...ListingRules.maximumNameBytes).contains(bytes.count), text != ".", text != "..",
-              !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }) else {
+        guard (1...ListingRules.maximumNameBytes).contains(text.utf8.count), text != ".", text != "..",
+              !text.unicodeScalars.contains(where: isForbiddenInName) else {
             throw APIError.invalidField(.name, "of photo \(index) must be a file name: 1 to \(ListingRules.maximumNameBytes) bytes, no `/`, "
                                         + "`\\` or control character, not `.` or `..`")
         }
@@ -34,9 +34,11 @@ enum ListingInput {
             throw APIError.invalidField(.photos, "must hold 1 to \(ListingRules.maximumPhotos) photos")
         }
         var names: Set<String> = []
-        for photo in photos where !names.insert(photo.name).inserted {
-            throw APIError(.badRequest, code: .duplicatePhotoName, message: "two photos are named \(photo.name): each name is a file name of its own")
-        }
+        for photo in photos where !names.insert(photo.name).inserted { throw duplicateName(photo.name) }
+    }
+
+    static func duplicateName(_ name: String) -> APIError {
+        APIError(.badRequest, code: .duplicatePhotoName, message: "two photos are named \(name): each name is a file name of its own")
     }
 
     /// Each photo is decluttered as a single generation is: `auto`, or a mask.
@@ -74,6 +76,10 @@ enum ListingInput {
 extension ListingInput {
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    private static func isForbiddenInName(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "/" || scalar == "\\" || scalar.properties.generalCategory == .control || scalar.properties.isBidiControl
     }
 
     private static func isReferenceByte(_ byte: UInt8) -> Bool {

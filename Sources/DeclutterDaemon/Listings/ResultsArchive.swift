@@ -57,10 +57,21 @@ enum ResultsArchive {
 
     static let manifestName = "manifest.json"
 
-    static func response(_ contents: Contents, directory: ArchiveDirectory, reference: String, logger: Logger) -> Response {
+    /// What a zip without ZIP64 holds at most: its files and, for each, its headers (about 150 bytes with its name).
+    static let largestZip: Int64 = 0xFFFF_FFFF - 1
+
+    /// Refuses (413) results that would not fit in one zip, before its first byte: the sizes are all known.
+    static func checkSize(_ contents: Contents) throws {
+        let total = contents.entries.reduce(Int64(1 << 20)) { $0 + $1.file.bytes + 200 + Int64($1.name.utf8.count) * 2 }
+        guard total <= largestZip else {
+            throw APIError(.contentTooLarge, code: .tooLarge,
+                           message: "the results (\(total) bytes) are more than one zip holds (4 GiB): copy them with `declutterd listing fetch`")
+        }
+    }
+
+    static func response(_ contents: Contents, directory: ArchiveDirectory, reference: String, at date: Date, logger: Logger) -> Response {
         let body = ResponseBody { writer in
             var zip = ZipStream()
-            let date = Date()
             let manifest = ByteBuffer(bytes: try PublicJSON.encode(contents.manifest))
             try await writer.write(try zip.beginEntry(named: manifestName, modified: date))
             try zip.add(manifest)

@@ -40,6 +40,6 @@ public enum ListingRules {
 
     /// The longest reference and photo name taken, in UTF-8 bytes, and the most photos in one listing.
     public static let maximumReferenceBytes = 200
-    public static let maximumNameBytes = 255
+    public static let maximumNameBytes = 200
     public static let maximumPhotos = 100
 }

@@ -233,10 +233,16 @@
         window.location.reload();
       }).catch(function (error) { failed(error); button.disabled = false; });
     });
-    listen(function (type, data) {
-      if (type === 'listing.completed' && data.reference !== reference) return;
-      read();
-    }, read);
+    // An event is this listing's when it names it, names one of its photos' generations, or is a new generation while
+    // a photo still waits for its launch (the page cannot tell which photo it is for before reading).
+    function concerns(type, data) {
+      if (type === 'listing.completed') return data.reference === reference;
+      var id = String(data.id);
+      var cards = Array.prototype.slice.call(document.querySelectorAll('li.photo'));
+      return cards.some(function (card) { return card.getAttribute('data-generation-id') === id; })
+        || (type === 'generation.created' && cards.some(function (card) { return card.getAttribute('data-status') === 'QUEUED'; }));
+    }
+    listen(function (type, data) { if (concerns(type, data)) read(); }, read);
   }
 
   function endpointsPage() {
