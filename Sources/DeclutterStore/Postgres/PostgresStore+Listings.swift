@@ -51,7 +51,9 @@ extension PostgresStore {
     }
 
     public func completeEndedListings(at date: Date, limit: Int) async throws -> Int {
-        try await transaction { tx in
+        // Asked at each commit the launcher hears: a plain read says whether any is due before a transaction locks rows.
+        guard try await !all(PostgresQuery(unsafeSQL: ListingSQL.ended(limit: 1)), { try $0.decode(Int64.self) }).isEmpty else { return 0 }
+        return try await transaction { tx in
             var completed = 0
             for id in try await tx.all(PostgresQuery(unsafeSQL: ListingSQL.ended(limit: limit) + " FOR UPDATE OF l SKIP LOCKED"), { try $0.decode(Int64.self) }) {
                 guard let detail = try await tx.listingDetail(id: id), let outcome = ListingRules.outcome(of: detail.photoStates) else { continue }

@@ -37,7 +37,9 @@ extension AppDatabase {
     }
 
     public func completeEndedListings(at date: Date, limit: Int) async throws -> Int {
-        try await write { db in
+        // Asked at each commit the launcher hears: a reader says whether any is due before the writer is asked.
+        guard try await read({ db in try !Int64.fetchAll(db, sql: ListingSQL.ended(limit: 1)).isEmpty }) else { return 0 }
+        return try await write { db in
             var completed = 0
             for id in try Int64.fetchAll(db, sql: ListingSQL.ended(limit: limit)) {
                 guard let detail = try Self.listingDetail(id: id, in: db), let outcome = ListingRules.outcome(of: detail.photoStates) else { continue }
@@ -124,11 +126,18 @@ extension AppDatabase {
     static func listingDetail(id: Int64, in db: Database) throws -> ListingDetail? {
         guard let listing = try ListingRecord.fetchOne(db, key: id) else { return nil }
         let photos = try ListingPhotoRecord.fetchAll(db, sql: "SELECT * FROM listing_photos WHERE listing = ? ORDER BY position", arguments: [id])
-        var generations: [Int64: GenerationRecord] = [:]
-        var files: [Int64: GenerationFiles] = [:]
-        for row in photos.compactMap(\.generation) {
-            generations[row] = try GenerationRecord.fetchOne(db, key: row)
-            files[row] = try GenerationFiles.read(of: row, in: db)
+        let rows = photos.compactMap(\.generation)
+        let generations = Dictionary(try GenerationRecord.fetchAll(db, keys: rows).compactMap { record in record.id.map { ($0, record) } },
+                                     uniquingKeysWith: { first, _ in first })
+        var files = Dictionary(rows.map { ($0, GenerationFiles()) }, uniquingKeysWith: { first, _ in first })
+        if !rows.isEmpty {
+            let list = rows.map(String.init).joined(separator: ", ")
+            for image in try ImageRecord.fetchAll(db, sql: "SELECT * FROM images WHERE generation IN (\(list)) ORDER BY generation, position") {
+                files[image.generation]?.images.append(image)
+            }
+            for upload in try UploadRecord.fetchAll(db, sql: "SELECT * FROM uploads WHERE generation IN (\(list)) ORDER BY generation, role") {
+                files[upload.generation]?.uploads.append(upload)
+            }
         }
         let ids = photos.compactMap(\.id)
         let launches = ids.isEmpty ? [] : try Row.fetchAll(db, sql: ListingSQL.launches(photos: ids)).map { (photo: $0[0] as Int64, generation: $0[1] as Int64) }
