@@ -209,6 +209,7 @@ struct ListingTests {
                 #expect(page.text.contains(#"src="/v1/generations/\#(id)/images/0""#), "the first result of generation \(id)")
             }
             #expect(try await harness.local("GET", "/listings/L-none").status == 404)
+            #expect(try await harness.local("GET", "/listings?cursor=").status == 400, "a cursor that is not one is refused")
         }
     }
 

@@ -64,7 +64,8 @@ struct DashboardController: Sendable {
 
     private func listingsPage(_ request: Request, _ context: LocalContext) async throws -> Response {
         var filter = ListingFilter(limit: ListingListPage.pageSize + 1)
-        filter.beforeID = request.uri.queryParameters["cursor"].flatMap { Int64(String($0)) }
+        // The API's cursor rule: a cursor that is not one is refused (400 invalid_cursor), never read as none.
+        filter.beforeID = try LocalAPIController.Page(request.uri.queryParameters, defaultLimit: ListingListPage.pageSize).after
         let rows = try await database.listings(matching: filter)
         let shown = Array(rows.prefix(ListingListPage.pageSize))
         let next = rows.count > ListingListPage.pageSize ? shown.last?.listing.id.map(String.init) : nil
