@@ -24,7 +24,7 @@ struct ArchiveCopies: Sendable {
     func fetchIfMissing(_ file: ArchivedFileFacts) async throws {
         guard store.keepsFileContents, ArchiveDirectory.isSHA256(file.sha256), !directory.contains(sha256: file.sha256),
               let contents = try await store.fileContents(sha256: file.sha256),
-              ArchiveFileWriter.hex(SHA256.hash(data: contents)) == file.sha256.lowercased() else { return }
+              SHA256.hash(data: contents).hexString == file.sha256.lowercased() else { return }
         let directory = self.directory
         try await BlockingWork.run {
             try FileSystem.makeDirectories(directory.temporaryPath)

@@ -46,7 +46,7 @@ public final class ArchiveFileWriter {
     public var recognisedFormat: ImageFormat? { format ?? ImageFormat.sniff(head) }
 
     /// The SHA-256 (lowercase hex) of the bytes written so far: what the file will be named once finished.
-    public var sha256: String { Self.hex(hasher.finalize()) }
+    public var sha256: String { hasher.finalize().hexString }
 
     /// Appends the buffer's readable bytes (not copied). Throws `ArchiveRefusal` (too large, not an image) or
     /// `FileSystemError`; the writer is abandoned then.
@@ -85,7 +85,7 @@ public final class ArchiveFileWriter {
         }
         settled = true
         let completion = Completion(descriptor: descriptor, temporaryPath: temporaryPath, directory: directory,
-                                    sha256: Self.hex(hasher.finalize()), bytes: Int64(count), format: format)
+                                    sha256: hasher.finalize().hexString, bytes: Int64(count), format: format)
         return try await BlockingWork.run { try completion.run() }
     }
 
@@ -102,10 +102,6 @@ public final class ArchiveFileWriter {
         guard head.count >= ImageFormat.sniffLength else { return }
         guard let format = ImageFormat.sniff(head) else { throw ArchiveRefusal.notAnImage(prefix: head) }
         self.format = format
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     /// The blocking end of a file, on the thread pool: it owns the descriptor and the temporary file from here on.
