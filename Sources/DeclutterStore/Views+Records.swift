@@ -89,14 +89,12 @@ extension ListingView {
 
     /// One listing read with its photos.
     public init(_ detail: ListingDetail) {
-        var counts: [GenerationState?: Int] = [:]
-        for state in detail.photoStates { counts[state, default: 0] += 1 }
         let photos = detail.photos.map { photo in
             let generation = photo.generation.flatMap { detail.generations[$0] }
             return ListingPhotoView(photo, generation: photo.launchPending ? nil : generation,
                                     files: generation?.id.flatMap { detail.files[$0] }, earlier: photo.id.flatMap { detail.earlier[$0] } ?? [])
         }
-        self.init(detail.listing, counts: counts, photos: photos)
+        self.init(detail.listing, counts: detail.counts, photos: photos)
     }
 }
 

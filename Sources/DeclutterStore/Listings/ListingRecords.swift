@@ -146,6 +146,11 @@ public struct ListingDetail: Sendable, Equatable {
     public var photoStates: [GenerationState?] {
         photos.map { $0.launchPending ? nil : $0.generation.flatMap { generations[$0]?.status } }
     }
+
+    /// How many photos are in each state (nil: waiting for a launch): what `ListingSQL.counts` reads for a list.
+    public var counts: [GenerationState?: Int] {
+        photoStates.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+    }
 }
 
 /// A listing of a list, with its counts.

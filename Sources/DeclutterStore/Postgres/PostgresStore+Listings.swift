@@ -60,8 +60,7 @@ extension PostgresStore {
                 var listing = detail.listing
                 listing.complete(outcome, at: date)
                 try await tx.execute(listing.postgresValues.update("listings", id: id))
-                let counts = try await tx.summaries(of: [listing]).first?.counts ?? [:]
-                try await tx.insertMessages([Outbox.listingCompletedMessage(ListingView(listing, counts: counts), at: date)])
+                try await tx.insertMessages([Outbox.listingCompletedMessage(ListingView(listing, counts: detail.counts), at: date)])
                 completed += 1
             }
             return completed

@@ -46,8 +46,7 @@ extension AppDatabase {
                 var listing = detail.listing
                 listing.complete(outcome, at: date)
                 try listing.update(db)
-                let summary = try Self.summaries(of: [listing], in: db)
-                try Outbox.insert(Outbox.listingCompletedMessage(ListingView(listing, counts: summary.first?.counts ?? [:]), at: date), in: db)
+                try Outbox.insert(Outbox.listingCompletedMessage(ListingView(listing, counts: detail.counts), at: date), in: db)
                 completed += 1
             }
             return completed
