@@ -45,6 +45,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var version: Int
     /// The listing photo it was launched for (`listing_photos.id`); nil for a generation of its own.
     public var listingPhoto: Int64?
+    /// The name of the local API key that launched it (`api_keys.name`); nil without one (auth off, the unix socket).
+    public var keyName: String?
 
     public enum Columns {
         public static let id = Column("id")

@@ -97,6 +97,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notEnoughPhotos(needed: Int, left: Int)
     /// A listing photo's launch was recorded already (by another instance): this one must not call upstream.
     case listingPhotoTaken
+    /// The key's photo budget would be overspent: nothing was recorded, nothing is sent upstream.
+    case budgetExhausted(key: String, budget: KeyBudget, used: Int, resetsAt: Date)
+    /// A key of that name exists already (revoked or not: a name is never reused).
+    case keyNameTaken(String)
+    /// `KeyRules.maximumKeys` keys are in use.
+    case tooManyKeys(limit: Int)
 
     public var description: String {
         switch self {
@@ -108,6 +114,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .listingReferenceReused(let reference): "listing \(reference) was first recorded with different photos"
         case .notEnoughPhotos(let needed, let left): "the listing needs \(needed) photos and \(left) are left"
         case .listingPhotoTaken: "the photo's launch was recorded already"
+        case .budgetExhausted(let key, let budget, let used, let resetsAt):
+            "key \(key) has spent \(used) of its \(budget) photo budget; it resets at \(StoreFormat.timestamp(resetsAt))"
+        case .keyNameTaken(let name): "a key named \(name) exists already (names of revoked keys are not reused)"
+        case .tooManyKeys(let limit): "\(limit) keys are in use: revoke one first"
         }
     }
 }

@@ -250,7 +250,7 @@ extension RetentionStore {
 }
 
 /// The whole store: every part above, and its life.
-public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, ListingStore, RetentionStore {
+public protocol Store: GenerationStore, DeliveryStore, ArchiveStore, ListingStore, KeyStore, RetentionStore {
     /// Which engine, and where (for logs, `check-config` and `/readyz`; never a password).
     var location: StoreLocation { get }
     /// Pokes its listeners after each commit that changed `messages`, `deliveries`, `endpoints` or `listing_photos` (with

@@ -29,7 +29,8 @@ extension GenerationView {
             pollAttempts: record.pollAttempts,
             version: record.version,
             archive: files.map { $0.images.map(ArchivedImageView.init) },
-            inputs: files.map { $0.uploads.map(InputView.init) }
+            inputs: files.map { $0.uploads.map(InputView.init) },
+            key: record.keyName
         )
     }
 }
@@ -83,7 +84,8 @@ extension ListingView {
             createdAt: StoreFormat.timestamp(listing.createdAt),
             updatedAt: StoreFormat.timestamp(listing.updatedAt),
             completedAt: listing.completedAt.map(StoreFormat.timestamp),
-            photos: photos
+            photos: photos,
+            key: listing.keyName
         )
     }
 
@@ -112,6 +114,24 @@ extension ListingPhotoView {
             imageURL: photo.imageURL,
             inputURL: upload.flatMap { $0.prunedAt == nil ? ArchivePaths.input(generation: $0.generation, role: .image) : nil },
             earlierGenerations: earlier + (photo.launchPending ? [photo.generation].compactMap { $0 } : [])
+        )
+    }
+}
+
+extension KeyView {
+    public init(_ usage: KeyUsage) {
+        let key = usage.key
+        self.init(
+            name: key.name,
+            scopes: key.scopes.sorted().map(\.rawValue),
+            budget: key.budget?.description,
+            used: usage.used,
+            left: key.budget.map { max(0, $0.limit - usage.used) },
+            resetsAt: StoreFormat.timestamp(usage.window.upperBound),
+            createdAt: StoreFormat.timestamp(key.createdAt),
+            lastUsedAt: key.lastUsedAt.map(StoreFormat.timestamp),
+            revokedAt: key.revokedAt.map(StoreFormat.timestamp),
+            previousTokenValidUntil: key.previousValidUntil.map(StoreFormat.timestamp)
         )
     }
 }

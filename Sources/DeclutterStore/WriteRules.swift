@@ -150,6 +150,7 @@ extension GenerationRecord {
         generation.callbackTokenHash = request.callbackTokenHash
         generation.idempotencyKey = request.idempotencyKey
         generation.listingPhoto = request.listingPhoto
+        generation.keyName = request.keyName
         return generation
     }
 

@@ -33,6 +33,8 @@ public struct GenerationView: Codable, Sendable, Equatable {
     public let archive: [ArchivedImageView]?
     /// The photo and mask uploaded with it; nil in lists.
     public let inputs: [InputView]?
+    /// The name of the local API key that launched it; nil without one.
+    public let key: String?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, auto, images, variations, refunded
@@ -40,14 +42,14 @@ public struct GenerationView: Codable, Sendable, Equatable {
         case statusReason = "status_reason", imageURL = "image_url", maskURL = "mask_url"
         case remainingPhotos = "remaining_photos", resolvedBy = "resolved_by", createdAt = "created_at", submittedAt = "submitted_at"
         case updatedAt = "updated_at", completedAt = "completed_at", nextPollAt = "next_poll_at", pollAttempts = "poll_attempts", version
-        case archive, inputs
+        case archive, inputs, key
     }
 
     package init(id: Int64, generationID: String?, projectID: String?, parentGenerationID: String?, kind: String, status: String,
                  statusReason: String?, imageURL: String?, maskURL: String?, auto: Bool?, images: [String], variations: Int?,
                  remainingPhotos: Int?, refunded: Bool, resolvedBy: String?, createdAt: String, submittedAt: String?, updatedAt: String,
                  completedAt: String?, nextPollAt: String?, pollAttempts: Int, version: Int, archive: [ArchivedImageView]?,
-                 inputs: [InputView]?) {
+                 inputs: [InputView]?, key: String?) {
         self.id = id
         self.generationID = generationID
         self.projectID = projectID
@@ -72,5 +74,6 @@ public struct GenerationView: Codable, Sendable, Equatable {
         self.version = version
         self.archive = archive
         self.inputs = inputs
+        self.key = key
     }
 }

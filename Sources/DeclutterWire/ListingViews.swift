@@ -27,15 +27,17 @@ public struct ListingView: Codable, Sendable, Equatable {
     public let completedAt: String?
     /// Each photo in the order sent; nil in lists (read one listing to see them).
     public let photos: [ListingPhotoView]?
+    /// The name of the local API key that recorded it; nil without one.
+    public let key: String?
 
     enum CodingKeys: String, CodingKey {
-        case reference, state, counts, photos
+        case reference, state, counts, photos, key
         case allowPartial = "allow_partial", photoCount = "photo_count", createdAt = "created_at", updatedAt = "updated_at"
         case completedAt = "completed_at"
     }
 
     package init(reference: String, state: String, allowPartial: Bool, photoCount: Int, counts: [String: Int], createdAt: String,
-                 updatedAt: String, completedAt: String?, photos: [ListingPhotoView]?) {
+                 updatedAt: String, completedAt: String?, photos: [ListingPhotoView]?, key: String?) {
         self.reference = reference
         self.state = state
         self.allowPartial = allowPartial
@@ -45,6 +47,7 @@ public struct ListingView: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
         self.completedAt = completedAt
         self.photos = photos
+        self.key = key
     }
 }
 

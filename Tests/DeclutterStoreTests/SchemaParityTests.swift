@@ -51,6 +51,7 @@ struct SchemaParityTests {
         "endpoints": columns(of: EndpointRecord.blank), "deliveries": columns(of: DeliveryRecord.blank),
         "delivery_attempts": columns(of: DeliveryAttemptRecord.blank),
         "listings": columns(of: ListingRecord.blank), "listing_photos": columns(of: ListingPhotoRecord.blank),
+        "api_keys": columns(of: KeyRecord.blank),
     ]
 
     static func columns(of record: some StoredRecord, id: Bool = true) -> Set<String> {

@@ -18,6 +18,7 @@ extension ListingRecord: StoredRecord {
         row.set("created_at", createdAt)
         row.set("updated_at", updatedAt)
         row.set("completed_at", completedAt)
+        row.set("key_name", keyName)
         return row
     }
 
@@ -28,6 +29,7 @@ extension ListingRecord: StoredRecord {
         outcome = try row("outcome")
         updatedAt = try row("updated_at")
         completedAt = try row("completed_at")
+        keyName = try row("key_name")
     }
 }
 

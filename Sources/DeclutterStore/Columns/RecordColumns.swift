@@ -44,12 +44,14 @@ extension GenerationRecord: StoredRecord {
         row.set("last_polled_at", lastPolledAt)
         row.set("version", version)
         row.set("listing_photo", listingPhoto)
+        row.set("key_name", keyName)
         return row
     }
 
     init(columns row: some ColumnReader) throws {
         self.init(kind: try row("kind"), status: try row("status"), createdAt: try row("created_at"))
         listingPhoto = try row("listing_photo")
+        keyName = try row("key_name")
         id = try row("id")
         generationID = try row("generation_id")
         projectID = try row("project_id")

@@ -17,6 +17,8 @@ public struct ListingRecord: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var completedAt: Date?
+    /// The local API key that recorded it: its photos' launches are that key's, counted in its budget.
+    public var keyName: String?
 
     public init(reference: String, allowPartial: Bool, photosDigest: String, photoCount: Int, createdAt: Date) {
         self.reference = reference
@@ -25,6 +27,13 @@ public struct ListingRecord: Sendable, Equatable {
         self.photoCount = photoCount
         self.createdAt = createdAt
         self.updatedAt = createdAt
+    }
+
+    /// A new listing as `request` asks for it.
+    init(_ request: ListingRequest, at date: Date) {
+        self.init(reference: request.reference, allowPartial: request.allowPartial, photosDigest: request.photosDigest,
+                  photoCount: request.photos.count, createdAt: date)
+        keyName = request.keyName
     }
 
     /// In progress until it has an outcome.
@@ -100,11 +109,14 @@ public struct ListingRequest: Sendable, Equatable {
     public var reference: String
     public var allowPartial: Bool
     public var photos: [ListingPhotoRequest]
+    /// The local API key recording it: its budget must cover the photos.
+    public var keyName: String?
 
-    public init(reference: String, allowPartial: Bool, photos: [ListingPhotoRequest]) {
+    public init(reference: String, allowPartial: Bool, photos: [ListingPhotoRequest], keyName: String? = nil) {
         self.reference = reference
         self.allowPartial = allowPartial
         self.photos = photos
+        self.keyName = keyName
     }
 
     /// The same photos under the same names, in the same order, with the same options: an uploaded file counts by

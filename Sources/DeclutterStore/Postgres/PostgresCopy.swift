@@ -14,12 +14,13 @@ import PostgresNIO
 /// leaves the target as it found it (migrated, empty), so it can simply be run again.
 public struct PostgresCopy: Sendable {
     /// The tables in the order their references need (but for `generations` and `listing_photos`, which refer to each
-    /// other: PostgreSQL checks those two references at the COMMIT); `heartbeat` (each instance writes its own) and `tallies`
+    /// other: PostgreSQL checks those two references at the COMMIT); `heartbeat` (each instance writes its own), `dashboard_sessions` (a login is made again on the new store) and `tallies`
     /// (SQLite's own counts; PostgreSQL counts on demand) stay behind.
     static let tables: [Table] = [
         Table("projects", key: "id"), Table("generations"), Table("events"), Table("quota_history"),
         Table("idempotency_keys", key: "key"), Table("messages"), Table("endpoints"), Table("deliveries"),
         Table("delivery_attempts"), Table("images"), Table("uploads"), Table("listings"), Table("listing_photos"),
+        Table("api_keys"),
     ]
 
     struct Table: Sendable {

@@ -15,8 +15,8 @@ extension PostgresStore {
             }
             tx.outbox.note()  // the launchers, here and on the other instances, follow the commits
             try await tx.photoBudget().check(needed: request.photos.count, allowPartial: request.allowPartial)
-            var listing = ListingRecord(reference: request.reference, allowPartial: request.allowPartial, photosDigest: request.photosDigest,
-                                        photoCount: request.photos.count, createdAt: date)
+            try await tx.checkBudget(ofKey: request.keyName, needed: request.photos.count, at: date)
+            var listing = ListingRecord(request, at: date)
             listing.id = try await tx.value(listing.postgresValues.insert(into: "listings", then: "RETURNING id"), as: Int64.self)
             for (position, photo) in request.photos.enumerated() {
                 let row = ListingPhotoRecord(listing: try listing.requireID(), position: position, photo: photo, createdAt: date)
@@ -34,6 +34,7 @@ extension PostgresStore {
             let photos = try await tx.all(PostgresQuery(unsafeSQL: ListingSQL.retried(listing: try listing.requireID()))) { try $0.decode(Int64.self) }
             guard !photos.isEmpty else { return ListingRetry(listing: listing, queued: 0) }
             try await tx.photoBudget().check(needed: photos.count, allowPartial: listing.allowPartial)
+            try await tx.checkBudget(ofKey: listing.keyName, needed: photos.count, at: date)
             try await tx.execute("UPDATE listing_photos SET launch_pending = true, updated_at = \(date) WHERE id = ANY(\(photos))")
             listing.reopen(at: date)
             try await tx.execute(listing.postgresValues.update("listings", id: try listing.requireID()))

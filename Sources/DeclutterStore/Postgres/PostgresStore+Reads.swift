@@ -74,6 +74,7 @@ extension PostgresStore {
         if let since = filter.since { query.append(" AND created_at >= ", since) }
         if let kind = filter.kind { query.append(" AND kind = ", kind.rawValue) }
         if let before = filter.before { query.append(" AND id < ", before) }
+        if let key = filter.key { query.append(" AND key_name = ", key) }
         query.append(" ORDER BY id DESC LIMIT ", filter.limit)
         return try await all(query, GenerationRecord.init(postgres:))
     }

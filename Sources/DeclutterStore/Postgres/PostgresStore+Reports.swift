@@ -31,6 +31,11 @@ extension PostgresStore {
             if let key = request.idempotencyKey { try await tx.lock("idempotency_keys", key) }
             if let first = try await Self.firstResult(of: request, in: tx) { return .replay(first) }
             var generation = GenerationRecord.submitting(request, at: date)
+            if let photo = request.listingPhoto {
+                generation.keyName = try await tx.value(KeySQL.postgres.query(KeySQL.postgres.listingKey, photo), as: String.self)
+            } else {
+                try await tx.checkBudget(ofKey: request.keyName, needed: 1, at: date)
+            }
             try await tx.insertAnnounced(&generation, with: request.uploads, at: date)
             if let photo = request.listingPhoto { try await tx.takeLaunch(of: photo, by: try generation.requireID(), at: date) }
             if let key = request.idempotencyKey {

@@ -11,8 +11,8 @@ extension AppDatabase {
                 return .existing(existing)
             }
             try Self.photoBudget(in: db).check(needed: request.photos.count, allowPartial: request.allowPartial)
-            var listing = ListingRecord(reference: request.reference, allowPartial: request.allowPartial, photosDigest: request.photosDigest,
-                                        photoCount: request.photos.count, createdAt: date)
+            try Self.checkBudget(ofKey: request.keyName, needed: request.photos.count, at: date, in: db)
+            var listing = ListingRecord(request, at: date)
             try listing.insert(db)
             for (position, photo) in request.photos.enumerated() {
                 var row = ListingPhotoRecord(listing: try listing.requireID(), position: position, photo: photo, createdAt: date)
@@ -28,6 +28,7 @@ extension AppDatabase {
             let photos = try Int64.fetchAll(db, sql: ListingSQL.retried(listing: try listing.requireID()))
             guard !photos.isEmpty else { return ListingRetry(listing: listing, queued: 0) }
             try Self.photoBudget(in: db).check(needed: photos.count, allowPartial: listing.allowPartial)
+            try Self.checkBudget(ofKey: listing.keyName, needed: photos.count, at: date, in: db)
             try db.execute(sql: "UPDATE listing_photos SET launch_pending = 1, updated_at = ? WHERE id IN (\(photos.map(String.init).joined(separator: ", ")))",
                            arguments: [StoreFormat.timestamp(date)])
             listing.reopen(at: date)

@@ -9,15 +9,18 @@ public struct GenerationFilter: Sendable, Equatable {
     /// Only generations of this kind (the dashboard's list filters on it; the JSON list does not).
     public var kind: GenerationKind?
     public var before: Int64?
+    /// Only generations launched with this local API key.
+    public var key: String?
     public var limit: Int
 
     public init(status: GenerationState? = nil, projectID: UUID? = nil, since: Date? = nil, kind: GenerationKind? = nil,
-                before: Int64? = nil, limit: Int = 50) {
+                before: Int64? = nil, key: String? = nil, limit: Int = 50) {
         self.status = status
         self.projectID = projectID
         self.since = since
         self.kind = kind
         self.before = before
+        self.key = key
         self.limit = limit
     }
 }
@@ -62,6 +65,7 @@ extension AppDatabase {
         if let since = filter.since { request = request.filter(GenerationRecord.Columns.createdAt >= StoreFormat.timestamp(since)) }
         if let kind = filter.kind { request = request.filter(Column("kind") == kind.rawValue) }
         if let before = filter.before { request = request.filter(GenerationRecord.Columns.id < before) }
+        if let key = filter.key { request = request.filter(Column("key_name") == key) }
         return request.order(GenerationRecord.Columns.id.desc).limit(filter.limit)
     }
 

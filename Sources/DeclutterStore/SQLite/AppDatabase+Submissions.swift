@@ -19,10 +19,13 @@ public struct SubmissionRequest: Sendable, Equatable {
     public var uploads: [UploadedInput]
     /// The listing photo this launch is for: recording it takes the photo's pending launch, in the same transaction.
     public var listingPhoto: Int64?
+    /// The local API key launching it: its photo budget is checked and charged in the transaction that records the
+    /// submission. A listing photo's launch is its listing's key's (read in that transaction), charged with the listing.
+    public var keyName: String?
 
     public init(kind: GenerationKind, imageURL: String?, maskURL: String? = nil, auto: Bool? = nil,
                 parentGenerationID: UUID? = nil, projectID: UUID? = nil, callbackTokenHash: String? = nil, idempotencyKey: String? = nil,
-                uploads: [UploadedInput] = [], listingPhoto: Int64? = nil) {
+                uploads: [UploadedInput] = [], listingPhoto: Int64? = nil, keyName: String? = nil) {
         self.kind = kind
         self.imageURL = imageURL
         self.maskURL = maskURL
@@ -33,6 +36,7 @@ public struct SubmissionRequest: Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.uploads = uploads
         self.listingPhoto = listingPhoto
+        self.keyName = keyName
     }
 
     /// What makes two requests under one Idempotency-Key "the same request".
@@ -76,6 +80,11 @@ extension AppDatabase {
         try await write { db in
             if let first = try Self.firstResult(of: request, in: db) { return .replay(first) }
             var generation = GenerationRecord.submitting(request, at: date)
+            if let photo = request.listingPhoto {
+                generation.keyName = try String.fetchOne(db, sql: KeySQL.sqlite.listingKey, arguments: [photo])
+            } else {
+                try Self.checkBudget(ofKey: request.keyName, needed: 1, at: date, in: db)
+            }
             try generation.insertAnnounced(with: request.uploads, at: date, in: db)
             if let photo = request.listingPhoto { try Self.takeLaunch(of: photo, by: try generation.requireID(), at: date, in: db) }
             if let key = request.idempotencyKey {

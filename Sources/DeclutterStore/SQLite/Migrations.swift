@@ -23,6 +23,9 @@ enum Migrations {
         migrator.registerMigration("v6: listings and their photos") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7: local API keys, dashboard sessions, the key of each generation and listing") { db in
+            try db.execute(sql: v7)
+        }
         return migrator
     }
 

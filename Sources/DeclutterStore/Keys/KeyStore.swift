@@ -1,0 +1,35 @@
+import Foundation
+
+/// Local API keys and dashboard sessions (docs/keys.md). A key's photo budget is checked and charged by
+/// `beginSubmission`, `createListing` and `retryListing`, in the transactions that record them.
+public protocol KeyStore: Sendable {
+    /// Inserts a key; throws `keyNameTaken`, or `tooManyKeys` when `KeyRules.maximumKeys` are not revoked.
+    func createKey(_ key: KeyRecord, at date: Date) async throws -> KeyRecord
+    /// Every key, revoked ones too, by name, with what each has spent in its current window.
+    func keys(at date: Date) async throws -> [KeyUsage]
+    func key(named name: String, at date: Date) async throws -> KeyUsage?
+    /// The key a token's hash opens at `date`: its current token, or the one a rotation replaced while its grace lasts;
+    /// never a revoked key.
+    func key(tokenHash: String, at date: Date) async throws -> KeyRecord?
+    /// Revokes a key at once (its dashboard sessions end with it); nil when there is no such key.
+    func revokeKey(named name: String, at date: Date) async throws -> KeyRecord?
+    /// Gives a key a new token; the old one works until `previousValidUntil`. Nil when there is no such key (or it is revoked).
+    func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyRecord?
+    /// Records that a key was used (`last_used_at`); the daemon writes it at most once a minute per key.
+    func noteKeyUsed(named name: String, at date: Date) async throws
+    /// Keeps a one-time dashboard link (its code's hash) until `session.expiresAt`; expired links and sessions go first.
+    /// Throws `tooManyKeys`-like refusals never: at most `KeyRules.maximumSessions` links and sessions are kept, the
+    /// oldest going first.
+    func createDashboardLink(codeHash: String, for session: DashboardSession, at date: Date) async throws
+    /// Uses up a link (once, before it expires) and opens the session it leads to, until `expiresAt`; nil when the
+    /// link is unknown, used or expired.
+    func openDashboardSession(codeHash: String, sessionHash: String, expiresAt: Date, at date: Date) async throws -> DashboardSession?
+    /// The session a cookie's hash names, while it lasts and its key is not revoked.
+    func dashboardSession(tokenHash: String, at date: Date) async throws -> DashboardSession?
+    func closeDashboardSession(tokenHash: String) async throws
+}
+
+extension KeyRules {
+    /// The most dashboard links and sessions kept at once: the oldest go when more are made.
+    public static let maximumSessions = 1000
+}
