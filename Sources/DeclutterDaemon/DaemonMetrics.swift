@@ -34,6 +34,14 @@ public final class DaemonMetrics: Sendable {
             labels = [Label(name: label, values: First.allCases.map(\.rawValue)), Label(name: second, values: Second.allCases.map(\.rawValue))]
         }
 
+        /// A metric with one series per local API key (`key`, the key's name: as many as there are keys), and maybe a
+        /// second, fixed label; its series are made as keys are seen.
+        init<Second: RawRepresentable<String> & CaseIterable>(perKey name: String, unit: String = "", _ help: String, second: String? = nil,
+                                                             _: Second.Type) {
+            (self.name, self.unit, self.help) = (name, unit, help)
+            labels = [Label(name: "key", values: [])] + (second.map { [Label(name: $0, values: Second.allCases.map(\.rawValue))] } ?? [])
+        }
+
         /// `declutterd_callbacks_total`.
         public var fullName: String { "declutterd_" + name + (unit.isEmpty ? "" : "_" + unit) }
 
@@ -79,18 +87,25 @@ public final class DaemonMetrics: Sendable {
     static let storeCommits = Family("store_commits", unit: "total", "Transactions the store's group commit made durable")
     static let storeWrites = Family("store_writes", unit: "total", "Writes those transactions held (writes / commits: the batching)")
     static let storeSynchronous = Family("store_synchronous", "PRAGMA synchronous on the store's writer connection (2: FULL)")
+    static let keyLaunches = Family(perKey: "key_launches", unit: "total", "Launches made with each local API key, and those its photo budget refused",
+                                    second: "result", KeyLaunchResult.self)
+    static let keyBudgetUsed = Family(perKey: "key_budget_used", "Photos each local API key has spent in its budget's current window (refunds given back)",
+                                      KeyLaunchResult.self)
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
                              connectionsDropped, connectionsOpen, deliveries, endpointsDisabled, messagesPending, oldestPending, endpoints,
                              eventStreamsOpen, eventStreamsDropped, archiveDownloads, archiveBytes, archiveImages, archiveWritable,
-                             storeCommits, storeWrites, storeSynchronous]
+                             storeCommits, storeWrites, storeSynchronous, keyLaunches, keyBudgetUsed]
 
     public let registry: PrometheusCollectorRegistry
     private let counters: [String: [String: Counter]]
     private let gauges: [String: [String: Gauge]]
     /// The store's write totals as last recorded: counters move by the difference.
     private let writesRecorded = Mutex(WriteTotals())
+    /// The per-key series made so far, by their label values: as many as there are keys.
+    private let keyCounters = Mutex<[String: Counter]>([:])
+    private let keyGauges = Mutex<[String: Gauge]>([:])
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -188,6 +203,24 @@ public final class DaemonMetrics: Sendable {
         counters[Self.storeCommits.name]?[""]?.increment(by: Int64(max(0, totals.commits - before.commits)))
         counters[Self.storeWrites.name]?[""]?.increment(by: Int64(max(0, totals.writes - before.writes)))
         set(Self.storeSynchronous, Double(synchronous))
+    }
+
+    /// A launch recorded with a key, or refused by its budget.
+    func keyLaunch(_ result: KeyLaunchResult, key: String) {
+        let labels = [("key", key), ("result", result.rawValue)]
+        keyCounters.withLock { series in
+            series[Self.key(labels.map(\.1)), default: registry.makeCounter(descriptor: Self.keyLaunches.descriptor, labels: labels)]
+        }.increment()
+    }
+
+    /// What each key has spent in its current window, read from the store at scrape time.
+    func record(_ keys: [KeyUsage]) {
+        for usage in keys {
+            let labels = [("key", usage.key.name)]
+            keyGauges.withLock { series in
+                series[usage.key.name, default: registry.makeGauge(descriptor: Self.keyBudgetUsed.descriptor, labels: labels)]
+            }.set(Double(usage.used))
+        }
     }
 
     /// The text exposition format.

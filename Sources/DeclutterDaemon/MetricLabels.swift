@@ -110,3 +110,11 @@ public enum ArchiveResult: String, CaseIterable, Sendable {
     /// Failed for good.
     case failed
 }
+
+/// What became of a launch asked for with a local API key.
+public enum KeyLaunchResult: String, CaseIterable, Sendable {
+    /// Recorded, its photo charged to the key's budget (given back if the service refuses or refunds it).
+    case launched
+    /// Refused: the key's budget had no room (429 budget_exhausted), nothing sent.
+    case refused
+}

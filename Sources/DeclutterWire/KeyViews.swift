@@ -117,3 +117,26 @@ public struct KeyTokenView: Codable, Sendable, Equatable {
         self.token = token
     }
 }
+
+/// `GET /v1/keys`.
+public struct KeyListView: Codable, Sendable, Equatable {
+    public let keys: [KeyView]
+
+    package init(keys: [KeyView]) { self.keys = keys }
+}
+
+/// `POST /v1/dashboard-links`: the path of a one-time login link, on the listener that answered.
+public struct DashboardLinkView: Codable, Sendable, Equatable {
+    public let path: String
+    public let expiresAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case path
+        case expiresAt = "expires_at"
+    }
+
+    package init(path: String, expiresAt: String) {
+        self.path = path
+        self.expiresAt = expiresAt
+    }
+}

@@ -92,16 +92,19 @@ public struct StatsView: Codable, Sendable, Equatable {
     public let oldestPendingAgeSeconds: Double?
     public let pollsInFlight: Int
     public let outcomeUnknown: Int
+    /// Each local API key with what it has spent in its current window.
+    public let keys: [KeyView]
 
     enum CodingKeys: String, CodingKey {
-        case counts, pending, failed
+        case counts, pending, failed, keys
         case remainingPhotos = "remaining_photos", remainingPhotosRecordedAt = "remaining_photos_recorded_at"
         case refundsSince = "refunds_since", resolvedBy = "resolved_by", oldestPendingAgeSeconds = "oldest_pending_age_seconds"
         case pollsInFlight = "polls_in_flight", outcomeUnknown = "outcome_unknown"
     }
 
     package init(counts: [String: Int], pending: Int, failed: Int, remainingPhotos: Int?, remainingPhotosRecordedAt: String?,
-                 refundsSince: Int, resolvedBy: Resolution, oldestPendingAgeSeconds: Double?, pollsInFlight: Int, outcomeUnknown: Int) {
+                 refundsSince: Int, resolvedBy: Resolution, oldestPendingAgeSeconds: Double?, pollsInFlight: Int, outcomeUnknown: Int,
+                 keys: [KeyView]) {
         self.counts = counts
         self.pending = pending
         self.failed = failed
@@ -112,5 +115,6 @@ public struct StatsView: Codable, Sendable, Equatable {
         self.oldestPendingAgeSeconds = oldestPendingAgeSeconds
         self.pollsInFlight = pollsInFlight
         self.outcomeUnknown = outcomeUnknown
+        self.keys = keys
     }
 }

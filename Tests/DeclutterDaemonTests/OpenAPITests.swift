@@ -150,6 +150,13 @@ struct OpenAPITests {
                                                             createdAt: now), generation: nil, files: nil, earlier: [])
         let fullListingView = ListingView(listingRecord, counts: [GenerationState.succeeded: 1, nil: 1], photos: [fullPhoto, barePhoto])
         let bareListingView = ListingView(ListingRecord(reference: "L-43", allowPartial: false, photosDigest: "d", photoCount: 1, createdAt: now), counts: [:])
+        var fullKey = KeyRecord(name: "importer", scopes: [.read, .submit], tokenHash: "h", budget: KeyBudget(limit: 500, period: .month), createdAt: now)
+        fullKey.lastUsedAt = now
+        fullKey.revokedAt = now
+        fullKey.previousValidUntil = now
+        let fullKeyView = KeyView(KeyUsage(key: fullKey, used: 3, window: now..<now.addingTimeInterval(60)))
+        let bareKeyView = KeyView(KeyUsage(key: KeyRecord(name: "reader", scopes: [.read], tokenHash: "h", budget: nil, createdAt: now), used: 0,
+                                           window: now..<now.addingTimeInterval(60)))
         let cases: [(schema: String, full: Data, bare: Data)] = [
             ("Generation", try APIJSON.encode(GenerationView(full, files: ArchiveViewSamples.files(of: full, now: now))),
              try APIJSON.encode(GenerationView(bare))),
@@ -161,7 +168,13 @@ struct OpenAPITests {
             ("Project", try APIJSON.encode(ProjectView(id: StoreFormat.uuid(UUID()), createdAt: StoreFormat.timestamp(now), variationsCount: 1,
                                                        generations: [GenerationView(full)])),
              try APIJSON.encode(ProjectView(id: StoreFormat.uuid(UUID()), createdAt: StoreFormat.timestamp(now), variationsCount: 0, generations: []))),
-            ("Stats", try APIJSON.encode(StatsView(fullStats, pollsInFlight: 2, now: now)), try APIJSON.encode(StatsView(bareStats, pollsInFlight: 0, now: now))),
+            ("Stats", try APIJSON.encode(StatsView(fullStats, keys: [], pollsInFlight: 2, now: now)),
+             try APIJSON.encode(StatsView(bareStats, keys: [], pollsInFlight: 0, now: now))),
+            ("Key", try APIJSON.encode(fullKeyView), try APIJSON.encode(bareKeyView)),
+            ("KeyList", try APIJSON.encode(KeyListView(keys: [fullKeyView, bareKeyView])), try APIJSON.encode(KeyListView(keys: []))),
+            ("KeyWithToken", try APIJSON.encode(KeyTokenView(key: fullKeyView, token: "dcl_x")), try APIJSON.encode(KeyTokenView(key: bareKeyView, token: "dcl_x"))),
+            ("DashboardLink", try APIJSON.encode(DashboardLinkView(path: "/login?code=x", expiresAt: StoreFormat.timestamp(now))),
+             try APIJSON.encode(DashboardLinkView(path: "/login?code=x", expiresAt: StoreFormat.timestamp(now)))),
             ("Readiness", try APIJSON.encode(ReadinessView(status: "not_ready", reasons: ["callback listener not bound"])),
              try APIJSON.encode(ReadinessView(status: "ready", reasons: []))),
             ("Endpoint", try APIJSON.encode(EndpointView(fullEndpoint, now: now)), try APIJSON.encode(EndpointView(bareEndpoint, now: now))),

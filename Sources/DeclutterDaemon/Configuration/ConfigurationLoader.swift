@@ -132,6 +132,10 @@ public struct ConfigurationLoader {
 
     /// Rules between settings.
     private func checkCombinations(_ configuration: DaemonConfiguration) throws(ConfigurationError) {
+        if let local = configuration.localListen, !local.isLoopback, configuration.localAuth == .off {
+            throw ConfigurationError("local.listen", "\(local) is not a loopback address and local.auth is off: anyone who reaches it could spend "
+                + "every photo; set local.auth=required (docs/keys.md) to listen beyond loopback")
+        }
         if let local = configuration.localListen, !local.isLoopback, !configuration.localAllowPublic {
             throw ConfigurationError("local.listen", "\(local) is not a loopback address; the local API is an admin surface (set local.allow_public=true to insist)")
         }

@@ -98,6 +98,11 @@ public struct DaemonConfiguration: Sendable {
     public var localAllowPublic = false
     /// Host names besides loopback accepted in the local API's `Host` header.
     public var localAllowedHosts: [String] = []
+    /// Whether the local API asks for a key (docs/keys.md); required whenever `localListen` is not loopback.
+    public var localAuth = LocalAuth.off
+    /// How long a dashboard session lasts, and how long a one-time login link may wait to be opened.
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
+    public var loginLinkLifetime: Duration = .seconds(300)
     /// `?wait=` requests held at once: fewer than the local connections, so that waiters never fill the listener.
     public var maxWaiters = 64
     public var databasePath = "./declutterd.sqlite"

@@ -88,6 +88,13 @@ extension Setting {
                     return names.allSatisfy { HostNames.isDNSName($0) } ? names : nil
                 },
                 show: { $0.isEmpty ? nil : $0.joined(separator: ",") }),
+        Setting("local.auth", "required: every /v1 route, the event stream, /metrics and the dashboard need a key (docs/keys.md); "
+                + "off: nothing is asked (only while local.listen is loopback or none).", at: \.localAuth,
+                expecting: "off or required", parse: { LocalAuth(rawValue: $0.lowercased()) }, show: \.rawValue),
+        .duration("local.session_ttl", "How long a dashboard session opened by a dashboard-link lasts.", at: \.sessionLifetime,
+                  minimum: .seconds(60)),
+        .duration("local.login_link_ttl", "How long a dashboard-link may wait to be opened (it works once).", at: \.loginLinkLifetime,
+                  minimum: .seconds(10)),
         .count("local.max_waiters", "Requests holding ?wait= at once (fewer than local.max_connections); beyond it 503 with Retry-After.",
                at: \.maxWaiters, minimum: 1, maximum: 10000),
         .count("local.max_connections", "Connections the local API keeps open at once (TCP and socket together).",

@@ -12,9 +12,13 @@ struct APIError: Error, Sendable {
     let headers: HTTPFields
     /// Numbers the client acts on, beside `code` and `message` (`needed` and `left` of `not_enough_photos`).
     let figures: [String: Int]
+    /// Words the client acts on (`scope` of `missing_scope`, `resets_at` of `budget_exhausted`).
+    var facts: [String: String] = [:]
 
-    init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:], figures: [String: Int] = [:]) {
+    init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:], figures: [String: Int] = [:],
+         facts: [String: String] = [:]) {
         self.init(status, code: code.rawValue, message: message, headers: headers, figures: figures)
+        self.facts = facts
     }
 
     /// `invalid_<field>`.
@@ -31,7 +35,7 @@ struct APIError: Error, Sendable {
     }
 
     var response: Response {
-        var response = Self.response(status, code: code, message: message, figures: figures)
+        var response = Self.response(status, code: code, message: message, figures: figures, facts: facts)
         response.headers.append(contentsOf: headers)
         return response
     }
@@ -45,9 +49,11 @@ struct APIError: Error, Sendable {
         response(status, code: rule.rawValue, message: message)
     }
 
-    fileprivate static func response(_ status: HTTPResponse.Status, code: String, message: String, figures: [String: Int] = [:]) -> Response {
+    fileprivate static func response(_ status: HTTPResponse.Status, code: String, message: String, figures: [String: Int] = [:],
+                                     facts: [String: String] = [:]) -> Response {
         var error: [String: Any] = ["code": code, "message": message]
         for (name, value) in figures { error[name] = value }
+        for (name, value) in facts { error[name] = value }
         let body = ["error": error]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -50,6 +50,13 @@ enum ErrorCode: String, CaseIterable, Sendable {
     case notEnoughPhotos = "not_enough_photos"
     case duplicatePhotoName = "duplicate_photo_name"
 
+    // The local API: keys, scopes and budgets
+    case unauthorized
+    case missingScope = "missing_scope"
+    case budgetExhausted = "budget_exhausted"
+    case keyExists = "key_exists"
+    case tooManyKeys = "too_many_keys"
+
     /// The codes only the public callback listener answers with: not in the local API's document.
     static let publicListenerOnly: Set<ErrorCode> = [.unknownCallback, .sourceNotAllowed, .verificationUnavailable, .unknownInput]
 
@@ -88,6 +95,10 @@ enum RequestField: String, CaseIterable, Sendable {
     case name
     case allowPartial = "allow_partial"
     case state
+    case key
+    case scopes
+    case budget
+    case grace
 
     var invalidCode: String { "invalid_" + rawValue }
 }

@@ -146,6 +146,10 @@ public final class Daemon: Sendable {
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: LocalRequestGuard(allowedHosts: configuration.localAllowedHosts))
+        if configuration.localAuth == .required {
+            router.add(middleware: KeyAuthenticator(keys: database, lastUse: KeyUseRecorder(), now: now))
+            router.add(middleware: ScopeGuard())
+        }
         router.addRoutes(LocalAPIController(
             database: database, submitter: submitter, poller: poller, schedule: schedule, metrics: metrics,
             watch: poller.watch, readiness: readiness, streams: eventStreams, archive: archiveDirectory, uploads: uploads, now: now).endpoints)
@@ -153,6 +157,8 @@ public final class Daemon: Sendable {
                                            logger: logger, now: now).endpoints)
         router.addRoutes(DeliveryAPIController(database: database, secretOverlap: configuration.delivery.secretOverlap, now: now).endpoints)
         router.addRoutes(DashboardController(database: database, poller: poller, now: now).endpoints)
+        router.addRoutes(KeysAPIController(database: database, linkLifetime: configuration.loginLinkLifetime, now: now).endpoints)
+        router.addRoutes(DashboardLogin(database: database, sessionLifetime: configuration.sessionLifetime, now: now).endpoints)
         let served = router.answerWrongMethods()
         localRoutes.withLock { $0 = served }
         return router

@@ -35,7 +35,8 @@ struct ListingController: Sendable {
         switch request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
         case .form(let boundary)?:
             let form = try await uploads.readListing(request, boundary: boundary)
-            let listing = try form.request()
+            var listing = try form.request()
+            listing.keyName = context.identity?.keyName
             if let replay = try await replay(of: listing) { return replay }
             let kept = try await form.keep(listing, copies: copies, at: now())
             do {
@@ -48,7 +49,8 @@ struct ListingController: Sendable {
             throw APIError(.unsupportedMediaType, code: .unsupportedMediaType,
                            message: "a listing comes as JSON (photos by URL) or as multipart/form-data (photos as files)")
         case nil:
-            let listing = try ListingInput.request(try await JSONBody.read(request, maximumSize: Self.maximumJSONBytes))
+            var listing = try ListingInput.request(try await JSONBody.read(request, maximumSize: Self.maximumJSONBytes))
+            listing.keyName = context.identity?.keyName
             if let replay = try await replay(of: listing) { return replay }
             return try await record(listing)
         }
@@ -67,6 +69,7 @@ struct ListingController: Sendable {
         }
         do {
             try await database.photoBudget().check(needed: listing.photos.count, allowPartial: listing.allowPartial)
+            try await database.refuseSpentBudget(ofKey: listing.keyName, needed: listing.photos.count, at: now())
         } catch {
             throw refusal(error)
         }
@@ -179,6 +182,8 @@ struct ListingController: Sendable {
                                 + "in flight and the photos queued): nothing was launched. With allow_partial every photo is launched, and "
                                 + "the service refuses those past its quota (REJECTED, nothing spent)",
                             figures: ["needed": needed, "left": left])
+        case let .budgetExhausted(key, budget, used, resetsAt)?:
+            return APIError.budgetExhausted(key: key, budget: budget, used: used, resetsAt: resetsAt, now: now())
         default:
             logger.error("a listing's write failed", metadata: ["error": "\(error)"])
             return APIError(.serviceUnavailable, code: .storeUnavailable, message: "the store could not record the listing; the daemon's log says why")

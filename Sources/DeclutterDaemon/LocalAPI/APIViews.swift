@@ -38,7 +38,7 @@ extension EventView {
 }
 
 extension StatsView {
-    init(_ stats: StoreStats, pollsInFlight: Int, now: Date) {
+    init(_ stats: StoreStats, keys: [KeyUsage], pollsInFlight: Int, now: Date) {
         self.init(
             counts: Dictionary(uniqueKeysWithValues: GenerationState.allCases.map { ($0.rawValue.lowercased(), stats.countsByState[$0] ?? 0) }),
             pending: stats.pending,
@@ -49,7 +49,8 @@ extension StatsView {
             resolvedBy: Resolution(callback: stats.resolvedByCallback, poll: stats.resolvedByPoll),
             oldestPendingAgeSeconds: stats.oldestPendingCreatedAt.map { (now.timeIntervalSince($0) * 1000).rounded() / 1000 },
             pollsInFlight: pollsInFlight,
-            outcomeUnknown: stats.unknownOutcomes
+            outcomeUnknown: stats.unknownOutcomes,
+            keys: keys.map(KeyView.init)
         )
     }
 }

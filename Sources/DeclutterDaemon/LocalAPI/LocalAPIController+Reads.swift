@@ -24,6 +24,10 @@ extension LocalAPIController {
             }
             filter.since = date
         }
+        if let key = query["key"].map(String.init) {
+            guard KeyRules.isValidName(key) else { throw APIError.invalidField(.key, "must be a key's name: " + KeyRules.nameRule) }
+            filter.key = key
+        }
         let page = try Page(query, defaultLimit: filter.limit)
         filter.before = page.after
         filter.limit = page.limit + 1  // one row more than asked tells whether another page exists

@@ -6,15 +6,16 @@ import Hummingbird
 extension LocalAPIController {
     /// A form, or the photo as the body: every refusal comes before a file is kept, so a refused upload leaves
     /// neither a row nor a file (the temporary files go with their writers).
-    func submitUpload(_ request: Request, as type: UploadMediaType, options: UploadReader.QueryOptions) async throws -> Response {
+    func submitUpload(_ request: Request, as type: UploadMediaType, options: UploadReader.QueryOptions, keyName: String?) async throws -> Response {
         try await answeringRefusals {
             // The cheap refusals first, before a byte is read.
             guard submitter.publicBaseURL() != nil else { throw SubmissionRefusal.noPublicBaseURL }
+            try await database.refuseSpentBudget(ofKey: keyName, needed: 1, at: now())
             let key = try Self.idempotencyKey(request)
             let form = try await uploads.read(request, as: type, options: options)
             guard let image = form.image else { throw APIError.invalidForm("the form has no `image` file part") }
             var launch = LaunchRequest(imageURL: image.reference, auto: form.auto, maskURL: form.mask?.reference ?? form.maskURL,
-                                       parent: nil, idempotencyKey: key)
+                                       parent: nil, idempotencyKey: key, keyName: keyName)
             // A retry of an upload already made: its files are kept already, so this copy is dropped.
             if let first = try await submitter.replay(of: launch) { return try await accepted(first, replayed: true) }
             launch.inputs = try await form.keep()

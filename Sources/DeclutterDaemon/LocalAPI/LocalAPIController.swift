@@ -45,7 +45,8 @@ struct LocalAPIController: Sendable {
         routes.get("/v1/projects/{id}", use: project)
         routes.get("/v1/events", use: eventStream)
         routes.get("/v1/stats") { _, _ in
-            try Self.json(.ok, StatsView(try await database.stats(), pollsInFlight: poller.pollsInFlight, now: now()))
+            try Self.json(.ok, StatsView(try await database.stats(), keys: try await database.keys(at: now()), pollsInFlight: poller.pollsInFlight,
+                                         now: now()))
         }
         return routes
     }
@@ -53,6 +54,7 @@ struct LocalAPIController: Sendable {
     private func metricsText() async -> Response {
         if let stats = try? await database.stats() { metrics.record(stats) }
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
+        if let keys = try? await database.keys(at: now()) { metrics.record(keys) }
         metrics.record(database.writeTotals, synchronous: database.synchronous)
         metrics.pollsInFlight(poller.pollsInFlight)
         metrics.eventStreamsOpen(streams.openCount)
@@ -77,7 +79,7 @@ struct LocalAPIController: Sendable {
         // `?auto` and `?mask_url` go with a photo sent as the body; a wrong one is refused whatever the body.
         let queryOptions = try UploadReader.QueryOptions(request)
         if let upload = request.headers[.contentType].flatMap(UploadMediaType.init(contentType:)) {
-            return try await submitUpload(request, as: upload, options: queryOptions)
+            return try await submitUpload(request, as: upload, options: queryOptions, keyName: context.identity?.keyName)
         }
         let body = try await JSONBody.read(request)
         guard let imageURL = try body.url(.imageURL) else { throw APIError.invalidField(.imageURL, "is required") }
@@ -86,7 +88,8 @@ struct LocalAPIController: Sendable {
         guard auto == true || maskURL != nil else {
             throw APIError(.badRequest, code: .invalidMask, message: "either `auto` must be true or a `mask_url` given")
         }
-        let launch = LaunchRequest(imageURL: imageURL, auto: auto, maskURL: maskURL, parent: nil, idempotencyKey: try Self.idempotencyKey(request))
+        let launch = LaunchRequest(imageURL: imageURL, auto: auto, maskURL: maskURL, parent: nil, idempotencyKey: try Self.idempotencyKey(request),
+                                   keyName: context.identity?.keyName)
         return try await launched(launch)
     }
 
@@ -99,7 +102,8 @@ struct LocalAPIController: Sendable {
                            message: "the parent generation has no image_url on record (it was tracked): give original_url")
         }
         let launch = LaunchRequest(imageURL: original, auto: nil, maskURL: try body.url(.maskURL), parent: parent,
-                                   idempotencyKey: try Self.idempotencyKey(request), inputs: try await reusedInputs(original: original))
+                                   idempotencyKey: try Self.idempotencyKey(request), inputs: try await reusedInputs(original: original),
+                                   keyName: context.identity?.keyName)
         return try await launched(launch)
     }
 
@@ -132,6 +136,8 @@ struct LocalAPIController: Sendable {
             throw APIError(.conflict, code: .parentNotSubmitted, message: "the parent generation has no upstream generation_id yet")
         } catch StoreError.idempotencyKeyReused(let key) {
             throw APIError(.unprocessableContent, code: .idempotencyKeyReused, message: "Idempotency-Key \(key) was first used for a different request")
+        } catch let StoreError.budgetExhausted(key, budget, used, resetsAt) {
+            throw APIError.budgetExhausted(key: key, budget: budget, used: used, resetsAt: resetsAt, now: now())
         }
     }
 

@@ -16,6 +16,9 @@ public struct LaunchRequest: Sendable {
     public var inputs: [LaunchInput] = []
     /// The listing photo this launch is for (its generation takes the photo's pending launch).
     public var listingPhoto: Int64?
+    /// The local API key launching it (its budget is charged as the submission is recorded); a listing photo's
+    /// launch is its listing's key's.
+    public var keyName: String?
 }
 
 /// A file in the archive that a launch hands to the service: an upload, or the parent's upload for a variation.
@@ -78,7 +81,8 @@ struct Submitter: Sendable {
         do {
             start = try await database.beginSubmission(submission, at: now())
         } catch let refusal as StoreError where refusal != .closed {
-            throw refusal  // the request's own fault (an Idempotency-Key reused): answered as such
+            if case .budgetExhausted(let key, _, _, _) = refusal { metrics.keyLaunch(.refused, key: key) }
+            throw refusal  // the request's own fault (an Idempotency-Key reused, a budget spent): answered as such
         } catch {
             logger.error("submission not recorded: nothing sent upstream", metadata: ["error": "\(error)"])
             throw SubmissionRefusal.storeUnavailable(sent: false)
@@ -89,6 +93,7 @@ struct Submitter: Sendable {
             return LaunchOutcome(generation: first, replayed: true)
         case .new(let record):
             generation = record
+            if let key = record.keyName { metrics.keyLaunch(.launched, key: key) }
         }
         let row = try generation.requireRow()
         defer { watch.changed(row: row) }
@@ -135,7 +140,8 @@ struct Submitter: Sendable {
         SubmissionRequest(
             kind: request.parent == nil ? .generation : .variation, imageURL: request.imageURL, maskURL: request.maskURL,
             auto: request.auto, parentGenerationID: request.parent?.generationID, projectID: request.parent?.projectID,
-            callbackTokenHash: callbackTokenHash, idempotencyKey: request.idempotencyKey, listingPhoto: request.listingPhoto)
+            callbackTokenHash: callbackTokenHash, idempotencyKey: request.idempotencyKey, listingPhoto: request.listingPhoto,
+            keyName: request.keyName)
     }
 
     private func call(_ request: LaunchRequest, webhook: String?) async throws(UpstreamError) -> SubmissionAnswer {

@@ -97,7 +97,7 @@ public enum KeyRules {
     public static let maximumKeys = 100
 
     /// The window a key's usage counts at `date`.
-    static func window(of key: KeyRecord, at date: Date) -> Range<Date> {
+    public static func window(of key: KeyRecord, at date: Date) -> Range<Date> {
         (key.budget?.period ?? .month).window(containing: date)
     }
 

@@ -33,3 +33,37 @@ extension KeyRules {
     /// The most dashboard links and sessions kept at once: the oldest go when more are made.
     public static let maximumSessions = 1000
 }
+
+extension KeyStore {
+    /// Makes a key with a new token: the token is returned once, only its hash is kept. The caller checks the name
+    /// (`KeyRules.isValidName`). Throws `keyNameTaken` or `tooManyKeys`.
+    public func issueKey(name: String, scopes: Set<KeyScope>, budget: KeyBudget?, at date: Date) async throws -> (key: KeyRecord, token: String) {
+        let token = KeyRules.newToken()
+        let key = try await createKey(KeyRecord(name: name, scopes: scopes, tokenHash: KeyRules.hash(token), budget: budget, createdAt: date), at: date)
+        return (key, token)
+    }
+
+    /// Gives a key a new token, returned once; the old one keeps working for `grace`. Nil when there is no such key,
+    /// or it is revoked.
+    public func reissueToken(name: String, grace: Duration, at date: Date) async throws -> (key: KeyRecord, token: String)? {
+        let token = KeyRules.newToken()
+        let graceEnd = date.addingTimeInterval(Double(grace.components.seconds))
+        guard let key = try await rotateKey(named: name, tokenHash: KeyRules.hash(token), previousValidUntil: graceEnd, at: date) else { return nil }
+        return (key, token)
+    }
+}
+
+extension KeyRules {
+    /// How long a rotated token keeps working when nothing else is said, and the longest it may.
+    public static let defaultGrace: Duration = .seconds(24 * 3600)
+    public static let maximumGrace: Duration = .seconds(30 * 24 * 3600)
+}
+
+extension KeyStore {
+    /// Refuses early, without writing, when key `name` has no room for `needed` more photos: before an upload is read
+    /// and kept. The transaction that records the submission checks again, and that check is the one that holds.
+    public func refuseSpentBudget(ofKey name: String?, needed: Int, at date: Date) async throws {
+        guard let name, let usage = try await key(named: name, at: date) else { return }
+        try KeyRules.check(usage.key, used: usage.used, needed: needed, at: date)
+    }
+}
