@@ -91,9 +91,8 @@ extension LocalAPIClient {
         if let generation = request.generation { query.append(("generation_id", generation)) }
         if let types = request.types { query.append(("types", types.joined(separator: ","))) }
         let pathAndQuery = "/v1/events" + (query.isEmpty ? "" : "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&"))
-        var http = HTTPClientRequest(url: endpoint.url(pathAndQuery))
+        var http = self.request(pathAndQuery)
         http.headers.add(name: "Accept", value: "text/event-stream")
-        http.headers.add(name: "User-Agent", value: "declutterd-cli")
         if let lastID { http.headers.add(name: "Last-Event-ID", value: lastID) }
 
         let response: HTTPClientResponse

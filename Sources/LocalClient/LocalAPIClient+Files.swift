@@ -17,8 +17,7 @@ extension LocalAPIClient {
     /// ETag), synced, then renamed. Returns the bytes written. Nothing is left behind when it fails. Without a
     /// `sha256` (a zip made for the request), the file is taken as it comes.
     public func download(_ path: String, sha256: String?, to destination: String) async throws(LocalClientError) -> Int64 {
-        var request = HTTPClientRequest(url: endpoint.url(path))
-        request.headers.add(name: "User-Agent", value: "declutterd-cli")
+        let request = self.request(path)
         let response: HTTPClientResponse
         do {
             response = try await httpClient.execute(request, timeout: callTimeout)

@@ -17,23 +17,27 @@ public struct LocalAPIClient: Sendable {
     let callTimeout: TimeAmount
     /// How a submission or variation sent with an Idempotency-Key is sent again when its answer is lost.
     let launchRetry: LaunchRetry
+    /// A local API key (`dcl_...`), sent as `Authorization: Bearer` with every request; nil sends none.
+    let key: String?
 
     /// Uses `httpClient` as is; see `with(_:body:)` for one that fails fast when nothing listens.
     public init(endpoint: LocalEndpoint, httpClient: HTTPClient, callTimeout: TimeAmount = .seconds(30),
-                launchRetry: LaunchRetry = .standard) {
+                launchRetry: LaunchRetry = .standard, key: String? = nil) {
         self.endpoint = endpoint
         self.httpClient = httpClient
         self.callTimeout = callTimeout
         self.launchRetry = launchRetry
+        self.key = key
     }
 
     /// Runs `body` with a client of its own, shut down afterwards. A refused connection fails at once
     /// (no retries behind the scenes), so an absent daemon is reported without delay.
     public static func with<T: Sendable>(_ endpoint: LocalEndpoint, callTimeout: TimeAmount = .seconds(30), launchRetry: LaunchRetry = .standard,
-                                         body: (LocalAPIClient) async throws -> T) async throws -> T {
+                                         key: String? = nil, body: (LocalAPIClient) async throws -> T) async throws -> T {
         let httpClient = DeclutterClient.makeHTTPClient(connectTimeout: .seconds(5))
         do {
-            let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient, callTimeout: callTimeout, launchRetry: launchRetry))
+            let result = try await body(LocalAPIClient(endpoint: endpoint, httpClient: httpClient, callTimeout: callTimeout, launchRetry: launchRetry,
+                                                       key: key))
             try? await httpClient.shutdown()
             return result
         } catch {
@@ -130,6 +134,14 @@ public struct LocalAPIClient: Sendable {
 
     // MARK: - Transport
 
+    /// A request to `pathAndQuery` with what every request carries: the client's name and, when it has one, its key.
+    func request(_ pathAndQuery: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: endpoint.url(pathAndQuery))
+        request.headers.add(name: "User-Agent", value: "declutterd-cli")
+        if let key { request.headers.add(name: "Authorization", value: "Bearer " + key) }
+        return request
+    }
+
     func call<Value: Decodable & Sendable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                                                    body: Data? = nil, idempotencyKey: String? = nil,
                                                    extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
@@ -140,10 +152,9 @@ public struct LocalAPIClient: Sendable {
                                                    sending body: OutgoingBody?, idempotencyKey: String? = nil,
                                                    extraTime: TimeAmount = .zero) async throws(LocalClientError) -> LocalReply<Value> {
         let pathAndQuery = query.isEmpty ? path : path + "?" + query.map { "\($0)=\(Self.escaped($1))" }.joined(separator: "&")
-        var request = HTTPClientRequest(url: endpoint.url(pathAndQuery))
+        var request = request(pathAndQuery)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "declutterd-cli")
         if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         if let body {
             request.headers.add(name: "Content-Type", value: body.contentType)

@@ -36,6 +36,12 @@ public struct LocalEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `http(s)://HOST:PORT[/prefix]` as a browser would open it; nil for a unix socket.
+    public var webBase: String? {
+        if case .http(let base) = target { return base }
+        return nil
+    }
+
     /// The full URL of `pathAndQuery` (which starts with `/`).
     public func url(_ pathAndQuery: String) -> String {
         switch target {

@@ -14,7 +14,7 @@ extension Declutterd {
     /// Commands that talk to a running daemon's local API.
     static let clientCommands: [any ParsableCommand.Type] = [
         SubmitCommand.self, VaryCommand.self, TrackCommand.self, RefreshCommand.self,
-        ListCommand.self, ShowCommand.self, FetchCommand.self, StatsCommand.self, WatchCommand.self, ListingCommand.self,
+        ListCommand.self, ShowCommand.self, FetchCommand.self, StatsCommand.self, WatchCommand.self, ListingCommand.self, DashboardLinkCommand.self,
     ]
 }
 

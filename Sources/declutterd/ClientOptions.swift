@@ -13,6 +13,15 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print the API's JSON as is (compact, one document per line), for scripts.")
     var json = false
 
+    @Option(help: ArgumentHelp("A local API key (dcl_...) to send, when the daemon runs with local.auth = required (default: $DECLUTTERD_KEY).",
+                               valueName: "token"))
+    var key: String?
+
+    /// `--key`, else `DECLUTTERD_KEY`; never printed.
+    var keyText: String? {
+        key ?? ProcessInfo.processInfo.environment["DECLUTTERD_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     var endpointText: String {
         url ?? ProcessInfo.processInfo.environment["DECLUTTERD_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? LocalEndpoint.defaultURL
     }
@@ -24,7 +33,7 @@ struct ClientOptions: ParsableArguments {
     /// Runs `body` against the daemon; a `LocalClientError` becomes one line on stderr and its exit code.
     func withClient(_ body: (LocalAPIClient) async throws -> Void) async throws {
         do {
-            try await LocalAPIClient.with(try LocalEndpoint(endpointText), body: body)
+            try await LocalAPIClient.with(try LocalEndpoint(endpointText), key: keyText, body: body)
         } catch let error as LocalClientError {
             Terminal.error("declutterd: \(error)")
             throw ExitCode(error.exitCode)

@@ -9,5 +9,6 @@ struct Declutterd: AsyncParsableCommand {
         subcommands: daemonCommands + clientCommands + deliveryCommands + [SandboxCommand.self])
 
     /// Commands that run the daemon itself.
-    static let daemonCommands: [any ParsableCommand.Type] = [ServeCommand.self, CheckConfigCommand.self, DemoCommand.self, StoreCommand.self]
+    static let daemonCommands: [any ParsableCommand.Type] = [ServeCommand.self, CheckConfigCommand.self, DemoCommand.self, StoreCommand.self,
+                                                            KeysCommand.self]
 }

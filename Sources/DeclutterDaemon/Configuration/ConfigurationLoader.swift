@@ -77,14 +77,20 @@ public struct ConfigurationLoader {
         try report().configuration
     }
 
+    /// The settings the store needs, for the commands that work on it alone (`keys`): the upstream's required
+    /// settings and the API key are not asked for (a command run outside systemd has no credential).
+    public func storeConfiguration() throws(ConfigurationError) -> DaemonConfiguration {
+        try report(needsUpstream: false).configuration
+    }
+
     /// The configuration, with every key's effective value and source and the API key's origin (never its value).
-    public func report() throws(ConfigurationError) -> ConfigurationReport {
+    public func report(needsUpstream: Bool = true) throws(ConfigurationError) -> ConfigurationReport {
         try checkKeys()
         try checkDatabaseURL()
         var configuration = DaemonConfiguration.defaults
         for setting in Setting.all {
             guard let (text, source) = raw(setting.key) else {
-                if setting.required {
+                if setting.required, needsUpstream {
                     let flag = setting.flag.map { ", --\($0)" } ?? ""
                     throw ConfigurationError(setting.key, "is required (\(setting.expecting)): set it in the configuration file, "
                         + "\(setting.environmentName)\(flag), or --set \(setting.key)=...")
@@ -102,7 +108,7 @@ public struct ConfigurationLoader {
             }
         }
         try checkCombinations(configuration)
-        let (key, origin) = try apiKey()
+        let (key, origin) = needsUpstream ? try apiKey() : ("", ConfigurationReport.SecretOrigin(source: "not read", length: 0))
         configuration.upstream.apiKey = key
         var passwordOrigin: ConfigurationReport.SecretOrigin?
         if configuration.database.location != nil, let (password, origin) = try databasePassword() {
