@@ -115,6 +115,7 @@ let package = Package(
                 .embedInCode("Dashboard/Resources/generations.mustache"), .embedInCode("Dashboard/Resources/generation.mustache"),
                 .embedInCode("Dashboard/Resources/endpoints.mustache"), .embedInCode("Dashboard/Resources/chart.mustache"),
                 .embedInCode("Dashboard/Resources/listings.mustache"), .embedInCode("Dashboard/Resources/listing.mustache"),
+                .embedInCode("Dashboard/Resources/keys.mustache"),
                 .embedInCode("Dashboard/Resources/app.css"), .embedInCode("Dashboard/Resources/app.js"),
             ]
         ),

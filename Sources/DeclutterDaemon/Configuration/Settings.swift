@@ -195,7 +195,7 @@ extension Setting {
     public static func flagged(_ flag: String) -> Setting? { all.first { $0.flag == flag } }
 
     /// Environment variables that are not settings of their own but are read too.
-    public static let otherEnvironmentNames = ["DECLUTTERD_API_KEY", "DECLUTTERD_CONFIG", "DECLUTTERD_URL"]
+    public static let otherEnvironmentNames = ["DECLUTTERD_API_KEY", "DECLUTTERD_CONFIG", "DECLUTTERD_URL", "DECLUTTERD_KEY"]
 
     /// The configuration file's name, under `$CONFIGURATION_DIRECTORY`.
     public static let fileName = "declutterd.toml"

@@ -23,6 +23,7 @@ struct DashboardController: Sendable {
         routes.get("/listings", use: listingsPage)
         routes.get("/listings/{reference}", use: listingPage)
         routes.get("/endpoints", use: endpointsPage)
+        routes.get("/keys", use: keysPage)
         routes.get("/dashboard/app.css") { _, _ in DashboardResponse.asset(DashboardAssets.css, contentType: "text/css; charset=utf-8") }
         routes.get("/dashboard/app.js") { _, _ in
             DashboardResponse.asset(DashboardAssets.javascript, contentType: "application/javascript; charset=utf-8")
@@ -77,6 +78,10 @@ struct DashboardController: Sendable {
         let reference = try ListingController.reference(context)
         guard let detail = try await database.listing(reference: reference) else { throw ListingController.notFound(reference) }
         return DashboardResponse.html(DashboardTemplates.render(ListingPage(ListingView(detail)), template: "listing"))
+    }
+
+    private func keysPage(_ request: Request, _ context: LocalContext) async throws -> Response {
+        DashboardResponse.html(DashboardTemplates.render(KeysPage(try await database.keys(at: now()).map(KeyView.init)), template: "keys"))
     }
 
     private func endpointsPage(_ request: Request, _ context: LocalContext) async throws -> Response {

@@ -12,7 +12,7 @@ enum DashboardTemplates {
         let templates = [
             "layout": PackageResources.layout_mustache, "overview": PackageResources.overview_mustache,
             "generations": PackageResources.generations_mustache, "generation": PackageResources.generation_mustache,
-            "endpoints": PackageResources.endpoints_mustache, "chart": PackageResources.chart_mustache,
+            "endpoints": PackageResources.endpoints_mustache, "keys": PackageResources.keys_mustache, "chart": PackageResources.chart_mustache,
             "listings": PackageResources.listings_mustache, "listing": PackageResources.listing_mustache,
         ]
         for (name, bytes) in templates {
@@ -49,6 +49,7 @@ struct PageFrame: Sendable {
     let isGenerations: Bool
     let isListings: Bool
     let isEndpoints: Bool
+    let isKeys: Bool
 
     init(_ page: String) {
         self.page = page
@@ -57,5 +58,6 @@ struct PageFrame: Sendable {
         isGenerations = page == "generations" || page == "generation"
         isListings = page == "listings" || page == "listing"
         isEndpoints = page == "endpoints"
+        isKeys = page == "keys"
     }
 }

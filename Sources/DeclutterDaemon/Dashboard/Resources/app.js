@@ -268,8 +268,16 @@
     });
   }
 
+  // Ends the dashboard session (its cookie is HttpOnly: only the server can clear it), then shows the login page.
+  function logoutButton() {
+    onClick('#logout', function () {
+      post('/logout').then(function () { window.location.assign('/'); }).catch(failed);
+    });
+  }
+
   function start() {
     localTimes(document);
+    logoutButton();
     var page = document.body ? document.body.getAttribute('data-page') : null;
     if (page === 'generations') generationsPage();
     if (page === 'generation') generationPage();
