@@ -179,6 +179,6 @@ struct ConfigurationExampleTests {
         #expect(report.configuration.allowFrom.count == 2)
         #expect(report.configuration.polling.giveUpAfter == .seconds(86_400))
         #expect(report.configuration.database.location?.password == "example-password")
-        #expect(report.databasePassword == .init(source: "database.password_file \(passwordFile) (from file declutterd.toml:139)", length: 16))
+        #expect(report.databasePassword == .init(source: "database.password_file \(passwordFile) (from file declutterd.toml:153)", length: 16))
     }
 }

@@ -78,7 +78,7 @@ struct OpenAPITests {
 
     @Test("query parameters, Idempotency-Key and Idempotent-Replayed are documented where the handlers read them")
     func parameters() throws {
-        #expect(Set(Self.parameters(of: "GET /v1/generations").map(\.name)) == ["status", "project_id", "since", "limit", "cursor"])
+        #expect(Set(Self.parameters(of: "GET /v1/generations").map(\.name)) == ["status", "project_id", "since", "key", "limit", "cursor"])
         let wait = try #require(Self.parameters(of: "GET /v1/generations/{id}").first { $0.name == "wait" }?.node)
         #expect(wait["schema"]?["maximum"]?.number == LocalAPIController.maximumWait)
         let routes = Self.operations.map(\.route)
@@ -106,6 +106,7 @@ struct OpenAPITests {
         let now = Date(timeIntervalSince1970: 1_795_000_000.123)
         var full = GenerationRecord(kind: .variation, status: .succeeded, createdAt: now)
         full.id = 7
+        full.keyName = "importer"
         full.generationID = UUID()
         full.projectID = UUID()
         full.parentGenerationID = UUID()
@@ -140,6 +141,7 @@ struct OpenAPITests {
         listingRecord.id = 3
         listingRecord.outcome = .completedWithFailures
         listingRecord.completedAt = now
+        listingRecord.keyName = "editor"
         var photoRecord = ListingPhotoRecord(listing: 3, position: 0, photo: ListingPhotoRequest(name: "kitchen.jpg", imageURL: "upload:" + String(repeating: "ab", count: 32)),
                                              createdAt: now)
         photoRecord.id = 5
@@ -303,6 +305,7 @@ struct OpenAPITests {
             let uploaded = try await harness.generationWithUpload(ArchiveServing.png())
             #expect(try await harness.local("POST", "/v1/listings", json: ListingTests.urlListing("L-doc", photos: 2)).status == 202)
             _ = try await harness.listingEnded("L-doc")
+            for name in ["doc-key", "rotated-key"] { _ = try await harness.database.issueKey(name: name, scopes: [.read], budget: nil, at: Date()) }
 
             let calls: [String: (path: String, body: String?, status: Int)] = [
                 "GET /healthz": ("/healthz", nil, 200),
@@ -347,6 +350,15 @@ struct OpenAPITests {
                 "GET /listings/{reference}": ("/listings/L-doc", nil, 200),
                 "GET /dashboard/app.css": ("/dashboard/app.css", nil, 200),
                 "GET /dashboard/app.js": ("/dashboard/app.js", nil, 200),
+                "GET /keys": ("/keys", nil, 200),
+                "GET /v1/keys": ("/v1/keys", nil, 200),
+                "POST /v1/keys": ("/v1/keys", #"{"name": "new-key", "scopes": ["read", "submit"], "budget": "50/day"}"#, 201),
+                "GET /v1/keys/{name}": ("/v1/keys/doc-key", nil, 200),
+                "POST /v1/keys/{name}/revoke": ("/v1/keys/doc-key/revoke", nil, 200),
+                "POST /v1/keys/{name}/rotate": ("/v1/keys/rotated-key/rotate", #"{"grace": "1h"}"#, 200),
+                "POST /v1/dashboard-links": ("/v1/dashboard-links", nil, 201),
+                "GET /login": ("/login?code=unknown", nil, 401),
+                "POST /logout": ("/logout", nil, 204),
             ]
             let served = harness.daemon.daemon.servedLocalRoutes
             #expect(Set(calls.keys) == Set(served), "a call for every served route")
@@ -501,6 +513,7 @@ struct OpenAPITests {
             // A listing's routes need a listing; its launches end before the count below is taken.
             #expect(try await harness.local("POST", "/v1/listings", json: ListingTests.urlListing("L-guard", photos: 1)).status == 202)
             _ = try await harness.listingEnded("L-guard")
+            _ = try await harness.database.issueKey(name: "guard-key", scopes: [.read], budget: nil, at: Date())
             let before = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
             let port = try #require(URL(string: harness.daemon.localURL)?.port)
             let bodies = [
@@ -517,13 +530,19 @@ struct OpenAPITests {
                 "POST /v1/messages/{id}/redeliver": "{}",
                 "POST /v1/listings": ListingTests.urlListing("L-guarded", photos: 1),
                 "POST /v1/listings/{reference}/retry": "{}",
+                "POST /v1/keys": #"{"name": "guarded", "scopes": ["read"]}"#,
+                "POST /v1/keys/{name}/revoke": "{}",
+                "POST /v1/keys/{name}/rotate": "{}",
+                "POST /v1/dashboard-links": "{}",
+                "POST /logout": "{}",
             ]
             let operations = Self.operations
             #expect(Set(operations.filter { ["POST", "PATCH"].contains($0.method) }.map(\.route)) == Set(bodies.keys), "a body for every POST and PATCH")
             for operation in operations {
                 // The event stream of a generation ends after its terminal message: a GET that lets it through comes back.
                 let path = files[operation.path] ?? Self.concrete(operation.path, id: operation.path.hasPrefix("/v1/projects/") ? projectID
-                    : operation.path.hasPrefix("/v1/listings/") || operation.path.hasPrefix("/listings/") ? "L-guard" : "\(id)")
+                    : operation.path.hasPrefix("/v1/listings/") || operation.path.hasPrefix("/listings/") ? "L-guard"
+                    : operation.path.hasPrefix("/v1/keys/") ? "guard-key" : "\(id)")
                     + (operation.path == "/v1/events" ? "?generation_id=\(id)" : "")
                 let body = bodies[operation.route]
                 let refusals: [(headers: [String: String], status: Int, code: String)] = [
@@ -544,7 +563,8 @@ struct OpenAPITests {
                 }
                 // This API's own origin, a same-origin fetch and a loopback name are let through.
                 let allowed: [[String: String]] = [["Origin": "http://127.0.0.1:\(port)"], ["Sec-Fetch-Site": "same-origin"], ["Host": "localhost:\(port)"]]
-                if operation.method == "GET" {
+                // (A login link with no code is a bad request, whoever sends it.)
+                if operation.method == "GET", operation.path != DashboardLogin.loginPath {
                     for headers in allowed {
                         let reply = try await harness.local("GET", path, headers: headers)
                         #expect(reply.status == 200, "\(operation.route) with \(headers) answered \(reply.status): \(reply.text.prefix(300))")
@@ -555,6 +575,8 @@ struct OpenAPITests {
             let after = try await harness.local("GET", "/v1/generations?limit=500").json["generations"] as? [Any]
             #expect(before != nil && before?.count == after?.count, "a refused POST creates nothing")
             let endpoints = try await harness.database.endpoints()
+            #expect(try await harness.database.keys(at: Date()).map { $0.key.name } == ["guard-key"], "a refused request makes no key")
+            #expect(try await harness.database.key(named: "guard-key", at: Date())?.key.revokedAt == nil, "a refused request revokes no key")
             #expect(endpoints.count == 1 && endpoints.first?.url == "http://127.0.0.1:9/hooks" && endpoints.first?.secret == E2E.string(endpoint.json, "secret"),
                     "a refused request changes no endpoint: \(endpoints)")
         }

@@ -32,7 +32,7 @@ extension PostgresStore {
             if let first = try await Self.firstResult(of: request, in: tx) { return .replay(first) }
             var generation = GenerationRecord.submitting(request, at: date)
             if let photo = request.listingPhoto {
-                generation.keyName = try await tx.value(KeySQL.postgres.query(KeySQL.postgres.listingKey, photo), as: String.self)
+                generation.keyName = try await tx.all(KeySQL.postgres.query(KeySQL.postgres.listingKey, photo)) { try $0.decode(String?.self) }.first ?? nil
             } else {
                 try await tx.checkBudget(ofKey: request.keyName, needed: 1, at: date)
             }
