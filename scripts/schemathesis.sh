@@ -78,6 +78,16 @@ sandbox_url=$(sed -nE 's/^sandbox listening on ([^ ]+) .*/\1/p' <<<"$line")
 api_key=$(sed -nE 's/.* api_key=([^ ]+).*/\1/p' <<<"$line")
 user_id=$(sed -nE 's/.* user_id=([^ ]+).*/\1/p' <<<"$line")
 
+# Keys are required (local.auth = required), as they are wherever the local API leaves loopback: the run holds a
+# key with every scope, made on the store before the daemon starts, and sends it with each request. Schemathesis's
+# own check that a route refuses a request without it (ignored_auth) runs too.
+if ! token=$(env -i PATH="$PATH" HOME="$work" "$binary" keys create schemathesis --scopes read,submit,admin \
+      --database-path "$work/declutterd.sqlite" 2>"$work/keys.err"); then
+  echo "schemathesis.sh: declutterd keys create failed" >&2
+  cat "$work/keys.err" >&2
+  exit 2
+fi
+
 # The daemon. The callback listener's port is picked here (the callback URL sent upstream names it, so it
 # must be known before start); a port taken in between makes serve exit 75, and it is tried again.
 # archive.allow_private lets it download the sandbox's result images (served on 127.0.0.1), so the file
@@ -99,6 +109,7 @@ for attempt in 1 2 3; do
     DECLUTTERD_POLLING_MAX_PER_SECOND=50 \
     DECLUTTERD_POLLING_MAX_IN_FLIGHT=8 \
     DECLUTTERD_ARCHIVE_ALLOW_PRIVATE=true \
+    DECLUTTERD_LOCAL_AUTH=required \
     DECLUTTERD_LOG_LEVEL=info \
     "$binary" serve --set local.listen=127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" </dev/null &
   serve_pid=$!
@@ -129,6 +140,7 @@ args=(
   run "$base/openapi.yaml"
   --url "$base"                       # not the document's `servers` (the default port 8788)
   --header "Host: $local_address"     # said outright: the guard answers 421 to a Host that is not loopback
+  --header "Authorization: Bearer $token"
   --checks all
   --max-examples "$max_examples"
   --seed "$seed"
