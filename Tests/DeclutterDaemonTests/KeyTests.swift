@@ -3,6 +3,7 @@ import DeclutterAPI
 import DeclutterDaemon
 import DeclutterSandbox
 import DeclutterStore
+import LocalClient
 import Foundation
 import TestSupport
 import Testing
@@ -213,6 +214,26 @@ struct KeyTests {
             #expect(try await harness.local("GET", "/v1/stats", headers: ["Cookie": session]).status == 200)
             clock.advance(by: .seconds(61))
             #expect(try await harness.local("GET", "/v1/stats", headers: ["Cookie": session]).status == 401)
+        }
+    }
+}
+
+extension KeyTests {
+    @Test("over the unix socket a request without a key acts as the host's operator; with a key, as that key")
+    func unixSocket() async throws {
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("declutterd-keys-\(UUID().uuidString.prefix(8)).sock").path
+        try await Harness.with(adjust: {
+            $0.localAuth = .required
+            $0.localSocket = socket
+        }) { harness in
+            let reader = try await harness.database.issueKey(name: "reader", scopes: [.read], budget: nil, at: Date()).token
+            let endpoint = try LocalEndpoint("unix://" + socket)
+            let operatorLink = try await LocalAPIClient.with(endpoint) { try await $0.dashboardLink() }
+            #expect(operatorLink.value.path.hasPrefix("/login?code="))
+            await #expect(throws: LocalClientError.self) {
+                try await LocalAPIClient.with(endpoint, key: reader) { try await $0.dashboardLink() }
+            }
+            #expect(try await harness.local("POST", "/v1/dashboard-links").status == 401, "over TCP a key is needed")
         }
     }
 }

@@ -2,6 +2,7 @@ import DeclutterAPI
 @testable import DeclutterDaemon
 @testable import DeclutterStore
 import Foundation
+import HTTPTypes
 import TestSupport
 import Testing
 import Yams
@@ -95,6 +96,24 @@ struct OpenAPITests {
             if route.contains("{id}") {
                 #expect(parameters.contains { $0.name == "id" && $0.node["in"]?.string == "path" && $0.node["required"]?.bool == true },
                         "path parameter id on \(route)")
+            }
+        }
+    }
+
+    @Test("each operation declares the scope the daemon asks for it (RouteScope), by key or dashboard session; open routes none")
+    func scopes() {
+        let schemes = Set(Self.document["components"]?["securitySchemes"]?.keys ?? [])
+        #expect(schemes == ["localKey", "dashboardSession"])
+        for operation in Self.operations {
+            let requirements = operation.operation["security"]?.items ?? []
+            let method = HTTPRequest.Method(rawValue: operation.method)!
+            let concrete = Self.concrete(operation.path, id: "1")
+            if let scope = RouteScope.required(method, concrete) {
+                let declared = requirements.map { requirement in requirement.entries.map { "\($0.key):\($0.value.strings.joined(separator: ","))" } }
+                #expect(declared == [["localKey:\(scope.rawValue)"], ["dashboardSession:\(scope.rawValue)"]], "\(operation.route): \(declared)")
+                #expect(Self.response(operation.route, 401) != nil, "\(operation.route) documents its 401")
+            } else {
+                #expect(operation.operation["security"] != nil && requirements.isEmpty, "\(operation.route) is open: security []")
             }
         }
     }

@@ -8,8 +8,13 @@ tokens taken in turn: the first pass applies, later ones are duplicates); then t
 its measured peak on one kept-alive connection, timing each answer. Prints req/s of both, the ratio, p50/p99,
 the daemon's CPU time per callback (from /proc), its peak RSS, and what the database holds afterwards.
 
+--auth required: the daemon runs with local.auth = required (DECLUTTERD_LOCAL_AUTH). Keys guard the local API
+only, not the public callback route, so this is there to show that turning them on costs the callbacks nothing:
+compare a run with --auth off (the default) to one with --auth required. The script's own reads of /metrics on
+the local listener then send a read key it makes on the store (`keys create`; its token is never printed).
+
 Usage: scripts/bench/ingest.py [path/to/declutterd] [--generations 2000] [--duration 8] [--connections 64] [--smoke]
-                               [--profile perf.data] [--total 1000000]
+                               [--profile perf.data] [--total 1000000] [--auth off|required]
 Needs wrk (and perf for --profile: the callback run is recorded, and its top entries printed). --total N: after the
 measurements, more callbacks under wrk until about N have been sent in all, then the daemon's RSS. Use a release build (swift build -c release): debug figures say little. --smoke: a few seconds, any build.
 """
@@ -21,11 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from lib import figures, paths, sqlite, wrk  # noqa: E402
 from lib.callbacks import paced  # noqa: E402
-from lib.daemon import metric, prepared_store, start_serve  # noqa: E402
+from lib.daemon import create_key, metric, prepared_store, start_serve  # noqa: E402
 from lib.ports import free_port  # noqa: E402
 from lib.processes import cpu_seconds, peak_rss_mib, rss_mib, stop  # noqa: E402
 
@@ -71,6 +77,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="one-second runs: checks the script works, measures nothing")
     parser.add_argument("--profile", metavar="PERF_DATA", help="record the callback run with perf into this file")
     parser.add_argument("--total", type=int, default=0, help="then send callbacks until about this many in all; print RSS")
+    parser.add_argument("--auth", choices=("off", "required"), default="off",
+                        help="local.auth of the daemon (DECLUTTERD_LOCAL_AUTH); the callback route is public either way")
     options = parser.parse_args()
     if options.smoke:
         options.duration, options.generations = 1, 200
@@ -80,9 +88,20 @@ def main():
     wrk.write_tokens(tokens_file, tokens)
     wrk.write_callbacks_script(lua_file)
     local = free_port()
-    serve = start_serve(os.path.abspath(options.binary), work, database, port, local)
+    token, extra = None, None
+    if options.auth == "required":
+        token = create_key(os.path.abspath(options.binary), work, database, "bench-metrics", "read")
+        extra = {"DECLUTTERD_LOCAL_AUTH": "required"}
+    serve = start_serve(os.path.abspath(options.binary), work, database, port, local, extra=extra)
     try:
-        synchronous = metric(local, "declutterd_store_synchronous")
+        if token:
+            try:
+                metric(local, "declutterd_store_synchronous")
+                sys.exit("GET /metrics without a key answered 2xx: local.auth = required did not take (an older build?)")
+            except urllib.error.HTTPError as error:
+                if error.code != 401:
+                    sys.exit(f"GET /metrics without a key answered {error.code}, not 401")
+        synchronous = metric(local, "declutterd_store_synchronous", token)
         if synchronous is None:
             print("(this build has no declutterd_store_synchronous nor commit counters: neither is checked nor printed)")
         elif synchronous != 2:
@@ -91,10 +110,12 @@ def main():
         bare = wrk.run(base + "/healthz", options.duration, options.connections)
         recorder = start_profile(serve.pid, options.profile) if options.profile else None
         before = cpu_seconds(serve.pid)
-        commits_before, writes_before = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
+        commits_before, writes_before = (metric(local, "declutterd_store_commits_total", token),
+                                         metric(local, "declutterd_store_writes_total", token))
         callbacks = wrk.run(base, options.duration, options.connections, lua=lua_file, tokens_file=tokens_file)
         cpu = cpu_seconds(serve.pid) - before
-        commits_after, writes_after = metric(local, "declutterd_store_commits_total"), metric(local, "declutterd_store_writes_total")
+        commits_after, writes_after = (metric(local, "declutterd_store_commits_total", token),
+                                       metric(local, "declutterd_store_writes_total", token))
         if recorder:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(timeout=60)
@@ -122,7 +143,8 @@ def main():
             print(f"store under wrk: {commits:.0f} commits held {writes:.0f} writes ({writes / max(commits, 1):.1f} per commit); "
                   f"PRAGMA synchronous on the writer: {synchronous:.0f} (FULL)")
         print(f"database: {applied} callbacks applied (one per generation), {events} events kept "
-              f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s)")
+              f"({options.generations} generations, wrk -t2 -c{options.connections} -d{options.duration}s, "
+              f"local.auth {options.auth})")
     finally:
         stop(serve)
         subprocess.run(["rm", "-rf", work])

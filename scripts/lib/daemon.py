@@ -1,5 +1,5 @@
 """declutterd on loopback: `declutterd serve`'s environment; serve started and waited for (on its ports, or on its
-local /healthz); the sandbox; the daemon's /metrics; a store prepared for a benchmark; and the abuse probes' harness
+local /healthz); a local API key made on the store; the sandbox; the daemon's /metrics; a store prepared for a benchmark; and the abuse probes' harness
 (Daemon: the sandbox and serve on free ports with a temporary database, their memory watched)."""
 
 import os
@@ -61,10 +61,11 @@ def start_serve(binary, work, database, callbacks_port, local_port=0, extra=None
     raise SystemExit("serve did not start: " + open(os.path.join(work, "serve.err")).read())
 
 
-def serve_local(binary, work, local_port):
+def serve_local(binary, work, local_port, extra=None):
     """`declutterd serve` on WORK/declutterd.sqlite, its callbacks listener on a port the kernel picks, returning once
-    GET /healthz answers on its local listener (`local_port`)."""
-    settings = environment(work, os.path.join(work, "declutterd.sqlite"), 0, local_port, public_base_url=False)
+    GET /healthz answers on its local listener (`local_port`). `extra`: more DECLUTTERD_* settings (they win), e.g.
+    {"DECLUTTERD_LOCAL_AUTH": "required"}."""
+    settings = environment(work, os.path.join(work, "declutterd.sqlite"), 0, local_port, public_base_url=False, extra=extra)
     process = subprocess.Popen([binary, "serve"], env=settings, stdout=subprocess.DEVNULL,
                                stderr=open(os.path.join(work, "serve.log"), "a"), stdin=subprocess.DEVNULL)
     # Patient on a loaded machine (a debug build migrating, a first answer slower than a second): only a daemon that
@@ -78,6 +79,24 @@ def serve_local(binary, work, local_port):
             time.sleep(0.1)
     process.kill()
     sys.exit("declutterd serve did not start")
+
+
+def create_key(binary, work, database, name, scopes):
+    """`declutterd keys create NAME --scopes SCOPES --database-path DATABASE` (a path), on the store directly (the
+    daemon may be running or not), with no other setting: its token (dcl_...). The token is returned, never printed;
+    a failure exits with the command's standard error, which never holds one."""
+    result = subprocess.run([binary, "keys", "create", name, "--scopes", scopes, "--database-path", database],
+                            env={"PATH": os.environ.get("PATH", ""), "HOME": work}, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=120)
+    token = result.stdout.strip()
+    if result.returncode != 0 or not token.startswith("dcl_") or len(token.split()) != 1:
+        sys.exit(f"declutterd keys create {name} failed (exit {result.returncode}): {result.stderr.strip()}")
+    return token
+
+
+def bearer(token):
+    """The request headers that send `token` (None: none)."""
+    return {"Authorization": f"Bearer {token}"} if token else None
 
 
 def prepared_store(binary, work, generations):
@@ -100,9 +119,11 @@ def start_sandbox(binary, work, port, arguments, timeout):
     return process
 
 
-def metric(port, name):
-    """One unlabelled value from the daemon's /metrics on its local listener; None when this build has no such metric."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as response:
+def metric(port, name, token=None):
+    """One unlabelled value from the daemon's /metrics on its local listener; None when this build has no such metric.
+    `token`: a key with the read scope, sent as Authorization: Bearer (needed with local.auth = required)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=bearer(token) or {})
+    with urllib.request.urlopen(request, timeout=60) as response:
         text = response.read().decode()
     found = re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else None
