@@ -16,6 +16,14 @@ it; the page's zip link downloads a valid zip with manifest.json and one file pe
 the photos (kitchen.png, kitchen-2.png, ...) and matching the manifest's SHA-256. It saves screenshots under the
 build folder and prints their paths.
 
+The daemon runs with local.auth = required: the check's own API calls send an admin key made with `declutterd keys
+create`, and the browser logs in as people do, through a one-time link from `declutterd dashboard-link`. Before that,
+`/` is the login-needed page; the link sets the session cookie (HttpOnly, SameSite=Strict) and lands on the overview,
+and works once; every page above is then checked through that session (the event streams too). The Keys page lists the
+key. Then sessions end as they should: a forged cookie is refused, so is a session whose expiry the store's clock has
+passed (its expires_at moved into the past in the SQLite file), one logged out with the Log out button (its cookie,
+sent again, gets 401), and one whose key is revoked with `declutterd keys revoke`.
+
 Usage: scripts/check_dashboard.py [path/to/declutterd] [--screenshots DIR]
 """
 
@@ -24,9 +32,12 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
 import zipfile
 
@@ -53,6 +64,14 @@ PATIENCE = 120
 # The listing the check submits, and its photos: a file part each, in this order.
 LISTING = "rooms-4711"
 ROOMS = ("kitchen.png", "bath.png", "hall.png")
+# The local API keys (local.auth = required): the one the check's calls and its browser use throughout, and a second
+# one, revoked at the end to see its live session end.
+ADMIN_KEY = "dashboard-check"
+REVOKED_KEY = "dashboard-revoked"
+SCOPES = "read,submit,admin"
+SESSION_COOKIE = "declutterd_session"
+# local.session_ttl's default: the cookie's Max-Age.
+SESSION_TTL = 12 * 3600
 
 # Run before each page's own scripts (through DevTools, so the CSP does not apply): counts the page's event streams
 # as they connect or fail, so that the check waits for that instead of for a while. The streams are app.js's own.
@@ -74,16 +93,28 @@ WATCH_EVENT_STREAMS = """
 """
 
 
-def request(method, url, body=None, content_type="application/json"):
+def request(method, url, body=None, content_type="application/json", token=None):
     data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
     headers = {"Content-Type": content_type} if data is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30) as response:
         return json.loads(response.read() or b"{}")
 
 
+def status_of(url, headers):
+    """The status GET `url` answers with `headers` (an error status too)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 class Servers:
     def __init__(self, binary, work):
-        self.work = work
+        self.binary, self.work = binary, work
+        self.database = os.path.join(work, "declutterd.sqlite")
         sandbox_port, callbacks, local = free_port(), free_port(), free_port()
         self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         self.base = f"http://127.0.0.1:{local}"
@@ -97,27 +128,68 @@ class Servers:
             "DECLUTTERD_POLLING_CALLBACK_GRACE": "30s",
             "DECLUTTERD_POLLING_INITIAL_INTERVAL": "5s",
             "DECLUTTERD_POLLING_MAX_INTERVAL": "5s",
+            # Every page, /v1 route, event stream and /metrics needs a key or the dashboard's session cookie.
+            "DECLUTTERD_LOCAL_AUTH": "required",
         }
-        environment = daemon.environment(work, os.path.join(work, "declutterd.sqlite"), callbacks, local, api_key=KEY, user_id=USER,
+        environment = daemon.environment(work, self.database, callbacks, local, api_key=KEY, user_id=USER,
                                          upstream=self.sandbox_url, extra=settings)
         self.serve = subprocess.Popen([binary, "serve"], env=environment, stdout=subprocess.DEVNULL,
                                       stderr=open(os.path.join(work, "serve.log"), "w"), stdin=subprocess.DEVNULL)
         wait_for(lambda: answers_200(self.base + "/readyz", timeout=10), PATIENCE, "declutterd serve")
+        # Made on the store, while serve runs (the same database file): the token alone on stdout.
+        self.token = self.create_key(ADMIN_KEY)
+
+    def declutterd(self, *arguments):
+        """The stdout of `declutterd ARGUMENTS` (a client or store command), stripped; exits with its stderr if it fails."""
+        done = subprocess.run([self.binary, *arguments], env={"PATH": os.environ.get("PATH", ""), "HOME": self.work},
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=PATIENCE)
+        if done.returncode != 0:
+            command = " ".join(argument for argument in arguments[:2] if not argument.startswith("-"))  # never the token
+            sys.exit(f"FAIL: declutterd {command} exited {done.returncode}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def create_key(self, name):
+        return daemon.create_key(self.binary, self.work, self.database, name, SCOPES)
+
+    def revoke_key(self, name):
+        return self.declutterd("keys", "revoke", name, "--database-path", self.database)
+
+    def dashboard_link(self, token):
+        """A one-time login link, asked for with `token`."""
+        return self.declutterd("dashboard-link", "--url", self.base, "--key", token)
+
+    def expire_session(self, cookie):
+        """Moves the session `cookie` opened past its expiry, as the store's clock would: the rows changed (1)."""
+        db = sqlite3.connect(self.database, timeout=30)
+        try:
+            with db:
+                return db.execute("UPDATE dashboard_sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE token_hash = ? AND kind = 'session'",
+                                  (hashlib.sha256(cookie.encode()).hexdigest(),)).rowcount
+        finally:
+            db.close()
+
+    def page_status(self, path, cookie):
+        """What GET `path` answers a client (not the browser) sending the session cookie `cookie`."""
+        return status_of(self.base + path, {"Cookie": f"{SESSION_COOKIE}={cookie}"})
+
+    def api(self, method, path, body=None, content_type="application/json"):
+        """The local API, with the check's admin key."""
+        return request(method, self.base + path, body, content_type, token=self.token)
 
     def upload(self, seed):
-        return request("POST", self.base + "/v1/generations?auto=true", png(320, 240, seed), content_type="image/png")
+        return self.api("POST", "/v1/generations?auto=true", png(320, 240, seed), content_type="image/png")
 
     def generation(self, row):
-        return request("GET", f"{self.base}/v1/generations/{row}")
+        return self.api("GET", f"/v1/generations/{row}")
 
     def submit_listing(self, reference, names):
         """POST /v1/listings as one form: `reference`, auto, and a PNG file part `photo` for each of `names`."""
         body, kind = form([("reference", reference), ("auto", "true")],
                           [("photo", name, "image/png", png(320, 240, 10 + seed)) for seed, name in enumerate(names)])
-        return request("POST", self.base + "/v1/listings", body, content_type=kind)
+        return self.api("POST", "/v1/listings", body, content_type=kind)
 
     def listing(self, reference):
-        return request("GET", f"{self.base}/v1/listings/{reference}")
+        return self.api("GET", f"/v1/listings/{reference}")
 
     def retrieval_calls(self):
         return request("GET", self.sandbox_url + "/sandbox/counters")["retrieval_calls"]
@@ -174,6 +246,102 @@ class Check:
             ([f"{failed_streams} event stream(s) failed"] if failed_streams else [])
         self.expect(not problems, f"{path}: loads with no console error and no failed request {problems if problems else ''}")
         self.expect(bool(self.driver.title) and self.driver.find_elements(By.CSS_SELECTOR, "main"), f"{path}: has a title and a main landmark")
+
+    def login_needed(self, what, open_page=None):
+        """After `open_page` (default: opening /), the page is the login-needed one, and nothing failed but its 401."""
+        (open_page or (lambda: self.driver.get(self.base + "/")))()
+        shown = until(self.driver, lambda d: d.execute_script("return document.readyState") == "complete"
+                      and d.find_elements(By.ID, "login-needed"))
+        text = shown[0].text if shown else None
+        # The page's own 401 is what it is. The login page, unlike the dashboard's (`<link rel="icon" href="data:,">`),
+        # names no icon, so the browser asks for /favicon.ico: noted, not failed.
+        page = self.driver.current_url
+        problems, icon = [], []
+        for problem in self.problems():
+            if problem.startswith(page + " ") and "status of 401" in problem:
+                continue
+            (icon if problem.startswith(self.base + "/favicon.ico ") else problems).append(problem)
+        if icon:
+            print(f"note  {what}: the login page names no icon, so the browser asked for /favicon.ico ({icon[0].split('with a status of ')[-1]})")
+        self.expect(shown and "declutterd dashboard-link" in text and not problems,
+                    f"{what}: the login-needed page ({text!r} at {page}) {problems if problems else ''}")
+
+
+def log_in(driver, check, servers, token, what):
+    """Opens a fresh one-time link made with `token`: the browser lands on the overview. The link, and the session
+    cookie's value."""
+    link = servers.dashboard_link(token)
+    driver.get(link)
+    landed = until(driver, lambda d: d.current_url == servers.base + "/" and d.find_elements(By.CSS_SELECTOR, "body[data-page='overview']")
+                   and d.execute_script("return document.readyState") == "complete" and check.streams_settled())
+    problems = check.problems()
+    check.expect(landed and link.startswith(servers.base + "/login?code=") and not problems,
+                 f"{what}: its link from dashboard-link ({link.split('=')[0]}=...) lands on the overview at {driver.current_url} "
+                 f"{problems if problems else ''}")
+    cookie = driver.get_cookie(SESSION_COOKIE)
+    return link, cookie["value"] if cookie else ""
+
+
+def check_logging_in(driver, check, servers):
+    """Before logging in, / is the login-needed page; the link logs the browser in, sets the cookie as it should,
+    and works once."""
+    check.login_needed("before logging in, /")
+    link, _ = log_in(driver, check, servers, servers.token, f"logging in with key {ADMIN_KEY}")
+    cookie = driver.get_cookie(SESSION_COOKIE) or {}
+    lasts = cookie.get("expiry", 0) - time.time()
+    check.expect(cookie.get("httpOnly") is True and cookie.get("sameSite") == "Strict" and cookie.get("path") == "/"
+                 and SESSION_TTL - 600 < lasts <= SESSION_TTL + 60,
+                 f"the browser holds {SESSION_COOKIE}: HttpOnly, SameSite=Strict, path /, for local.session_ttl "
+                 f"(httpOnly {cookie.get('httpOnly')}, sameSite {cookie.get('sameSite')!r}, path {cookie.get('path')!r}, {lasts / 3600:.2f} h)")
+    check.login_needed("the same link opened again", lambda: driver.get(link))
+    check.load("/")
+    check.expect(driver.find_elements(By.CSS_SELECTOR, "body[data-page='overview']"), "the session still opens / after that")
+
+
+def check_keys_page(driver, check):
+    check.load("/keys")
+    rows = {row.get_attribute("data-key"): row for row in driver.find_elements(By.CSS_SELECTOR, "#keys tr[data-key]")}
+    states = {name: row.get_attribute("data-state") for name, row in rows.items()}
+    check.expect(all(states.get(name) == "active" for name in (ADMIN_KEY, REVOKED_KEY)),
+                 f"/keys lists the keys {ADMIN_KEY} and {REVOKED_KEY}, active ({states})")
+    cells = rows[ADMIN_KEY].find_elements(By.CSS_SELECTOR, ".used, .left") if ADMIN_KEY in rows else []
+    check.expect(len(cells) == 2, f"its row has what the key used and has left ({[cell.text for cell in cells]})")
+
+
+def check_sessions_end(driver, check, servers, revoked_token):
+    """A forged session, an expired one, one logged out and one whose key is revoked are all refused."""
+    # Expired: the store keeps the session's hash with its expiry; moved into the past, the cookie the browser still
+    # holds opens nothing.
+    cookie = (driver.get_cookie(SESSION_COOKIE) or {}).get("value", "")
+    before = servers.page_status("/", cookie)
+    changed = servers.expire_session(cookie)
+    check.login_needed(f"a session past its expiry (GET / with its cookie answered {before} before; {changed} row expired), /")
+    check.expect(before == 200 and changed == 1 and servers.page_status("/", cookie) == 401,
+                 f"its cookie, sent again, gets 401 ({servers.page_status('/', cookie)})")
+
+    # Forged: a cookie the daemon never gave.
+    driver.delete_cookie(SESSION_COOKIE)
+    driver.add_cookie({"name": SESSION_COOKIE, "value": "forged-" + os.urandom(16).hex(), "path": "/"})
+    check.login_needed("a forged session cookie, /")
+    driver.delete_cookie(SESSION_COOKIE)
+
+    # Logged out with the button.
+    _, cookie = log_in(driver, check, servers, servers.token, "logging in again")
+    before = servers.page_status("/", cookie)
+    check.login_needed("after the Log out button, the page it goes to", lambda: driver.find_element(By.ID, "logout").click())
+    after = servers.page_status("/", cookie)
+    check.expect(before == 200 and after == 401 and driver.get_cookie(SESSION_COOKIE) is None,
+                 f"logged out, the cookie is gone from the browser and, sent again, gets 401 (200 before: {before}; after: {after})")
+
+    # Revoked: the key that made the link ends its live session, and its own token.
+    _, cookie = log_in(driver, check, servers, revoked_token, f"logging in with key {REVOKED_KEY}")
+    before = servers.page_status("/", cookie)
+    servers.revoke_key(REVOKED_KEY)
+    check.login_needed(f"once {REVOKED_KEY} is revoked (GET / with its cookie answered {before} before), a reload of /",
+                       lambda: driver.refresh())
+    api = status_of(servers.base + "/v1/generations", {"Authorization": f"Bearer {revoked_token}"})
+    check.expect(before == 200 and servers.page_status("/", cookie) == 401 and api == 401,
+                 f"its session cookie and its token get 401 ({servers.page_status('/', cookie)}, /v1/generations {api})")
 
 
 # Every before and after image of the listing's grid: [class, complete, naturalWidth] each.
@@ -248,7 +416,7 @@ def check_listing(driver, check, servers, screenshots):
     expected = {"manifest.json"} | {os.path.splitext(photo["name"])[0] + ("" if index == 0 else f"-{index + 1}") + ".png"
                                     for photo in listing["photos"] for index in range(len(photo["images"]))}
     check.expect(zip_link == f"{servers.base}/v1/listings/{LISTING}/results.zip", f"a#zip links to the listing's results.zip ({zip_link})")
-    with urllib.request.urlopen(zip_link, timeout=30) as response:
+    with urllib.request.urlopen(urllib.request.Request(zip_link, headers={"Authorization": f"Bearer {servers.token}"}), timeout=30) as response:
         kind, data = response.headers.get("Content-Type"), response.read()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -277,12 +445,14 @@ def main():
     driver = None
     try:
         seeded = [servers.upload(seed)["id"] for seed in (1, 2, 3)]
-        request("POST", servers.base + "/v1/endpoints", {"url": "http://127.0.0.1:9/hook", "description": "the check's app"})
+        servers.api("POST", "/v1/endpoints", {"url": "http://127.0.0.1:9/hook", "description": "the check's app"})
         first = seeded[0]
         wait_for(lambda: all(entry.get("state") == "archived" for entry in servers.generation(first).get("archive") or [{}]),
                  PATIENCE, "the first generation's results archived")
+        revoked_token = servers.create_key(REVOKED_KEY)
         driver = browser()
         check = Check(driver, servers.base)
+        check_logging_in(driver, check, servers)
 
         for path in ("/", "/generations", f"/generations/{first}", "/endpoints"):
             check.load(path)
@@ -335,6 +505,7 @@ def main():
         check.expect(not problems, f"no console error after the actions {problems if problems else ''}")
 
         check_listing(driver, check, servers, options.screenshots)
+        check_keys_page(driver, check)
 
         # At phone width: the list, for people to look at.
         driver.set_window_size(390, 844)
@@ -344,6 +515,9 @@ def main():
         print(f"screenshot: {name}")
         check.expect(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
                      "at phone width (390 px) nothing scrolls sideways")
+        driver.set_window_size(1280, 1000)
+
+        check_sessions_end(driver, check, servers, revoked_token)
 
         if check.failures:
             sys.exit(f"{len(check.failures)} dashboard check(s) failed")

@@ -51,18 +51,13 @@ struct SettingsOptions: ParsableArguments {
 
     /// The store's settings alone (`keys`): the upstream's settings and the API key are not needed.
     func storeConfigurationOrExit() throws -> DaemonConfiguration {
-        do {
-            return try ConfigurationLoader.standard(configPath: config, flags: try flags()).storeConfiguration()
-        } catch let error as ConfigurationError {
-            Terminal.error(DaemonLogging.standardErrorPrefix(.error) + "declutterd: \(error)")
-            throw ExitCode(78)
-        }
+        try reportOrExit(needsUpstream: false).configuration
     }
 
     /// The configuration with where each setting came from (for `check-config`), or the same one line and 78.
-    func reportOrExit() throws -> ConfigurationReport {
+    func reportOrExit(needsUpstream: Bool = true) throws -> ConfigurationReport {
         do {
-            return try ConfigurationLoader.standard(configPath: config, flags: try flags()).report()
+            return try ConfigurationLoader.standard(configPath: config, flags: try flags()).report(needsUpstream: needsUpstream)
         } catch let error as ConfigurationError {
             Terminal.error(DaemonLogging.standardErrorPrefix(.error) + "declutterd: \(error)")
             throw ExitCode(78)

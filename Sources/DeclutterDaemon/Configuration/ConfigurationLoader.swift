@@ -77,13 +77,9 @@ public struct ConfigurationLoader {
         try report().configuration
     }
 
-    /// The settings the store needs, for the commands that work on it alone (`keys`): the upstream's required
-    /// settings and the API key are not asked for (a command run outside systemd has no credential).
-    public func storeConfiguration() throws(ConfigurationError) -> DaemonConfiguration {
-        try report(needsUpstream: false).configuration
-    }
-
     /// The configuration, with every key's effective value and source and the API key's origin (never its value).
+    /// Without `needsUpstream`, for the commands that work on the store alone (`keys`), the upstream's required settings
+    /// and the API key are not asked for (a command run outside systemd has no credential).
     public func report(needsUpstream: Bool = true) throws(ConfigurationError) -> ConfigurationReport {
         try checkKeys()
         try checkDatabaseURL()

@@ -69,7 +69,7 @@ struct DashboardLogin: Sendable {
     static func page(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>declutterd: log in</title>
-            <link rel="stylesheet" href="/dashboard/app.css"></head><body><main><h1>declutterd</h1><p id="login-needed">\(message)</p></main></body></html>
+            <link rel="icon" href="data:,"><link rel="stylesheet" href="/dashboard/app.css"></head><body><main><h1>declutterd</h1><p id="login-needed">\(message)</p></main></body></html>
             """
         return DashboardResponse.html(html, status: status)
     }
