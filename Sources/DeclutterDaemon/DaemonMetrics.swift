@@ -209,7 +209,11 @@ public final class DaemonMetrics: Sendable {
     func keyLaunch(_ result: KeyLaunchResult, key: String) {
         let labels = [("key", key), ("result", result.rawValue)]
         keyCounters.withLock { series in
-            series[Self.key(labels.map(\.1)), default: registry.makeCounter(descriptor: Self.keyLaunches.descriptor, labels: labels)]
+            let key = Self.key(labels.map(\.1))
+            if let counter = series[key] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.keyLaunches.descriptor, labels: labels)
+            series[key] = counter
+            return counter
         }.increment()
     }
 
@@ -218,7 +222,10 @@ public final class DaemonMetrics: Sendable {
         for usage in keys {
             let labels = [("key", usage.key.name)]
             keyGauges.withLock { series in
-                series[usage.key.name, default: registry.makeGauge(descriptor: Self.keyBudgetUsed.descriptor, labels: labels)]
+                if let gauge = series[usage.key.name] { return gauge }
+                let gauge = registry.makeGauge(descriptor: Self.keyBudgetUsed.descriptor, labels: labels)
+                series[usage.key.name] = gauge
+                return gauge
             }.set(Double(usage.used))
         }
     }

@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let issued = try await KeysCommand.withStore(settings) { store in
+            let issued = try await KeysCommand.withStore(settings, creating: true) { store in
                 try await store.issueKey(name: name, scopes: KeyScope.parse(scopes) ?? [], budget: budget.flatMap(KeyBudget.init), at: Date())
             }
             print(issued.token)
@@ -98,9 +98,16 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     /// Opens the configured store (SQLite or PostgreSQL), runs `body`, closes it. A refusal of the store's own
-    /// (a name taken, too many keys) is one line and exit 73; a store that cannot be opened, 69.
-    static func withStore<T: Sendable>(_ settings: SettingsOptions, _ body: @escaping @Sendable (any Store) async throws -> T) async throws -> T {
+    /// (a name taken, too many keys) is one line and exit 73; a store that cannot be opened, 69. Only `create` makes a
+    /// SQLite file that is not there (the first key of a new host): the others, given a wrong path, say so (66) rather
+    /// than read an empty new store.
+    static func withStore<T: Sendable>(_ settings: SettingsOptions, creating: Bool = false,
+                                       _ body: @escaping @Sendable (any Store) async throws -> T) async throws -> T {
         let configuration = try settings.storeConfigurationOrExit()
+        if !creating, configuration.database.location == nil, !FileManager.default.fileExists(atPath: configuration.databasePath) {
+            Terminal.error("declutterd: no store at \(configuration.databasePath): give --database-path (or the configuration serve uses)")
+            throw ExitCode(66)
+        }
         var logger = Logger(label: "declutterd.keys")
         logger.logLevel = .warning
         let store: any Store

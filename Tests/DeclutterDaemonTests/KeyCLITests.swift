@@ -82,6 +82,10 @@ struct KeyCLITests {
         #expect(try await CLI.run(clean: true, ["keys", "revoke", "importer"] + store).status == 0)
         #expect(try await CLI.run(clean: true, ["keys", "rotate", "importer"] + store).status == 66)
         #expect(try await CLI.run(clean: true, ["keys", "revoke", "nobody"] + store).status == 66)
+        // A wrong path is said, not read as an empty new store.
+        let missing = try await CLI.run(clean: true, ["keys", "list", "--database-path", directory.file("elsewhere.sqlite")])
+        #expect(missing.status == 66 && missing.stderr.contains("no store at"), "\(missing)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("elsewhere.sqlite")))
         let after = try await CLI.run(clean: true, ["keys", "list", "--json"] + store)
         #expect(after.stdout.contains("\"revoked_at\""), "\(after)")
     }

@@ -237,3 +237,23 @@ extension KeyTests {
         }
     }
 }
+
+extension KeyTests {
+    @Test("an upload retried under its Idempotency-Key replays its first answer even once the budget is spent; a new one is refused, keeping no file")
+    func uploadRetryAtTheLimit() async throws {
+        try await Harness.with(adjust: Self.required) { harness in
+            let token = try await harness.database.issueKey(name: "bulk", scopes: [.submit], budget: KeyBudget(limit: 1, period: .day), at: Date()).token
+            let png = Uploads.png(aboutBytes: 4_000)
+            let headers = Self.bearer(token).merging(["Idempotency-Key": "photo-1"]) { $1 }
+            let first = try await harness.upload(raw: png, headers: headers)
+            #expect(first.status == 202, "\(first.text)")
+            let again = try await harness.upload(raw: png, headers: headers)
+            #expect(again.status == 202 && again.header("Idempotent-Replayed") == "true" && again.json["id"] as? Int == first.json["id"] as? Int,
+                    "\(again.status) \(again.text)")
+            let other = Uploads.png(aboutBytes: 5_000)
+            let refused = try await harness.upload(raw: other, headers: Self.bearer(token))
+            #expect(refused.status == 429, "\(refused.text)")
+            #expect(!harness.daemon.daemon.archiveDirectory.contains(sha256: Uploads.sha256(other)), "a refused upload keeps no file")
+        }
+    }
+}

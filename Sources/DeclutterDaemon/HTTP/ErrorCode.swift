@@ -56,6 +56,7 @@ enum ErrorCode: String, CaseIterable, Sendable {
     case budgetExhausted = "budget_exhausted"
     case keyExists = "key_exists"
     case tooManyKeys = "too_many_keys"
+    case authOff = "auth_off"
 
     /// The codes only the public callback listener answers with: not in the local API's document.
     static let publicListenerOnly: Set<ErrorCode> = [.unknownCallback, .sourceNotAllowed, .verificationUnavailable, .unknownInput]

@@ -26,6 +26,8 @@ struct DashboardLogin: Sendable {
     }
 
     private func login(_ request: Request, _ context: LocalContext) async throws -> Response {
+        // A HEAD (a link checker, a prefetch) must not use the link up.
+        guard request.method == .get else { return Self.page(.ok, "Open this link in a browser to log in.") }
         guard let code = request.uri.queryParameters.get("code"), !code.isEmpty, code.utf8.count <= 100 else {
             return Self.page(.badRequest, "This login link has no code. Run <code>declutterd dashboard-link</code> on the host for one.")
         }

@@ -75,8 +75,13 @@ struct KeysAPIController: Sendable {
     }
 
     /// A one-time link to the dashboard, acting as the key that asked (or the operator, over the unix socket).
+    /// With `local.auth = off` (no identity) there is none to give: the dashboard needs no login, and a session made
+    /// then would outlive the switch to `required`.
     private func dashboardLink(_ request: Request, _ context: LocalContext) async throws -> Response {
-        let identity = context.identity ?? .hostOperator
+        guard let identity = context.identity else {
+            throw APIError(.conflict, code: .authOff,
+                           message: "local.auth is off: the dashboard needs no login, and a session made now would outlive the switch to required")
+        }
         let code = KeyRules.randomText()
         let date = now()
         let expires = date.addingTimeInterval(Double(linkLifetime.components.seconds))

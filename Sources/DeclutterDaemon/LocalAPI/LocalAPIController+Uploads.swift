@@ -10,7 +10,6 @@ extension LocalAPIController {
         try await answeringRefusals {
             // The cheap refusals first, before a byte is read.
             guard submitter.publicBaseURL() != nil else { throw SubmissionRefusal.noPublicBaseURL }
-            try await database.refuseSpentBudget(ofKey: keyName, needed: 1, at: now())
             let key = try Self.idempotencyKey(request)
             let form = try await uploads.read(request, as: type, options: options)
             guard let image = form.image else { throw APIError.invalidForm("the form has no `image` file part") }
@@ -18,6 +17,8 @@ extension LocalAPIController {
                                        parent: nil, idempotencyKey: key, keyName: keyName)
             // A retry of an upload already made: its files are kept already, so this copy is dropped.
             if let first = try await submitter.replay(of: launch) { return try await accepted(first, replayed: true) }
+            // A spent budget refuses before the file is kept (the transaction that records the launch checks again).
+            try await database.refuseSpentBudget(ofKey: keyName, needed: 1, at: now())
             launch.inputs = try await form.keep()
             for input in launch.inputs { try await copies.keep(input.file, at: now()) }
             let (record, replayed) = try await submitter.launch(launch)

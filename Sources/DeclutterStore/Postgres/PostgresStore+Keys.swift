@@ -108,10 +108,10 @@ extension PostgresTransaction {
     /// In the transaction recording a submission, a listing or a retry: throws `budgetExhausted` when `needed` more
     /// photos would take key `name` past its budget. Transactions charging one key take turns (an advisory lock held
     /// to their end), so each counts what the others committed, on every instance: the budget is never overspent.
+    /// A key's budget is set when it is made and never changes, so a key without one takes no lock.
     func checkBudget(ofKey name: String?, needed: Int, at date: Date) async throws {
-        guard let name else { return }
+        guard let name, let key = try await key(named: name), key.budget != nil else { return }
         try await lock("api_keys", name)
-        guard let key = try await key(named: name), key.budget != nil else { return }
         try KeyRules.check(key, used: try await usage(of: key, at: date).used, needed: needed, at: date)
     }
 
