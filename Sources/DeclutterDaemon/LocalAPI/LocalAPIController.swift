@@ -54,7 +54,8 @@ struct LocalAPIController: Sendable {
     private func metricsText() async -> Response {
         if let stats = try? await database.stats() { metrics.record(stats) }
         if let stats = try? await database.deliveryStats() { metrics.record(stats, now: now()) }
-        if let keys = try? await database.keys(at: now()) { metrics.record(keys) }
+        // Revoked keys spend nothing more: their series stay where they were.
+        if let keys = try? await database.keys(at: now()) { metrics.record(keys.filter { $0.key.revokedAt == nil }) }
         metrics.record(database.writeTotals, synchronous: database.synchronous)
         metrics.pollsInFlight(poller.pollsInFlight)
         metrics.eventStreamsOpen(streams.openCount)
