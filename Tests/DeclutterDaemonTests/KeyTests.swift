@@ -146,14 +146,19 @@ struct KeyTests {
 
     @Test("a FAILED generation's refund gives its photo back to the key's budget")
     func refundRestoresTheBudget() async throws {
+        // The first generation is held until the second submission has been refused: nothing here depends on how fast
+        // the sandbox ends it.
+        let gate = SandboxGate()
         var sandbox = SandboxConfiguration.fast()
         sandbox.faults.failingGenerations = [0]
+        sandbox.completionGate = gate
         try await Harness.with(sandbox: sandbox, adjust: Self.required) { harness in
             let token = try await harness.database.issueKey(name: "once", scopes: [.submit, .read], budget: KeyBudget(limit: 1, period: .month),
                                                             at: Date()).token
             let first = try await harness.local("POST", "/v1/generations", json: Self.submitBody, headers: Self.bearer(token))
             #expect(first.status == 202)
             #expect(try await harness.local("POST", "/v1/generations", json: Self.submitBody, headers: Self.bearer(token)).status == 429)
+            gate.release()
             let ended = try await harness.local("GET", "/v1/generations/\(first.json["id"] ?? 0)?wait=20", headers: Self.bearer(token)).json
             #expect(ended["status"] as? String == "FAILED" && ended["refunded"] as? Bool == true, "\(ended)")
             let key = try await harness.database.key(named: "once", at: Date())

@@ -13,7 +13,7 @@ enum RouteScope {
 
     /// Path prefixes of the admin surface: webhook endpoints, deliveries, redelivery and recovery, keys, dashboard links,
     /// and the dashboard's pages about them.
-    static let adminPrefixes = ["/v1/endpoints", "/v1/deliveries", "/v1/messages/", "/v1/keys", "/v1/dashboard-links", "/endpoints", "/keys"]
+    static let adminPrefixes = ["/v1/endpoints", "/v1/deliveries", "/v1/messages", "/v1/keys", "/v1/dashboard-links", "/endpoints", "/keys"]
 
     /// What launches generations (and so spends photos) or asks the service on the client's behalf.
     static let submitPrefixes = ["/v1/generations", "/v1/track", "/v1/listings"]
@@ -22,12 +22,14 @@ enum RouteScope {
     static func required(_ method: HTTPRequest.Method, _ path: String) -> KeyScope? {
         let path = normalized(path)
         if open.contains(path) { return nil }
-        if adminPrefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") || ($0.hasSuffix("/") && path.hasPrefix($0)) }) {
-            return .admin
-        }
-        let reads: Set<HTTPRequest.Method> = [.get, .head]
-        if !reads.contains(method), submitPrefixes.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return .submit }
+        if adminPrefixes.contains(where: { isUnder($0, path) }) { return .admin }
+        if ![.get, .head].contains(method), submitPrefixes.contains(where: { isUnder($0, path) }) { return .submit }
         return .read
+    }
+
+    /// `path` is `prefix` or below it.
+    private static func isUnder(_ prefix: String, _ path: String) -> Bool {
+        path == prefix || path.hasPrefix(prefix + "/")
     }
 
     /// As the router matches it: empty components do not count.
