@@ -18,8 +18,7 @@ public protocol KeyStore: Sendable {
     /// Records that a key was used (`last_used_at`); the daemon writes it at most once a minute per key.
     func noteKeyUsed(named name: String, at date: Date) async throws
     /// Keeps a one-time dashboard link (its code's hash) until `session.expiresAt`; expired links and sessions go first.
-    /// Throws `tooManyKeys`-like refusals never: at most `KeyRules.maximumSessions` links and sessions are kept, the
-    /// oldest going first.
+    /// Never refused for room: at most `KeyRules.maximumSessions` links and sessions are kept, the oldest making way.
     func createDashboardLink(codeHash: String, for session: DashboardSession, at date: Date) async throws
     /// Uses up a link (once, before it expires) and opens the session it leads to, until `expiresAt`; nil when the
     /// link is unknown, used or expired.
