@@ -16,7 +16,7 @@ public final class DaemonMetrics: Sendable {
         public let name: String
         public let unit: String
         public let help: String
-        public let labels: [Label]
+        public private(set) var labels: [Label]
 
         init(_ name: String, unit: String = "", _ help: String) {
             (self.name, self.unit, self.help, labels) = (name, unit, help, [])
@@ -36,10 +36,15 @@ public final class DaemonMetrics: Sendable {
 
         /// A metric with one series per local API key (`key`, the key's name: as many as there are keys), and maybe a
         /// second, fixed label; its series are made as keys are seen.
-        init<Second: RawRepresentable<String> & CaseIterable>(perKey name: String, unit: String = "", _ help: String, second: String? = nil,
-                                                             _: Second.Type) {
+        init(perKey name: String, unit: String = "", _ help: String) {
             (self.name, self.unit, self.help) = (name, unit, help)
-            labels = [Label(name: "key", values: [])] + (second.map { [Label(name: $0, values: Second.allCases.map(\.rawValue))] } ?? [])
+            labels = [Label(name: "key", values: [])]
+        }
+
+        init<Second: RawRepresentable<String> & CaseIterable>(perKey name: String, unit: String = "", _ help: String, second: String,
+                                                             _: Second.Type) {
+            self.init(perKey: name, unit: unit, help)
+            labels.append(Label(name: second, values: Second.allCases.map(\.rawValue)))
         }
 
         /// `declutterd_callbacks_total`.
@@ -89,8 +94,7 @@ public final class DaemonMetrics: Sendable {
     static let storeSynchronous = Family("store_synchronous", "PRAGMA synchronous on the store's writer connection (2: FULL)")
     static let keyLaunches = Family(perKey: "key_launches", unit: "total", "Launches made with each local API key, and those its photo budget refused",
                                     second: "result", KeyLaunchResult.self)
-    static let keyBudgetUsed = Family(perKey: "key_budget_used", "Photos each local API key has spent in its budget's current window (refunds given back)",
-                                      KeyLaunchResult.self)
+    static let keyBudgetUsed = Family(perKey: "key_budget_used", "Photos each local API key has spent in its budget's current window (refunds given back)")
 
     /// Every metric, in the README's order.
     public static let all = [callbacks, polls, submissions, conflicts, inFlight, generations, remainingPhotos, unknownOutcomes,
@@ -208,25 +212,25 @@ public final class DaemonMetrics: Sendable {
     /// A launch recorded with a key, or refused by its budget.
     func keyLaunch(_ result: KeyLaunchResult, key: String) {
         let labels = [("key", key), ("result", result.rawValue)]
-        keyCounters.withLock { series in
-            let key = Self.key(labels.map(\.1))
-            if let counter = series[key] { return counter }
-            let counter = registry.makeCounter(descriptor: Self.keyLaunches.descriptor, labels: labels)
-            series[key] = counter
-            return counter
-        }.increment()
+        Self.series(keyCounters, labels) { registry.makeCounter(descriptor: Self.keyLaunches.descriptor, labels: labels) }.increment()
     }
 
     /// What each key has spent in its current window, read from the store at scrape time.
     func record(_ keys: [KeyUsage]) {
         for usage in keys {
             let labels = [("key", usage.key.name)]
-            keyGauges.withLock { series in
-                if let gauge = series[usage.key.name] { return gauge }
-                let gauge = registry.makeGauge(descriptor: Self.keyBudgetUsed.descriptor, labels: labels)
-                series[usage.key.name] = gauge
-                return gauge
-            }.set(Double(usage.used))
+            Self.series(keyGauges, labels) { registry.makeGauge(descriptor: Self.keyBudgetUsed.descriptor, labels: labels) }.set(Double(usage.used))
+        }
+    }
+
+    /// The per-key series with these label values, made the first time they are seen.
+    private static func series<Series>(_ made: borrowing Mutex<[String: Series]>, _ labels: [(String, String)], make: () -> Series) -> Series {
+        made.withLock { made in
+            let values = key(labels.map(\.1))
+            if let series = made[values] { return series }
+            let series = make()
+            made[values] = series
+            return series
         }
     }
 

@@ -107,6 +107,15 @@ public struct KeyView: Codable, Sendable, Equatable {
     }
 }
 
+extension KeyView {
+    /// `active`, `revoked`, or `active, old token until …` while a rotation's grace lasts (the time as `time` writes
+    /// it): what `keys list` and the dashboard's keys page show.
+    public func state(time: (String) -> String = { $0 }) -> String {
+        if revokedAt != nil { return "revoked" }
+        return previousTokenValidUntil.map { "active, old token until \(time($0))" } ?? "active"
+    }
+}
+
 /// A key's token, shown once: when it is made, and when it is rotated.
 public struct KeyTokenView: Codable, Sendable, Equatable {
     public let key: KeyView

@@ -7,14 +7,8 @@ extension ClientReport {
             header: ["NAME", "SCOPES", "BUDGET", "USED", "LEFT", "RESETS", "LAST USED", "STATE"],
             rows: keys.map { key in
                 [key.name, key.scopes.joined(separator: ","), key.budget ?? "-", String(key.used), key.left.map(String.init) ?? "-",
-                 time(key.resetsAt), key.lastUsedAt.map(time) ?? "never", state(of: key)]
+                 time(key.resetsAt), key.lastUsedAt.map(time) ?? "never", key.state(time: time)]
             },
             alignments: [.left, .left, .left, .right, .right, .left, .left, .left])
-    }
-
-    /// `active`, `revoked`, or `active, old token until ...` while a rotation's grace lasts.
-    static func state(of key: KeyView) -> String {
-        if key.revokedAt != nil { return "revoked" }
-        return key.previousTokenValidUntil.map { "active, old token until \(time($0))" } ?? "active"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeclutterAPI
 import DeclutterDaemon
 import Foundation
 import LocalClient
@@ -58,9 +59,7 @@ struct ClientOptions: ParsableArguments {
         let reply: LocalReply<LocalGeneration>
         do {
             reply = try await client.waitUntilSettled(String(id)) { generation in
-                let elapsed = start.duration(to: .now)
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                if let text = progress.update(generation, elapsed: seconds) { ClientOutput.write(text, standardError: toStandardError) }
+                if let text = progress.update(generation, elapsed: start.duration(to: .now).seconds) { ClientOutput.write(text, standardError: toStandardError) }
             }
         } catch {
             ClientOutput.write(progress.finish, standardError: toStandardError)

@@ -93,7 +93,7 @@ struct KeysCommand: AsyncParsableCommand {
             }
             print(issued.token)
             Terminal.error("declutterd: key \(name) has a new token: keep it now, it is not shown again"
-                + (issued.key.previousValidUntil.map { "; the old one works until \(StoreFormat.timestamp($0))" } ?? "; the old one no longer works"))
+                + (issued.key.key.previousValidUntil.map { "; the old one works until \(StoreFormat.timestamp($0))" } ?? "; the old one no longer works"))
         }
     }
 
@@ -117,22 +117,23 @@ struct KeysCommand: AsyncParsableCommand {
             Terminal.error("declutterd: the store cannot be opened: \(String(describing: error).prefix(500))")
             throw ExitCode(69)
         }
+        let outcome: Result<T, any Error>
         do {
-            let result: T
+            // SQLite's writes go through its group commit, which runs beside `body`.
             if let sqlite = store as? AppDatabase {
-                result = try await sqlite.withWrites { try await body($0) }
+                outcome = .success(try await sqlite.withWrites { try await body($0) })
             } else {
-                result = try await body(store)
+                outcome = .success(try await body(store))
             }
-            try? await store.close()
-            return result
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await store.close()
+        do {
+            return try outcome.get()
         } catch let refusal as StoreError {
-            try? await store.close()
             Terminal.error("declutterd: \(refusal)")
             throw ExitCode(73)
-        } catch {
-            try? await store.close()
-            throw error
         }
     }
 }

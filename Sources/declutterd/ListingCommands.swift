@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeclutterAPI
 import DeclutterDaemon
 import DeclutterWire
 import Foundation
@@ -61,9 +62,7 @@ enum ListingWait {
         var progress = ProgressLine(inPlace: ClientOutput.isTerminal(standardError: toStandardError))
         let start = ContinuousClock.now
         let reply = try await api.waitUntilEnded(reference) { listing in
-            let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            if let text = progress.update(listing, elapsed: seconds) { ClientOutput.write(text, standardError: toStandardError) }
+            if let text = progress.update(listing, elapsed: start.duration(to: .now).seconds) { ClientOutput.write(text, standardError: toStandardError) }
         }
         ClientOutput.write(progress.finish, standardError: toStandardError)
         client.emit(reply, people: ClientReport.listing)

@@ -23,7 +23,7 @@ struct KeysPage: Sendable {
         rows = keys.map {
             Row(name: $0.name, scopes: $0.scopes.joined(separator: ", "), budget: $0.budget ?? "none", used: $0.used,
                 left: $0.left.map(String.init) ?? "-", resetsAt: $0.resetsAt, lastUsedAt: $0.lastUsedAt ?? "never",
-                state: $0.revokedAt != nil ? "revoked" : ($0.previousTokenValidUntil.map { "active (old token until \($0))" } ?? "active"))
+                state: $0.state())
         }
         hasRows = !keys.isEmpty
     }

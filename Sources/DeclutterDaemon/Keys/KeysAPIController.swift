@@ -53,10 +53,9 @@ struct KeysAPIController: Sendable {
 
     private func revoke(_ request: Request, _ context: LocalContext) async throws -> Response {
         let date = now()
-        guard let key = try await database.revokeKey(named: try Self.name(context), at: date),
-              let usage = try await database.key(named: key.name, at: date) else { throw Self.noKey }
-        context.logger.notice("key revoked", metadata: ["key": "\(key.name)", "by": "\(context.identity?.keyName ?? "-")"])
-        return try LocalAPIController.json(.ok, KeyView(usage))
+        guard let revoked = try await database.revokeKey(named: try Self.name(context), at: date) else { throw Self.noKey }
+        context.logger.notice("key revoked", metadata: ["key": "\(revoked.key.name)", "by": "\(context.identity?.keyName ?? "-")"])
+        return try LocalAPIController.json(.ok, KeyView(revoked))
     }
 
     private func rotate(_ request: Request, _ context: LocalContext) async throws -> Response {
@@ -68,10 +67,9 @@ struct KeysAPIController: Sendable {
             return grace
         } ?? KeyRules.defaultGrace
         let date = now()
-        guard let (key, token) = try await database.reissueToken(name: try Self.name(context), grace: grace, at: date),
-              let usage = try await database.key(named: key.name, at: date) else { throw Self.noKey }
-        context.logger.notice("key rotated", metadata: ["key": "\(key.name)", "grace": "\(DurationText.format(grace))"])
-        return try LocalAPIController.json(.ok, KeyTokenView(key: KeyView(usage), token: token))
+        guard let (rotated, token) = try await database.reissueToken(name: try Self.name(context), grace: grace, at: date) else { throw Self.noKey }
+        context.logger.notice("key rotated", metadata: ["key": "\(rotated.key.name)", "grace": "\(DurationText.format(grace))"])
+        return try LocalAPIController.json(.ok, KeyTokenView(key: KeyView(rotated), token: token))
     }
 
     /// A one-time link to the dashboard, acting as the key that asked (or the operator, over the unix socket).
@@ -84,7 +82,7 @@ struct KeysAPIController: Sendable {
         }
         let code = KeyRules.randomText()
         let date = now()
-        let expires = date.addingTimeInterval(Double(linkLifetime.components.seconds))
+        let expires = date.addingTimeInterval(linkLifetime.seconds)
         try await database.createDashboardLink(codeHash: KeyRules.hash(code),
                                                for: DashboardSession(keyName: identity.keyName, scopes: identity.permissions, expiresAt: expires),
                                                at: date)

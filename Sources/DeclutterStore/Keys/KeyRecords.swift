@@ -67,6 +67,11 @@ public struct DashboardSession: Sendable, Equatable {
         self.scopes = scopes
         self.expiresAt = expiresAt
     }
+
+    /// As a `dashboard_sessions` row holds it: the scopes as their text.
+    init(keyName: String?, scopesText: String, expiresAt: Date) {
+        self.init(keyName: keyName, scopes: KeyScope.parse(scopesText) ?? [], expiresAt: expiresAt)
+    }
 }
 
 /// The rules of keys both engines apply.

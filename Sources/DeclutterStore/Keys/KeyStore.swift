@@ -1,3 +1,4 @@
+import DeclutterAPI
 import Foundation
 
 /// Local API keys and dashboard sessions (docs/keys.md). A key's photo budget is checked and charged by
@@ -11,10 +12,12 @@ public protocol KeyStore: Sendable {
     /// The key a token's hash opens at `date`: its current token, or the one a rotation replaced while its grace lasts;
     /// never a revoked key.
     func key(tokenHash: String, at date: Date) async throws -> KeyRecord?
-    /// Revokes a key at once (its dashboard sessions end with it); nil when there is no such key.
-    func revokeKey(named name: String, at date: Date) async throws -> KeyRecord?
-    /// Gives a key a new token; the old one works until `previousValidUntil`. Nil when there is no such key (or it is revoked).
-    func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyRecord?
+    /// Revokes a key at once (its dashboard sessions end with it): the key as it now stands, with its usage; nil when
+    /// there is no such key.
+    func revokeKey(named name: String, at date: Date) async throws -> KeyUsage?
+    /// Gives a key a new token; the old one works until `previousValidUntil`. The key as it now stands, with its usage;
+    /// nil when there is no such key (or it is revoked).
+    func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyUsage?
     /// Records that a key was used (`last_used_at`); the daemon writes it at most once a minute per key.
     func noteKeyUsed(named name: String, at date: Date) async throws
     /// Keeps a one-time dashboard link (its code's hash) until `session.expiresAt`; expired links and sessions go first.
@@ -44,9 +47,9 @@ extension KeyStore {
 
     /// Gives a key a new token, returned once; the old one keeps working for `grace`. Nil when there is no such key,
     /// or it is revoked.
-    public func reissueToken(name: String, grace: Duration, at date: Date) async throws -> (key: KeyRecord, token: String)? {
+    public func reissueToken(name: String, grace: Duration, at date: Date) async throws -> (key: KeyUsage, token: String)? {
         let token = KeyRules.newToken()
-        let graceEnd = date.addingTimeInterval(Double(grace.components.seconds))
+        let graceEnd = date.addingTimeInterval(grace.seconds)
         guard let key = try await rotateKey(named: name, tokenHash: KeyRules.hash(token), previousValidUntil: graceEnd, at: date) else { return nil }
         return (key, token)
     }

@@ -43,20 +43,21 @@ extension PostgresStore {
                       KeyRecord.init(postgres:)).first
     }
 
-    public func revokeKey(named name: String, at date: Date) async throws -> KeyRecord? {
-        try await changeKey(named: name) { $0.revoke(at: date) }
+    public func revokeKey(named name: String, at date: Date) async throws -> KeyUsage? {
+        try await changeKey(named: name, at: date) { $0.revoke(at: date) }
     }
 
-    public func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyRecord? {
-        try await changeKey(named: name, unlessRevoked: true) { $0.rotate(to: tokenHash, previousValidUntil: previousValidUntil, at: date) }
+    public func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyUsage? {
+        try await changeKey(named: name, at: date, unlessRevoked: true) { $0.rotate(to: tokenHash, previousValidUntil: previousValidUntil, at: date) }
     }
 
-    private func changeKey(named name: String, unlessRevoked: Bool = false, _ change: @escaping @Sendable (inout KeyRecord) -> Void) async throws -> KeyRecord? {
-        try await transaction { tx -> KeyRecord? in
+    private func changeKey(named name: String, at date: Date, unlessRevoked: Bool = false,
+                           _ change: @escaping @Sendable (inout KeyRecord) -> Void) async throws -> KeyUsage? {
+        try await transaction { tx -> KeyUsage? in
             guard var key = try await tx.key(named: name, lock: true), let id = key.id, !(unlessRevoked && key.revokedAt != nil) else { return nil }
             change(&key)
             try await tx.execute(key.postgresValues.update("api_keys", id: id))
-            return key
+            return try await tx.usage(of: key, at: date)
         }
     }
 
@@ -73,7 +74,7 @@ extension PostgresStore {
             guard let row = try await tx.all(KeySQL.postgres.query(KeySQL.postgres.redeemLink, codeHash, date), {
                 try $0.decode((String?, String).self)
             }).first else { return nil }
-            let session = DashboardSession(keyName: row.0, scopes: KeyScope.parse(row.1) ?? [], expiresAt: expiresAt)
+            let session = DashboardSession(keyName: row.0, scopesText: row.1, expiresAt: expiresAt)
             try await tx.insertSession(kind: "session", tokenHash: sessionHash, session, at: date)
             return session
         }
@@ -82,7 +83,7 @@ extension PostgresStore {
     public func dashboardSession(tokenHash: String, at date: Date) async throws -> DashboardSession? {
         try await all(KeySQL.postgres.query(KeySQL.postgres.session, tokenHash, date)) { row in
             let (name, scopes, expiresAt) = try row.decode((String?, String, Date).self)
-            return DashboardSession(keyName: name, scopes: KeyScope.parse(scopes) ?? [], expiresAt: expiresAt)
+            return DashboardSession(keyName: name, scopesText: scopes, expiresAt: expiresAt)
         }.first
     }
 

@@ -33,21 +33,21 @@ extension AppDatabase {
         }
     }
 
-    public func revokeKey(named name: String, at date: Date) async throws -> KeyRecord? {
+    public func revokeKey(named name: String, at date: Date) async throws -> KeyUsage? {
         try await changeKey(named: name, at: date) { $0.revoke(at: date) }
     }
 
-    public func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyRecord? {
+    public func rotateKey(named name: String, tokenHash: String, previousValidUntil: Date, at date: Date) async throws -> KeyUsage? {
         try await changeKey(named: name, at: date, unlessRevoked: true) { $0.rotate(to: tokenHash, previousValidUntil: previousValidUntil, at: date) }
     }
 
     private func changeKey(named name: String, at date: Date, unlessRevoked: Bool = false,
-                           _ change: @escaping @Sendable (inout KeyRecord) -> Void) async throws -> KeyRecord? {
+                           _ change: @escaping @Sendable (inout KeyRecord) -> Void) async throws -> KeyUsage? {
         try await write { db in
             guard var key = try Self.key(named: name, in: db), !(unlessRevoked && key.revokedAt != nil) else { return nil }
             change(&key)
             try key.update(db)
-            return key
+            return try Self.usage(of: key, at: date, in: db)
         }
     }
 
@@ -64,7 +64,7 @@ extension AppDatabase {
     public func openDashboardSession(codeHash: String, sessionHash: String, expiresAt: Date, at date: Date) async throws -> DashboardSession? {
         try await write { db in
             guard let row = try Row.fetchOne(db, sql: KeySQL.sqlite.redeemLink, arguments: [codeHash, StoreFormat.timestamp(date)]) else { return nil }
-            let session = DashboardSession(keyName: row[0], scopes: KeyScope.parse(row[1]) ?? [], expiresAt: expiresAt)
+            let session = DashboardSession(keyName: row[0], scopesText: row[1], expiresAt: expiresAt)
             try Self.insertSession(kind: "session", tokenHash: sessionHash, session, at: date, in: db)
             return session
         }
@@ -73,7 +73,7 @@ extension AppDatabase {
     public func dashboardSession(tokenHash: String, at date: Date) async throws -> DashboardSession? {
         try await read { db in
             try Row.fetchOne(db, sql: KeySQL.sqlite.session, arguments: [tokenHash, StoreFormat.timestamp(date)]).map { row in
-                DashboardSession(keyName: row[0], scopes: KeyScope.parse(row[1]) ?? [], expiresAt: StoreFormat.date(fromTimestamp: row[2]) ?? date)
+                DashboardSession(keyName: row[0], scopesText: row[1], expiresAt: StoreFormat.date(fromTimestamp: row[2]) ?? date)
             }
         }
     }
